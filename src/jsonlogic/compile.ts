@@ -1,0 +1,318 @@
+import { checkLogic, staticVarPath, type LogicIssue } from './check.js';
+import { isLogic, opAndArgs } from './operators.js';
+import { HELPERS, type HelperName, type RuleRuntime } from './runtime.js';
+
+/** A rule compiled to a JS function. Never called with anything but plain JSON-like data. */
+export type CompiledLogic = (data: unknown, rt: RuleRuntime) => unknown;
+
+/** Raised by {@link compileLogic} when a rule has problems; lists all of them. */
+export class LogicError extends Error {
+  constructor(readonly issues: LogicIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'LogicError';
+  }
+}
+
+/** What the compiler knows statically about an expression's value. */
+type Ty = 'bool' | 'num' | 'str' | 'arr' | 'null' | 'any';
+interface Expr {
+  code: string;
+  ty: Ty;
+}
+
+type Scope = { kind: 'data'; d: string } | { kind: 'reduce'; cur: string; acc: string };
+
+const ANY_UNDEFINED: Expr = { code: 'undefined', ty: 'any' };
+
+/**
+ * Compiles a JsonLogic rule into a JS function, once, at load. Semantics follow the
+ * JsonLogic spec as json-logic-js 2.0.x implements it (checked by the official test
+ * suite and a differential property test). The generated source embeds rule content
+ * only as JSON literals or as references to a constants table — never as code.
+ *
+ * Throws {@link LogicError} listing every problem when the rule uses an unknown
+ * operator, a `var` path through `__proto__`/`constructor`/`prototype`, or a custom
+ * operator with the wrong arity.
+ */
+export function compileLogic(logic: unknown): CompiledLogic {
+  const issues = checkLogic(logic);
+  if (issues.length > 0) throw new LogicError(issues);
+  const prog = new Program();
+  const main = new FnCtx(prog, { kind: 'data', d: 'd' });
+  const body = main.compile(logic);
+  const helperDecls = [...prog.helpers].map((h) => `const h_${h} = H.${h};`).join('\n');
+  const source = `"use strict";\n${helperDecls}\n${prog.fns.join('\n')}\nreturn function rule(d, rt) { ${main.decls()} return ${body.code}; };`;
+  // Faster than walking the tree per call: V8 compiles this to straight-line code.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('H', 'c', source) as (h: typeof HELPERS, c: unknown[]) => CompiledLogic;
+  return factory(HELPERS, prog.consts);
+}
+
+/** The generated source for a rule (for debugging and tests). */
+export function generatedSource(logic: unknown): string {
+  return compileLogic(logic).toString();
+}
+
+class Program {
+  readonly consts: unknown[] = [];
+  readonly fns: string[] = [];
+  readonly helpers = new Set<HelperName>();
+  helper(name: HelperName): string {
+    this.helpers.add(name);
+    return `h_${name}`;
+  }
+  constant(v: unknown): string {
+    this.consts.push(v);
+    return `c[${this.consts.length - 1}]`;
+  }
+  addFn(params: string, fx: FnCtx, body: Expr, truthyResult: boolean): string {
+    const name = `f${this.fns.length}`;
+    const ret = truthyResult ? fx.truthy(body) : body.code;
+    // placeholder reserves the index before nested functions are added
+    this.fns.push(`function ${name}(${params}) { ${fx.decls()} return ${ret}; }`);
+    return name;
+  }
+}
+
+function isPureLiteral(node: unknown): boolean {
+  if (Array.isArray(node)) return node.every(isPureLiteral);
+  return !isLogic(node);
+}
+
+function numberLiteral(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return 'Infinity';
+  if (n === -Infinity) return '(-Infinity)';
+  if (Object.is(n, -0)) return '(-0)';
+  return n < 0 ? `(${JSON.stringify(n)})` : JSON.stringify(n);
+}
+
+function union(exprs: Expr[]): Ty {
+  const first = exprs[0]?.ty ?? 'any';
+  return exprs.every((e) => e.ty === first) ? first : 'any';
+}
+
+class FnCtx {
+  private temps = 0;
+  constructor(
+    private readonly prog: Program,
+    private readonly scope: Scope,
+  ) {}
+
+  decls(): string {
+    if (this.temps === 0) return '';
+    return `let ${Array.from({ length: this.temps }, (_, i) => `t${i}`).join(', ')};`;
+  }
+
+  private temp(): string {
+    return `t${this.temps++}`;
+  }
+
+  private h(name: HelperName): string {
+    return this.prog.helper(name);
+  }
+
+  /** JS code testing an expression's JsonLogic truthiness. */
+  truthy(e: Expr): string {
+    switch (e.ty) {
+      case 'bool':
+        return e.code;
+      case 'num':
+      case 'str':
+        return `!!(${e.code})`;
+      case 'arr':
+        return `(${e.code}).length !== 0`;
+      case 'null':
+        return 'false';
+      default:
+        return `${this.h('truthy')}(${e.code})`;
+    }
+  }
+
+  /** The whole data object of this scope. */
+  private dataExpr(): string {
+    return this.scope.kind === 'data' ? this.scope.d : `({ current: ${this.scope.cur}, accumulator: ${this.scope.acc} })`;
+  }
+
+  compile(node: unknown): Expr {
+    if (Array.isArray(node)) {
+      if (isPureLiteral(node)) return { code: this.prog.constant(node), ty: 'arr' };
+      return { code: `[${node.map((n) => this.compile(n).code).join(', ')}]`, ty: 'arr' };
+    }
+    if (!isLogic(node)) return this.literal(node);
+    const { op, args } = opAndArgs(node);
+    const arg = (i: number): Expr => (i < args.length ? this.compile(args[i]) : ANY_UNDEFINED);
+    const all = (): Expr[] => args.map((a) => this.compile(a));
+    switch (op) {
+      case '==':
+      case '===':
+      case '!=':
+      case '!==':
+      case '>':
+      case '>=':
+        return { code: `(${arg(0).code} ${op} ${arg(1).code})`, ty: 'bool' };
+      case '<':
+      case '<=':
+        if (args.length <= 2) return { code: `(${arg(0).code} ${op} ${arg(1).code})`, ty: 'bool' };
+        return { code: `${this.h(op === '<' ? 'lt3' : 'le3')}(${arg(0).code}, ${arg(1).code}, ${arg(2).code})`, ty: 'bool' };
+      case '!!':
+        return { code: this.truthy(arg(0)), ty: 'bool' };
+      case '!':
+        return { code: `!(${this.truthy(arg(0))})`, ty: 'bool' };
+      case '%':
+      case '/':
+        return { code: `(${arg(0).code} ${op} ${arg(1).code})`, ty: 'num' };
+      case '-': {
+        if (args.length <= 1) return { code: `(-(${arg(0).code}))`, ty: 'num' };
+        const b = arg(1);
+        if (b.ty === 'any') return { code: `${this.h('subtract')}(${arg(0).code}, ${b.code})`, ty: 'num' };
+        return { code: `(${arg(0).code} - ${b.code})`, ty: 'num' };
+      }
+      case '+': {
+        // reduce((a, b) => parseFloat(a) + parseFloat(b), 0): the running sum is never -0,
+        // so numbers need no conversion; anything else goes through parseFloat.
+        const terms = all().map((e) => (e.ty === 'num' ? e.code : `${this.h('toFloat')}(${e.code})`));
+        return { code: `(0 + ${terms.join(' + ') || '0'})`, ty: 'num' };
+      }
+      case '*':
+        if (args.length === 1) return arg(0);
+        return { code: `${this.h('multiply')}([${all().map((e) => e.code).join(', ')}])`, ty: args.length === 0 ? 'any' : 'num' };
+      case 'min':
+      case 'max':
+        return { code: `Math.${op}(${all().map((e) => e.code).join(', ')})`, ty: 'num' };
+      case 'in':
+        return { code: `${this.h('inOp')}(${arg(0).code}, ${arg(1).code})`, ty: 'bool' };
+      case 'cat':
+        return { code: `${this.h('cat')}([${all().map((e) => e.code).join(', ')}])`, ty: 'str' };
+      case 'substr':
+        return { code: `${this.h('substr')}(${arg(0).code}, ${arg(1).code}, ${arg(2).code})`, ty: 'str' };
+      case 'merge':
+        return { code: `${this.h('merge')}([${all().map((e) => e.code).join(', ')}])`, ty: 'arr' };
+      case 'var':
+        return this.varExpr(args);
+      case 'missing':
+        return { code: `${this.h('missing')}(${this.dataExpr()}, [${all().map((e) => e.code).join(', ')}])`, ty: 'arr' };
+      case 'missing_some':
+        return { code: `${this.h('missingSome')}(${this.dataExpr()}, ${arg(0).code}, ${arg(1).code})`, ty: 'arr' };
+      case 'if':
+      case '?:':
+        return this.ifExpr(args);
+      case 'and':
+      case 'or':
+        return this.andOr(op, args);
+      case 'filter':
+      case 'map':
+      case 'all':
+      case 'none':
+      case 'some':
+        return this.scoped(op, args);
+      case 'reduce':
+        return this.reduceExpr(args);
+      case 'days_since':
+        return { code: `${this.h('daysSince')}(${arg(0).code}, rt)`, ty: 'any' };
+      case 'hours_since':
+        return { code: `${this.h('hoursSince')}(${arg(0).code}, rt)`, ty: 'any' };
+      case 'days_until':
+        return { code: `${this.h('daysUntil')}(${arg(0).code}, rt)`, ty: 'any' };
+      case 'count':
+        return { code: `${this.h('count')}(${arg(0).code})`, ty: 'num' };
+      case 'sum_by':
+        return { code: `${this.h('sumBy')}(${arg(0).code}, ${arg(1).code})`, ty: 'num' };
+      default:
+        // checkLogic has already refused unknown operators
+        throw new LogicError([{ path: '$', code: 'unknown_operator', message: `unknown operator "${op}"` }]);
+    }
+  }
+
+  private literal(v: unknown): Expr {
+    switch (typeof v) {
+      case 'undefined':
+        return ANY_UNDEFINED;
+      case 'boolean':
+        return { code: String(v), ty: 'bool' };
+      case 'number':
+        return { code: numberLiteral(v), ty: 'num' };
+      case 'string':
+        return { code: JSON.stringify(v), ty: 'str' };
+      default:
+        if (v === null) return { code: 'null', ty: 'null' };
+        return { code: this.prog.constant(v), ty: 'any' };
+    }
+  }
+
+  private varExpr(args: unknown[]): Expr {
+    const pathNode = args[0];
+    const def = args.length > 1 ? this.compile(args[1]) : undefined;
+    // json-logic-js: a default that evaluates to undefined means null
+    const nf = def === undefined ? 'null' : def.ty === 'any' ? `(${def.code} ?? null)` : def.code;
+    const segs = isLogic(pathNode) || Array.isArray(pathNode) ? null : staticVarPath(pathNode);
+    if (segs === 'whole') return { code: this.dataExpr(), ty: 'any' };
+    if (segs === null) {
+      const p = this.compile(pathNode);
+      return { code: `${this.h('varDynamic')}(${this.dataExpr()}, ${p.code}, ${def ? def.code : 'null'})`, ty: 'any' };
+    }
+    const t = this.temp();
+    if (this.scope.kind === 'reduce' && (segs[0] === 'current' || segs[0] === 'accumulator')) {
+      // {current, accumulator} is never materialised for the common paths
+      const base = segs[0] === 'current' ? this.scope.cur : this.scope.acc;
+      return { code: `((${t} = ${base}) === undefined ? ${nf} : ${this.chain(t, segs.slice(1), nf)})`, ty: 'any' };
+    }
+    return { code: `(${t} = ${this.dataExpr()}, ${this.chain(t, segs, nf)})`, ty: 'any' };
+  }
+
+  /** Walks `t` down `segs`: null/undefined on the way gives `nf`, as json-logic-js's var. */
+  private chain(t: string, segs: string[], nf: string): string {
+    let code = '';
+    for (const s of segs) code += `${t} == null ? ${nf} : (${t} = ${t}[${JSON.stringify(s)}]) === undefined ? ${nf} : `;
+    return `(${code}${t})`;
+  }
+
+  private ifExpr(args: unknown[]): Expr {
+    if (args.length === 0) return { code: 'null', ty: 'null' };
+    const branches: Expr[] = [];
+    let i = 0;
+    const conds: string[] = [];
+    for (; i < args.length - 1; i += 2) {
+      conds.push(this.truthy(this.compile(args[i])));
+      branches.push(this.compile(args[i + 1]));
+    }
+    const last: Expr = i === args.length - 1 ? this.compile(args[i]) : { code: 'null', ty: 'null' };
+    let code = last.code;
+    for (let k = conds.length - 1; k >= 0; k--) code = `(${conds[k]} ? ${branches[k]!.code} : ${code})`;
+    return { code, ty: union([...branches, last]) };
+  }
+
+  private andOr(op: 'and' | 'or', args: unknown[]): Expr {
+    if (args.length === 0) return ANY_UNDEFINED;
+    const parts = args.map((a) => this.compile(a));
+    if (parts.length === 1) return parts[0]!;
+    if (parts.every((p) => p.ty === 'bool')) {
+      return { code: `(${parts.map((p) => p.code).join(op === 'and' ? ' && ' : ' || ')})`, ty: 'bool' };
+    }
+    let code = parts[parts.length - 1]!.code;
+    for (let k = parts.length - 2; k >= 0; k--) {
+      const t = this.temp();
+      const test = this.truthy({ code: t, ty: parts[k]!.ty });
+      code = op === 'and' ? `(${t} = ${parts[k]!.code}, !(${test}) ? ${t} : ${code})` : `(${t} = ${parts[k]!.code}, ${test} ? ${t} : ${code})`;
+    }
+    return { code, ty: union(parts) };
+  }
+
+  private scoped(op: 'filter' | 'map' | 'all' | 'none' | 'some', args: unknown[]): Expr {
+    const arr = args.length > 0 ? this.compile(args[0]) : ANY_UNDEFINED;
+    const inner = new FnCtx(this.prog, { kind: 'data', d: 'd' });
+    const body = args.length > 1 ? inner.compile(args[1]) : ANY_UNDEFINED;
+    const fn = this.prog.addFn('d, rt', inner, body, op !== 'map');
+    const ty: Ty = op === 'filter' || op === 'map' ? 'arr' : 'bool';
+    return { code: `${this.h(op)}(${arr.code}, ${fn}, rt)`, ty };
+  }
+
+  private reduceExpr(args: unknown[]): Expr {
+    const arr = args.length > 0 ? this.compile(args[0]) : ANY_UNDEFINED;
+    const inner = new FnCtx(this.prog, { kind: 'reduce', cur: 'cu', acc: 'ac' });
+    const body = args.length > 1 ? inner.compile(args[1]) : ANY_UNDEFINED;
+    const fn = this.prog.addFn('cu, ac, rt', inner, body, false);
+    const initial = args.length > 2 && args[2] !== undefined ? this.compile(args[2]).code : 'null';
+    return { code: `${this.h('reduce')}(${arr.code}, ${fn}, ${initial}, rt)`, ty: 'any' };
+  }
+}
