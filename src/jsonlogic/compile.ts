@@ -48,10 +48,6 @@ export function compileLogic(logic: unknown): CompiledLogic {
   return factory(HELPERS, prog.consts);
 }
 
-/** The generated source for a rule (for debugging and tests). */
-export function generatedSource(logic: unknown): string {
-  return compileLogic(logic).toString();
-}
 
 class Program {
   readonly consts: unknown[] = [];
@@ -121,7 +117,7 @@ class FnCtx {
       case 'str':
         return `!!(${e.code})`;
       case 'arr':
-        return `(${e.code}).length !== 0`;
+        return `((${e.code}).length !== 0)`;
       case 'null':
         return 'false';
       default:

@@ -90,7 +90,8 @@ export function missing(data: unknown, args: unknown[]): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    const value = varDynamic(data, key, null);
+    // json-logic-js looks each key up as {"var": key}: an array key is [path, default]
+    const value = Array.isArray(key) ? varDynamic(data, key[0], key[1]) : varDynamic(data, key, null);
     if (value === null || value === '') out.push(key);
   }
   return out;

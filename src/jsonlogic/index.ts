@@ -1,0 +1,5 @@
+export { compileLogic, LogicError, type CompiledLogic } from './compile.js';
+export { checkLogic, type LogicIssue } from './check.js';
+export { traceLogic, type TraceFailure, type TraceResult } from './trace.js';
+export { truthy, type RuleRuntime } from './runtime.js';
+export { CUSTOM_OPERATORS, SPEC_OPERATORS, isLogic } from './operators.js';
