@@ -60,3 +60,32 @@ function walk(node: unknown, path: string, issues: LogicIssue[]): void {
   }
   args.forEach((a, i) => walk(a, argPath(opPath, i, argsIsArray), issues));
 }
+
+const SCOPED_OPS = new Set(['filter', 'map', 'reduce', 'all', 'none', 'some']);
+
+/**
+ * The literal `var` paths a rule reads from its own data (not from the items that
+ * `some`/`filter`/... iterate over), with the JSON path of each `var`.
+ */
+export function collectVarPaths(logic: unknown, root = '$'): Array<{ path: string; segs: string[] }> {
+  const out: Array<{ path: string; segs: string[] }> = [];
+  const visit = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((el, i) => visit(el, `${path}[${i}]`));
+      return;
+    }
+    if (!isLogic(node)) return;
+    const { op, args, argsIsArray } = opAndArgs(node);
+    const opPath = keyPath(path, op);
+    if (op === 'var') {
+      const segs = staticVarPath(args[0]);
+      if (Array.isArray(segs)) out.push({ path: opPath, segs });
+    }
+    args.forEach((a, i) => {
+      if (SCOPED_OPS.has(op) && i === 1) return;
+      visit(a, argPath(opPath, i, argsIsArray));
+    });
+  };
+  visit(logic, root);
+  return out;
+}
