@@ -1,0 +1,283 @@
+import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
+import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
+import type { AggregateDef, Cap } from '../rules/types.js';
+import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
+import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { emptyModel } from './model.js';
+import type {
+  AggValue,
+  ApplyResult,
+  ApplyStatus,
+  CustomerSnapshot,
+  CustomerStateStore,
+  GlobalStats,
+  LearningCounts,
+  OfferedRecord,
+  OfferHistory,
+  StateModel,
+} from './types.js';
+
+/** How long an event id is remembered to refuse its duplicates (default 7 days). */
+export const DEFAULT_DEDUPE_HORIZON_MS = 7 * 86_400_000;
+/** A customer with no event for this long is forgotten (the longest window). */
+export const CUSTOMER_IDLE_TTL_MS = MAX_WINDOW_MS;
+
+export interface MemoryStoreOptions {
+  clock?: () => number;
+  dedupeHorizonMs?: number;
+  /** How often idle customers and expired buckets are swept; 0 = never (call sweep()). */
+  sweepIntervalMs?: number;
+}
+
+interface CustomerRecord {
+  /** event id → when the id may be forgotten */
+  seen: Map<string, number>;
+  /** key → value (undefined once removed) and the event time that set it */
+  profile: Map<string, { v: unknown; t: number }>;
+  household: { id: string | null; t: number } | null;
+  aggs: Map<string, AggState>;
+  offers: Map<string, OfferHistory>;
+  touchedAt: number;
+}
+
+interface TotalCounter {
+  lifetime: number;
+  /** bucket size → bucket index → count */
+  buckets: Map<number, Map<number, number>>;
+}
+
+/**
+ * The in-process state store: the embedded default, for a single instance. Holds the
+ * same data as the Redis store with the same semantics (one contract test suite), and
+ * evicts expired buckets, event ids and idle customers as it goes and on a sweep.
+ */
+export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateStore & { sweep(): void; size(): MemoryStoreSize } {
+  const clock = opts.clock ?? Date.now;
+  const horizon = opts.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS;
+  let model: StateModel = emptyModel();
+  let defsByKey = new Map<string, AggregateDef>();
+  const customers = new Map<string, CustomerRecord>();
+  const households = new Map<string, Set<string>>();
+  const learning = new Map<string, Map<string, LearningCounts>>();
+  const totals = new Map<string, TotalCounter>();
+  let closed = false;
+
+  const record = (id: string): CustomerRecord => {
+    let r = customers.get(id);
+    if (!r) {
+      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), touchedAt: 0 };
+      customers.set(id, r);
+    }
+    return r;
+  };
+
+  const totalKey = (offerId: string, outcome: Outcome) => `${offerId}\u0000${outcome}`;
+
+  const countTotal = (offerId: string, outcome: Outcome, tMs: number, extraBuckets: readonly number[] = []) => {
+    const key = totalKey(offerId, outcome);
+    let c = totals.get(key);
+    if (!c) totals.set(key, (c = { lifetime: 0, buckets: new Map() }));
+    c.lifetime += 1;
+    const sizes = new Set([...(model.totalCapBuckets.get(offerId)?.get(outcome) ?? []), ...extraBuckets]);
+    for (const size of sizes) {
+      let b = c.buckets.get(size);
+      if (!b) c.buckets.set(size, (b = new Map()));
+      const idx = Math.floor(tMs / size);
+      b.set(idx, (b.get(idx) ?? 0) + 1);
+    }
+  };
+
+  const readTotal = (offerId: string, outcome: Outcome, windowMs: number | null, nowMs: number): number => {
+    const c = totals.get(totalKey(offerId, outcome));
+    if (!c) return 0;
+    if (windowMs === null) return c.lifetime;
+    const size = bucketSizeFor(windowMs);
+    const b = c.buckets.get(size);
+    if (!b) return 0;
+    const first = Math.floor((nowMs - windowMs) / size);
+    let n = 0;
+    for (const [idx, v] of b) {
+      if (idx >= first) n += v;
+      else if (idx < Math.floor((nowMs - MAX_WINDOW_MS) / size)) b.delete(idx);
+    }
+    return n;
+  };
+
+  const learn = (offerId: string, segment: string | null, impressions: number, accepted: number) => {
+    let m = learning.get(offerId);
+    if (!m) learning.set(offerId, (m = new Map()));
+    for (const key of segment === null ? ['*'] : ['*', `s:${segment}`]) {
+      const c = m.get(key) ?? { impressions: 0, accepted: 0 };
+      m.set(key, { impressions: c.impressions + impressions, accepted: c.accepted + accepted });
+    }
+  };
+
+  const setHousehold = (customerId: string, r: CustomerRecord, householdId: string | null, tMs: number) => {
+    if (r.household && r.household.t > tMs) return; // an older link never overrides a newer one
+    const previous = r.household?.id ?? null;
+    if (previous !== null && previous !== householdId) {
+      const members = households.get(previous);
+      members?.delete(customerId);
+      if (members?.size === 0) households.delete(previous);
+    }
+    if (householdId !== null) {
+      let members = households.get(householdId);
+      if (!members) households.set(householdId, (members = new Set()));
+      members.add(customerId);
+    }
+    r.household = { id: householdId, t: tMs };
+  };
+
+  const applyOne = (ev: ValidEvent, nowMs: number): ApplyStatus => {
+    const r = record(ev.customerId);
+    const seenUntil = r.seen.get(ev.id);
+    if (seenUntil !== undefined && seenUntil > nowMs) return 'duplicate';
+    r.seen.set(ev.id, nowMs + horizon);
+    r.touchedAt = nowMs;
+    const data = ev.data ?? {};
+    if (ev.type === 'profile') {
+      for (const [k, v] of Object.entries(data)) {
+        const cur = r.profile.get(k);
+        if (cur && cur.t > ev.timeMs) continue; // an older value never overwrites a newer one
+        r.profile.set(k, { v: v === null ? undefined : v, t: ev.timeMs });
+      }
+    } else if (ev.type === 'household') {
+      setHousehold(ev.customerId, r, (data.householdId as string | null) ?? null, ev.timeMs);
+    } else if (ev.type === 'offer_response') {
+      const offerId = data.offerId as string;
+      let h = r.offers.get(offerId);
+      if (!h) r.offers.set(offerId, (h = emptyHistory()));
+      const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs);
+      if (delta.impressions || delta.accepted) learn(offerId, delta.segment, delta.impressions, delta.accepted);
+      if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
+      countTotal(offerId, data.outcome as Outcome, ev.timeMs);
+    }
+    for (const def of model.aggregatesByEvent.get(ev.type) ?? []) {
+      const value = valueOf(def, ev, nowMs);
+      if (value === undefined) continue;
+      const next = fold(def, r.aggs.get(def.storageKey), value, ev.timeMs, nowMs);
+      if (next) r.aggs.set(def.storageKey, next);
+    }
+    return 'applied';
+  };
+
+  const trimCustomer = (id: string, r: CustomerRecord, nowMs: number): boolean => {
+    for (const [eid, until] of r.seen) if (until <= nowMs) r.seen.delete(eid);
+    for (const [key, st] of r.aggs) {
+      const def = defsByKey.get(key);
+      if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
+    }
+    for (const h of r.offers.values()) trimHistory(h, nowMs);
+    if (nowMs - r.touchedAt > CUSTOMER_IDLE_TTL_MS) {
+      if (r.household?.id) setHousehold(id, r, null, Infinity);
+      customers.delete(id);
+      return true;
+    }
+    return false;
+  };
+
+  const sweep = () => {
+    const nowMs = clock();
+    for (const [id, r] of customers) trimCustomer(id, r, nowMs);
+  };
+  const timer = opts.sweepIntervalMs ? setInterval(sweep, opts.sweepIntervalMs) : null;
+  timer?.unref();
+
+  /** Reads every aggregate over one customer's states, or combines several members'. */
+  const readAggs = (members: Array<Array<AggState | undefined>>, nowMs: number): Record<string, AggValue> => {
+    const out: Record<string, AggValue> = {};
+    model.aggregates.forEach((def, i) => {
+      const list = members.map((m) => m[i]).filter((st): st is AggState => st !== undefined);
+      out[def.name] = list.length <= 1 ? read(def, list[0], nowMs) : combine(def, list, nowMs);
+    });
+    return out;
+  };
+  const statesOf = (r: CustomerRecord | undefined) => model.aggregates.map((d) => r?.aggs.get(d.storageKey));
+
+  const stats: GlobalStats = {
+    learning(offerId, segment) {
+      const m = learning.get(offerId);
+      return m?.get(segment === null ? '*' : `s:${segment}`) ?? { impressions: 0, accepted: 0 };
+    },
+    total: readTotal,
+  };
+
+  const assertOpen = () => {
+    if (closed) throw new Error('the in-process store is closed');
+  };
+
+  return {
+    kind: 'memory',
+    stats,
+    setModel(m) {
+      model = m;
+      defsByKey = new Map(m.aggregates.map((d) => [d.storageKey, d]));
+    },
+    async applyEvents(events) {
+      assertOpen();
+      const nowMs = clock();
+      const statuses = events.map((ev) => applyOne(ev, nowMs));
+      // keep memory bounded by the windows: trim what each touched customer no longer needs
+      for (const id of new Set(events.map((e) => e.customerId))) trimCustomer(id, customers.get(id)!, nowMs);
+      const applied = statuses.filter((s) => s === 'applied').length;
+      return { applied, duplicates: statuses.length - applied, statuses };
+    },
+    async snapshot(customerId, nowMs) {
+      assertOpen();
+      const r = customers.get(customerId);
+      const profile: Record<string, unknown> = {};
+      for (const [k, { v }] of r?.profile ?? []) if (v !== undefined) profile[k] = structuredClone(v);
+      let household: CustomerSnapshot['household'] = null;
+      const hid = r?.household?.id ?? null;
+      if (hid !== null) {
+        const members = [...(households.get(hid) ?? [])].map((m) => statesOf(customers.get(m)));
+        household = { id: hid, agg: readAggs(members, nowMs) };
+      }
+      const offers: Record<string, OfferHistory> = {};
+      for (const [id, h] of r?.offers ?? []) offers[id] = structuredClone(h);
+      return { customerId, profile, agg: readAggs([statesOf(r)], nowMs), household, offers };
+    },
+    async recordOffered(rec: OfferedRecord) {
+      assertOpen();
+      const r = record(rec.customerId);
+      r.touchedAt = Math.max(r.touchedAt, clock());
+      for (const offerId of rec.offerIds) {
+        let h = r.offers.get(offerId);
+        if (!h) r.offers.set(offerId, (h = emptyHistory()));
+        recordOffered(h, rec.decisionId, rec.segment, rec.atMs);
+      }
+    },
+    async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {
+      assertOpen();
+      const offeredCaps = caps.filter((c) => c.outcome === 'offered');
+      for (const c of offeredCaps) if (readTotal(offerId, 'offered', c.windowMs, nowMs) >= c.max) return false;
+      countTotal(offerId, 'offered', nowMs, offeredCaps.flatMap((c) => (c.windowMs === null ? [] : [bucketSizeFor(c.windowMs)])));
+      return true;
+    },
+    async ping() {
+      assertOpen();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+    },
+    sweep,
+    size() {
+      let buckets = 0;
+      let seenIds = 0;
+      for (const r of customers.values()) {
+        seenIds += r.seen.size;
+        for (const st of r.aggs.values()) buckets += st.kind === 'num' || st.kind === 'avg' ? st.buckets.size : st.kind === 'distinct' ? st.seen.size : 1;
+      }
+      return { customers: customers.size, households: households.size, buckets, seenIds };
+    },
+  };
+}
+
+export interface MemoryStoreSize {
+  customers: number;
+  households: number;
+  /** Buckets, distinct values and last-values held across all customers. */
+  buckets: number;
+  seenIds: number;
+}

@@ -1,0 +1,77 @@
+import { OUTCOMES, type Outcome, type ResponseOutcome } from '../events/types.js';
+import { MAX_WINDOW_MS } from '../rules/duration.js';
+import { RECENT_PER_OUTCOME, type OfferHistory } from './types.js';
+
+/** A history with nothing in it. */
+export function emptyHistory(): OfferHistory {
+  return {
+    counts: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    lastAt: {},
+    recent: {},
+    lastOutcome: null,
+    lastOutcomeAt: null,
+    lastDecisionId: null,
+    segment: null,
+    impressedDecisionId: null,
+  };
+}
+
+/** Counts one outcome at `tMs`: lifetime count, latest time, recent times, last outcome. */
+export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number): void {
+  h.counts[outcome] += 1;
+  h.lastAt[outcome] = Math.max(h.lastAt[outcome] ?? -Infinity, tMs);
+  const recent = (h.recent[outcome] ??= []);
+  // keep ascending even when events arrive out of order
+  let i = recent.length;
+  while (i > 0 && recent[i - 1]! > tMs) i--;
+  recent.splice(i, 0, tMs);
+  if (recent.length > RECENT_PER_OUTCOME) recent.splice(0, recent.length - RECENT_PER_OUTCOME);
+  if (h.lastOutcomeAt === null || tMs >= h.lastOutcomeAt) {
+    h.lastOutcome = outcome;
+    h.lastOutcomeAt = tMs;
+  }
+}
+
+/** Drops recent times older than the longest window; true when the history holds nothing. */
+export function trimHistory(h: OfferHistory, nowMs: number): void {
+  const oldest = nowMs - MAX_WINDOW_MS;
+  for (const o of OUTCOMES) {
+    const r = h.recent[o];
+    if (!r) continue;
+    let k = 0;
+    while (k < r.length && r[k]! < oldest) k++;
+    if (k > 0) r.splice(0, k);
+    if (r.length === 0) delete h.recent[o];
+  }
+}
+
+/** Records that a decision offered it. */
+export function recordOffered(h: OfferHistory, decisionId: string, segment: string | null, tMs: number): void {
+  countOutcome(h, 'offered', tMs);
+  h.lastDecisionId = decisionId;
+  h.segment = segment;
+}
+
+/** What a response adds to the offer's learning counters. */
+export interface LearningDelta {
+  impressions: number;
+  accepted: number;
+  /** The learning segment the offer was made in (from the history), or null. */
+  segment: string | null;
+}
+
+/**
+ * Records a customer's response. An `accepted`, `declined` or `redeemed` answer to a
+ * decision whose impression was never reported implies one: channels that never send
+ * impressions still learn a propensity of at most 1.
+ */
+export function recordResponse(h: OfferHistory, outcome: ResponseOutcome, decisionId: string, tMs: number): LearningDelta {
+  let impressions = 0;
+  if (h.impressedDecisionId !== decisionId) {
+    h.impressedDecisionId = decisionId;
+    impressions = 1;
+    if (outcome !== 'impression') countOutcome(h, 'impression', tMs);
+  }
+  if (outcome !== 'impression' || impressions === 1) countOutcome(h, outcome, tMs);
+  return { impressions, accepted: outcome === 'accepted' ? 1 : 0, segment: h.segment };
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { stateModelFrom } from '../../src/state/model.js';
+import { createMemoryStore } from '../../src/state/memory-store.js';
+import { DAY, ev, HOUR, manualClock, T0 } from '../support/events.js';
+import { offer, ruleSet } from '../support/rules.js';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract('in-process', async (clock) => createMemoryStore({ clock }));
+
+describe('in-process store — bounded memory', () => {
+  it('holds at most one bucket per window slot however many events arrive', async () => {
+    const clock = manualClock(T0);
+    const store = createMemoryStore({ clock: clock.now, dedupeHorizonMs: DAY });
+    store.setModel(stateModelFrom(ruleSet({ aggregates: { spend_7d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '7d' } }, offers: [offer('x')] })));
+    for (let day = 0; day < 60; day++) {
+      clock.set(T0 + day * DAY);
+      await store.applyEvents(Array.from({ length: 48 }, (_, i) => ev('c1', 'purchase', { amount: 1 }, clock.now() - i * 30 * 60_000)));
+    }
+    const size = store.size();
+    // 7 days of hourly buckets (+1 partial); 1 day of event ids (48 a day, 2 days at most)
+    expect(size.buckets).toBeLessThanOrEqual(7 * 24 + 1);
+    expect(size.seenIds).toBeLessThanOrEqual(2 * 48);
+    expect((await store.snapshot('c1', clock.now())).agg.spend_7d).toBeGreaterThanOrEqual(7 * 48);
+  });
+
+  it('forgets a customer idle for longer than the longest window', async () => {
+    const clock = manualClock(T0);
+    const store = createMemoryStore({ clock: clock.now });
+    await store.applyEvents([ev('gone', 'profile', { a: 1 })]);
+    clock.advance(401 * DAY + HOUR);
+    store.sweep();
+    expect(store.size().customers).toBe(0);
+  });
+});

@@ -1,0 +1,335 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stateModelFrom } from '../../src/state/model.js';
+import type { CustomerStateStore } from '../../src/state/types.js';
+import { DAY, ev, HOUR, manualClock, MIN, T0 } from '../support/events.js';
+import { offer, ruleSet } from '../support/rules.js';
+
+/** Builds a fresh, empty store whose clock is `clock`. Each call gets its own namespace. */
+export type StoreFactory = (clock: () => number) => Promise<CustomerStateStore>;
+
+const RULES = ruleSet({
+  aggregates: {
+    spend_30d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '30d' },
+    purchases_30d: { event: 'purchase', fn: 'count', window: '30d' },
+    purchases_all: { event: 'purchase', fn: 'count' },
+    visits_1h: { event: 'checkout', fn: 'count', window: '1h' },
+    visits_7d: { event: 'checkout', fn: 'count', window: '7d' },
+    min_basket_30d: { event: 'purchase', field: 'data.amount', fn: 'min', window: '30d' },
+    max_basket_30d: { event: 'purchase', field: 'data.amount', fn: 'max', window: '30d' },
+    avg_basket_30d: { event: 'purchase', field: 'data.amount', fn: 'avg', window: '30d' },
+    last_store: { event: 'checkout', field: 'data.storeId', fn: 'last' },
+    last_store_7d: { event: 'checkout', field: 'data.storeId', fn: 'last', window: '7d' },
+    stores_30d: { event: 'checkout', field: 'data.storeId', fn: 'distinct', window: '30d', max: 5 },
+    coffee_30d: { event: 'purchase', fn: 'count', window: '30d', where: { '==': [{ var: 'data.category' }, 'coffee'] } },
+    coupons: { event: 'purchase', fn: 'count', field: 'data.coupon' },
+  },
+  offers: [
+    offer('capped', { caps: { total: [{ outcome: 'offered', max: 5 }] } }),
+    offer('daily', { caps: { total: [{ outcome: 'offered', max: 3, window: '1d' }] } }),
+  ],
+});
+
+/**
+ * The contract every {@link CustomerStateStore} keeps. The in-process store and the
+ * Redis store (single node and cluster) run exactly these tests.
+ */
+export function describeStoreContract(name: string, factory: StoreFactory): void {
+  describe(`CustomerStateStore contract — ${name}`, () => {
+    let clock: ReturnType<typeof manualClock>;
+    let store: CustomerStateStore;
+
+    beforeEach(async () => {
+      clock = manualClock();
+      store = await factory(clock.now);
+      store.setModel(stateModelFrom(RULES));
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const snap = (id: string) => store.snapshot(id, clock.now());
+
+    it('an unknown customer reads as an empty state, with every aggregate at its empty value', async () => {
+      const s = await snap('nobody');
+      expect(s).toMatchObject({ customerId: 'nobody', profile: {}, household: null, offers: {} });
+      expect(s.agg).toMatchObject({ spend_30d: 0, purchases_30d: 0, min_basket_30d: null, avg_basket_30d: null, last_store: null, stores_30d: 0 });
+    });
+
+    describe('idempotence', () => {
+      it('an event id seen again changes nothing, in the same batch or a later one', async () => {
+        const e = ev('c1', 'purchase', { amount: 10 });
+        const r1 = await store.applyEvents([e, e]);
+        expect(r1).toEqual({ applied: 1, duplicates: 1, statuses: ['applied', 'duplicate'] });
+        const r2 = await store.applyEvents([e]);
+        expect(r2.statuses).toEqual(['duplicate']);
+        expect((await snap('c1')).agg).toMatchObject({ spend_30d: 10, purchases_30d: 1 });
+      });
+
+      it('a duplicate is still refused 7 days after the original was applied', async () => {
+        const e = ev('c1', 'purchase', { amount: 10 });
+        await store.applyEvents([e]);
+        clock.advance(7 * DAY - MIN);
+        expect((await store.applyEvents([e])).statuses).toEqual(['duplicate']);
+      });
+
+      it('event ids are per customer: the same id for two customers is two events', async () => {
+        const r = await store.applyEvents([ev('c1', 'purchase', { amount: 1 }, T0, 'same'), ev('c2', 'purchase', { amount: 2 }, T0, 'same')]);
+        expect(r.applied).toBe(2);
+      });
+
+      it('property — applying any sequence twice, in any batching, equals applying it once', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.record({ c: fc.constantFrom('p1', 'p2'), amount: fc.integer({ min: 1, max: 50 }), ago: fc.integer({ min: 0, max: 40 * 24 }), dup: fc.boolean() }), { minLength: 1, maxLength: 15 }),
+            fc.integer({ min: 1, max: 5 }),
+            async (specs, batch) => {
+              const prefix = `prop-${Math.random().toString(36).slice(2)}-`;
+              const events = specs.map((s, i) => ev(prefix + s.c, 'purchase', { amount: s.amount }, clock.now() - s.ago * HOUR, `${prefix}${i}`));
+              const withDups = events.flatMap((e, i) => (specs[i]!.dup ? [e, e] : [e]));
+              for (let i = 0; i < withDups.length; i += batch) await store.applyEvents(withDups.slice(i, i + batch));
+              const once = await Promise.all(['p1', 'p2'].map((c) => store.snapshot(prefix + c, clock.now())));
+              await store.applyEvents([...withDups].reverse());
+              const twice = await Promise.all(['p1', 'p2'].map((c) => store.snapshot(prefix + c, clock.now())));
+              expect(twice).toEqual(once);
+              // and equals the brute-force window sum of the distinct events
+              for (const [k, c] of ['p1', 'p2'].entries()) {
+                // documented semantics: daily buckets; a bucket counts while it overlaps the window
+                const first = Math.floor((clock.now() - 30 * DAY) / DAY);
+                const inWindow = specs.filter((s) => s.c === c && Math.floor((clock.now() - s.ago * HOUR) / DAY) >= first);
+                expect(once[k]!.agg.purchases_30d).toBe(inWindow.length);
+                expect(once[k]!.agg.spend_30d).toBe(inWindow.reduce((a, s) => a + s.amount, 0));
+              }
+            },
+          ),
+          { numRuns: 40 },
+        );
+      });
+    });
+
+    describe('profile', () => {
+      it('merges data into the profile; null removes a key', async () => {
+        await store.applyEvents([ev('c1', 'profile', { tier: 'gold', age: 40 }, T0), ev('c1', 'profile', { age: null, city: 'Leeds' }, T0 + MIN)]);
+        expect((await snap('c1')).profile).toEqual({ tier: 'gold', city: 'Leeds' });
+      });
+
+      it('an older event time never overwrites a newer value, nor removes it', async () => {
+        await store.applyEvents([ev('c1', 'profile', { tier: 'gold', city: 'York' }, T0)]);
+        await store.applyEvents([ev('c1', 'profile', { tier: 'bronze', city: null, pet: 'cat' }, T0 - HOUR)]);
+        expect((await snap('c1')).profile).toEqual({ tier: 'gold', city: 'York', pet: 'cat' });
+      });
+
+      it('a removed key is not brought back by an older value', async () => {
+        await store.applyEvents([ev('c1', 'profile', { tier: null }, T0)]);
+        await store.applyEvents([ev('c1', 'profile', { tier: 'silver' }, T0 - DAY)]);
+        expect((await snap('c1')).profile).toEqual({});
+      });
+
+      it('keeps nested values whole and apart from other customers', async () => {
+        await store.applyEvents([ev('c1', 'profile', { address: { city: 'Leeds', zip: 'LS1' }, tags: ['a', 'b'] }), ev('c2', 'profile', { tier: 'x' })]);
+        expect((await snap('c1')).profile).toEqual({ address: { city: 'Leeds', zip: 'LS1' }, tags: ['a', 'b'] });
+        expect((await snap('c2')).profile).toEqual({ tier: 'x' });
+      });
+    });
+
+    describe('windowed aggregates', () => {
+      it('sum, count, min, max and avg over a 30-day window', async () => {
+        await store.applyEvents([10, 30, 20].map((a, i) => ev('c1', 'purchase', { amount: a }, T0 - i * DAY)));
+        expect((await snap('c1')).agg).toMatchObject({ spend_30d: 60, purchases_30d: 3, min_basket_30d: 10, max_basket_30d: 30, avg_basket_30d: 20 });
+      });
+
+      it('an event leaves the window as the clock moves on (daily buckets for 30d)', async () => {
+        await store.applyEvents([ev('c1', 'purchase', { amount: 10 }, T0 - 20 * DAY), ev('c1', 'purchase', { amount: 5 }, T0)]);
+        clock.advance(12 * DAY);
+        expect((await snap('c1')).agg).toMatchObject({ spend_30d: 5, purchases_30d: 1, purchases_all: 2 });
+      });
+
+      it('an event older than its window changes nothing', async () => {
+        const r = await store.applyEvents([ev('c1', 'purchase', { amount: 99 }, T0 - 45 * DAY)]);
+        expect(r.applied).toBe(1);
+        expect((await snap('c1')).agg).toMatchObject({ spend_30d: 0, purchases_30d: 0, purchases_all: 1 });
+      });
+
+      it('a 1h window counts per minute: 61 minutes later an event is gone', async () => {
+        await store.applyEvents([ev('c1', 'checkout', {}, T0), ev('c1', 'checkout', {}, T0 + 30 * MIN)]);
+        clock.set(T0 + 30 * MIN);
+        expect((await snap('c1')).agg.visits_1h).toBe(2);
+        clock.set(T0 + 61 * MIN);
+        expect((await snap('c1')).agg.visits_1h).toBe(1);
+        expect((await snap('c1')).agg.visits_7d).toBe(2);
+      });
+
+      it('a 7d window is accurate to the hour at its old end', async () => {
+        await store.applyEvents([ev('c1', 'checkout', {}, T0)]);
+        clock.set(T0 + 7 * DAY + 30 * MIN); // the event's hour still overlaps the window
+        expect((await snap('c1')).agg.visits_7d).toBe(1);
+        clock.set(T0 + 7 * DAY + HOUR);
+        expect((await snap('c1')).agg.visits_7d).toBe(0);
+      });
+
+      it('last keeps the value of the newest event time, whatever the arrival order', async () => {
+        await store.applyEvents([ev('c1', 'checkout', { storeId: 's-2' }, T0), ev('c1', 'checkout', { storeId: 's-1' }, T0 - HOUR)]);
+        expect((await snap('c1')).agg.last_store).toBe('s-2');
+        clock.advance(8 * DAY);
+        const agg = (await snap('c1')).agg;
+        expect(agg.last_store).toBe('s-2');
+        expect(agg.last_store_7d).toBeNull();
+      });
+
+      it('distinct counts different values in the window, remembering at most its max', async () => {
+        const stores = ['a', 'b', 'a', 'c', 'd', 'e', 'f', 'g'];
+        await store.applyEvents(stores.map((s, i) => ev('c1', 'checkout', { storeId: s }, T0 - (10 - i) * HOUR)));
+        expect((await snap('c1')).agg.stores_30d).toBe(5); // 7 distinct, remembers 5
+        await store.applyEvents([ev('c2', 'checkout', { storeId: 1 }), ev('c2', 'checkout', { storeId: '1' }), ev('c2', 'checkout', { storeId: 1 })]);
+        expect((await snap('c2')).agg.stores_30d).toBe(2);
+      });
+
+      it('where filters the events an aggregate counts; a field on count counts events that carry it', async () => {
+        await store.applyEvents([
+          ev('c1', 'purchase', { amount: 3, category: 'coffee', coupon: 'X1' }),
+          ev('c1', 'purchase', { amount: 3, category: 'tea' }),
+          ev('c1', 'purchase', { amount: 3, category: 'coffee' }),
+        ]);
+        expect((await snap('c1')).agg).toMatchObject({ coffee_30d: 2, purchases_30d: 3, coupons: 1 });
+      });
+
+      it('a value that is not a number is skipped by sum, min, max and avg', async () => {
+        await store.applyEvents([ev('c1', 'purchase', { amount: 'ten' }), ev('c1', 'purchase', { amount: 4 })]);
+        expect((await snap('c1')).agg).toMatchObject({ spend_30d: 4, min_basket_30d: 4, avg_basket_30d: 4, purchases_30d: 2 });
+      });
+    });
+
+    describe('households', () => {
+      it('household aggregates combine the members: sum, count, max, min, avg, last, distinct', async () => {
+        await store.applyEvents([
+          ev('m1', 'household', { householdId: 'h1' }),
+          ev('m2', 'household', { householdId: 'h1' }),
+          ev('m1', 'purchase', { amount: 10 }, T0 - DAY),
+          ev('m2', 'purchase', { amount: 30 }, T0 - 2 * DAY),
+          ev('m1', 'checkout', { storeId: 'a' }, T0 - HOUR),
+          ev('m2', 'checkout', { storeId: 'b' }, T0 - 2 * HOUR),
+        ]);
+        const s = await snap('m1');
+        expect(s.household?.id).toBe('h1');
+        expect(s.household?.agg).toMatchObject({ spend_30d: 40, purchases_30d: 2, max_basket_30d: 30, min_basket_30d: 10, avg_basket_30d: 20, last_store: 'a', stores_30d: 2 });
+        expect(s.agg.spend_30d).toBe(10);
+      });
+
+      it('a customer moves to a new household, and null unlinks; an older link never overrides a newer one', async () => {
+        await store.applyEvents([
+          ev('m1', 'household', { householdId: 'h1' }, T0),
+          ev('m2', 'household', { householdId: 'h1' }, T0),
+          ev('m1', 'purchase', { amount: 10 }),
+          ev('m2', 'purchase', { amount: 5 }),
+        ]);
+        await store.applyEvents([ev('m2', 'household', { householdId: 'h2' }, T0 + MIN)]);
+        expect((await snap('m1')).household?.agg.spend_30d).toBe(10);
+        expect((await snap('m2')).household).toMatchObject({ id: 'h2', agg: { spend_30d: 5 } });
+        await store.applyEvents([ev('m2', 'household', { householdId: 'h1' }, T0 - DAY)]); // older: ignored
+        expect((await snap('m2')).household?.id).toBe('h2');
+        await store.applyEvents([ev('m2', 'household', { householdId: null }, T0 + 2 * MIN)]);
+        expect((await snap('m2')).household).toBeNull();
+      });
+    });
+
+    describe('offer history and learning', () => {
+      it('records offered and every response outcome with counts and times', async () => {
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2'], atMs: T0, segment: null });
+        await store.applyEvents([
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'impression' }, T0 + MIN),
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'accepted' }, T0 + 2 * MIN),
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'redeemed' }, T0 + 3 * MIN),
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o2', outcome: 'declined' }, T0 + 4 * MIN),
+        ]);
+        const { offers } = await snap('c1');
+        expect(offers.o1).toMatchObject({
+          counts: { offered: 1, impression: 1, accepted: 1, declined: 0, redeemed: 1 },
+          lastAt: { offered: T0, impression: T0 + MIN, accepted: T0 + 2 * MIN, redeemed: T0 + 3 * MIN },
+          lastOutcome: 'redeemed',
+          lastOutcomeAt: T0 + 3 * MIN,
+        });
+        // no impression was reported for o2: the decline implies one
+        expect(offers.o2).toMatchObject({ counts: { offered: 1, impression: 1, declined: 1 }, lastOutcome: 'declined' });
+      });
+
+      it('keeps the 20 most recent times of an outcome, ascending, for windowed caps', async () => {
+        for (let i = 0; i < 25; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1'], atMs: T0 + i * MIN, segment: null });
+        const h = (await snap('c1')).offers.o1!;
+        expect(h.counts.offered).toBe(25);
+        expect(h.recent.offered).toEqual(Array.from({ length: 20 }, (_, i) => T0 + (i + 5) * MIN));
+      });
+
+      it('learns impressions and acceptances per offer, overall and per segment', async () => {
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: 'gold' });
+        await store.recordOffered({ customerId: 'c2', decisionId: 'd2', offerIds: ['o1'], atMs: T0, segment: 'silver' });
+        await store.applyEvents([
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'impression' }),
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'accepted' }),
+          ev('c2', 'offer_response', { decisionId: 'd2', offerId: 'o1', outcome: 'declined' }),
+          ev('c2', 'offer_response', { decisionId: 'd2', offerId: 'o1', outcome: 'impression' }), // already implied
+        ]);
+        await store.ping();
+        const read = async (seg: string | null) => {
+          // a networked store may serve global counters from a cache: allow it to catch up
+          for (let i = 0; i < 50; i++) {
+            const v = store.stats.learning('o1', seg);
+            if (v.impressions === (seg === null ? 2 : 1)) return v;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          return store.stats.learning('o1', seg);
+        };
+        expect(await read(null)).toEqual({ impressions: 2, accepted: 1 });
+        expect(await read('gold')).toEqual({ impressions: 1, accepted: 1 });
+        expect(await read('silver')).toEqual({ impressions: 1, accepted: 0 });
+      });
+    });
+
+    describe('total caps', () => {
+      it('reserves offered units up to the cap, then refuses', async () => {
+        const caps = RULES.offerById.get('capped')!.totalCaps;
+        const got = [];
+        for (let i = 0; i < 7; i++) got.push(await store.reserveOffered('capped', caps, clock.now()));
+        expect(got).toEqual([true, true, true, true, true, false, false]);
+      });
+
+      it('never overshoots when many decisions race for the last units', async () => {
+        const caps = RULES.offerById.get('capped')!.totalCaps;
+        await store.reserveOffered('capped', caps, clock.now());
+        const results = await Promise.all(Array.from({ length: 60 }, () => store.reserveOffered('capped', caps, clock.now())));
+        expect(results.filter(Boolean)).toHaveLength(4);
+      });
+
+      it('a windowed total cap has room again once the window has passed', async () => {
+        const caps = RULES.offerById.get('daily')!.totalCaps;
+        for (let i = 0; i < 3; i++) expect(await store.reserveOffered('daily', caps, clock.now())).toBe(true);
+        expect(await store.reserveOffered('daily', caps, clock.now())).toBe(false);
+        clock.advance(DAY + HOUR);
+        expect(await store.reserveOffered('daily', caps, clock.now())).toBe(true);
+      });
+
+      it('counts response outcomes across customers', async () => {
+        await store.applyEvents(
+          ['c1', 'c2', 'c3'].map((c) => ev(c, 'offer_response', { decisionId: `d-${c}`, offerId: 'o9', outcome: 'redeemed' })),
+        );
+        let n = 0;
+        for (let i = 0; i < 50 && n !== 3; i++) {
+          n = store.stats.total('o9', 'redeemed', null, clock.now());
+          if (n !== 3) await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(n).toBe(3);
+      });
+    });
+
+    it('applies a batch for many customers, each in its own order', async () => {
+      const events = [];
+      for (let c = 0; c < 50; c++) {
+        events.push(ev(`b${c}`, 'profile', { n: 1 }, T0), ev(`b${c}`, 'profile', { n: 2 }, T0), ev(`b${c}`, 'purchase', { amount: c }, T0));
+      }
+      const r = await store.applyEvents(events);
+      expect(r.applied).toBe(150);
+      const s = await snap('b42');
+      expect(s.profile).toEqual({ n: 2 }); // same time: the later one in the batch wins
+      expect(s.agg.spend_30d).toBe(42);
+    });
+  });
+}
