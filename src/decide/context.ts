@@ -1,0 +1,69 @@
+import type { RuleRuntime } from '../jsonlogic/index.js';
+import { truthy } from '../jsonlogic/index.js';
+import type { Segmentation } from '../rules/types.js';
+import type { CustomerSnapshot } from '../state/types.js';
+
+/** What every offer and segment rule sees (docs/rules.md, "The decision context"). */
+export interface DecisionContext {
+  customer: { id: string; profile: Record<string, unknown>; agg: Record<string, unknown>; segments: Record<string, string | null> };
+  household: { id: string; agg: Record<string, unknown> } | null;
+  event: { type: string | null; channel: string; data: Record<string, unknown> };
+  context: Record<string, unknown>;
+  now: { iso: string; hour: number; dow: number };
+}
+
+/**
+ * Adds `basket.categories` (the distinct item categories, in order) when a basket
+ * lists items but not categories, so `{"in": ["coffee", {"var": "event.data.basket.categories"}]}`
+ * reads the same whoever sent the basket. The caller's object is not changed.
+ */
+export function withBasketCategories(data: Record<string, unknown>): Record<string, unknown> {
+  const basket = data.basket as Record<string, unknown> | undefined;
+  if (!basket || typeof basket !== 'object' || !Array.isArray(basket.items) || basket.categories !== undefined) return data;
+  const categories: string[] = [];
+  for (const item of basket.items as Array<Record<string, unknown> | null>) {
+    const c = item?.category;
+    if (typeof c === 'string' && !categories.includes(c)) categories.push(c);
+  }
+  return { ...data, basket: { ...basket, categories } };
+}
+
+/** Builds the decision context from a snapshot, the request and the clock. */
+export function buildContext(snap: CustomerSnapshot, channel: string, trigger: string | null, data: Record<string, unknown>, nowMs: number): DecisionContext {
+  const d = new Date(nowMs);
+  const enriched = withBasketCategories(data);
+  return {
+    customer: { id: snap.customerId, profile: snap.profile, agg: snap.agg, segments: {} },
+    household: snap.household,
+    event: { type: trigger, channel, data: enriched },
+    context: enriched,
+    now: { iso: d.toISOString(), hour: d.getUTCHours(), dow: d.getUTCDay() },
+  };
+}
+
+/**
+ * Puts the customer in one segment of each segmentation, in file order: the first
+ * whose `when` holds, or null. A rule that raises counts as false and is counted.
+ */
+export function assignSegments(ctx: DecisionContext, segmentations: readonly Segmentation[], rt: RuleRuntime): { errors: number } {
+  let errors = 0;
+  for (const s of segmentations) {
+    let chosen: string | null = null;
+    for (const seg of s.segments) {
+      if (seg.when === null) {
+        chosen = seg.id;
+        break;
+      }
+      try {
+        if (truthy(seg.when(ctx, rt))) {
+          chosen = seg.id;
+          break;
+        }
+      } catch {
+        errors++;
+      }
+    }
+    ctx.customer.segments[s.name] = chosen;
+  }
+  return { errors };
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { RuleSet } from '../rules/types.js';
+import type { CustomerSnapshot, CustomerStateStore } from '../state/types.js';
+import { evaluate, type Exploration, type Scored } from './pipeline.js';
+import type { DecideRequest, Decision, DecisionOffer, OfferFate } from './types.js';
+
+export interface DeciderOptions {
+  store: CustomerStateStore;
+  /** The live rule set (it changes on reload; each decision reads it once). */
+  rules: () => RuleSet;
+  clock?: () => number;
+  newId?: () => string;
+  /** Learn propensity per segment of this segmentation (null: per offer only). */
+  learningSegmentation?: string | null;
+  /** `mean` (default): Beta posterior mean; `thompson`: a Thompson sample, to explore. */
+  exploration?: Exploration;
+  /** How long to wait for customer state before answering degraded (default 50 ms). */
+  snapshotTimeoutMs?: number;
+  /** Called with errors of work done after the answer (recording `offered`). */
+  onBackgroundError?: (err: unknown) => void;
+}
+
+export interface Decider {
+  decide(req: DecideRequest): Promise<Decision>;
+}
+
+/** The most offers one decision returns. */
+export const MAX_LIMIT = 20;
+
+function emptySnapshot(customerId: string): CustomerSnapshot {
+  return { customerId, profile: {}, agg: {}, household: null, offers: {} };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`customer state took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Decides the best offers for a customer in a channel: reads the customer's state in
+ * one store call, runs the pipeline, reserves total caps on `offered` for the offers it
+ * returns, and records them as offered after answering. When state cannot be read in
+ * time, answers `degraded` from fallback offers instead of failing.
+ */
+export function createDecider(opts: DeciderOptions): Decider {
+  const clock = opts.clock ?? Date.now;
+  const newId = opts.newId ?? randomUUID;
+  const timeoutMs = opts.snapshotTimeoutMs ?? 50;
+  const onBackgroundError = opts.onBackgroundError ?? (() => {});
+  const { store } = opts;
+
+  return {
+    async decide(req) {
+      const nowMs = clock();
+      const decisionId = newId();
+      const rules = opts.rules();
+      let snap: CustomerSnapshot;
+      let degraded = false;
+      try {
+        snap = await withTimeout(store.snapshot(req.customerId, nowMs), timeoutMs);
+      } catch {
+        snap = emptySnapshot(req.customerId);
+        degraded = true;
+      }
+      const res = evaluate({
+        rules,
+        snap,
+        request: req,
+        nowMs,
+        stats: store.stats,
+        decisionId,
+        learningSegmentation: opts.learningSegmentation ?? null,
+        exploration: opts.exploration ?? 'mean',
+        fallbackOnly: degraded,
+      });
+      const limit = Math.min(Math.max(1, Math.floor(req.limit ?? 1)), MAX_LIMIT);
+
+      const pick = async (list: Scored[]): Promise<Scored[]> => {
+        const chosen: Scored[] = [];
+        for (const s of list) {
+          if (chosen.length >= limit) break;
+          const offeredCaps = s.offer.totalCaps.filter((c) => c.outcome === 'offered');
+          if (offeredCaps.length > 0) {
+            // the store is down when degraded: an offer that needs a reservation is skipped
+            const reserved = !degraded && (await store.reserveOffered(s.offer.id, offeredCaps, nowMs).catch(() => false));
+            if (!reserved) {
+              const cap = offeredCaps[0]!;
+              res.fates?.set(s.offer.id, { offerId: s.offer.id, status: 'capped', cap: { scope: 'total', outcome: 'offered', max: cap.max, window: cap.window, count: cap.max } });
+              continue;
+            }
+          }
+          chosen.push(s);
+        }
+        return chosen;
+      };
+      let chosen = await pick(res.ranked);
+      if (chosen.length === 0) chosen = await pick(res.fallbacks);
+
+      const offers: DecisionOffer[] = chosen.map((s) => {
+        res.fates?.set(s.offer.id, { ...res.fates.get(s.offer.id)!, status: 'selected' });
+        return { offerId: s.offer.id, name: s.offer.name, score: s.score, propensity: s.propensity, value: s.offer.value, payload: s.offer.payload };
+      });
+
+      if (!degraded && offers.length > 0) {
+        // after the answer: not on the decision's critical path
+        store
+          .recordOffered({ customerId: req.customerId, decisionId, offerIds: offers.map((o) => o.offerId), atMs: nowMs, segment: res.learningSegment })
+          .catch(onBackgroundError);
+      }
+
+      const decision: Decision = {
+        decisionId,
+        customerId: req.customerId,
+        channel: req.channel,
+        trigger: req.trigger,
+        rulesVersion: rules.version,
+        offers,
+        degraded,
+        time: new Date(nowMs).toISOString(),
+        segments: res.ctx.customer.segments,
+        ruleErrors: res.ruleErrors,
+      };
+      if (res.fates) {
+        const fates: OfferFate[] = [];
+        for (const o of rules.offers) {
+          const f = res.fates.get(o.id);
+          if (f) fates.push(f);
+        }
+        decision.explanation = { segments: res.ctx.customer.segments, offers: fates };
+      }
+      return decision;
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import { traceLogic, truthy, type RuleRuntime } from '../jsonlogic/index.js';
+import type { Cap, Offer, RuleSet } from '../rules/types.js';
+import type { CustomerSnapshot, GlobalStats, OfferHistory } from '../state/types.js';
+import { assignSegments, buildContext, type DecisionContext } from './context.js';
+import { posteriorMean, seededRandom, thompsonSample } from './propensity.js';
+import type { DecideRequest, OfferFate } from './types.js';
+
+export type Exploration = 'mean' | 'thompson';
+
+export interface PipelineInput {
+  rules: RuleSet;
+  snap: CustomerSnapshot;
+  request: DecideRequest;
+  nowMs: number;
+  stats: GlobalStats;
+  decisionId: string;
+  /** The segmentation propensity is learned per (null: one propensity per offer). */
+  learningSegmentation: string | null;
+  exploration: Exploration;
+  /** Only fallback offers are considered (a degraded decision). */
+  fallbackOnly?: boolean;
+}
+
+/** An offer that passed every filter, with its score. */
+export interface Scored {
+  offer: Offer;
+  score: number;
+  propensity: number;
+}
+
+export interface PipelineResult {
+  ctx: DecisionContext;
+  /** Qualifying regular offers, best first (score desc, then offer id asc). */
+  ranked: Scored[];
+  /** Qualifying fallback offers, best first. */
+  fallbacks: Scored[];
+  /** With `explain`: every offer's fate so far, by offer id. */
+  fates: Map<string, OfferFate> | null;
+  ruleErrors: number;
+  /** The customer's segment in the learning segmentation. */
+  learningSegment: string | null;
+}
+
+/** Count of an outcome a cap counts: lifetime, or the recent times inside its window. */
+export function capCount(h: OfferHistory | undefined, cap: Cap, nowMs: number): number {
+  if (!h) return 0;
+  if (cap.windowMs === null) return h.counts[cap.outcome];
+  const since = nowMs - cap.windowMs;
+  const recent = h.recent[cap.outcome] ?? [];
+  let n = 0;
+  for (let i = recent.length - 1; i >= 0 && recent[i]! > since; i--) n++;
+  return n;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Ranking order: higher score first; ties by ascending offer id, so decisions are reproducible. */
+export function byScore(a: Scored, b: Scored): number {
+  return b.score - a.score || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0);
+}
+
+/**
+ * The pure part of a decision: context → segments → filters (active, channel, trigger)
+ * → eligibility → caps → cooldowns → propensity × value × weight → rank. Deterministic
+ * for the same snapshot, rules, clock and decision id. Never throws on a rule error.
+ */
+export function evaluate(input: PipelineInput): PipelineResult {
+  const { rules, snap, request, nowMs, stats } = input;
+  const rt: RuleRuntime = { nowMs };
+  const ctx = buildContext(snap, request.channel, request.trigger, request.context, nowMs);
+  let ruleErrors = assignSegments(ctx, rules.segmentations, rt).errors;
+  const explain = request.explain === true;
+  const fates = explain ? new Map<string, OfferFate>() : null;
+  const learningSegment = input.learningSegmentation === null ? null : (ctx.customer.segments[input.learningSegmentation] ?? null);
+  const rand = input.exploration === 'thompson' ? seededRandom(input.decisionId) : null;
+  const ranked: Scored[] = [];
+  const fallbacks: Scored[] = [];
+
+  const candidates = rules.candidates(request.channel, request.trigger);
+  if (fates) {
+    const inIndex = new Set(candidates);
+    for (const o of rules.offers) {
+      if (!inIndex.has(o)) fates.set(o.id, { offerId: o.id, status: o.channels.has(request.channel) ? 'trigger' : 'channel' });
+    }
+  }
+
+  for (const offer of candidates) {
+    if (input.fallbackOnly && !offer.fallback) continue;
+    const fate = (f: Omit<OfferFate, 'offerId'>) => fates?.set(offer.id, { offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) });
+
+    if ((offer.activeFromMs !== null && nowMs < offer.activeFromMs) || (offer.activeToMs !== null && nowMs > offer.activeToMs)) {
+      fate({ status: 'inactive', active: { from: iso(offer.activeFromMs), to: iso(offer.activeToMs) } });
+      continue;
+    }
+
+    if (offer.eligibility !== null) {
+      let ok = false;
+      let error: string | null = null;
+      try {
+        ok = truthy(offer.eligibility(ctx, rt));
+      } catch (err) {
+        error = (err as Error).message;
+        ruleErrors++;
+      }
+      if (!ok) {
+        if (fates) {
+          const trace = traceLogic(offer.eligibilitySource, ctx, rt, '$.eligibility');
+          fate({ status: 'ineligible', ...(trace.failure ? { condition: trace.failure } : {}), ...(error ? { error } : {}) });
+        }
+        continue;
+      }
+    }
+
+    const history = snap.offers[offer.id];
+    let capped = false;
+    for (const cap of offer.customerCaps) {
+      const count = capCount(history, cap, nowMs);
+      if (count >= cap.max) {
+        fate({ status: 'capped', cap: { scope: 'customer', outcome: cap.outcome, max: cap.max, window: cap.window, count } });
+        capped = true;
+        break;
+      }
+    }
+    if (!capped) {
+      for (const cap of offer.totalCaps) {
+        const count = stats.total(offer.id, cap.outcome, cap.windowMs, nowMs);
+        if (count >= cap.max) {
+          fate({ status: 'capped', cap: { scope: 'total', outcome: cap.outcome, max: cap.max, window: cap.window, count } });
+          capped = true;
+          break;
+        }
+      }
+    }
+    if (capped) continue;
+
+    let cooling = false;
+    for (const cd of offer.cooldowns) {
+      const last = history?.lastAt[cd.outcome];
+      if (last !== undefined && last + cd.ms > nowMs) {
+        fate({ status: 'cooldown', cooldown: { outcome: cd.outcome, window: cd.window, until: new Date(last + cd.ms).toISOString() } });
+        cooling = true;
+        break;
+      }
+    }
+    if (cooling) continue;
+
+    const learned = stats.learning(offer.id, learningSegment);
+    const propensity = rand ? thompsonSample(offer.prior, learned, rand) : posteriorMean(offer.prior, learned);
+    const scored: Scored = { offer, propensity, score: propensity * offer.value * offer.weight };
+    (offer.fallback ? fallbacks : ranked).push(scored);
+    fate({ status: 'eligible', score: scored.score, propensity });
+  }
+
+  ranked.sort(byScore);
+  fallbacks.sort(byScore);
+  return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };
+}
