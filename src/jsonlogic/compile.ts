@@ -61,11 +61,10 @@ class Program {
     this.consts.push(v);
     return `c[${this.consts.length - 1}]`;
   }
-  addFn(params: string, fx: FnCtx, body: Expr, truthyResult: boolean): string {
+  /** Adds a top-level function to the generated source; returns its name. */
+  addFn(params: string, body: string): string {
     const name = `f${this.fns.length}`;
-    const ret = truthyResult ? fx.truthy(body) : body.code;
-    // placeholder reserves the index before nested functions are added
-    this.fns.push(`function ${name}(${params}) { ${fx.decls()} return ${ret}; }`);
+    this.fns.push(`function ${name}(${params}) { ${body} }`);
     return name;
   }
 }
@@ -120,8 +119,11 @@ class FnCtx {
         return `((${e.code}).length !== 0)`;
       case 'null':
         return 'false';
-      default:
-        return `${this.h('truthy')}(${e.code})`;
+      default: {
+        // inlined rather than a shared helper: a helper called by every rule goes megamorphic
+        const t = this.temp();
+        return `(Array.isArray(${t} = ${e.code}) ? ${t}.length !== 0 : !!${t})`;
+      }
     }
   }
 
@@ -176,8 +178,13 @@ class FnCtx {
       case 'min':
       case 'max':
         return { code: `Math.${op}(${all().map((e) => e.code).join(', ')})`, ty: 'num' };
-      case 'in':
-        return { code: `${this.h('inOp')}(${arg(0).code}, ${arg(1).code})`, ty: 'bool' };
+      case 'in': {
+        const [ta, tb] = [this.temp(), this.temp()];
+        return {
+          code: `(${ta} = ${arg(0).code}, ${tb} = ${arg(1).code}, (!${tb} || typeof ${tb}.indexOf === "undefined") ? false : ${tb}.indexOf(${ta}) !== -1)`,
+          ty: 'bool',
+        };
+      }
       case 'cat':
         return { code: `${this.h('cat')}([${all().map((e) => e.code).join(', ')}])`, ty: 'str' };
       case 'substr':
@@ -294,21 +301,47 @@ class FnCtx {
     return { code, ty: union(parts) };
   }
 
+  /**
+   * filter / map / all / none / some: each occurrence gets its own loop function with
+   * the body inlined, so V8 sees one call target per loop instead of one shared helper.
+   */
   private scoped(op: 'filter' | 'map' | 'all' | 'none' | 'some', args: unknown[]): Expr {
     const arr = args.length > 0 ? this.compile(args[0]) : ANY_UNDEFINED;
     const inner = new FnCtx(this.prog, { kind: 'data', d: 'd' });
     const body = args.length > 1 ? inner.compile(args[1]) : ANY_UNDEFINED;
-    const fn = this.prog.addFn('d, rt', inner, body, op !== 'map');
-    const ty: Ty = op === 'filter' || op === 'map' ? 'arr' : 'bool';
-    return { code: `${this.h(op)}(${arr.code}, ${fn}, rt)`, ty };
+    const test = op === 'map' ? '' : inner.truthy(body);
+    const loop = (stmt: string) => `for (let i = 0; i < a.length; i++) { const d = a[i]; ${stmt} }`;
+    let src: string;
+    switch (op) {
+      case 'filter':
+        src = `if (!Array.isArray(a)) return []; const out = []; ${inner.decls()} ${loop(`if (${test}) out.push(d);`)} return out;`;
+        break;
+      case 'map':
+        src = `if (!Array.isArray(a)) return []; const out = new Array(a.length); ${inner.decls()} ${loop(`out[i] = ${body.code};`)} return out;`;
+        break;
+      case 'all':
+        src = `if (!Array.isArray(a) || a.length === 0) return false; ${inner.decls()} ${loop(`if (!(${test})) return false;`)} return true;`;
+        break;
+      case 'none':
+        src = `if (!Array.isArray(a) || a.length === 0) return true; ${inner.decls()} ${loop(`if (${test}) return false;`)} return true;`;
+        break;
+      case 'some':
+        src = `if (!Array.isArray(a) || a.length === 0) return false; ${inner.decls()} ${loop(`if (${test}) return true;`)} return false;`;
+        break;
+    }
+    const fn = this.prog.addFn('a, rt', src);
+    return { code: `${fn}(${arr.code}, rt)`, ty: op === 'filter' || op === 'map' ? 'arr' : 'bool' };
   }
 
   private reduceExpr(args: unknown[]): Expr {
     const arr = args.length > 0 ? this.compile(args[0]) : ANY_UNDEFINED;
     const inner = new FnCtx(this.prog, { kind: 'reduce', cur: 'cu', acc: 'ac' });
     const body = args.length > 1 ? inner.compile(args[1]) : ANY_UNDEFINED;
-    const fn = this.prog.addFn('cu, ac, rt', inner, body, false);
     const initial = args.length > 2 && args[2] !== undefined ? this.compile(args[2]).code : 'null';
-    return { code: `${this.h('reduce')}(${arr.code}, ${fn}, ${initial}, rt)`, ty: 'any' };
+    const fn = this.prog.addFn(
+      'a, ac, rt',
+      `if (!Array.isArray(a)) return ac; ${inner.decls()} for (let i = 0; i < a.length; i++) { const cu = a[i]; ac = ${body.code}; } return ac;`,
+    );
+    return { code: `${fn}(${arr.code}, ${initial}, rt)`, ty: 'any' };
   }
 }

@@ -64,11 +64,6 @@ export function le3(a: any, b: any, c: any): boolean {
   return c === undefined ? a <= b : a <= b && b <= c;
 }
 
-export function inOp(a: unknown, b: any): boolean {
-  if (!b || typeof b.indexOf === 'undefined') return false;
-  return b.indexOf(a) !== -1;
-}
-
 export function cat(args: unknown[]): string {
   return args.join('');
 }
@@ -100,48 +95,6 @@ export function missing(data: unknown, args: unknown[]): unknown[] {
 export function missingSome(data: unknown, need: any, options: any): unknown[] {
   const found = missing(data, Array.isArray(options) ? options : [options]);
   return options.length - found.length >= need ? [] : found;
-}
-
-type Scoped = (datum: unknown, rt: RuleRuntime) => unknown;
-type Reducer = (current: unknown, accumulator: unknown, rt: RuleRuntime) => unknown;
-
-export function filter(arr: unknown, fn: Scoped, rt: RuleRuntime): unknown[] {
-  if (!Array.isArray(arr)) return [];
-  const out: unknown[] = [];
-  for (let i = 0; i < arr.length; i++) if (fn(arr[i], rt)) out.push(arr[i]);
-  return out;
-}
-
-export function map(arr: unknown, fn: Scoped, rt: RuleRuntime): unknown[] {
-  if (!Array.isArray(arr)) return [];
-  const out = new Array<unknown>(arr.length);
-  for (let i = 0; i < arr.length; i++) out[i] = fn(arr[i], rt);
-  return out;
-}
-
-export function reduce(arr: unknown, fn: Reducer, initial: unknown, rt: RuleRuntime): unknown {
-  if (!Array.isArray(arr)) return initial;
-  let acc = initial;
-  for (let i = 0; i < arr.length; i++) acc = fn(arr[i], acc, rt);
-  return acc;
-}
-
-export function all(arr: unknown, fn: Scoped, rt: RuleRuntime): boolean {
-  if (!Array.isArray(arr) || arr.length === 0) return false;
-  for (let i = 0; i < arr.length; i++) if (!fn(arr[i], rt)) return false;
-  return true;
-}
-
-export function none(arr: unknown, fn: Scoped, rt: RuleRuntime): boolean {
-  if (!Array.isArray(arr) || arr.length === 0) return true;
-  for (let i = 0; i < arr.length; i++) if (fn(arr[i], rt)) return false;
-  return true;
-}
-
-export function some(arr: unknown, fn: Scoped, rt: RuleRuntime): boolean {
-  if (!Array.isArray(arr) || arr.length === 0) return false;
-  for (let i = 0; i < arr.length; i++) if (fn(arr[i], rt)) return true;
-  return false;
 }
 
 // ---- NBO's custom operators (see docs/rules.md) ------------------------------
@@ -195,18 +148,11 @@ export const HELPERS = {
   multiply,
   lt3,
   le3,
-  inOp,
   cat,
   substr,
   merge,
   missing,
   missingSome,
-  filter,
-  map,
-  reduce,
-  all,
-  none,
-  some,
   daysSince,
   hoursSince,
   daysUntil,
