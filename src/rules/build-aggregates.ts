@@ -42,7 +42,8 @@ export function buildAggregates(doc: Record<string, RawAggregate>, file: string,
       .update(JSON.stringify([events, raw.fn, field, bucketMs, raw.where ?? null, raw.fn === 'distinct' ? maxDistinct : null]))
       .digest('hex')
       .slice(0, 8);
-    out.push({ name, events, fn: raw.fn, field, windowMs, bucketMs, where, maxDistinct, storageKey: `${name}:${storageHash}` });
+    // no name in the key: aggregates that keep the same buckets share them (spend_30d, spend_90d)
+    out.push({ name, events, fn: raw.fn, field, windowMs, bucketMs, where, maxDistinct, storageKey: storageHash });
   }
   return out;
 }

@@ -121,15 +121,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[], segmentations: Segmentation[]): RuleSet {
   const sorted = offers.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const aggregatesByEvent = new Map<string, AggregateDef[]>();
-  for (const a of aggregates) for (const e of a.events) aggregatesByEvent.set(e, [...(aggregatesByEvent.get(e) ?? []), a]);
   const index = new Map<string, readonly Offer[]>();
   return Object.freeze({
     version,
     offers: Object.freeze(sorted),
     offerById: new Map(sorted.map((o) => [o.id, o])),
     aggregates: Object.freeze(aggregates),
-    aggregatesByEvent,
     segmentations: Object.freeze(segmentations),
     candidates(channel: string, trigger: string | null): readonly Offer[] {
       const key = `${channel}\u0000${trigger ?? ''}`;

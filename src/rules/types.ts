@@ -32,8 +32,9 @@ export interface AggregateDef {
   /** `distinct` remembers at most this many values. */
   maxDistinct: number;
   /**
-   * Identifies how the state is kept (events, fn, field, bucket, filter): a definition
-   * whose storage changes starts from empty rather than misreading old buckets.
+   * Identifies how the state is kept (events, fn, field, bucket, filter): aggregates with
+   * the same key share their buckets, and a definition whose storage changes starts from
+   * empty rather than misreading old buckets.
    */
   storageKey: string;
 }
@@ -98,8 +99,6 @@ export interface RuleSet {
   offers: readonly Offer[];
   offerById: ReadonlyMap<string, Offer>;
   aggregates: readonly AggregateDef[];
-  /** Aggregates by the event type they count. */
-  aggregatesByEvent: ReadonlyMap<string, readonly AggregateDef[]>;
   segmentations: readonly Segmentation[];
   /** Offers that answer this channel and trigger, by ascending id (indexed, cached). */
   candidates(channel: string, trigger: string | null): readonly Offer[];

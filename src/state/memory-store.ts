@@ -1,6 +1,6 @@
 import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
-import type { AggregateDef, Cap } from '../rules/types.js';
+import type { Cap } from '../rules/types.js';
 import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
 import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
 import { emptyModel } from './model.js';
@@ -55,7 +55,6 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const clock = opts.clock ?? Date.now;
   const horizon = opts.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS;
   let model: StateModel = emptyModel();
-  let defsByKey = new Map<string, AggregateDef>();
   const customers = new Map<string, CustomerRecord>();
   const households = new Map<string, Set<string>>();
   const learning = new Map<string, Map<string, LearningCounts>>();
@@ -78,7 +77,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     let c = totals.get(key);
     if (!c) totals.set(key, (c = { lifetime: 0, buckets: new Map() }));
     c.lifetime += 1;
-    const sizes = new Set([...(model.totalCapBuckets.get(offerId)?.get(outcome) ?? []), ...extraBuckets]);
+    const sizes = new Set([...(model.totalCapBuckets.get(offerId)?.get(outcome) ?? []).map((b) => b.bucketMs), ...extraBuckets]);
     for (const size of sizes) {
       let b = c.buckets.get(size);
       if (!b) c.buckets.set(size, (b = new Map()));
@@ -152,7 +151,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
       countTotal(offerId, data.outcome as Outcome, ev.timeMs);
     }
-    for (const def of model.aggregatesByEvent.get(ev.type) ?? []) {
+    for (const def of model.storageByEvent.get(ev.type) ?? []) {
       const value = valueOf(def, ev, nowMs);
       if (value === undefined) continue;
       const next = fold(def, r.aggs.get(def.storageKey), value, ev.timeMs, nowMs);
@@ -164,7 +163,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const trimCustomer = (id: string, r: CustomerRecord, nowMs: number): boolean => {
     for (const [eid, until] of r.seen) if (until <= nowMs) r.seen.delete(eid);
     for (const [key, st] of r.aggs) {
-      const def = defsByKey.get(key);
+      const def = model.storageByKey.get(key);
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
     }
     for (const h of r.offers.values()) trimHistory(h, nowMs);
@@ -211,7 +210,6 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     stats,
     setModel(m) {
       model = m;
-      defsByKey = new Map(m.aggregates.map((d) => [d.storageKey, d]));
     },
     async applyEvents(events) {
       assertOpen();

@@ -1,25 +1,40 @@
 import type { Outcome } from '../events/types.js';
 import { bucketSizeFor } from '../rules/duration.js';
-import type { RuleSet } from '../rules/types.js';
+import type { AggregateDef, RuleSet } from '../rules/types.js';
 import type { StateModel } from './types.js';
 
 /** A model that keeps no aggregates and no windowed totals. */
 export function emptyModel(): StateModel {
-  return { aggregates: [], aggregatesByEvent: new Map(), totalCapBuckets: new Map() };
+  return { aggregates: [], storageByEvent: new Map(), storageByKey: new Map(), totalCapBuckets: new Map() };
 }
 
 /** What a store keeps for a rule set: its aggregates and the bucket sizes of windowed total caps. */
 export function stateModelFrom(rules: RuleSet): StateModel {
-  const totalCapBuckets = new Map<string, Map<Outcome, number[]>>();
+  const totalCapBuckets = new Map<string, Map<Outcome, Array<{ bucketMs: number; windowMs: number }>>>();
   for (const offer of rules.offers) {
     for (const cap of offer.totalCaps) {
       if (cap.windowMs === null) continue;
       let byOutcome = totalCapBuckets.get(offer.id);
       if (!byOutcome) totalCapBuckets.set(offer.id, (byOutcome = new Map()));
       const sizes = byOutcome.get(cap.outcome) ?? [];
-      const size = bucketSizeFor(cap.windowMs);
-      if (!sizes.includes(size)) byOutcome.set(cap.outcome, [...sizes, size]);
+      const bucketMs = bucketSizeFor(cap.windowMs);
+      const same = sizes.find((s) => s.bucketMs === bucketMs);
+      if (same) same.windowMs = Math.max(same.windowMs, cap.windowMs);
+      else byOutcome.set(cap.outcome, [...sizes, { bucketMs, windowMs: cap.windowMs }]);
     }
   }
-  return { aggregates: rules.aggregates, aggregatesByEvent: rules.aggregatesByEvent, totalCapBuckets };
+  return { aggregates: rules.aggregates, ...storageOf(rules.aggregates), totalCapBuckets };
+}
+
+/** Aggregates that keep the same buckets share them, kept at the longest of their windows. */
+function storageOf(aggregates: readonly AggregateDef[]): Pick<StateModel, 'storageByEvent' | 'storageByKey'> {
+  const storageByKey = new Map<string, AggregateDef>();
+  for (const a of aggregates) {
+    const cur = storageByKey.get(a.storageKey);
+    const longer = cur === undefined || (cur.windowMs !== null && (a.windowMs === null || a.windowMs > cur.windowMs));
+    if (longer) storageByKey.set(a.storageKey, a);
+  }
+  const storageByEvent = new Map<string, AggregateDef[]>();
+  for (const keeper of storageByKey.values()) for (const e of keeper.events) storageByEvent.set(e, [...(storageByEvent.get(e) ?? []), keeper]);
+  return { storageByEvent, storageByKey };
 }

@@ -38,10 +38,17 @@ export interface CustomerSnapshot {
 
 /** What the store keeps: derived from the rule set, replaced on every reload. */
 export interface StateModel {
+  /** Every aggregate, read by name. */
   aggregates: readonly AggregateDef[];
-  aggregatesByEvent: ReadonlyMap<string, readonly AggregateDef[]>;
-  /** For each offer and outcome with a windowed total cap, the bucket sizes to keep. */
-  totalCapBuckets: ReadonlyMap<string, ReadonlyMap<Outcome, readonly number[]>>;
+  /**
+   * One definition per storage key — of the aggregates sharing it, the one with the
+   * longest window, which folds and trims the shared buckets — by event type.
+   */
+  storageByEvent: ReadonlyMap<string, readonly AggregateDef[]>;
+  /** The same keepers, by storage key. */
+  storageByKey: ReadonlyMap<string, AggregateDef>;
+  /** For each offer and outcome with a windowed total cap: bucket sizes kept, each with the longest window read at it. */
+  totalCapBuckets: ReadonlyMap<string, ReadonlyMap<Outcome, ReadonlyArray<{ bucketMs: number; windowMs: number }>>>;
 }
 
 export type ApplyStatus = 'applied' | 'duplicate';

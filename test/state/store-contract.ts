@@ -11,6 +11,7 @@ export type StoreFactory = (clock: () => number) => Promise<CustomerStateStore>;
 const RULES = ruleSet({
   aggregates: {
     spend_30d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '30d' },
+    spend_90d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '90d' },
     purchases_30d: { event: 'purchase', fn: 'count', window: '30d' },
     purchases_all: { event: 'purchase', fn: 'count' },
     visits_1h: { event: 'checkout', fn: 'count', window: '1h' },
@@ -142,6 +143,12 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await store.applyEvents([ev('c1', 'purchase', { amount: 10 }, T0 - 20 * DAY), ev('c1', 'purchase', { amount: 5 }, T0)]);
         clock.advance(12 * DAY);
         expect((await snap('c1')).agg).toMatchObject({ spend_30d: 5, purchases_30d: 1, purchases_all: 2 });
+      });
+
+      it('aggregates that share buckets keep each its own window (spend_30d and spend_90d)', async () => {
+        await store.applyEvents([ev('c1', 'purchase', { amount: 7 }, T0 - 60 * DAY)]);
+        await store.applyEvents([ev('c1', 'purchase', { amount: 3 }, T0)]); // folding trims to the longest window only
+        expect((await snap('c1')).agg).toMatchObject({ spend_30d: 3, spend_90d: 10 });
       });
 
       it('an event older than its window changes nothing', async () => {

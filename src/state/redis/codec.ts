@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { OUTCOMES, type Outcome, type ValidEvent } from '../../events/types.js';
+import type { AggregateDef } from '../../rules/types.js';
+import { bucketIndex, distinctKey, firstBucket, valueOf, windowStartMs, type AggState } from '../aggregate-state.js';
+import { emptyHistory } from '../offer-history.js';
+import type { AggValue, OfferHistory, StateModel } from '../types.js';
+import { FIELD } from './keys.js';
+
+/** Stands for "no lower bound" in scripts (JSON has no -Infinity). */
+export const NO_FLOOR = -9e15;
+
+const FN_CODE = { count: 'c', sum: 's', min: 'mn', max: 'mx', avg: 'a' } as const;
+/** Outcome → its index in offer-history.lua (1-based, in OUTCOMES order). */
+export const OUTCOME_INDEX: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o, i) => [o, i + 1])) as Record<Outcome, number>;
+
+const floor = (n: number) => (Number.isFinite(n) ? n : NO_FLOOR);
+
+/** A distinct value as a short, fixed-size key (the packed format has no escaping). */
+export function distinctHash(v: AggValue): string {
+  return createHash('sha1').update(distinctKey(v)).digest('base64url').slice(0, 12);
+}
+
+/**
+ * The ops apply-events-2.lua runs for one event: the rule model applied here, in the
+ * same pure functions the in-process store uses, so the script stays model-free.
+ */
+export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): unknown[] {
+  const ops: unknown[] = [];
+  const data = ev.data ?? {};
+  if (ev.type === 'profile') {
+    for (const [k, v] of Object.entries(data)) ops.push(['p', k, ev.timeMs, v === null ? '' : JSON.stringify(v)]);
+  } else if (ev.type === 'household') {
+    ops.push(['h', ev.timeMs, (data.householdId as string | null) ?? '']);
+  } else if (ev.type === 'offer_response') {
+    ops.push(['r', data.offerId, OUTCOME_INDEX[data.outcome as Outcome], data.decisionId, ev.timeMs]);
+  }
+  for (const def of model.storageByEvent.get(ev.type) ?? []) {
+    const value = valueOf(def, ev, nowMs);
+    if (value === undefined || ev.timeMs < windowStartMs(def, nowMs)) continue;
+    switch (def.fn) {
+      case 'last':
+        ops.push(['l', def.storageKey, ev.timeMs, JSON.stringify(value)]);
+        break;
+      case 'distinct':
+        ops.push(['d', def.storageKey, distinctHash(value), ev.timeMs, floor(windowStartMs(def, nowMs)), def.maxDistinct]);
+        break;
+      default:
+        ops.push(['b', def.storageKey, FN_CODE[def.fn], bucketIndex(def, ev.timeMs), value ?? 0, floor(firstBucket(def, nowMs))]);
+    }
+  }
+  return ops;
+}
+
+function stamped(raw: string): { t: number; rest: string } {
+  const i = raw.indexOf('|');
+  return { t: Number(raw.slice(0, i)), rest: raw.slice(i + 1) };
+}
+
+function* pairs(packed: string): Generator<[string, string]> {
+  if (packed === '') return;
+  for (const part of packed.split(',')) {
+    const i = part.indexOf('=');
+    yield [part.slice(0, i), part.slice(i + 1)];
+  }
+}
+
+/** Sum of packed buckets at or after `firstIdx` (the totals hash's windowed counts). */
+export function sumPacked(packed: string | undefined, firstIdx: number): number {
+  let n = 0;
+  if (packed) for (const [k, v] of pairs(packed)) if (Number(k) >= firstIdx) n += Number(v);
+  return n;
+}
+
+/** An aggregate's stored field → the state aggregate-state.ts reads. */
+export function decodeAggState(def: AggregateDef, raw: string): AggState {
+  switch (def.fn) {
+    case 'last': {
+      const { t, rest } = stamped(raw);
+      return { kind: 'last', t, v: JSON.parse(rest) as AggValue };
+    }
+    case 'distinct': {
+      const seen = new Map<string, number>();
+      for (const [k, v] of pairs(raw)) seen.set(k, Number(v));
+      return { kind: 'distinct', seen };
+    }
+    case 'avg': {
+      const buckets = new Map<number, [number, number]>();
+      for (const [k, v] of pairs(raw)) {
+        const [s, c] = v.split('/');
+        buckets.set(Number(k), [Number(s), Number(c)]);
+      }
+      return { kind: 'avg', buckets };
+    }
+    default: {
+      const buckets = new Map<number, number>();
+      for (const [k, v] of pairs(raw)) buckets.set(Number(k), Number(v));
+      return { kind: 'num', buckets };
+    }
+  }
+}
+
+interface StoredHistory {
+  c: number[];
+  l: number[];
+  r: number[][] | Record<string, number[]>;
+  lo: number;
+  la: number;
+  di: string;
+  sg: string;
+  im: string;
+}
+
+/** offer-history.lua's JSON → an OfferHistory. */
+export function decodeHistory(raw: string): OfferHistory {
+  const s = JSON.parse(raw) as StoredHistory;
+  const h = emptyHistory();
+  const recent = (i: number): number[] => {
+    const r = Array.isArray(s.r) ? s.r[i] : s.r[String(i + 1)];
+    return Array.isArray(r) ? r : []; // cjson writes an empty array as {}
+  };
+  OUTCOMES.forEach((o, i) => {
+    h.counts[o] = s.c[i] ?? 0;
+    if ((s.l[i] ?? 0) > 0) h.lastAt[o] = s.l[i]!;
+    const r = recent(i);
+    if (r.length > 0) h.recent[o] = r;
+  });
+  h.lastOutcome = s.lo > 0 ? OUTCOMES[s.lo - 1]! : null;
+  h.lastOutcomeAt = s.lo > 0 ? s.la : null;
+  h.lastDecisionId = s.di || null;
+  h.segment = s.sg || null;
+  h.impressedDecisionId = s.im || null;
+  return h;
+}
+
+/** A customer's hash as snapshot-1.lua returns it, decoded. */
+export interface DecodedCustomer {
+  profile: Record<string, unknown>;
+  householdId: string | null;
+  /** Aggregate states, in model order (undefined: nothing kept). */
+  aggs: Array<AggState | undefined>;
+  offers: Record<string, OfferHistory>;
+}
+
+export function decodeCustomer(json: string, model: StateModel): DecodedCustomer {
+  const out: DecodedCustomer = { profile: {}, householdId: null, aggs: [], offers: {} };
+  if (json === '') return out;
+  const fields = JSON.parse(json) as Record<string, string>;
+  for (const [f, v] of Object.entries(fields)) {
+    if (f.startsWith('p:')) {
+      const { rest } = stamped(v);
+      if (rest !== '') out.profile[f.slice(2)] = JSON.parse(rest);
+    } else if (f.startsWith('o:')) {
+      out.offers[f.slice(2)] = decodeHistory(v);
+    } else if (f === FIELD.household) {
+      out.householdId = stamped(v).rest || null;
+    }
+  }
+  out.aggs = model.aggregates.map((def) => {
+    const raw = fields[FIELD.aggregate(def.storageKey)];
+    return raw === undefined ? undefined : decodeAggState(def, raw);
+  });
+  return out;
+}

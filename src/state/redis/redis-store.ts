@@ -1,0 +1,225 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Outcome, ValidEvent } from '../../events/types.js';
+import { bucketSizeFor, MAX_WINDOW_MS } from '../../rules/duration.js';
+import type { Cap } from '../../rules/types.js';
+import { combine, read, type AggState } from '../aggregate-state.js';
+import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
+import { emptyModel } from '../model.js';
+import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
+import { NboError } from '../../errors/codes.js';
+import { decodeCustomer, eventOps, type DecodedCustomer } from './codec.js';
+import { checkScriptResult, storeError } from './errors.js';
+import { keyBuilder } from './keys.js';
+import { defineScripts, type ScriptCommands } from './scripts.js';
+import { createStatsCache } from './stats-cache.js';
+
+export interface RedisStoreOptions {
+  /** `redis://host:port/db` of a single node. */
+  url?: string;
+  /** Seed nodes of a Redis Cluster (`host:port`). */
+  cluster?: string[];
+  /** Key prefix (default `nbo`). */
+  prefix?: string;
+  clock?: () => number;
+  dedupeHorizonMs?: number;
+  /** A command not answered within this fails with NBO_ERR_STORE_UNAVAILABLE (default 500 ms). */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** How often shared learning / total-cap counters are re-read (default 1000 ms). */
+  statsRefreshMs?: number;
+  onBackgroundError?: (err: unknown) => void;
+}
+
+type Client = (Redis | Cluster) & ScriptCommands;
+
+/** Reconnect with capped exponential backoff: 50 ms, 100 ms, … 2 s. */
+const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+
+function connect(opts: RedisStoreOptions): Client {
+  // fail fast: no offline queue piling up while Redis is away, a command timeout, one retry
+  const common: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: opts.commandTimeoutMs ?? 500,
+    connectTimeout: opts.connectTimeoutMs ?? 2000,
+    retryStrategy: backoff,
+  };
+  if (opts.cluster && opts.cluster.length > 0) {
+    const nodes = opts.cluster.map((hp) => {
+      const [host, port] = hp.split(':');
+      return { host: host!, port: Number(port ?? 6379) };
+    });
+    return new Cluster(nodes, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: backoff,
+      redisOptions: common,
+    }) as Client;
+  }
+  return new Redis(opts.url ?? 'redis://127.0.0.1:6379', { ...common, enableAutoPipelining: true }) as Client;
+}
+
+/**
+ * The Redis implementation of {@link CustomerStateStore}: the same contract as the
+ * in-process store, atomic per customer (one Lua script per customer per batch), one
+ * round trip per decision snapshot, and cluster-ready (every customer key shares the
+ * `{customerId}` hash tag). See docs/state.md for the key layout.
+ */
+export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<CustomerStateStore & { client: Redis | Cluster }> {
+  const clock = opts.clock ?? Date.now;
+  const horizon = opts.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS;
+  const keys = keyBuilder(opts.prefix ?? 'nbo');
+  const onBackgroundError = opts.onBackgroundError ?? (() => {});
+  const client = connect(opts);
+  client.on('error', () => {}); // surfaced per command; reconnects by itself
+  defineScripts(client);
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw storeError(err);
+  }
+  let model: StateModel = emptyModel();
+  const stats = createStatsCache(client, keys, opts.statsRefreshMs ?? 1000, onBackgroundError);
+
+  const call = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (err) {
+      throw storeError(err);
+    }
+  };
+
+  const applyBatch = async (customerId: string, batch: unknown[][], nowMs: number): Promise<Array<[number, ...unknown[]]>> => {
+    const res = await call(client.nbo_apply_events(keys.customer(customerId), keys.seen(customerId), nowMs, horizon, MAX_WINDOW_MS, JSON.stringify(batch)));
+    return JSON.parse(checkScriptResult<string>(res, 'apply-events')) as Array<[number, ...unknown[]]>;
+  };
+
+  /** Shared counters after the customer scripts: learning, totals on responses, household members. */
+  const afterApply = async (customerId: string, extras: unknown[][]): Promise<void> => {
+    const work: Array<Promise<unknown>> = [];
+    for (const x of extras) {
+      if (x[0] === 'h' && x[1]) work.push(client.sadd(keys.household(x[1] as string), customerId));
+      if (x[0] !== 'r') continue;
+      const [, offerId, impressions, accepted, segment] = x as [string, string, number, number, string];
+      const seg = segment || null;
+      if (impressions || accepted) {
+        stats.bumpLearning(offerId, seg, impressions, accepted);
+        for (const p of seg === null ? ['*'] : ['*', `s:${seg}`]) {
+          if (impressions) work.push(client.hincrby(keys.learning(offerId), `${p}:i`, impressions));
+          if (accepted) work.push(client.hincrby(keys.learning(offerId), `${p}:a`, accepted));
+        }
+      }
+    }
+    await call(Promise.all(work));
+  };
+
+  const countOutcome = (offerId: string, outcome: Outcome, nowMs: number): Promise<unknown> => {
+    const buckets = model.totalCapBuckets.get(offerId)?.get(outcome) ?? [];
+    const args = buckets.flatMap((b) => [b.bucketMs, Math.floor(nowMs / b.bucketMs), Math.floor((nowMs - b.windowMs) / b.bucketMs)]);
+    stats.bumpTotal(offerId, outcome, 1);
+    return client.nbo_count_outcome(keys.totals(offerId), outcome, buckets.length, ...args);
+  };
+
+  const readCustomer = async (customerId: string): Promise<DecodedCustomer> => {
+    const raw = await call(client.nbo_snapshot(keys.customer(customerId)));
+    try {
+      return decodeCustomer(raw, model);
+    } catch (err) {
+      throw new NboError('NBO_ERR_STORE_DATA', `customer ${customerId}: stored state cannot be decoded: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
+  const readAggs = (members: Array<Array<AggState | undefined>>, nowMs: number): Record<string, AggValue> => {
+    const out: Record<string, AggValue> = {};
+    model.aggregates.forEach((def, i) => {
+      const list = members.map((m) => m[i]).filter((s): s is AggState => s !== undefined);
+      out[def.name] = list.length <= 1 ? read(def, list[0], nowMs) : combine(def, list, nowMs);
+    });
+    return out;
+  };
+
+  return {
+    kind: 'redis',
+    client,
+    stats,
+    setModel(m) {
+      model = m;
+      stats.track(m.totalCapBuckets.keys());
+    },
+    async applyEvents(events: readonly ValidEvent[]) {
+      const nowMs = clock();
+      // per customer, in input order; one script call per customer, auto-pipelined
+      const byCustomer = new Map<string, number[]>();
+      events.forEach((ev, i) => {
+        const list = byCustomer.get(ev.customerId);
+        if (list) list.push(i);
+        else byCustomer.set(ev.customerId, [i]);
+      });
+      const statuses: ApplyStatus[] = new Array(events.length);
+      await Promise.all(
+        [...byCustomer].map(async ([customerId, idx]) => {
+          const batch = idx.map((i) => [events[i]!.id, ...eventOps(events[i]!, model, nowMs)]);
+          const results = await applyBatch(customerId, batch, nowMs);
+          const extras: unknown[][] = [];
+          const outcomes: Array<Promise<unknown>> = [];
+          results.forEach(([status, ...x], k) => {
+            statuses[idx[k]!] = status === 1 ? 'applied' : 'duplicate';
+            extras.push(...(x as unknown[][]));
+            if (status !== 1) return;
+            const ev = events[idx[k]!]!;
+            if (ev.type !== 'offer_response') return;
+            const r = (x as unknown[][]).find((e) => e[0] === 'r');
+            const offerId = ev.data!.offerId as string;
+            if (r && r[2] && ev.data!.outcome !== 'impression') outcomes.push(countOutcome(offerId, 'impression', nowMs));
+            outcomes.push(countOutcome(offerId, ev.data!.outcome as Outcome, nowMs));
+          });
+          await Promise.all([afterApply(customerId, extras), call(Promise.all(outcomes))]);
+        }),
+      );
+      const applied = statuses.filter((s) => s === 'applied').length;
+      return { applied, duplicates: statuses.length - applied, statuses };
+    },
+    async snapshot(customerId, nowMs) {
+      const me = await readCustomer(customerId);
+      let household: CustomerSnapshot['household'] = null;
+      if (me.householdId !== null) {
+        const hid = me.householdId;
+        const memberIds = (await call(client.smembers(keys.household(hid)))).filter((m) => m !== customerId);
+        const others = await Promise.all(memberIds.map(readCustomer));
+        // a member that has moved on still listed is skipped, and dropped from the set
+        const current = others.filter((o, i) => {
+          if (o.householdId === hid) return true;
+          client.srem(keys.household(hid), memberIds[i]!).catch(onBackgroundError);
+          return false;
+        });
+        household = { id: hid, agg: readAggs([me.aggs, ...current.map((o) => o.aggs)], nowMs) };
+      }
+      return { customerId, profile: me.profile, agg: readAggs([me.aggs], nowMs), household, offers: me.offers };
+    },
+    async recordOffered(rec) {
+      const batch = [['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs])]];
+      await applyBatch(rec.customerId, batch, clock());
+    },
+    async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {
+      const offered = caps.filter((c) => c.outcome === 'offered');
+      const args = offered.flatMap((c) => {
+        if (c.windowMs === null) return [c.max, 0, 0];
+        const size = bucketSizeFor(c.windowMs);
+        return [c.max, size, Math.floor((nowMs - c.windowMs) / size)];
+      });
+      const ok = (await call(client.nbo_reserve_offered(keys.totals(offerId), nowMs, offered.length, ...args))) === 1;
+      if (ok) stats.bumpTotal(offerId, 'offered', 1);
+      return ok;
+    },
+    async ping() {
+      await call(client.ping());
+    },
+    async close() {
+      stats.stop();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { Outcome } from '../../events/types.js';
+import { bucketSizeFor } from '../../rules/duration.js';
+import type { GlobalStats, LearningCounts } from '../types.js';
+import { sumPacked } from './codec.js';
+import type { KeyBuilder } from './keys.js';
+
+/**
+ * Learning and total-cap counters shared by all customers and instances, served to the
+ * decision path from memory: refreshed from Redis every `refreshMs`, and bumped locally
+ * at once by this instance's own writes. A total cap on `offered` is never decided from
+ * this cache alone — reserve-offered-1.lua checks it atomically.
+ */
+export interface StatsCache extends GlobalStats {
+  track(offerIds: Iterable<string>): void;
+  refresh(): Promise<void>;
+  bumpLearning(offerId: string, segment: string | null, impressions: number, accepted: number): void;
+  bumpTotal(offerId: string, field: string, by: number): void;
+  stop(): void;
+}
+
+export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refreshMs: number, onError: (err: unknown) => void): StatsCache {
+  const known = new Set<string>();
+  const learning = new Map<string, Map<string, number>>();
+  const totals = new Map<string, Map<string, string>>();
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<void> | null = null;
+
+  const refresh = async (): Promise<void> => {
+    const ids = [...known];
+    const [l, t] = await Promise.all([
+      Promise.all(ids.map((id) => client.hgetall(keys.learning(id)))),
+      Promise.all(ids.map((id) => client.hgetall(keys.totals(id)))),
+    ]);
+    ids.forEach((id, i) => {
+      learning.set(id, new Map(Object.entries(l[i]!).map(([k, v]) => [k, Number(v)])));
+      totals.set(id, new Map(Object.entries(t[i]!)));
+    });
+  };
+  const tick = () => {
+    if (inFlight || known.size === 0) return;
+    inFlight = refresh()
+      .catch(onError)
+      .finally(() => {
+        inFlight = null;
+      });
+  };
+  timer = setInterval(tick, refreshMs);
+  timer.unref();
+
+  const track = (id: string) => {
+    if (!known.has(id)) {
+      known.add(id);
+      tick();
+    }
+  };
+
+  return {
+    track(ids) {
+      for (const id of ids) known.add(id);
+      tick();
+    },
+    refresh,
+    learning(offerId, segment): LearningCounts {
+      track(offerId);
+      const m = learning.get(offerId);
+      const p = segment === null ? '*' : `s:${segment}`;
+      return { impressions: m?.get(`${p}:i`) ?? 0, accepted: m?.get(`${p}:a`) ?? 0 };
+    },
+    total(offerId: string, outcome: Outcome, windowMs: number | null, nowMs: number): number {
+      track(offerId);
+      const m = totals.get(offerId);
+      if (!m) return 0;
+      if (windowMs === null) return Number(m.get(outcome) ?? 0);
+      const size = bucketSizeFor(windowMs);
+      return sumPacked(m.get(`${outcome}@${size}`), Math.floor((nowMs - windowMs) / size));
+    },
+    bumpLearning(offerId, segment, impressions, accepted) {
+      let m = learning.get(offerId);
+      if (!m) learning.set(offerId, (m = new Map()));
+      for (const p of segment === null ? ['*'] : ['*', `s:${segment}`]) {
+        m.set(`${p}:i`, (m.get(`${p}:i`) ?? 0) + impressions);
+        m.set(`${p}:a`, (m.get(`${p}:a`) ?? 0) + accepted);
+      }
+    },
+    bumpTotal(offerId, field, by) {
+      let m = totals.get(offerId);
+      if (!m) totals.set(offerId, (m = new Map()));
+      m.set(field, String(Number(m.get(field) ?? 0) + by));
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

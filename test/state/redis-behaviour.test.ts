@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createDecider } from '../../src/decide/decider.js';
+import { NboError } from '../../src/errors/codes.js';
+import { stateModelFrom } from '../../src/state/model.js';
+import { createRedisStore } from '../../src/state/redis/redis-store.js';
+import { ev, T0 } from '../support/events.js';
+import { deleteByPrefix } from '../support/redis-keys.js';
+import { offer, ruleSet } from '../support/rules.js';
+import { startRedis, type RedisServer } from '../support/servers.js';
+
+const RULES = ruleSet({
+  aggregates: { spend_30d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '30d' }, stores: { event: 'checkout', field: 'data.storeId', fn: 'distinct', window: '30d' } },
+  offers: [offer('o1'), offer('thanks', { fallback: true })],
+});
+const prefix = () => `t${randomBytes(4).toString('hex')}`;
+
+describe('Redis store — one round trip per decision snapshot', () => {
+  it('a snapshot is a single EVALSHA, whatever the customer holds', async () => {
+    const p = prefix();
+    const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
+    store.setModel(stateModelFrom(RULES));
+    await store.applyEvents([
+      ev('c1', 'profile', { age: 30 }),
+      ev('c1', 'purchase', { amount: 5 }),
+      ev('c1', 'checkout', { storeId: 's1' }),
+      ev('c1', 'offer_response', { decisionId: 'd0', offerId: 'o1', outcome: 'declined' }),
+    ]);
+    await store.snapshot('c1', T0); // scripts loaded (EVALSHA succeeds from here on)
+    const monitor = await new Redis(inject('redisUrl')).monitor();
+    const seen: string[][] = [];
+    // commands a script runs inside Redis show with source "lua": not round trips
+    monitor.on('monitor', (_t: string, args: string[], source: string) => {
+      if (source !== 'lua') seen.push(args);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    seen.length = 0;
+    const snap = await store.snapshot('c1', T0);
+    await new Promise((r) => setTimeout(r, 50));
+    monitor.disconnect();
+    expect(snap.agg).toMatchObject({ spend_30d: 5, stores: 1 });
+    expect(snap.offers.o1?.counts.declined).toBe(1);
+    expect(seen.map((a) => a[0]!.toLowerCase())).toEqual(['evalsha']);
+    expect(seen[0]).toContain(`${p}:{c1}`);
+    await deleteByPrefix(store.client, p);
+    await store.close();
+  });
+});
+
+describe('Redis store — failure behaviour', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('fails fast while Redis is down — retriable "unavailable", decisions degrade — and recovers by itself', async () => {
+    const store = await createRedisStore({ url: server.url, prefix: prefix(), clock: () => T0, commandTimeoutMs: 200, statsRefreshMs: 60_000 });
+    store.setModel(stateModelFrom(RULES));
+    await store.applyEvents([ev('c1', 'purchase', { amount: 5 })]);
+    const decider = createDecider({ store, rules: () => RULES, clock: () => T0, snapshotTimeoutMs: 100 });
+
+    await server.stop();
+    for (const attempt of [() => store.snapshot('c1', T0), () => store.applyEvents([ev('c1', 'purchase', { amount: 1 })]), () => store.ping()]) {
+      const t = Date.now();
+      const err = await attempt().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - t).toBeLessThan(1500);
+      expect(err).toBeInstanceOf(NboError);
+      expect(err).toMatchObject({ code: 'NBO_ERR_STORE_UNAVAILABLE', retriable: true });
+    }
+    const d = await decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {} });
+    expect(d).toMatchObject({ degraded: true, offers: [{ offerId: 'thanks' }] });
+
+    await server.start(); // same port, empty (no persistence)
+    const deadline = Date.now() + 10_000;
+    let up = false;
+    while (!up && Date.now() < deadline) {
+      up = await store.ping().then(
+        () => true,
+        () => false,
+      );
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(up).toBe(true);
+    expect((await store.applyEvents([ev('c1', 'purchase', { amount: 2 })])).applied).toBe(1);
+    expect((await decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {} })).degraded).toBe(false);
+    await store.close();
+  });
+
+  it('tells bad stored data from an outage: NBO_ERR_STORE_DATA, not retriable', async () => {
+    const p = prefix();
+    const store = await createRedisStore({ url: server.url, prefix: p, clock: () => T0 });
+    store.setModel(stateModelFrom(RULES));
+    const raw = new Redis(server.url);
+    await raw.hset(`${p}:{c9}`, 'o:o1', 'not json');
+    const err = await store.applyEvents([ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' })]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
+    const err2 = await store.snapshot('c9', T0).catch((e: unknown) => e);
+    expect(err2).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
+    raw.disconnect();
+    await store.close();
+  });
+});
