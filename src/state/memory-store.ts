@@ -146,7 +146,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       const offerId = data.offerId as string;
       let h = r.offers.get(offerId);
       if (!h) r.offers.set(offerId, (h = emptyHistory()));
-      const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs);
+      const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
       if (delta.impressions || delta.accepted) learn(offerId, delta.segment, delta.impressions, delta.accepted);
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
       countTotal(offerId, data.outcome as Outcome, ev.timeMs);
@@ -242,7 +242,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       for (const offerId of rec.offerIds) {
         let h = r.offers.get(offerId);
         if (!h) r.offers.set(offerId, (h = emptyHistory()));
-        recordOffered(h, rec.decisionId, rec.segment, rec.atMs);
+        recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {

@@ -5,7 +5,7 @@ import type { StateModel } from './types.js';
 
 /** A model that keeps no aggregates and no windowed totals. */
 export function emptyModel(): StateModel {
-  return { aggregates: [], storageByEvent: new Map(), storageByKey: new Map(), totalCapBuckets: new Map() };
+  return { aggregates: [], storageByEvent: new Map(), storageByKey: new Map(), totalCapBuckets: new Map(), recentDepth: () => 0 };
 }
 
 /** What a store keeps for a rule set: its aggregates and the bucket sizes of windowed total caps. */
@@ -23,7 +23,16 @@ export function stateModelFrom(rules: RuleSet): StateModel {
       else byOutcome.set(cap.outcome, [...sizes, { bucketMs, windowMs: cap.windowMs }]);
     }
   }
-  return { aggregates: rules.aggregates, ...storageOf(rules.aggregates), totalCapBuckets };
+  const depth = new Map<string, number>();
+  for (const offer of rules.offers) {
+    for (const cap of offer.customerCaps) {
+      if (cap.windowMs === null) continue;
+      const key = `${offer.id}\u0000${cap.outcome}`;
+      depth.set(key, Math.max(depth.get(key) ?? 0, cap.max));
+    }
+  }
+  const recentDepth = (offerId: string, outcome: Outcome) => depth.get(`${offerId}\u0000${outcome}`) ?? 0;
+  return { aggregates: rules.aggregates, ...storageOf(rules.aggregates), totalCapBuckets, recentDepth };
 }
 
 /** Aggregates that keep the same buckets share them, kept at the longest of their windows. */

@@ -1,6 +1,9 @@
 import { OUTCOMES, type Outcome, type ResponseOutcome } from '../events/types.js';
 import { MAX_WINDOW_MS } from '../rules/duration.js';
-import { RECENT_PER_OUTCOME, type OfferHistory } from './types.js';
+import type { OfferHistory } from './types.js';
+
+/** How deep the recent times of an outcome are kept for this offer. */
+export type DepthOf = (outcome: Outcome) => number;
 
 /** A history with nothing in it. */
 export function emptyHistory(): OfferHistory {
@@ -16,16 +19,18 @@ export function emptyHistory(): OfferHistory {
   };
 }
 
-/** Counts one outcome at `tMs`: lifetime count, latest time, recent times, last outcome. */
-export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number): void {
+/** Counts one outcome at `tMs`: lifetime count, latest time, recent times (as deep as `depth`), last outcome. */
+export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, depth: number): void {
   h.counts[outcome] += 1;
   h.lastAt[outcome] = Math.max(h.lastAt[outcome] ?? -Infinity, tMs);
-  const recent = (h.recent[outcome] ??= []);
+  const recent = h.recent[outcome] ?? [];
   // keep ascending even when events arrive out of order
   let i = recent.length;
   while (i > 0 && recent[i - 1]! > tMs) i--;
   recent.splice(i, 0, tMs);
-  if (recent.length > RECENT_PER_OUTCOME) recent.splice(0, recent.length - RECENT_PER_OUTCOME);
+  if (recent.length > depth) recent.splice(0, recent.length - depth);
+  if (recent.length > 0) h.recent[outcome] = recent;
+  else delete h.recent[outcome];
   if (h.lastOutcomeAt === null || tMs >= h.lastOutcomeAt) {
     h.lastOutcome = outcome;
     h.lastOutcomeAt = tMs;
@@ -46,8 +51,8 @@ export function trimHistory(h: OfferHistory, nowMs: number): void {
 }
 
 /** Records that a decision offered it. */
-export function recordOffered(h: OfferHistory, decisionId: string, segment: string | null, tMs: number): void {
-  countOutcome(h, 'offered', tMs);
+export function recordOffered(h: OfferHistory, decisionId: string, segment: string | null, tMs: number, depthOf: DepthOf): void {
+  countOutcome(h, 'offered', tMs, depthOf('offered'));
   h.lastDecisionId = decisionId;
   h.segment = segment;
 }
@@ -65,13 +70,13 @@ export interface LearningDelta {
  * decision whose impression was never reported implies one: channels that never send
  * impressions still learn a propensity of at most 1.
  */
-export function recordResponse(h: OfferHistory, outcome: ResponseOutcome, decisionId: string, tMs: number): LearningDelta {
+export function recordResponse(h: OfferHistory, outcome: ResponseOutcome, decisionId: string, tMs: number, depthOf: DepthOf): LearningDelta {
   let impressions = 0;
   if (h.impressedDecisionId !== decisionId) {
     h.impressedDecisionId = decisionId;
     impressions = 1;
-    if (outcome !== 'impression') countOutcome(h, 'impression', tMs);
+    if (outcome !== 'impression') countOutcome(h, 'impression', tMs, depthOf('impression'));
   }
-  if (outcome !== 'impression' || impressions === 1) countOutcome(h, outcome, tMs);
+  if (outcome !== 'impression' || impressions === 1) countOutcome(h, outcome, tMs, depthOf(outcome));
   return { impressions, accepted: outcome === 'accepted' ? 1 : 0, segment: h.segment };
 }

@@ -8,8 +8,9 @@ export interface OfferHistory {
   /** Latest time of each outcome seen. */
   lastAt: Partial<Record<Outcome, number>>;
   /**
-   * Times of the most recent outcomes, ascending, at most {@link RECENT_PER_OUTCOME}
-   * per outcome and none older than 400 days: what windowed caps count.
+   * Times of the most recent outcomes, ascending, none older than 400 days: what windowed
+   * caps count. Kept per outcome only as deep as the offer's largest windowed customer cap
+   * on it (see {@link StateModel.recentDepth}).
    */
   recent: Partial<Record<Outcome, number[]>>;
   lastOutcome: Outcome | null;
@@ -21,8 +22,6 @@ export interface OfferHistory {
   impressedDecisionId: string | null;
 }
 
-/** How many recent times per outcome an offer history keeps (windowed caps count up to it). */
-export const RECENT_PER_OUTCOME = 20;
 
 export type AggValue = number | string | boolean | null;
 
@@ -47,6 +46,8 @@ export interface StateModel {
   storageByEvent: ReadonlyMap<string, readonly AggregateDef[]>;
   /** The same keepers, by storage key. */
   storageByKey: ReadonlyMap<string, AggregateDef>;
+  /** How many recent times of each outcome an offer's history keeps: its largest windowed customer cap (0 when none). */
+  recentDepth(offerId: string, outcome: Outcome): number;
   /** For each offer and outcome with a windowed total cap: bucket sizes kept, each with the longest window read at it. */
   totalCapBuckets: ReadonlyMap<string, ReadonlyMap<Outcome, ReadonlyArray<{ bucketMs: number; windowMs: number }>>>;
 }

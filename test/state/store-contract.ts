@@ -27,6 +27,7 @@ const RULES = ruleSet({
   },
   offers: [
     offer('capped', { caps: { total: [{ outcome: 'offered', max: 5 }] } }),
+    offer('o1', { caps: { customer: [{ outcome: 'offered', max: 20, window: '30d' }, { outcome: 'declined', max: 2, window: '30d' }] } }),
     offer('daily', { caps: { total: [{ outcome: 'offered', max: 3, window: '1d' }] } }),
   ],
 });
@@ -259,11 +260,16 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(offers.o2).toMatchObject({ counts: { offered: 1, impression: 1, declined: 1 }, lastOutcome: 'declined' });
       });
 
-      it('keeps the 20 most recent times of an outcome, ascending, for windowed caps', async () => {
-        for (let i = 0; i < 25; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1'], atMs: T0 + i * MIN, segment: null });
-        const h = (await snap('c1')).offers.o1!;
-        expect(h.counts.offered).toBe(25);
-        expect(h.recent.offered).toEqual(Array.from({ length: 20 }, (_, i) => T0 + (i + 5) * MIN));
+      it('keeps recent times only as deep as the offer\'s windowed customer caps need, ascending', async () => {
+        for (let i = 0; i < 25; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1', 'o2'], atMs: T0 + i * MIN, segment: null });
+        await store.applyEvents([2, 0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${i}`, offerId: 'o1', outcome: 'declined' }, T0 + i * MIN)));
+        const { o1, o2 } = (await snap('c1')).offers;
+        expect(o1!.counts.offered).toBe(25);
+        expect(o1!.recent.offered).toEqual(Array.from({ length: 20 }, (_, i) => T0 + (i + 5) * MIN)); // capped at 20 per 30d
+        expect(o1!.recent.declined).toEqual([T0 + MIN, T0 + 2 * MIN]); // capped at 2, out of order in
+        expect(o1!.recent.impression).toBeUndefined(); // no windowed cap on it
+        expect(o2!.counts.offered).toBe(25);
+        expect(o2!.recent).toEqual({}); // no windowed caps at all
       });
 
       it('learns impressions and acceptances per offer, overall and per segment', async () => {

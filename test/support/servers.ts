@@ -54,7 +54,8 @@ export async function startRedis(extra: string[] = [], port?: number): Promise<R
   let proc: ChildProcess | null = null;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', ...extra];
+      // the Redis settings docs/state.md recommends (compact hashes), no persistence
+      const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--hash-max-listpack-value', '512', ...extra];
       const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       proc = child;
       let out = '';

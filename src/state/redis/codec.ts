@@ -13,11 +13,21 @@ const FN_CODE = { count: 'c', sum: 's', min: 'mn', max: 'mx', avg: 'a' } as cons
 /** Outcome → its index in offer-history.lua (1-based, in OUTCOMES order). */
 export const OUTCOME_INDEX: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o, i) => [o, i + 1])) as Record<Outcome, number>;
 
+/** The recent-times depth of each outcome of an offer, in offer-history.lua's order. */
+export function depths(model: StateModel, offerId: string): number[] {
+  return OUTCOMES.map((o) => model.recentDepth(offerId, o));
+}
+
 const floor = (n: number) => (Number.isFinite(n) ? n : NO_FLOOR);
+
+/** An event id as a short, fixed-size member of the seen set, however long the id. */
+export function seenId(id: string): string {
+  return createHash('sha1').update(id).digest('base64url').slice(0, 12);
+}
 
 /** A distinct value as a short, fixed-size key (the packed format has no escaping). */
 export function distinctHash(v: AggValue): string {
-  return createHash('sha1').update(distinctKey(v)).digest('base64url').slice(0, 12);
+  return createHash('sha1').update(distinctKey(v)).digest('base64url').slice(0, 8);
 }
 
 /**
@@ -32,7 +42,7 @@ export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): unkn
   } else if (ev.type === 'household') {
     ops.push(['h', ev.timeMs, (data.householdId as string | null) ?? '']);
   } else if (ev.type === 'offer_response') {
-    ops.push(['r', data.offerId, OUTCOME_INDEX[data.outcome as Outcome], data.decisionId, ev.timeMs]);
+    ops.push(['r', data.offerId, OUTCOME_INDEX[data.outcome as Outcome], data.decisionId, ev.timeMs, depths(model, data.offerId as string)]);
   }
   for (const def of model.storageByEvent.get(ev.type) ?? []) {
     const value = valueOf(def, ev, nowMs);
@@ -45,7 +55,7 @@ export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): unkn
         ops.push(['d', def.storageKey, distinctHash(value), ev.timeMs, floor(windowStartMs(def, nowMs)), def.maxDistinct]);
         break;
       default:
-        ops.push(['b', def.storageKey, FN_CODE[def.fn], bucketIndex(def, ev.timeMs), value ?? 0, floor(firstBucket(def, nowMs))]);
+        ops.push(['b', def.storageKey, FN_CODE[def.fn], String(bucketIndex(def, ev.timeMs)), value ?? 0, floor(firstBucket(def, nowMs))]);
     }
   }
   return ops;
@@ -64,10 +74,20 @@ function* pairs(packed: string): Generator<[string, string]> {
   }
 }
 
+/** Numeric buckets "last;first=v,delta=v,…" (packed-buckets.lua). */
+function* buckets(packed: string): Generator<[number, string]> {
+  let prev: number | null = null;
+  for (const [k, v] of pairs(packed.slice(packed.indexOf(';') + 1))) {
+    const idx: number = prev === null ? Number(k) : prev + Number(k);
+    prev = idx;
+    yield [idx, v];
+  }
+}
+
 /** Sum of packed buckets at or after `firstIdx` (the totals hash's windowed counts). */
 export function sumPacked(packed: string | undefined, firstIdx: number): number {
   let n = 0;
-  if (packed) for (const [k, v] of pairs(packed)) if (Number(k) >= firstIdx) n += Number(v);
+  if (packed) for (const [idx, v] of buckets(packed)) if (idx >= firstIdx) n += Number(v);
   return n;
 }
 
@@ -84,17 +104,17 @@ export function decodeAggState(def: AggregateDef, raw: string): AggState {
       return { kind: 'distinct', seen };
     }
     case 'avg': {
-      const buckets = new Map<number, [number, number]>();
-      for (const [k, v] of pairs(raw)) {
+      const out = new Map<number, [number, number]>();
+      for (const [idx, v] of buckets(raw)) {
         const [s, c] = v.split('/');
-        buckets.set(Number(k), [Number(s), Number(c)]);
+        out.set(idx, [Number(s), Number(c)]);
       }
-      return { kind: 'avg', buckets };
+      return { kind: 'avg', buckets: out };
     }
     default: {
-      const buckets = new Map<number, number>();
-      for (const [k, v] of pairs(raw)) buckets.set(Number(k), Number(v));
-      return { kind: 'num', buckets };
+      const out = new Map<number, number>();
+      for (const [idx, v] of buckets(raw)) out.set(idx, Number(v));
+      return { kind: 'num', buckets: out };
     }
   }
 }

@@ -7,7 +7,7 @@ import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
 import { emptyModel } from '../model.js';
 import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
 import { NboError } from '../../errors/codes.js';
-import { decodeCustomer, eventOps, type DecodedCustomer } from './codec.js';
+import { decodeCustomer, depths, eventOps, seenId, type DecodedCustomer } from './codec.js';
 import { checkScriptResult, storeError } from './errors.js';
 import { keyBuilder } from './keys.js';
 import { defineScripts, type ScriptCommands } from './scripts.js';
@@ -93,34 +93,46 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
   };
 
   const applyBatch = async (customerId: string, batch: unknown[][], nowMs: number): Promise<Array<[number, ...unknown[]]>> => {
-    const res = await call(client.nbo_apply_events(keys.customer(customerId), keys.seen(customerId), nowMs, horizon, MAX_WINDOW_MS, JSON.stringify(batch)));
+    const res = await call(client.nbo_apply_events(keys.customer(customerId), nowMs, horizon, MAX_WINDOW_MS, JSON.stringify(batch)));
     return JSON.parse(checkScriptResult<string>(res, 'apply-events')) as Array<[number, ...unknown[]]>;
   };
 
-  /** Shared counters after the customer scripts: learning, totals on responses, household members. */
-  const afterApply = async (customerId: string, extras: unknown[][]): Promise<void> => {
-    const work: Array<Promise<unknown>> = [];
-    for (const x of extras) {
-      if (x[0] === 'h' && x[1]) work.push(client.sadd(keys.household(x[1] as string), customerId));
+  /**
+   * Shared counters after the customer scripts, summed over the whole batch: one HINCRBY
+   * per learning field, one count-outcome call per offer and outcome, one SADD per household.
+   */
+  const afterApply = async (extras: Array<{ customerId: string; x: unknown[] }>, outcomes: Map<string, number>, nowMs: number): Promise<void> => {
+    const learn = new Map<string, number>();
+    const members = new Map<string, Set<string>>();
+    for (const { customerId, x } of extras) {
+      if (x[0] === 'h' && x[1]) {
+        const set = members.get(x[1] as string) ?? new Set<string>();
+        members.set(x[1] as string, set.add(customerId));
+      }
       if (x[0] !== 'r') continue;
       const [, offerId, impressions, accepted, segment] = x as [string, string, number, number, string];
       const seg = segment || null;
-      if (impressions || accepted) {
-        stats.bumpLearning(offerId, seg, impressions, accepted);
-        for (const p of seg === null ? ['*'] : ['*', `s:${seg}`]) {
-          if (impressions) work.push(client.hincrby(keys.learning(offerId), `${p}:i`, impressions));
-          if (accepted) work.push(client.hincrby(keys.learning(offerId), `${p}:a`, accepted));
-        }
+      if (!impressions && !accepted) continue;
+      stats.bumpLearning(offerId, seg, impressions, accepted);
+      for (const p of seg === null ? ['*'] : ['*', `s:${seg}`]) {
+        if (impressions) learn.set(`${offerId}\u0000${p}:i`, (learn.get(`${offerId}\u0000${p}:i`) ?? 0) + impressions);
+        if (accepted) learn.set(`${offerId}\u0000${p}:a`, (learn.get(`${offerId}\u0000${p}:a`) ?? 0) + accepted);
       }
     }
+    const work: Array<Promise<unknown>> = [];
+    for (const [k, by] of learn) {
+      const [offerId, field] = k.split('\u0000') as [string, string];
+      work.push(client.hincrby(keys.learning(offerId), field, by));
+    }
+    for (const [hid, set] of members) work.push(client.sadd(keys.household(hid), ...set));
+    for (const [k, by] of outcomes) {
+      const [offerId, outcome] = k.split('\u0000') as [string, Outcome];
+      const buckets = model.totalCapBuckets.get(offerId)?.get(outcome) ?? [];
+      const args = buckets.flatMap((b) => [b.bucketMs, Math.floor(nowMs / b.bucketMs), Math.floor((nowMs - b.windowMs) / b.bucketMs)]);
+      stats.bumpTotal(offerId, outcome, by);
+      work.push(client.nbo_count_outcome(keys.totals(offerId), outcome, by, buckets.length, ...args));
+    }
     await call(Promise.all(work));
-  };
-
-  const countOutcome = (offerId: string, outcome: Outcome, nowMs: number): Promise<unknown> => {
-    const buckets = model.totalCapBuckets.get(offerId)?.get(outcome) ?? [];
-    const args = buckets.flatMap((b) => [b.bucketMs, Math.floor(nowMs / b.bucketMs), Math.floor((nowMs - b.windowMs) / b.bucketMs)]);
-    stats.bumpTotal(offerId, outcome, 1);
-    return client.nbo_count_outcome(keys.totals(offerId), outcome, buckets.length, ...args);
   };
 
   const readCustomer = async (customerId: string): Promise<DecodedCustomer> => {
@@ -159,26 +171,29 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         else byCustomer.set(ev.customerId, [i]);
       });
       const statuses: ApplyStatus[] = new Array(events.length);
+      const extras: Array<{ customerId: string; x: unknown[] }> = [];
+      const outcomes = new Map<string, number>();
+      const countOutcome = (offerId: string, outcome: string) => {
+        const k = `${offerId}\u0000${outcome}`;
+        outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+      };
       await Promise.all(
         [...byCustomer].map(async ([customerId, idx]) => {
-          const batch = idx.map((i) => [events[i]!.id, ...eventOps(events[i]!, model, nowMs)]);
+          const batch = idx.map((i) => [seenId(events[i]!.id), ...eventOps(events[i]!, model, nowMs)]);
           const results = await applyBatch(customerId, batch, nowMs);
-          const extras: unknown[][] = [];
-          const outcomes: Array<Promise<unknown>> = [];
           results.forEach(([status, ...x], k) => {
             statuses[idx[k]!] = status === 1 ? 'applied' : 'duplicate';
-            extras.push(...(x as unknown[][]));
-            if (status !== 1) return;
+            for (const e of x as unknown[][]) extras.push({ customerId, x: e });
             const ev = events[idx[k]!]!;
-            if (ev.type !== 'offer_response') return;
+            if (status !== 1 || ev.type !== 'offer_response') return;
             const r = (x as unknown[][]).find((e) => e[0] === 'r');
             const offerId = ev.data!.offerId as string;
-            if (r && r[2] && ev.data!.outcome !== 'impression') outcomes.push(countOutcome(offerId, 'impression', nowMs));
-            outcomes.push(countOutcome(offerId, ev.data!.outcome as Outcome, nowMs));
+            if (r && r[2] && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
+            countOutcome(offerId, ev.data!.outcome as string);
           });
-          await Promise.all([afterApply(customerId, extras), call(Promise.all(outcomes))]);
         }),
       );
+      await afterApply(extras, outcomes, nowMs);
       const applied = statuses.filter((s) => s === 'applied').length;
       return { applied, duplicates: statuses.length - applied, statuses };
     },
@@ -200,7 +215,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       return { customerId, profile: me.profile, agg: readAggs([me.aggs], nowMs), household, offers: me.offers };
     },
     async recordOffered(rec) {
-      const batch = [['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs])]];
+      const batch = [['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])]];
       await applyBatch(rec.customerId, batch, clock());
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {

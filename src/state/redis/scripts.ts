@@ -13,12 +13,16 @@ export function scriptSource(file: string): string {
 
 /** The scripts, by command name; `<name>-<n>.lua` declares n keys. */
 export function scriptFiles(): Array<{ name: string; file: string; keys: number }> {
+  const seen = new Map<string, string>();
   return readdirSync(DIR)
     .filter((f) => f.endsWith('.lua'))
     .map((file) => {
       const m = /^(.+)-(\d+)\.lua$/.exec(file);
       if (!m) throw new Error(`script ${file} must be named <name>-<key count>.lua`);
-      return { name: `nbo_${m[1]!.replace(/-/g, '_')}`, file, keys: Number(m[2]) };
+      const name = `nbo_${m[1]!.replace(/-/g, '_')}`;
+      if (seen.has(name)) throw new Error(`scripts ${seen.get(name)} and ${file} define the same command ${name}`);
+      seen.set(name, file);
+      return { name, file, keys: Number(m[2]) };
     });
 }
 
@@ -29,8 +33,8 @@ export function defineScripts(client: Redis | Cluster): void {
 
 /** The commands the scripts define, as the store calls them. */
 export interface ScriptCommands {
-  nbo_apply_events(state: string, seen: string, now: number, horizon: number, ttl: number, batch: string): Promise<string | number>;
+  nbo_apply_events(state: string, now: number, horizon: number, ttl: number, batch: string): Promise<string | number>;
   nbo_snapshot(state: string): Promise<string>;
   nbo_reserve_offered(totals: string, now: number, n: number, ...caps: number[]): Promise<number>;
-  nbo_count_outcome(totals: string, outcome: string, n: number, ...buckets: number[]): Promise<number>;
+  nbo_count_outcome(totals: string, outcome: string, by: number, n: number, ...buckets: number[]): Promise<number>;
 }

@@ -36,7 +36,7 @@ for _, cap in ipairs(caps) do
       if other.bucket == cap.bucket and other.first < first then first = other.first end
     end
     local f = 'offered@' .. cap.bucket
-    local idx = math.floor(now / cap.bucket)
+    local idx = nbo_fmt(math.floor(now / cap.bucket))
     redis.call('HSET', KEYS[1], f, nbo_fold_bucket(redis.call('HGET', KEYS[1], f) or nil, 'c', idx, 1, first))
   end
 end

@@ -1,52 +1,125 @@
--- Packed buckets: one hash field per aggregate, "idx=value,idx=value" where value is a
--- number (count, sum, min, max), "sum/count" (avg), or a time (distinct: key=last seen).
--- Folding an event also drops every bucket older than the window (first_idx), so a field
+-- Packed buckets: one hash field per aggregate storage. Numeric buckets are kept sorted
+-- as "last;idx=value,delta=value,..." — `last` the newest bucket's index, then the first
+-- index absolute and each next one as its distance from the previous — where value is a
+-- number (count, sum, min, max) or "sum/count" (avg). Distinct values are
+-- "key=last seen,...". Folding an event drops what is older than the window, so a field
 -- never holds more than the window's buckets.
 
--- fn: 'c' count, 's' sum, 'mn' min, 'mx' max, 'a' avg
-local function nbo_fold_bucket(packed, fn, idx, value, first_idx)
-  local out = {}
-  local found = false
+local function nbo_parse_buckets(packed)
+  local idx, val = {}, {}
   if packed then
-    for k, v in string.gmatch(packed, '([^,=]+)=([^,]+)') do
+    local prev = 0
+    local body = string.match(packed, '^[^;]*;(.*)$') or ''
+    for k, v in string.gmatch(body, '([^,=]+)=([^,]+)') do
       local i = tonumber(k)
-      if i >= first_idx then
-        if i == idx then
-          found = true
-          if fn == 'a' then
-            local s, c = string.match(v, '([^/]+)/([^/]+)')
-            v = nbo_fmt(tonumber(s) + value) .. '/' .. nbo_fmt(tonumber(c) + 1)
-          else
-            local n = tonumber(v)
-            if fn == 'c' then n = n + 1
-            elseif fn == 's' then n = n + value
-            elseif fn == 'mn' then if value < n then n = value end
-            elseif fn == 'mx' then if value > n then n = value end
-            end
-            v = nbo_fmt(n)
-          end
-        end
-        out[#out + 1] = k .. '=' .. v
-      end
+      if #idx > 0 then i = prev + i end
+      prev = i
+      idx[#idx + 1] = i
+      val[#val + 1] = v
     end
   end
-  if not found then
-    local v
-    if fn == 'a' then v = nbo_fmt(value) .. '/1'
-    elseif fn == 'c' then v = '1'
-    else v = nbo_fmt(value) end
-    out[#out + 1] = nbo_fmt(idx) .. '=' .. v
+  return idx, val
+end
+
+local function nbo_encode_buckets(idx, val)
+  local out, prev = {}, nil
+  for j = 1, #idx do
+    local k = prev and (idx[j] - prev) or idx[j]
+    out[j] = nbo_fmt(k) .. '=' .. val[j]
+    prev = idx[j]
   end
-  return table.concat(out, ',')
+  if #idx == 0 then return '' end
+  return nbo_fmt(idx[#idx]) .. ';' .. table.concat(out, ',')
+end
+
+-- One bucket's value after folding `value` into `v` (nil: a new bucket).
+local function nbo_fold_value(v, fn, value)
+  if fn == 'a' then
+    if not v then return nbo_fmt(value) .. '/1' end
+    local s, c = string.match(v, '([^/]+)/([^/]+)')
+    return nbo_fmt(tonumber(s) + value) .. '/' .. nbo_fmt(tonumber(c) + 1)
+  end
+  if fn == 'c' then return v and nbo_fmt(tonumber(v) + 1) or '1' end
+  if not v then return nbo_fmt(value) end
+  local n = tonumber(v)
+  if fn == 's' then n = n + value
+  elseif fn == 'mn' then if value < n then n = value end
+  elseif fn == 'mx' then if value > n then n = value end
+  end
+  return nbo_fmt(n)
+end
+
+-- fn: 'c' count, 's' sum, 'mn' min, 'mx' max, 'a' avg
+local function nbo_fold_bucket_slow(packed, fn, idx, value, first_idx)
+  local is, vs = nbo_parse_buckets(packed)
+  local oi, ov = {}, {}
+  local done = false
+  for j = 1, #is do
+    local i, v = is[j], vs[j]
+    if i >= first_idx then
+      if not done and i > idx then
+        oi[#oi + 1] = idx
+        if fn == 'a' then ov[#ov + 1] = nbo_fmt(value) .. '/1'
+        elseif fn == 'c' then ov[#ov + 1] = '1'
+        else ov[#ov + 1] = nbo_fmt(value) end
+        done = true
+      end
+      if i == idx then
+        done = true
+        if fn == 'a' then
+          local s, c = string.match(v, '([^/]+)/([^/]+)')
+          v = nbo_fmt(tonumber(s) + value) .. '/' .. nbo_fmt(tonumber(c) + 1)
+        else
+          local n = tonumber(v)
+          if fn == 'c' then n = n + 1
+          elseif fn == 's' then n = n + value
+          elseif fn == 'mn' then if value < n then n = value end
+          elseif fn == 'mx' then if value > n then n = value end
+          end
+          v = nbo_fmt(n)
+        end
+      end
+      oi[#oi + 1] = i
+      ov[#ov + 1] = v
+    end
+  end
+  if not done then
+    oi[#oi + 1] = idx
+    if fn == 'a' then ov[#ov + 1] = nbo_fmt(value) .. '/1'
+    elseif fn == 'c' then ov[#ov + 1] = '1'
+    else ov[#ov + 1] = nbo_fmt(value) end
+  end
+  return nbo_encode_buckets(oi, ov)
+end
+
+-- The common case — the event falls in the newest bucket or a newer one and nothing has
+-- left the window — touches only the tail of the string; anything else re-encodes it.
+-- idx_text: the bucket index as text (the client formats it, saving a conversion here).
+local function nbo_fold_bucket(packed, fn, idx_text, value, first_idx)
+  local idx = tonumber(idx_text)
+  if not packed or packed == '' then
+    return idx_text .. ';' .. idx_text .. '=' .. nbo_fold_value(nil, fn, value)
+  end
+  local last_text, first = string.match(packed, '^(%-?%d+);(%-?%d+)=')
+  local last = tonumber(last_text)
+  if last and tonumber(first) >= first_idx then
+    local rest = string.sub(packed, #last_text + 2)
+    if idx > last then
+      return idx_text .. ';' .. rest .. ',' .. nbo_fmt(idx - last) .. '=' .. nbo_fold_value(nil, fn, value)
+    elseif idx == last then
+      local head, v = string.match(rest, '^(.*=)([^,=]*)$')
+      return last_text .. ';' .. head .. nbo_fold_value(v, fn, value)
+    end
+  end
+  return nbo_fold_bucket_slow(packed, fn, idx, value, first_idx)
 end
 
 -- Sum of the buckets at or after first_idx.
 local function nbo_sum_buckets(packed, first_idx)
+  local is, vs = nbo_parse_buckets(packed)
   local n = 0
-  if packed then
-    for k, v in string.gmatch(packed, '([^,=]+)=([^,]+)') do
-      if tonumber(k) >= first_idx then n = n + tonumber(v) end
-    end
+  for j = 1, #is do
+    if is[j] >= first_idx then n = n + tonumber(vs[j]) end
   end
   return n
 end
