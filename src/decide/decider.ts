@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, CustomerStateStore } from '../state/types.js';
 import { evaluate, type Exploration, type Scored } from './pipeline.js';
@@ -18,6 +19,7 @@ export interface DeciderOptions {
   snapshotTimeoutMs?: number;
   /** Called with errors of work done after the answer (recording `offered`). */
   onBackgroundError?: (err: unknown) => void;
+  metrics?: Metrics;
 }
 
 export interface Decider {
@@ -54,14 +56,19 @@ export function createDecider(opts: DeciderOptions): Decider {
 
   return {
     async decide(req) {
+      const started = process.hrtime.bigint();
       const nowMs = clock();
       const decisionId = newId();
       const rules = opts.rules();
       let snap: CustomerSnapshot;
       let degraded = false;
+      const m = opts.metrics;
+      const endSnapshot = m?.storeDuration.startTimer({ op: 'snapshot' });
       try {
         snap = await withTimeout(store.snapshot(req.customerId, nowMs), timeoutMs);
-      } catch {
+        endSnapshot?.();
+      } catch (err) {
+        m?.storeErrors.inc({ op: 'snapshot', code: (err as { code?: string }).code ?? 'NBO_ERR_STORE_UNAVAILABLE' });
         snap = emptySnapshot(req.customerId);
         degraded = true;
       }
@@ -123,6 +130,12 @@ export function createDecider(opts: DeciderOptions): Decider {
         segments: res.ctx.customer.segments,
         ruleErrors: res.ruleErrors,
       };
+      if (m) {
+        m.decisionDuration.observe({ source: req.source ?? 'http' }, Number(process.hrtime.bigint() - started) / 1e9);
+        m.decisions.inc({ channel: m.bounded(rules.channels, req.channel), result: degraded ? 'degraded' : offers.length > 0 ? 'offers' : 'empty' });
+        for (const o of offers) m.offersSelected.inc({ offer: o.offerId });
+        if (res.ruleErrors > 0) m.ruleErrors.inc({ kind: 'eligibility' }, res.ruleErrors);
+      }
       if (res.fates) {
         const fates: OfferFate[] = [];
         for (const o of rules.offers) {

@@ -14,6 +14,8 @@ export interface DecideRequest {
   explain?: boolean;
   /** The trigger event's id, for stream-triggered decisions. */
   eventId?: string;
+  /** Who asked (for metrics): the HTTP API, the event stream, or the CLI. */
+  source?: 'http' | 'stream' | 'cli';
 }
 
 export interface DecisionOffer {

@@ -128,6 +128,8 @@ function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[
     offerById: new Map(sorted.map((o) => [o.id, o])),
     aggregates: Object.freeze(aggregates),
     segmentations: Object.freeze(segmentations),
+    channels: new Set(sorted.flatMap((o) => [...o.channels])),
+    eventTypes: new Set(aggregates.flatMap((a) => a.events)),
     candidates(channel: string, trigger: string | null): readonly Offer[] {
       const key = `${channel}\u0000${trigger ?? ''}`;
       let list = index.get(key);

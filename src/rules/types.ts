@@ -100,6 +100,10 @@ export interface RuleSet {
   offerById: ReadonlyMap<string, Offer>;
   aggregates: readonly AggregateDef[];
   segmentations: readonly Segmentation[];
+  /** Every channel some offer is made for. */
+  channels: ReadonlySet<string>;
+  /** Every event type the rules name (aggregates' events). */
+  eventTypes: ReadonlySet<string>;
   /** Offers that answer this channel and trigger, by ascending id (indexed, cached). */
   candidates(channel: string, trigger: string | null): readonly Offer[];
 }

@@ -1,0 +1,215 @@
+import { NboError } from '../errors/codes.js';
+import { DEFAULT_TRIGGERS } from '../events/types.js';
+
+/** Everything NBO can be configured with, validated once at start and then frozen. */
+export interface Config {
+  port: number;
+  /** Address to listen on; without API keys only 127.0.0.1 is allowed. */
+  host: string;
+  rulesDir: string;
+  /** Reload the rules when their files change (and on SIGHUP). */
+  rulesWatch: boolean;
+  /** null: the in-process store (embedded default). */
+  redis: { url: string | null; cluster: string[] | null; prefix: string; timeoutMs: number; statsRefreshMs: number } | null;
+  /** null: events over HTTP only. */
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    eventsTopic: string;
+    decisionsTopic: string;
+    dlqTopic: string;
+    fetchMaxWaitMs: number;
+    maxBatchEvents: number;
+    ssl: boolean;
+    sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | null;
+  } | null;
+  /** null: no authentication (and the server listens on 127.0.0.1 only). */
+  apiKeysFile: string | null;
+  /** Event types that trigger a decision. */
+  triggers: readonly string[];
+  learningSegmentation: string | null;
+  exploration: 'mean' | 'thompson';
+  /** How long a decision waits for customer state before answering degraded. */
+  decideTimeoutMs: number;
+  bodyLimitBytes: number;
+  /** Most events in one POST /v1/events. */
+  maxBatch: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** SIGTERM: how long in-flight work may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+  ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
+}
+
+/** Every variable, its default (units in the name or comment), and what it is. Rendered in docs/configuration.md. */
+export const VARIABLES = {
+  NBO_PORT: { default: '8080', doc: 'HTTP and WebSocket port' },
+  NBO_HOST: { default: '0.0.0.0 with API keys, else 127.0.0.1', doc: 'listen address; without NBO_API_KEYS_FILE only a loopback address is accepted' },
+  NBO_RULES_DIR: { default: './rules', doc: 'rules directory' },
+  NBO_RULES_WATCH: { default: 'true', doc: 'reload rules when their files change (also on SIGHUP); an invalid set is refused and the last good one stays' },
+  NBO_REDIS_URL: { default: 'unset = in-process store', doc: 'redis://host:port/db of a single Redis node' },
+  NBO_REDIS_CLUSTER: { default: 'unset', doc: 'comma-separated host:port seeds of a Redis Cluster (instead of NBO_REDIS_URL)' },
+  NBO_REDIS_PREFIX: { default: 'nbo', doc: 'key prefix' },
+  NBO_REDIS_TIMEOUT_MS: { default: '500', doc: 'a Redis command not answered within this fails (retriable)' },
+  NBO_STATS_REFRESH_MS: { default: '1000', doc: 'how often shared learning / total-cap counters are re-read from Redis' },
+  NBO_KAFKA_BROKERS: { default: 'unset = events over HTTP only', doc: 'comma-separated host:port brokers' },
+  NBO_KAFKA_CLIENT_ID: { default: 'nbo', doc: 'Kafka client id' },
+  NBO_KAFKA_GROUP_ID: { default: 'nbo', doc: 'consumer group' },
+  NBO_KAFKA_EVENTS_TOPIC: { default: 'nbo.events', doc: 'topic consumed' },
+  NBO_KAFKA_DECISIONS_TOPIC: { default: 'nbo.decisions', doc: 'topic stream-triggered decisions are produced to' },
+  NBO_KAFKA_DLQ_TOPIC: { default: 'nbo.events.dlq', doc: 'dead-letter topic for invalid events' },
+  NBO_KAFKA_FETCH_MAX_WAIT_MS: { default: '100', doc: 'longest a fetch waits for data' },
+  NBO_KAFKA_MAX_BATCH_EVENTS: { default: '2000', doc: 'most messages applied in one store batch' },
+  NBO_KAFKA_SSL: { default: 'false', doc: 'connect with TLS' },
+  NBO_KAFKA_SASL_MECHANISM: { default: 'unset', doc: 'plain, scram-sha-256 or scram-sha-512' },
+  NBO_KAFKA_SASL_USERNAME: { default: 'unset', doc: 'SASL user' },
+  NBO_KAFKA_SASL_PASSWORD: { default: 'unset', doc: 'SASL password' },
+  NBO_API_KEYS_FILE: { default: 'unset = no auth, 127.0.0.1 only', doc: 'YAML/JSON list of API keys (see docs/api.md#auth)' },
+  NBO_TRIGGERS: { default: 'checkout,claim', doc: 'event types that trigger a decision' },
+  NBO_LEARNING_SEGMENTATION: { default: 'unset', doc: 'learn propensity per segment of this segmentation' },
+  NBO_EXPLORATION: { default: 'mean', doc: 'mean (Beta posterior mean) or thompson (a Thompson sample)' },
+  NBO_DECIDE_TIMEOUT_MS: { default: '50', doc: 'how long a decision waits for customer state before answering degraded' },
+  NBO_BODY_LIMIT_BYTES: { default: '1048576 (1 MiB)', doc: 'largest request body' },
+  NBO_MAX_BATCH: { default: '1000', doc: 'most events in one POST /v1/events' },
+  NBO_LOG_LEVEL: { default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
+  NBO_SHUTDOWN_TIMEOUT_MS: { default: '10000', doc: 'on SIGTERM, how long in-flight work may take' },
+  NBO_WS_MAX_BACKPRESSURE_BYTES: { default: '1048576 (1 MiB)', doc: 'a subscriber with more unsent bytes than this is closed (1008)' },
+  NBO_WS_IDLE_TIMEOUT_S: { default: '120', doc: 'WebSocket idle timeout; pings are sent automatically' },
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the configuration from environment variables. Every problem is
+ * reported at once (NBO_ERR_CONFIG_INVALID); the result is frozen.
+ */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('NBO_') && !(k in VARIABLES) && !k.startsWith('NBO_TEST_') && !k.startsWith('NBO_BENCH_')) problems.push(`${k} is not a known variable`);
+  }
+  const str = (k: keyof typeof VARIABLES): string | undefined => {
+    const v = env[k]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (k: keyof typeof VARIABLES, def: number, min: number, max: number): number => {
+    const v = str(k);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${k}="${v}" must be an integer from ${min} to ${max}`);
+      return def;
+    }
+    return n;
+  };
+  const bool = (k: keyof typeof VARIABLES, def: boolean): boolean => {
+    const v = str(k);
+    if (v === undefined) return def;
+    if (/^(true|1|yes)$/i.test(v)) return true;
+    if (/^(false|0|no)$/i.test(v)) return false;
+    problems.push(`${k}="${v}" must be true or false`);
+    return def;
+  };
+  const oneOf = <T extends string>(k: keyof typeof VARIABLES, values: readonly T[], def: T): T => {
+    const v = str(k);
+    if (v === undefined) return def;
+    if (!(values as readonly string[]).includes(v)) {
+      problems.push(`${k}="${v}" must be one of ${values.join(', ')}`);
+      return def;
+    }
+    return v as T;
+  };
+  const list = (k: keyof typeof VARIABLES): string[] | null => {
+    const v = str(k);
+    return v === undefined ? null : v.split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  const hostPorts = (k: keyof typeof VARIABLES): string[] | null => {
+    const l = list(k);
+    for (const hp of l ?? []) if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(hp)) problems.push(`${k}: "${hp}" is not host:port`);
+    return l;
+  };
+
+  const apiKeysFile = str('NBO_API_KEYS_FILE') ?? null;
+  const host = str('NBO_HOST') ?? (apiKeysFile ? '0.0.0.0' : '127.0.0.1');
+  if (!apiKeysFile && !/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host)) {
+    problems.push(`NBO_HOST="${host}" needs NBO_API_KEYS_FILE: without API keys NBO listens on loopback only`);
+  }
+
+  const redisUrl = str('NBO_REDIS_URL') ?? null;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`NBO_REDIS_URL="${redisUrl}" must start with redis:// or rediss://`);
+  const redisCluster = hostPorts('NBO_REDIS_CLUSTER');
+  if (redisUrl && redisCluster) problems.push('set NBO_REDIS_URL or NBO_REDIS_CLUSTER, not both');
+  const redis =
+    redisUrl || redisCluster
+      ? {
+          url: redisUrl,
+          cluster: redisCluster,
+          prefix: str('NBO_REDIS_PREFIX') ?? 'nbo',
+          timeoutMs: int('NBO_REDIS_TIMEOUT_MS', 500, 10, 60_000),
+          statsRefreshMs: int('NBO_STATS_REFRESH_MS', 1000, 10, 600_000),
+        }
+      : null;
+
+  const brokers = hostPorts('NBO_KAFKA_BROKERS');
+  const mechanism = str('NBO_KAFKA_SASL_MECHANISM');
+  let sasl: NonNullable<Config['kafka']>['sasl'] = null;
+  if (mechanism !== undefined) {
+    const m = oneOf('NBO_KAFKA_SASL_MECHANISM', ['plain', 'scram-sha-256', 'scram-sha-512'] as const, 'plain');
+    const username = str('NBO_KAFKA_SASL_USERNAME');
+    const password = str('NBO_KAFKA_SASL_PASSWORD');
+    if (!username || !password) problems.push('NBO_KAFKA_SASL_MECHANISM needs NBO_KAFKA_SASL_USERNAME and NBO_KAFKA_SASL_PASSWORD');
+    sasl = { mechanism: m, username: username ?? '', password: password ?? '' };
+  }
+  const kafka = brokers
+    ? {
+        brokers,
+        clientId: str('NBO_KAFKA_CLIENT_ID') ?? 'nbo',
+        groupId: str('NBO_KAFKA_GROUP_ID') ?? 'nbo',
+        eventsTopic: str('NBO_KAFKA_EVENTS_TOPIC') ?? 'nbo.events',
+        decisionsTopic: str('NBO_KAFKA_DECISIONS_TOPIC') ?? 'nbo.decisions',
+        dlqTopic: str('NBO_KAFKA_DLQ_TOPIC') ?? 'nbo.events.dlq',
+        fetchMaxWaitMs: int('NBO_KAFKA_FETCH_MAX_WAIT_MS', 100, 1, 60_000),
+        maxBatchEvents: int('NBO_KAFKA_MAX_BATCH_EVENTS', 2000, 1, 100_000),
+        ssl: bool('NBO_KAFKA_SSL', false),
+        sasl,
+      }
+    : null;
+
+  const triggers = list('NBO_TRIGGERS') ?? [...DEFAULT_TRIGGERS];
+  for (const t of triggers) if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
+
+  const config: Config = {
+    port: int('NBO_PORT', 8080, 0, 65_535),
+    host,
+    rulesDir: str('NBO_RULES_DIR') ?? './rules',
+    rulesWatch: bool('NBO_RULES_WATCH', true),
+    redis,
+    kafka,
+    apiKeysFile,
+    triggers,
+    learningSegmentation: str('NBO_LEARNING_SEGMENTATION') ?? null,
+    exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const, 'mean'),
+    decideTimeoutMs: int('NBO_DECIDE_TIMEOUT_MS', 50, 1, 60_000),
+    bodyLimitBytes: int('NBO_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    maxBatch: int('NBO_MAX_BATCH', 1000, 1, 100_000),
+    logLevel: oneOf('NBO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    shutdownTimeoutMs: int('NBO_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    ws: {
+      maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1_048_576, 1024, 256 * 1_048_576),
+      idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 120, 8, 3600),
+      maxPayloadBytes: 16 * 1024,
+    },
+  };
+  if (problems.length > 0) {
+    throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { details: problems });
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,90 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { ERROR_CODES, NboError, type ErrorCode } from '../errors/codes.js';
+
+/** What a route handler returns. */
+export interface Reply {
+  status: number;
+  body: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 202: '202 Accepted', 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 404: '404 Not Found',
+  405: '405 Method Not Allowed', 413: '413 Payload Too Large', 422: '422 Unprocessable Entity', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+/** An RFC 9457 problem: the code as `type`, every offending path in `errors`. */
+export function problem(code: ErrorCode, detail?: string, errors?: Array<{ path: string; message: string }>, extra?: Record<string, unknown>): Reply {
+  const def = ERROR_CODES[code];
+  return {
+    status: def.status,
+    contentType: 'application/problem+json',
+    body: { type: `urn:nbo:error:${code}`, code, title: def.message, status: def.status, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}), ...extra },
+  };
+}
+
+/** Any error as a problem; unexpected ones hide their message behind a 500. */
+export function problemOf(err: unknown): Reply {
+  if (err instanceof NboError) return problem(err.code, err.message, Array.isArray(err.details) && typeof err.details[0] === 'object' ? (err.details as never) : undefined);
+  return problem('NBO_ERR_STORE_DATA', 'internal error');
+}
+
+/**
+ * Reads a request body following uWS's rules: each chunk is copied (uWS reuses the
+ * memory), and reading stops with a 413 as soon as the limit is passed.
+ */
+export function readBody(res: HttpResponse, limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (over) return;
+    size += chunk.byteLength;
+    if (size > limit) {
+      over = true;
+      done(null, true);
+      return;
+    }
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) done(Buffer.concat(chunks, size), false);
+  });
+}
+
+/** Writes a reply, corked (one syscall), unless the client went away. */
+export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean }): void {
+  if (state.aborted) return;
+  const body = reply.contentType && !reply.contentType.includes('json') ? String(reply.body) : JSON.stringify(reply.body);
+  res.cork(() => {
+    res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
+    res.writeHeader('content-type', reply.contentType ?? 'application/json');
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+    res.end(body);
+  });
+}
+
+/** The request facts a handler may use, read synchronously (uWS's HttpRequest dies after the first await). */
+export interface RequestFacts {
+  method: string;
+  url: string;
+  query: URLSearchParams;
+  authorization: string;
+  contentType: string;
+}
+
+export function factsOf(req: HttpRequest): RequestFacts {
+  return {
+    method: req.getCaseSensitiveMethod().toUpperCase(),
+    url: req.getUrl(),
+    query: new URLSearchParams(req.getQuery() ?? ''),
+    authorization: req.getHeader('authorization'),
+    contentType: req.getHeader('content-type'),
+  };
+}
+
+/** The bearer secret of an `Authorization: Bearer …` header (or `?token=` for WebSockets). */
+export function bearer(facts: RequestFacts, allowQueryToken: boolean): string | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(facts.authorization);
+  if (m) return m[1]!;
+  return allowQueryToken ? facts.query.get('token') : null;
+}

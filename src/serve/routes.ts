@@ -1,0 +1,211 @@
+import { Ajv } from 'ajv';
+import type { Config } from '../config/config.js';
+import { assignSegments, buildContext } from '../decide/context.js';
+import type { Decider } from '../decide/decider.js';
+import { MAX_LIMIT } from '../decide/decider.js';
+import type { Ingestor } from '../events/ingest.js';
+import { OUTCOMES } from '../events/types.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { pointerToPath } from '../rules/schema-check.js';
+import type { RuleSet } from '../rules/types.js';
+import type { CustomerStateStore } from '../state/types.js';
+import type { ApiKey, Scope } from './api-keys.js';
+import { problem, type Reply, type RequestFacts } from './http.js';
+
+export interface ReadyReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export interface RouteDeps {
+  config: Readonly<Config>;
+  rules: () => RuleSet;
+  store: CustomerStateStore;
+  decider: Decider;
+  ingestor: Ingestor;
+  metrics: Metrics;
+  readiness: () => Promise<ReadyReport>;
+  reloadRules: () => { ok: boolean; version: string; issues?: unknown[] };
+  clock: () => number;
+}
+
+export interface RouteContext {
+  facts: RequestFacts;
+  key: ApiKey | null;
+  body: unknown;
+  params: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** Literal path, or a prefix ending in `:param` (one trailing parameter). */
+  path: string;
+  /** Scope an API key needs; null: open (health, readiness, metrics). */
+  scope: Scope | null;
+  /** Metrics label. */
+  name: string;
+  handler: (ctx: RouteContext) => Promise<Reply> | Reply;
+}
+
+const ID = '^[\\x21-\\x7a\\x7c\\x7e]{1,128}$';
+const CHANNEL = '^[a-z0-9_-]{1,32}$';
+const decideSchema = {
+  type: 'object',
+  required: ['customerId', 'channel'],
+  additionalProperties: false,
+  properties: {
+    customerId: { type: 'string', pattern: ID },
+    channel: { type: 'string', pattern: CHANNEL },
+    trigger: { type: ['string', 'null'], pattern: '^[a-z][a-z0-9_.-]{0,63}$' },
+    context: { type: 'object' },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
+    explain: { type: 'boolean' },
+  },
+} as const;
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+const validateDecide = ajv.compile(decideSchema);
+
+function schemaErrors(errors: typeof validateDecide.errors): Array<{ path: string; message: string }> {
+  return (errors ?? []).map((e) => {
+    const p = e.params as Record<string, unknown>;
+    if (e.keyword === 'required') return { path: pointerToPath(`${e.instancePath}/${String(p.missingProperty)}`), message: 'is required' };
+    if (e.keyword === 'additionalProperties') return { path: pointerToPath(`${e.instancePath}/${String(p.additionalProperty)}`), message: 'is not an allowed field' };
+    return { path: pointerToPath(e.instancePath), message: e.message ?? 'is invalid' };
+  });
+}
+
+function forbiddenChannel(key: ApiKey | null, channel: string): Reply | null {
+  if (key?.channels && !key.channels.has(channel)) return problem('NBO_ERR_FORBIDDEN', `key "${key.id}" may not use channel "${channel}"`);
+  return null;
+}
+
+/** The HTTP API of docs/api.md and openapi.yaml. */
+export function buildRoutes(d: RouteDeps): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/decide',
+      scope: 'decide',
+      name: 'decide',
+      async handler({ body, key }) {
+        if (!validateDecide(body)) return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
+        const b = body as { customerId: string; channel: string; trigger?: string | null; context?: Record<string, unknown>; limit?: number; explain?: boolean };
+        const no = forbiddenChannel(key, b.channel);
+        if (no) return no;
+        const dec = await d.decider.decide({ customerId: b.customerId, channel: b.channel, trigger: b.trigger ?? null, context: b.context ?? {}, limit: b.limit ?? 1, explain: b.explain ?? false, source: 'http' });
+        return {
+          status: 200,
+          body: {
+            decisionId: dec.decisionId,
+            customerId: dec.customerId,
+            channel: dec.channel,
+            rulesVersion: dec.rulesVersion,
+            offers: dec.offers,
+            degraded: dec.degraded,
+            ...(dec.explanation ? { explanation: dec.explanation } : {}),
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/events',
+      scope: 'events',
+      name: 'events',
+      async handler({ body }) {
+        const list = Array.isArray(body) ? body : [body];
+        if (list.length === 0) return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [{ path: '$', message: 'must hold at least one event' }]);
+        if (list.length > d.config.maxBatch) return problem('NBO_ERR_BODY_TOO_LARGE', `at most ${d.config.maxBatch} events per request, got ${list.length}`);
+        const res = await d.ingestor.ingest(list);
+        // decisions for triggers go to subscribers after the answer
+        void res.decisions.catch(() => {});
+        const out = { accepted: res.accepted, duplicates: res.duplicates, rejected: res.rejected };
+        if (res.accepted + res.duplicates === 0) return problem('NBO_ERR_EVENT_INVALID', 'no event in the request is valid', undefined, { rejected: res.rejected });
+        return { status: 202, body: out };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/customers/:id',
+      scope: 'read',
+      name: 'customer',
+      async handler({ params }) {
+        const id = decodeURIComponent(params.id ?? '');
+        if (!new RegExp(ID).test(id)) return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [{ path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' }]);
+        const now = d.clock();
+        const rules = d.rules();
+        const snap = await d.store.snapshot(id, now);
+        const ctx = buildContext(snap, '', null, {}, now);
+        assignSegments(ctx, rules.segmentations, { nowMs: now });
+        const offers: Record<string, unknown> = {};
+        for (const [offerId, h] of Object.entries(snap.offers)) {
+          offers[offerId] = {
+            ...Object.fromEntries(OUTCOMES.map((o) => [o, h.counts[o]])),
+            lastOutcome: h.lastOutcome,
+            lastAt: h.lastOutcomeAt === null ? null : new Date(h.lastOutcomeAt).toISOString(),
+          };
+        }
+        return { status: 200, body: { customerId: id, profile: snap.profile, agg: snap.agg, segments: ctx.customer.segments, household: snap.household, offers } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/offers',
+      scope: 'read',
+      name: 'offers',
+      handler() {
+        const now = d.clock();
+        const rules = d.rules();
+        const active = rules.offers.filter((o) => (o.activeFromMs === null || now >= o.activeFromMs) && (o.activeToMs === null || now <= o.activeToMs));
+        return {
+          status: 200,
+          body: {
+            rulesVersion: rules.version,
+            offers: active.map((o) => ({
+              id: o.id,
+              name: o.name,
+              channels: [...o.channels],
+              triggers: o.triggers ? [...o.triggers] : null,
+              active: { from: o.activeFromMs === null ? null : new Date(o.activeFromMs).toISOString(), to: o.activeToMs === null ? null : new Date(o.activeToMs).toISOString() },
+              value: o.value,
+              weight: o.weight,
+              fallback: o.fallback,
+              payload: o.payload,
+            })),
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/admin/rules/reload',
+      scope: 'admin',
+      name: 'rules-reload',
+      handler() {
+        const r = d.reloadRules();
+        if (!r.ok) return problem('NBO_ERR_RULES_INVALID', `the rules were refused; version ${r.version} stays live`, undefined, { issues: r.issues, rulesVersion: r.version });
+        return { status: 200, body: { rulesVersion: r.version } };
+      },
+    },
+    { method: 'GET', path: '/healthz', scope: null, name: 'healthz', handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      scope: null,
+      name: 'readyz',
+      async handler() {
+        const r = await d.readiness();
+        return { status: r.ready ? 200 : 503, body: r };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      scope: null,
+      name: 'metrics',
+      async handler() {
+        return { status: 200, contentType: d.metrics.registry.contentType, body: await d.metrics.registry.metrics() };
+      },
+    },
+  ];
+}

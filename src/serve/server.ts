@@ -1,0 +1,188 @@
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { NboError } from '../errors/codes.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { KeyRing } from './api-keys.js';
+import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
+import type { Route, RouteContext } from './routes.js';
+import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
+import { loadUws } from './uws.js';
+
+export interface ServerOptions {
+  routes: Route[];
+  hub: StreamHub;
+  keys: KeyRing | null;
+  metrics: Metrics;
+  bodyLimitBytes: number;
+  ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
+  onError: (err: unknown) => void;
+}
+
+export interface HttpServer {
+  listen(host: string, port: number): Promise<number>;
+  /** Refuse new work (503) and wait for in-flight requests, up to `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
+  close(): void;
+  inFlight(): number;
+}
+
+/**
+ * The HTTP API and the WebSocket stream on uWebSockets.js. Every request goes through one
+ * handler: `onAborted` first, headers read before any await, body chunks copied and
+ * limited, auth and scope checked, the route run, the reply corked.
+ */
+export function createHttpServer(o: ServerOptions): HttpServer {
+  const uws = loadUws();
+  const app: TemplatedApp = uws.App();
+  let listenSocket: us_listen_socket | null = null;
+  let draining = false;
+  let inFlight = 0;
+  const idle: Array<() => void> = [];
+
+  const exact = new Map<string, Route[]>();
+  const prefixed: Array<{ prefix: string; param: string; route: Route }> = [];
+  for (const r of o.routes) {
+    const m = /^(.*\/):([a-zA-Z]+)$/.exec(r.path);
+    if (m) prefixed.push({ prefix: m[1]!, param: m[2]!, route: r });
+    else exact.set(r.path, [...(exact.get(r.path) ?? []), r]);
+  }
+  const match = (url: string): { routes: Route[]; params: Record<string, string> } | null => {
+    const e = exact.get(url);
+    if (e) return { routes: e, params: {} };
+    const hits = prefixed.filter((p) => url.startsWith(p.prefix) && url.length > p.prefix.length && !url.slice(p.prefix.length).includes('/'));
+    if (hits.length === 0) return null;
+    return { routes: hits.map((h) => h.route), params: { [hits[0]!.param]: url.slice(hits[0]!.prefix.length) } };
+  };
+
+  const authorize = (route: Route, secret: string | null): { key: RouteContext['key']; fail: Reply | null } => {
+    if (route.scope === null || o.keys === null) return { key: null, fail: null };
+    if (!secret) return { key: null, fail: problem('NBO_ERR_UNAUTHENTICATED', 'send Authorization: Bearer <key>') };
+    const key = o.keys.authenticate(secret);
+    if (!key) return { key: null, fail: problem('NBO_ERR_UNAUTHENTICATED', 'unknown API key') };
+    if (!key.scopes.has(route.scope)) return { key, fail: problem('NBO_ERR_FORBIDDEN', `key "${key.id}" lacks the "${route.scope}" scope`) };
+    return { key, fail: null };
+  };
+
+  const finish = () => {
+    inFlight--;
+    if (inFlight === 0) idle.splice(0).forEach((f) => f());
+  };
+
+  app.any('/*', (res, req) => {
+    const state = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+    });
+    const facts = factsOf(req);
+    const found = match(facts.url);
+    const route = found?.routes.find((r) => r.method === facts.method);
+    const label = route?.name ?? (found ? 'method-not-allowed' : 'not-found');
+    const reply = (r: Reply) => {
+      o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
+      send(res, r, state);
+    };
+    if (!found) return reply(problem('NBO_ERR_NOT_FOUND', `no route ${facts.method} ${facts.url}`));
+    if (!route) {
+      const allow = [...new Set(found.routes.map((r) => r.method))].join(', ');
+      return reply({ ...problem('NBO_ERR_METHOD_NOT_ALLOWED', `${facts.method} is not allowed on ${facts.url}; use ${allow}`), headers: { allow } });
+    }
+    if (draining && route.scope !== null) return reply(problem('NBO_ERR_NOT_READY', 'the server is shutting down'));
+    const { key, fail } = authorize(route, bearer(facts, false));
+    if (fail) return reply(fail);
+
+    inFlight++;
+    const run = async (body: unknown) => {
+      try {
+        reply(await route.handler({ facts, key, body, params: found.params }));
+      } catch (err) {
+        if (!(err instanceof NboError) || err.status >= 500) o.onError(err);
+        reply(problemOf(err));
+      } finally {
+        finish();
+      }
+    };
+    if (route.method === 'GET') return void run(undefined);
+    readBody(res, o.bodyLimitBytes, (buf, tooLarge) => {
+      if (tooLarge) {
+        reply(problem('NBO_ERR_BODY_TOO_LARGE', `the body is over ${o.bodyLimitBytes} bytes`));
+        return finish();
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(buf!.toString('utf8'));
+      } catch (err) {
+        reply(problem('NBO_ERR_BODY_MALFORMED', (err as Error).message));
+        return finish();
+      }
+      void run(body);
+    });
+  });
+
+  app.ws<Subscription>('/v1/stream', {
+    maxPayloadLength: o.ws.maxPayloadBytes,
+    idleTimeout: o.ws.idleTimeoutS,
+    sendPingsAutomatically: true,
+    // above NBO's own limit: the hub closes a slow subscriber with 1008 before uWS drops anything
+    maxBackpressure: o.ws.maxBackpressureBytes * 2,
+    upgrade(res, req, context) {
+      const state = { aborted: false };
+      res.onAborted(() => {
+        state.aborted = true;
+      });
+      const facts = factsOf(req);
+      const wsKey = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const fail = (r: Reply) => {
+        o.metrics.httpRequests.inc({ route: 'stream', status: String(r.status) });
+        send(res, r, state);
+      };
+      if (draining) return fail(problem('NBO_ERR_NOT_READY', 'the server is shutting down'));
+      const channel = facts.query.get('channel');
+      const customerId = facts.query.get('customerId');
+      const errors = [];
+      if (!channel || !/^[a-z0-9_-]{1,32}$/.test(channel)) errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
+      if (customerId !== null && !/^[\x21-\x7a\x7c\x7e]{1,128}$/.test(customerId)) errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
+      if (errors.length > 0) return fail(problem('NBO_ERR_BODY_INVALID', 'invalid subscription', errors));
+      const auth = authorize({ scope: 'stream' } as Route, bearer(facts, true));
+      if (auth.fail) return fail(auth.fail);
+      if (auth.key?.channels && !auth.key.channels.has(channel!)) return fail(problem('NBO_ERR_FORBIDDEN', `key "${auth.key.id}" may not subscribe to channel "${channel}"`));
+      if (state.aborted) return;
+      o.metrics.httpRequests.inc({ route: 'stream', status: '101' });
+      res.cork(() => res.upgrade<Subscription>({ channel: channel!, customerId, keyId: auth.key?.id ?? null }, wsKey, protocol, extensions, context));
+    },
+    open: (ws) => o.hub.add(ws),
+    close: (ws) => o.hub.remove(ws),
+    message: () => {
+      // subscribers only listen; anything they send is ignored
+    },
+  });
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        app.listen(host, port, (sock) => {
+          if (!sock) return reject(new NboError('NBO_ERR_CONFIG_INVALID', `cannot listen on ${host}:${port}`));
+          listenSocket = sock;
+          resolve(uws.us_socket_local_port(sock));
+        });
+      });
+    },
+    async drain(timeoutMs) {
+      draining = true;
+      o.hub.closeAll(CLOSE.goingAway, 'server shutting down');
+      if (inFlight === 0) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        idle.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+    close() {
+      if (listenSocket) uws.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+    },
+    inFlight: () => inFlight,
+  };
+}
