@@ -27,6 +27,8 @@ export interface RouteDeps {
   readiness: () => Promise<ReadyReport>;
   reloadRules: () => { ok: boolean; version: string; issues?: unknown[] };
   clock: () => number;
+  /** Keeps work that outlives its request (stream decisions) in view, so a drain waits for it. */
+  track: (work: Promise<unknown>) => void;
 }
 
 export interface RouteContext {
@@ -118,7 +120,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
         if (list.length > d.config.maxBatch) return problem('NBO_ERR_BODY_TOO_LARGE', `at most ${d.config.maxBatch} events per request, got ${list.length}`);
         const res = await d.ingestor.ingest(list);
         // decisions for triggers go to subscribers after the answer
-        void res.decisions.catch(() => {});
+        d.track(res.decisions);
         const out = { accepted: res.accepted, duplicates: res.duplicates, rejected: res.rejected };
         if (res.accepted + res.duplicates === 0) return problem('NBO_ERR_EVENT_INVALID', 'no event in the request is valid', undefined, { rejected: res.rejected });
         return { status: 202, body: out };

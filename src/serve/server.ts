@@ -170,14 +170,17 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     async drain(timeoutMs) {
       draining = true;
       o.hub.closeAll(CLOSE.goingAway, 'server shutting down');
-      if (inFlight === 0) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, timeoutMs);
-        idle.push(() => {
-          clearTimeout(t);
-          resolve();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, timeoutMs);
+          idle.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
         });
-      });
+      }
+      // let uWS flush the last replies and close frames before the caller closes everything
+      await new Promise((r) => setTimeout(r, 20));
     },
     close() {
       if (listenSocket) uws.us_listen_socket_close(listenSocket);

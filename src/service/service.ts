@@ -106,6 +106,11 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   });
 
   const plugins: ServicePlugin[] = [];
+  const background = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const p = work.catch((err: unknown) => log.warn({ err }, 'background work failed')).finally(() => background.delete(p));
+    background.add(p);
+  };
   let draining = false;
   let storeOk = { ok: true, at: 0 };
   const readiness = async (): Promise<ReadyReport> => {
@@ -122,7 +127,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   };
 
   const server = createHttpServer({
-    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock }),
+    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
     hub,
     keys,
     metrics,
@@ -151,6 +156,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         const drained = server.drain(config.shutdownTimeoutMs);
         for (const p of plugins) await p.stop().catch((err: unknown) => log.warn({ err, plugin: p.name }, 'stopping failed'));
         await drained;
+        await Promise.all([...background]);
         server.close();
         rules.close();
         await fanout.close();

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, VARIABLES } from '../../src/config/config.js';
+import { NboError } from '../../src/errors/codes.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded store, HTTP events only, no auth, loopback, port 8080', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', rulesDir: './rules', redis: null, kafka: null, apiKeysFile: null, triggers: ['checkout', 'claim'], exploration: 'mean' });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.ws)).toBe(true);
+  });
+
+  it('reports every problem at once, and refuses unknown NBO_ variables', () => {
+    let err: unknown;
+    try {
+      loadConfig({ NBO_PORT: 'eighty', NBO_EXPLORATION: 'greedy', NBO_REDIS_URL: 'localhost:6379', NBO_HOST: '0.0.0.0', NBO_KAFKA_BROKERS: 'nope', NBO_TYPO: '1' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NboError);
+    const problems = (err as NboError).details as string[];
+    expect(problems).toHaveLength(6);
+    for (const part of ['NBO_PORT="eighty"', 'NBO_EXPLORATION="greedy"', 'NBO_REDIS_URL="localhost:6379"', 'NBO_HOST="0.0.0.0" needs NBO_API_KEYS_FILE', 'NBO_KAFKA_BROKERS: "nope"']) {
+      expect(problems.some((p) => p.includes(part))).toBe(true);
+    }
+    expect(problems).toContain('NBO_TYPO is not a known variable');
+  });
+
+  it('reads Redis, Kafka and auth settings', () => {
+    const c = loadConfig({ NBO_REDIS_CLUSTER: 'r1:7000,r2:7001', NBO_KAFKA_BROKERS: 'k1:9092', NBO_KAFKA_FETCH_MAX_WAIT_MS: '5', NBO_API_KEYS_FILE: '/etc/nbo/keys.yaml', NBO_TRIGGERS: 'checkout,claim,app_open' });
+    expect(c.redis).toMatchObject({ url: null, cluster: ['r1:7000', 'r2:7001'], prefix: 'nbo' });
+    expect(c.kafka).toMatchObject({ brokers: ['k1:9092'], groupId: 'nbo', eventsTopic: 'nbo.events', decisionsTopic: 'nbo.decisions', dlqTopic: 'nbo.events.dlq', fetchMaxWaitMs: 5 });
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.triggers).toEqual(['checkout', 'claim', 'app_open']);
+  });
+
+  it('docs/configuration.md documents every variable', () => {
+    const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const k of Object.keys(VARIABLES)) expect(doc).toContain(`\`${k}\``);
+  });
+});
