@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { startService } from '../service/service.js';
+import { startKafka } from '../stream/kafka-service.js';
 
 /**
  * `nbo serve`: runs the service from environment variables until SIGTERM/SIGINT, which
@@ -11,6 +12,7 @@ export async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const service = await startService(config, { log });
+  await startKafka(service, config, log);
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) process.exit(1);

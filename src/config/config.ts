@@ -20,6 +20,7 @@ export interface Config {
     decisionsTopic: string;
     dlqTopic: string;
     fetchMaxWaitMs: number;
+    sessionTimeoutMs: number;
     maxBatchEvents: number;
     ssl: boolean;
     sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | null;
@@ -59,6 +60,7 @@ export const VARIABLES = {
   NBO_KAFKA_DECISIONS_TOPIC: { default: 'nbo.decisions', doc: 'topic stream-triggered decisions are produced to' },
   NBO_KAFKA_DLQ_TOPIC: { default: 'nbo.events.dlq', doc: 'dead-letter topic for invalid events' },
   NBO_KAFKA_FETCH_MAX_WAIT_MS: { default: '100', doc: 'longest a fetch waits for data' },
+  NBO_KAFKA_SESSION_TIMEOUT_MS: { default: '30000', doc: 'consumer group session timeout: how long a member that died unannounced holds its partitions' },
   NBO_KAFKA_MAX_BATCH_EVENTS: { default: '2000', doc: 'most messages applied in one store batch' },
   NBO_KAFKA_SSL: { default: 'false', doc: 'connect with TLS' },
   NBO_KAFKA_SASL_MECHANISM: { default: 'unset', doc: 'plain, scram-sha-256 or scram-sha-512' },
@@ -169,6 +171,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         decisionsTopic: str('NBO_KAFKA_DECISIONS_TOPIC') ?? 'nbo.decisions',
         dlqTopic: str('NBO_KAFKA_DLQ_TOPIC') ?? 'nbo.events.dlq',
         fetchMaxWaitMs: int('NBO_KAFKA_FETCH_MAX_WAIT_MS', 100, 1, 60_000),
+        sessionTimeoutMs: int('NBO_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
         maxBatchEvents: int('NBO_KAFKA_MAX_BATCH_EVENTS', 2000, 1, 100_000),
         ssl: bool('NBO_KAFKA_SSL', false),
         sasl,

@@ -113,3 +113,39 @@ export async function startRedisCluster(n = 3): Promise<RedisCluster> {
   }
   return { nodes, stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
 }
+
+export interface KafkaMock {
+  brokers: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts librdkafka's mock Kafka cluster through kcat on a free loopback port (it prints
+ * `bootstrap.servers=…` on stderr). Topics auto-create on produce; see docs/kafka.md for its quirks.
+ */
+export function startKafkaMock(): Promise<KafkaMock> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kcat', ['-b', '127.0.0.1:1', '-X', 'test.mock.num.brokers=1', '-d', 'mock', '-C', '-t', 'keepalive'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`kcat mock cluster did not start:\n${err.slice(0, 2000)}`)), 15_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /bootstrap\.servers=(\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        child.stderr!.removeAllListeners('data');
+        child.stderr!.resume(); // keep draining its debug output
+        resolve({
+          brokers: m[1]!.split(','),
+          stop: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGKILL');
+            }),
+        });
+      }
+    });
+    child.on('error', reject);
+  });
+}
