@@ -84,9 +84,11 @@ export function evaluate(input: PipelineInput): PipelineResult {
     }
   }
 
+  const noFate = (_f: Omit<OfferFate, 'offerId'>) => {};
   for (const offer of candidates) {
     if (input.fallbackOnly && !offer.fallback) continue;
-    const fate = (f: Omit<OfferFate, 'offerId'>) => fates?.set(offer.id, { offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) });
+    // only explanations need the fates: no closure per offer otherwise
+    const fate = fates ? (f: Omit<OfferFate, 'offerId'>) => fates.set(offer.id, { offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) }) : noFate;
 
     if ((offer.activeFromMs !== null && nowMs < offer.activeFromMs) || (offer.activeToMs !== null && nowMs > offer.activeToMs)) {
       fate({ status: 'inactive', active: { from: iso(offer.activeFromMs), to: iso(offer.activeToMs) } });

@@ -58,6 +58,8 @@ export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean 
   res.cork(() => {
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
     res.writeHeader('content-type', reply.contentType ?? 'application/json');
+    // uWS closes idle keep-alive connections after 10 s: tell clients to retire them first
+    res.writeHeader('keep-alive', 'timeout=5');
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
     res.end(body);
   });

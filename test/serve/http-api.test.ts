@@ -112,3 +112,12 @@ describe.each(modes)('HTTP API — %s', (_mode, env) => {
     expect(m.body).toMatch(/nbo_decisions_total\{channel="other",result="empty"\} \d/);
   });
 });
+
+describe('keep-alive', () => {
+  it('tells clients to retire idle connections before the server closes them', async () => {
+    const svc = await startTestService();
+    const r = await fetch(`${svc.url}/healthz`);
+    expect(r.headers.get('keep-alive')).toBe('timeout=5');
+    await svc.stop();
+  });
+});

@@ -152,17 +152,58 @@ export function decodeHistory(raw: string): OfferHistory {
   return h;
 }
 
+/**
+ * An aggregate's value straight from its stored field, at `nowMs`, without building
+ * bucket maps: the decision path's read. Buckets are stored ascending, so sums add up in
+ * the same order as the in-process store's (sorted) read.
+ */
+export function readPacked(def: AggregateDef, raw: string | undefined, nowMs: number): AggValue {
+  const empty = def.fn === 'count' || def.fn === 'sum' || def.fn === 'distinct' ? 0 : null;
+  if (raw === undefined || raw === '') return empty;
+  if (def.fn === 'last') {
+    const { t, rest } = stamped(raw);
+    return t >= windowStartMs(def, nowMs) ? (JSON.parse(rest) as AggValue) : null;
+  }
+  if (def.fn === 'distinct') {
+    const start = windowStartMs(def, nowMs);
+    let n = 0;
+    for (const part of raw.split(',')) if (Number(part.slice(part.indexOf('=') + 1)) >= start) n++;
+    return n;
+  }
+  const first = firstBucket(def, nowMs);
+  const parts = raw.slice(raw.indexOf(';') + 1).split(',');
+  let idx = 0;
+  let acc: number | null = null;
+  let count = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    const eq = p.indexOf('=');
+    idx = i === 0 ? Number(p.slice(0, eq)) : idx + Number(p.slice(0, eq));
+    if (idx < first) continue;
+    if (def.fn === 'avg') {
+      const slash = p.indexOf('/', eq);
+      acc = (acc ?? 0) + Number(p.slice(eq + 1, slash));
+      count += Number(p.slice(slash + 1));
+      continue;
+    }
+    const v = Number(p.slice(eq + 1));
+    acc = acc === null ? v : def.fn === 'min' ? Math.min(acc, v) : def.fn === 'max' ? Math.max(acc, v) : acc + v;
+  }
+  if (def.fn === 'avg') return count === 0 ? null : acc! / count;
+  return acc ?? empty;
+}
+
 /** A customer's hash as snapshot-1.lua returns it, decoded. */
 export interface DecodedCustomer {
   profile: Record<string, unknown>;
   householdId: string | null;
-  /** Aggregate states, in model order (undefined: nothing kept). */
-  aggs: Array<AggState | undefined>;
+  /** Each aggregate's stored field, in model order (undefined: nothing kept). */
+  raw: Array<string | undefined>;
   offers: Record<string, OfferHistory>;
 }
 
 export function decodeCustomer(json: string, model: StateModel): DecodedCustomer {
-  const out: DecodedCustomer = { profile: {}, householdId: null, aggs: [], offers: {} };
+  const out: DecodedCustomer = { profile: {}, householdId: null, raw: [], offers: {} };
   if (json === '') return out;
   const fields = JSON.parse(json) as Record<string, string>;
   for (const [f, v] of Object.entries(fields)) {
@@ -175,9 +216,6 @@ export function decodeCustomer(json: string, model: StateModel): DecodedCustomer
       out.householdId = stamped(v).rest || null;
     }
   }
-  out.aggs = model.aggregates.map((def) => {
-    const raw = fields[FIELD.aggregate(def.storageKey)];
-    return raw === undefined ? undefined : decodeAggState(def, raw);
-  });
+  out.raw = model.aggregates.map((def) => fields[FIELD.aggregate(def.storageKey)]);
   return out;
 }

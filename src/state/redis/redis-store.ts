@@ -2,12 +2,12 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Outcome, ValidEvent } from '../../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../../rules/duration.js';
 import type { Cap } from '../../rules/types.js';
-import { combine, read, type AggState } from '../aggregate-state.js';
+import { combine } from '../aggregate-state.js';
 import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
 import { emptyModel } from '../model.js';
 import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
 import { NboError } from '../../errors/codes.js';
-import { decodeCustomer, depths, eventOps, seenId, type DecodedCustomer } from './codec.js';
+import { decodeAggState, decodeCustomer, depths, eventOps, readPacked, seenId, type DecodedCustomer } from './codec.js';
 import { checkScriptResult, storeError } from './errors.js';
 import { keyBuilder } from './keys.js';
 import { defineScripts, type ScriptCommands } from './scripts.js';
@@ -144,11 +144,20 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     }
   };
 
-  const readAggs = (members: Array<Array<AggState | undefined>>, nowMs: number): Record<string, AggValue> => {
+  /** A household's aggregates: every member's buckets decoded and combined. */
+  const combineMembers = (members: DecodedCustomer[], nowMs: number): Record<string, AggValue> => {
     const out: Record<string, AggValue> = {};
     model.aggregates.forEach((def, i) => {
-      const list = members.map((m) => m[i]).filter((s): s is AggState => s !== undefined);
-      out[def.name] = list.length <= 1 ? read(def, list[0], nowMs) : combine(def, list, nowMs);
+      const states = members.flatMap((m) => (m.raw[i] === undefined ? [] : [decodeAggState(def, m.raw[i]!)]));
+      out[def.name] = combine(def, states, nowMs);
+    });
+    return out;
+  };
+  /** One customer's aggregates, read straight from the stored fields. */
+  const ownAggs = (me: DecodedCustomer, nowMs: number): Record<string, AggValue> => {
+    const out: Record<string, AggValue> = {};
+    model.aggregates.forEach((def, i) => {
+      out[def.name] = readPacked(def, me.raw[i], nowMs);
     });
     return out;
   };
@@ -210,9 +219,9 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
           client.srem(keys.household(hid), memberIds[i]!).catch(onBackgroundError);
           return false;
         });
-        household = { id: hid, agg: readAggs([me.aggs, ...current.map((o) => o.aggs)], nowMs) };
+        household = { id: hid, agg: combineMembers([me, ...current], nowMs) };
       }
-      return { customerId, profile: me.profile, agg: readAggs([me.aggs], nowMs), household, offers: me.offers };
+      return { customerId, profile: me.profile, agg: ownAggs(me, nowMs), household, offers: me.offers };
     },
     async recordOffered(rec) {
       const batch = [['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])]];
