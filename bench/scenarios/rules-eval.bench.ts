@@ -53,7 +53,7 @@ export const scenario: Scenario = {
     }
 
     // the decision pipeline (segments, channel/trigger index, eligibility, caps, scoring) as the catalog grows
-    const stats: GlobalStats = { learning: () => ({ impressions: 0, accepted: 0 }), total: () => 0 };
+    const stats: GlobalStats = { learning: () => ({ impressions: 0, accepted: 0 }), total: () => 0, version: () => 0 };
     const snaps: CustomerSnapshot[] = ctxs.map((c, i) => ({ customerId: `c${i}`, profile: c.customer.profile, agg: c.customer.agg, household: null, offers: {} }));
     const decisionsPerSecond = (n: number) => {
       const res = buildRuleSet(catalogFiles(generateCatalog(n)));

@@ -59,10 +59,38 @@ export function byScore(a: Scored, b: Scored): number {
   return b.score - a.score || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0);
 }
 
+type Fate = Omit<OfferFate, 'offerId'>;
+
+/** Candidates in score order, per learning segment, rebuilt when learned counts change. */
+const ORDERS = new WeakMap<readonly Offer[], Map<string, { version: number; order: Scored[] }>>();
+
+function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: string | null): Scored[] {
+  let bySegment = ORDERS.get(candidates);
+  if (!bySegment) ORDERS.set(candidates, (bySegment = new Map()));
+  const key = segment ?? '\u0000';
+  const version = stats.version();
+  let entry = bySegment.get(key);
+  if (!entry || entry.version !== version) {
+    const order = candidates.map((offer) => {
+      const propensity = posteriorMean(offer.prior, stats.learning(offer.id, segment));
+      return { offer, propensity, score: propensity * offer.value * offer.weight };
+    });
+    order.sort(byScore);
+    entry = { version, order };
+    bySegment.set(key, entry);
+  }
+  return entry.order;
+}
+
 /**
  * The pure part of a decision: context → segments → filters (active, channel, trigger)
  * → eligibility → caps → cooldowns → propensity × value × weight → rank. Deterministic
  * for the same snapshot, rules, clock and decision id. Never throws on a rule error.
+ *
+ * A score does not depend on eligibility, so without `explain` (and without Thompson
+ * sampling) candidates are checked in score order and the walk stops once `limit` offers
+ * qualify: the cost of a decision follows how deep the winners are, not the catalog size.
+ * With `explain`, every offer is evaluated and given its fate.
  */
 export function evaluate(input: PipelineInput): PipelineResult {
   const { rules, snap, request, nowMs, stats } = input;
@@ -75,26 +103,13 @@ export function evaluate(input: PipelineInput): PipelineResult {
   const rand = input.exploration === 'thompson' ? seededRandom(input.decisionId) : null;
   const ranked: Scored[] = [];
   const fallbacks: Scored[] = [];
-
   const candidates = rules.candidates(request.channel, request.trigger);
-  if (fates) {
-    const inIndex = new Set(candidates);
-    for (const o of rules.offers) {
-      if (!inIndex.has(o)) fates.set(o.id, { offerId: o.id, status: o.channels.has(request.channel) ? 'trigger' : 'channel' });
-    }
-  }
 
-  const noFate = (_f: Omit<OfferFate, 'offerId'>) => {};
-  for (const offer of candidates) {
-    if (input.fallbackOnly && !offer.fallback) continue;
-    // only explanations need the fates: no closure per offer otherwise
-    const fate = fates ? (f: Omit<OfferFate, 'offerId'>) => fates.set(offer.id, { offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) }) : noFate;
-
+  /** Null when the offer qualifies (active, eligible, within caps, not cooling down), else its fate. */
+  const check = (offer: Offer): Fate | null => {
     if ((offer.activeFromMs !== null && nowMs < offer.activeFromMs) || (offer.activeToMs !== null && nowMs > offer.activeToMs)) {
-      fate({ status: 'inactive', active: { from: iso(offer.activeFromMs), to: iso(offer.activeToMs) } });
-      continue;
+      return { status: 'inactive', active: { from: iso(offer.activeFromMs), to: iso(offer.activeToMs) } };
     }
-
     if (offer.eligibility !== null) {
       let ok = false;
       let error: string | null = null;
@@ -105,54 +120,68 @@ export function evaluate(input: PipelineInput): PipelineResult {
         ruleErrors++;
       }
       if (!ok) {
-        if (fates) {
-          const trace = traceLogic(offer.eligibilitySource, ctx, rt, '$.eligibility');
-          fate({ status: 'ineligible', ...(trace.failure ? { condition: trace.failure } : {}), ...(error ? { error } : {}) });
-        }
-        continue;
+        if (!fates) return { status: 'ineligible' };
+        const trace = traceLogic(offer.eligibilitySource, ctx, rt, '$.eligibility');
+        return { status: 'ineligible', ...(trace.failure ? { condition: trace.failure } : {}), ...(error ? { error } : {}) };
       }
     }
-
     const history = snap.offers[offer.id];
-    let capped = false;
     for (const cap of offer.customerCaps) {
       const count = capCount(history, cap, nowMs);
-      if (count >= cap.max) {
-        fate({ status: 'capped', cap: { scope: 'customer', outcome: cap.outcome, max: cap.max, window: cap.window, count } });
-        capped = true;
-        break;
-      }
+      if (count >= cap.max) return { status: 'capped', cap: { scope: 'customer', outcome: cap.outcome, max: cap.max, window: cap.window, count } };
     }
-    if (!capped) {
-      for (const cap of offer.totalCaps) {
-        const count = stats.total(offer.id, cap.outcome, cap.windowMs, nowMs);
-        if (count >= cap.max) {
-          fate({ status: 'capped', cap: { scope: 'total', outcome: cap.outcome, max: cap.max, window: cap.window, count } });
-          capped = true;
-          break;
-        }
-      }
+    for (const cap of offer.totalCaps) {
+      const count = stats.total(offer.id, cap.outcome, cap.windowMs, nowMs);
+      if (count >= cap.max) return { status: 'capped', cap: { scope: 'total', outcome: cap.outcome, max: cap.max, window: cap.window, count } };
     }
-    if (capped) continue;
-
-    let cooling = false;
     for (const cd of offer.cooldowns) {
       const last = history?.lastAt[cd.outcome];
       if (last !== undefined && last + cd.ms > nowMs) {
-        fate({ status: 'cooldown', cooldown: { outcome: cd.outcome, window: cd.window, until: new Date(last + cd.ms).toISOString() } });
-        cooling = true;
-        break;
+        return { status: 'cooldown', cooldown: { outcome: cd.outcome, window: cd.window, until: new Date(last + cd.ms).toISOString() } };
       }
     }
-    if (cooling) continue;
+    return null;
+  };
 
+  if (!fates && !rand) {
+    // score-ordered walk: stop once `limit` offers qualify that need no total-cap reservation
+    const want = Math.max(1, request.limit ?? 1);
+    const order = scoreOrder(candidates, stats, learningSegment);
+    const walk = (fallback: boolean, into: Scored[]): number => {
+      let plain = 0;
+      for (const s of order) {
+        if (s.offer.fallback !== fallback || (input.fallbackOnly && !fallback)) continue;
+        if (check(s.offer) !== null) continue;
+        into.push(s);
+        if (!s.offer.totalCaps.some((c) => c.outcome === 'offered') && ++plain >= want) break;
+      }
+      return plain;
+    };
+    // fallbacks matter when no regular offer is certain (the rest may lose their reservations)
+    if (walk(false, ranked) === 0) walk(true, fallbacks);
+    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };
+  }
+
+  if (fates) {
+    const inIndex = new Set(candidates);
+    for (const o of rules.offers) {
+      if (!inIndex.has(o)) fates.set(o.id, { offerId: o.id, status: o.channels.has(request.channel) ? 'trigger' : 'channel' });
+    }
+  }
+  for (const offer of candidates) {
+    if (input.fallbackOnly && !offer.fallback) continue;
+    const withFallback = (f: Fate): OfferFate => ({ offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) });
+    const failed = check(offer);
+    if (failed) {
+      fates?.set(offer.id, withFallback(failed));
+      continue;
+    }
     const learned = stats.learning(offer.id, learningSegment);
     const propensity = rand ? thompsonSample(offer.prior, learned, rand) : posteriorMean(offer.prior, learned);
     const scored: Scored = { offer, propensity, score: propensity * offer.value * offer.weight };
     (offer.fallback ? fallbacks : ranked).push(scored);
-    fate({ status: 'eligible', score: scored.score, propensity });
+    fates?.set(offer.id, withFallback({ status: 'eligible', score: scored.score, propensity }));
   }
-
   ranked.sort(byScore);
   fallbacks.sort(byScore);
   return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };

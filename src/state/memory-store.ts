@@ -102,7 +102,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     return n;
   };
 
+  let learningVersion = 0;
   const learn = (offerId: string, segment: string | null, impressions: number, accepted: number) => {
+    learningVersion++;
     let m = learning.get(offerId);
     if (!m) learning.set(offerId, (m = new Map()));
     for (const key of segment === null ? ['*'] : ['*', `s:${segment}`]) {
@@ -198,6 +200,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       const m = learning.get(offerId);
       return m?.get(segment === null ? '*' : `s:${segment}`) ?? { impressions: 0, accepted: 0 };
     },
+    version: () => learningVersion,
     total: readTotal,
   };
 

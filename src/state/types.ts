@@ -83,6 +83,8 @@ export interface LearningCounts {
  */
 export interface GlobalStats {
   learning(offerId: string, segment: string | null): LearningCounts;
+  /** Changes whenever a learned count may have changed (decisions cache score orders by it). */
+  version(): number;
   /** Count of an outcome across all customers, over a window (null = lifetime). */
   total(offerId: string, outcome: Outcome, windowMs: number | null, nowMs: number): number;
 }

@@ -235,3 +235,31 @@ describe('decision pipeline', () => {
     expect(d).toMatchObject({ degraded: true, offers: [{ offerId: 'thanks' }] });
   });
 });
+
+describe('decision pipeline — the score-ordered walk', () => {
+  it('property — without explain it picks exactly the offers a full evaluation ranks first', async () => {
+    const { generateCatalog, catalogFiles, contexts } = await import('../../bench/lib/catalog.js');
+    const { buildRuleSet } = await import('../../src/rules/load.js');
+    const { evaluate } = await import('../../src/decide/pipeline.js');
+    const fc = (await import('fast-check')).default;
+    const res = buildRuleSet(catalogFiles(generateCatalog(150, 9)));
+    if (!res.ok) throw new Error('catalog');
+    const rules = res.rules;
+    const ctxs = contexts(40, 4);
+    const learned = new Map<string, { impressions: number; accepted: number }>();
+    const stats = { learning: (id: string) => learned.get(id) ?? { impressions: 0, accepted: 0 }, total: () => 0, version: () => learned.size };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 39 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('pos', 'app', 'web'), fc.array(fc.tuple(fc.integer({ min: 0, max: 149 }), fc.integer({ min: 0, max: 40 })), { maxLength: 5 }), (k, limit, channel, learn) => {
+        for (const [i, a] of learn) learned.set(rules.offers[i]!.id, { impressions: 50, accepted: a });
+        const c = ctxs[k]!;
+        const snap = { customerId: 'c', profile: c.customer.profile, agg: c.customer.agg, household: null, offers: {} };
+        const base = { rules, snap, nowMs: T0, stats, decisionId: 'd', learningSegmentation: null, exploration: 'mean' as const };
+        const req = { customerId: 'c', channel, trigger: 'checkout', context: c.event.data, limit };
+        const walked = evaluate({ ...base, request: req }).ranked.slice(0, limit).map((s) => s.offer.id);
+        const full = evaluate({ ...base, request: { ...req, explain: true } }).ranked.slice(0, limit).map((s) => s.offer.id);
+        expect(walked).toEqual(full);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

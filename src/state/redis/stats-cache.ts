@@ -21,6 +21,7 @@ export interface StatsCache extends GlobalStats {
 
 export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refreshMs: number, onError: (err: unknown) => void): StatsCache {
   const known = new Set<string>();
+  let version = 0;
   const learning = new Map<string, Map<string, number>>();
   const totals = new Map<string, Map<string, string>>();
   let timer: NodeJS.Timeout | null = null;
@@ -33,7 +34,10 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       Promise.all(ids.map((id) => client.hgetall(keys.totals(id)))),
     ]);
     ids.forEach((id, i) => {
-      learning.set(id, new Map(Object.entries(l[i]!).map(([k, v]) => [k, Number(v)])));
+      const next = new Map(Object.entries(l[i]!).map(([k, v]) => [k, Number(v)]));
+      const prev = learning.get(id);
+      if (!prev || prev.size !== next.size || [...next].some(([k, v]) => prev.get(k) !== v)) version++;
+      learning.set(id, next);
       totals.set(id, new Map(Object.entries(t[i]!)));
     });
   };
@@ -75,7 +79,9 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       const size = bucketSizeFor(windowMs);
       return sumPacked(m.get(`${outcome}@${size}`), Math.floor((nowMs - windowMs) / size));
     },
+    version: () => version,
     bumpLearning(offerId, segment, impressions, accepted) {
+      version++;
       let m = learning.get(offerId);
       if (!m) learning.set(offerId, (m = new Map()));
       for (const p of segment === null ? ['*'] : ['*', `s:${segment}`]) {
