@@ -247,10 +247,14 @@ describe('decision pipeline — the score-ordered walk', () => {
     const rules = res.rules;
     const ctxs = contexts(40, 4);
     const learned = new Map<string, { impressions: number; accepted: number }>();
-    const stats = { learning: (id: string) => learned.get(id) ?? { impressions: 0, accepted: 0 }, total: () => 0, version: () => learned.size };
+    let version = 0; // like the stores: changes with every learned count
+    const stats = { learning: (id: string) => learned.get(id) ?? { impressions: 0, accepted: 0 }, total: () => 0, version: () => version };
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 39 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('pos', 'app', 'web'), fc.array(fc.tuple(fc.integer({ min: 0, max: 149 }), fc.integer({ min: 0, max: 40 })), { maxLength: 5 }), (k, limit, channel, learn) => {
-        for (const [i, a] of learn) learned.set(rules.offers[i]!.id, { impressions: 50, accepted: a });
+        for (const [i, a] of learn) {
+          learned.set(rules.offers[i]!.id, { impressions: 50, accepted: a });
+          version++;
+        }
         const c = ctxs[k]!;
         const snap = { customerId: 'c', profile: c.customer.profile, agg: c.customer.agg, household: null, offers: {} };
         const base = { rules, snap, nowMs: T0, stats, decisionId: 'd', learningSegmentation: null, exploration: 'mean' as const };
