@@ -6,7 +6,7 @@
   It reads every field it needs with one HMGET and writes them back with one HSET.
 
   KEYS[1]  the customer's state hash   nbo:{c-42}
-           field "s" holds the seen event ids: ",id=forget-after-ms,id=…", oldest first
+           field "s" holds the seen event ids: ",id=forget-after (epoch seconds),id=…", oldest first
   ARGV[1]  now (ms)
   ARGV[2]  dedupe horizon (ms)
   ARGV[3]  state TTL (ms): the customer is forgotten this long after its last write
@@ -66,11 +66,12 @@ local function set(f, v)
   dirty[f] = true
 end
 
--- seen ids: drop the expired ones at the front
+-- seen ids: drop the expired ones at the front (times in seconds: shorter than ms)
+local now_s = math.floor(now / 1000)
 local seen = cur.s or ''
 while true do
   local exp = string.match(seen, '^,[^=,]+=(%d+)')
-  if not exp or tonumber(exp) > now then break end
+  if not exp or tonumber(exp) > now_s then break end
   seen = string.match(seen, '^,[^,]*(.*)$')
 end
 
@@ -80,10 +81,10 @@ for i, ev in ipairs(batch) do
   local dup = false
   if id ~= '' then
     local p = string.find(seen, ',' .. id .. '=', 1, true)
-    if p and tonumber(string.match(seen, '^(%d+)', p + #id + 2)) > now then
+    if p and tonumber(string.match(seen, '^(%d+)', p + #id + 2)) > now_s then
       dup = true
     else
-      seen = seen .. ',' .. id .. '=' .. nbo_fmt(now + horizon)
+      seen = seen .. ',' .. id .. '=' .. nbo_fmt(math.ceil((now + horizon) / 1000))
     end
   end
   local res = { dup and 0 or 1 }
