@@ -21,7 +21,8 @@ const sh = (cmd: string) => {
 };
 
 ensureInstalled();
-if (!sh('command -v wrk') && process.getuid?.() === 0) sh('DEBIAN_FRONTEND=noninteractive apt-get install -y wrk');
+// wrk drives the closed-loop HTTP load; without it the Node generator does (slower, noted in the results)
+if (!sh('command -v wrk') && process.getuid?.() === 0) sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk');
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',

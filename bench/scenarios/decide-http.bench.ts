@@ -7,19 +7,11 @@ import { Redis } from 'ioredis';
 import { buildRuleSet } from '../../src/rules/load.js';
 import { stateModelFrom } from '../../src/state/model.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
-import { freePort } from '../../test/support/servers.js';
+import { freePort, has } from '../../test/support/servers.js';
 import { catalogFiles, contexts, generateCatalog } from '../lib/catalog.js';
 import { customerHistory, rng } from '../lib/synthetic.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
 
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 /** Pins a command to one core when taskset is there, so the load generator cannot starve the server. */
 const pinned = (core: number, cmd: string[]) => (has('taskset') ? ['taskset', '-c', String(core), ...cmd] : cmd);
 

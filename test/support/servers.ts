@@ -17,7 +17,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function has(bin: string): boolean {
+/** Whether a command is on the PATH. */
+export function has(bin: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     return true;
