@@ -263,11 +263,20 @@ class FnCtx {
     return { code: `(${t} = ${this.dataExpr()}, ${this.chain(t, segs, nf)})`, ty: 'any' };
   }
 
-  /** Walks `t` down `segs`: null/undefined on the way gives `nf`, as json-logic-js's var. */
+  /**
+   * Walks `t` down `segs` as json-logic-js's var does: a null or undefined on the way gives
+   * `nf`; the last step gives `nf` only for undefined (a stored null reads as null). One
+   * test per step: an intermediate null would be refused by the next step anyway.
+   */
   private chain(t: string, segs: string[], nf: string): string {
-    let code = '';
-    for (const s of segs) code += `${t} == null ? ${nf} : (${t} = ${t}[${JSON.stringify(s)}]) === undefined ? ${nf} : `;
-    return `(${code}${t})`;
+    if (segs.length === 0) return t;
+    let code = `(${t} == null ? ${nf} : `;
+    segs.forEach((s, i) => {
+      const access = `${t}[${JSON.stringify(s)}]`;
+      if (i < segs.length - 1) code += `(${t} = ${access}) == null ? ${nf} : `;
+      else code += nf === 'null' ? `(${access} ?? null)` : `(${t} = ${access}) === undefined ? ${nf} : ${t}`;
+    });
+    return `${code})`;
   }
 
   private ifExpr(args: unknown[]): Expr {
