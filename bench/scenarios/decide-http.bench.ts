@@ -17,7 +17,6 @@ const pinned = (core: number, cmd: string[]) => (has('taskset') ? ['taskset', '-
 
 async function startChild(cmd: string[], env: Record<string, string>, readyUrl: string | null): Promise<ChildProcess> {
   const child = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  child.stdout!.on('data', (d) => { if (process.env.NBO_BENCH_DEBUG) process.stderr.write(d); });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const deadline = Date.now() + 30_000;

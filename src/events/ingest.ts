@@ -59,6 +59,7 @@ export interface IngestorOptions {
 export function createIngestor(opts: IngestorOptions): Ingestor {
   const triggers = new Set(opts.triggers);
   const onSinkError = opts.onSinkError ?? (() => {});
+  const noTypes: ReadonlySet<string> = new Set();
   return {
     async ingest(raw) {
       const valid: ValidEvent[] = [];
@@ -74,15 +75,16 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
           rejected.push({ index, errors: c.errors });
           statuses[index] = 'rejected';
           const type = typeof (r as { type?: unknown })?.type === 'string' ? (r as { type: string }).type : null;
-          opts.metrics?.events.inc({ type: opts.metrics.bounded(opts.knownTypes?.() ?? new Set(), type), result: 'rejected' });
+          opts.metrics?.events.inc({ type: opts.metrics.bounded(opts.knownTypes?.() ?? noTypes, type), result: 'rejected' });
         }
       });
       const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [] };
       const fired: ValidEvent[] = [];
+      const known = opts.knownTypes?.() ?? noTypes;
       applied.statuses.forEach((s, k) => {
         statuses[validIndex[k]!] = s;
         const ev = valid[k]!;
-        opts.metrics?.events.inc({ type: opts.metrics.bounded(opts.knownTypes?.() ?? new Set(), ev.type), result: s });
+        opts.metrics?.events.inc({ type: opts.metrics.bounded(known, ev.type), result: s });
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
       });
       const decisions = Promise.all(

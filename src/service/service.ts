@@ -93,7 +93,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
   const fanout: Fanout = config.redis ? await redisFanout(hub, config.redis, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
   const sinks: DecisionSink[] = [fanout];
-  const builtin = new Set<string>(BUILTIN_TYPES);
+  // event types the metrics name, rebuilt only when the rules change
+  let types: { version: string; set: ReadonlySet<string> } | null = null;
+  const knownTypes = (): ReadonlySet<string> => {
+    const r = rules.current();
+    if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
+    return types.set;
+  };
   const ingestor = createIngestor({
     store,
     decider,
@@ -101,7 +107,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     triggers: config.triggers,
     sinks: () => sinks,
     metrics,
-    knownTypes: () => new Set([...builtin, ...config.triggers, ...rules.current().eventTypes]),
+    knownTypes,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
   });
 
