@@ -132,7 +132,12 @@ export function buildRoutes(d: RouteDeps): Route[] {
       scope: 'read',
       name: 'customer',
       async handler({ params }) {
-        const id = decodeURIComponent(params.id ?? '');
+        let id = '';
+        try {
+          id = decodeURIComponent(params.id ?? '');
+        } catch {
+          // a malformed %-escape: not a customer id
+        }
         if (!new RegExp(ID).test(id)) return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [{ path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' }]);
         const now = d.clock();
         const rules = d.rules();

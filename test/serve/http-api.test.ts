@@ -75,6 +75,14 @@ describe.each(modes)('HTTP API — %s', (_mode, env) => {
     expect(r.body.agg.spend_30d).toBe(0);
   });
 
+  it('GET /v1/customers/{id} with a malformed or invalid id is a 400 problem, never a 500', async () => {
+    for (const bad of ['%E0%A4%A', 'a%7Db', '%20']) {
+      const r = await get(`${svc.url}/v1/customers/${bad}`);
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe('NBO_ERR_BODY_INVALID');
+    }
+  });
+
   it('GET /v1/customers/{id} shows offer history after a decision and a response', async () => {
     const c = cid();
     const d = await post(`${svc.url}/v1/decide`, { customerId: c, channel: 'pos', trigger: 'checkout', context: { basket: { total: 50 } } });
