@@ -1,7 +1,6 @@
 /** Durations as rules write them: `15m`, `12h`, `30d`. */
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-export const MIN_WINDOW_MS = UNIT_MS.m;
 export const MAX_WINDOW_MS = 400 * UNIT_MS.d;
 
 /** Milliseconds of a duration, or an error message naming what is wrong. */
@@ -28,10 +27,4 @@ export const MAX_BUCKETS_PER_WINDOW = 200;
 export function bucketSizeFor(windowMs: number): number {
   for (const size of BUCKET_SIZES_MS) if (windowMs / size <= MAX_BUCKETS_PER_WINDOW) return size;
   return BUCKET_SIZES_MS[BUCKET_SIZES_MS.length - 1]!;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % UNIT_MS.d === 0) return `${ms / UNIT_MS.d}d`;
-  if (ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
-  return `${Math.round(ms / UNIT_MS.m)}m`;
 }

@@ -4,7 +4,7 @@ import { buildAggregates } from './build-aggregates.js';
 import { buildOffer, type RawOffer } from './build-offers.js';
 import { buildSegmentations } from './build-segments.js';
 import { parseRuleFile, readRuleFiles, type ParsedFile, type RuleFile } from './read-files.js';
-import { pointerToPath, schemaIssues } from './schema-check.js';
+import { schemaIssues } from './schema-check.js';
 import type { AggregateDef, Offer, RuleIssue, RuleSet, Segmentation } from './types.js';
 
 export type LoadResult = { ok: true; rules: RuleSet } | { ok: false; issues: RuleIssue[] };

@@ -6,7 +6,6 @@ import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offe
 import { emptyModel } from './model.js';
 import type {
   AggValue,
-  ApplyResult,
   ApplyStatus,
   CustomerSnapshot,
   CustomerStateStore,

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDecider } from '../../src/decide/decider.js';
 import type { DecideRequest, OfferFate } from '../../src/decide/types.js';
 import type { RuleSet } from '../../src/rules/types.js';
