@@ -89,7 +89,7 @@ export function createDecider(opts: DeciderOptions): Decider {
         const chosen: Scored[] = [];
         for (const s of list) {
           if (chosen.length >= limit) break;
-          const offeredCaps = s.offer.totalCaps.filter((c) => c.outcome === 'offered');
+          const offeredCaps = s.offer.offeredTotalCaps;
           if (offeredCaps.length > 0) {
             // the store is down when degraded: an offer that needs a reservation is skipped
             const reserved = !degraded && (await store.reserveOffered(s.offer.id, offeredCaps, nowMs).catch(() => false));

@@ -153,7 +153,7 @@ export function evaluate(input: PipelineInput): PipelineResult {
         if (s.offer.fallback !== fallback || (input.fallbackOnly && !fallback)) continue;
         if (check(s.offer) !== null) continue;
         into.push(s);
-        if (!s.offer.totalCaps.some((c) => c.outcome === 'offered') && ++plain >= want) break;
+        if (s.offer.offeredTotalCaps.length === 0 && ++plain >= want) break;
       }
       return plain;
     };

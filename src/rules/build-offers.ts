@@ -100,6 +100,7 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
     prior: raw.propensity?.prior ?? DEFAULT_PRIOR,
     customerCaps,
     totalCaps,
+    offeredTotalCaps: totalCaps.filter((c) => c.outcome === 'offered'),
     cooldowns,
     fallback: raw.fallback ?? false,
     payload: raw.payload ?? {},

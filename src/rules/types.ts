@@ -83,6 +83,8 @@ export interface Offer {
   prior: Prior;
   customerCaps: readonly Cap[];
   totalCaps: readonly Cap[];
+  /** The total caps on `offered`: returning the offer needs an atomic reservation. */
+  offeredTotalCaps: readonly Cap[];
   cooldowns: ReadonlyArray<{ outcome: Outcome; ms: number; window: string }>;
   fallback: boolean;
   payload: Record<string, unknown>;
