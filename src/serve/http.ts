@@ -27,7 +27,7 @@ export function problem(code: ErrorCode, detail?: string, errors?: Array<{ path:
 /** Any error as a problem; unexpected ones hide their message behind a 500. */
 export function problemOf(err: unknown): Reply {
   if (err instanceof NboError) return problem(err.code, err.message, Array.isArray(err.details) && typeof err.details[0] === 'object' ? (err.details as never) : undefined);
-  return problem('NBO_ERR_STORE_DATA', 'internal error');
+  return problem('NBO_ERR_INTERNAL');
 }
 
 /**

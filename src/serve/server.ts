@@ -1,7 +1,7 @@
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { NboError } from '../errors/codes.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { KeyRing } from './api-keys.js';
+import type { KeyRing, Scope } from './api-keys.js';
 import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
 import type { Route, RouteContext } from './routes.js';
 import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
@@ -53,12 +53,12 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     return { routes: hits.map((h) => h.route), params: { [hits[0]!.param]: url.slice(hits[0]!.prefix.length) } };
   };
 
-  const authorize = (route: Route, secret: string | null): { key: RouteContext['key']; fail: Reply | null } => {
-    if (route.scope === null || o.keys === null) return { key: null, fail: null };
+  const authorize = (scope: Scope | null, secret: string | null): { key: RouteContext['key']; fail: Reply | null } => {
+    if (scope === null || o.keys === null) return { key: null, fail: null };
     if (!secret) return { key: null, fail: problem('NBO_ERR_UNAUTHENTICATED', 'send Authorization: Bearer <key>') };
     const key = o.keys.authenticate(secret);
     if (!key) return { key: null, fail: problem('NBO_ERR_UNAUTHENTICATED', 'unknown API key') };
-    if (!key.scopes.has(route.scope)) return { key, fail: problem('NBO_ERR_FORBIDDEN', `key "${key.id}" lacks the "${route.scope}" scope`) };
+    if (!key.scopes.has(scope)) return { key, fail: problem('NBO_ERR_FORBIDDEN', `key "${key.id}" lacks the "${scope}" scope`) };
     return { key, fail: null };
   };
 
@@ -86,7 +86,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       return reply({ ...problem('NBO_ERR_METHOD_NOT_ALLOWED', `${facts.method} is not allowed on ${facts.url}; use ${allow}`), headers: { allow } });
     }
     if (draining && route.scope !== null) return reply(problem('NBO_ERR_NOT_READY', 'the server is shutting down'));
-    const { key, fail } = authorize(route, bearer(facts, false));
+    const { key, fail } = authorize(route.scope, bearer(facts, false));
     if (fail) return reply(fail);
 
     inFlight++;
@@ -143,7 +143,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       if (!channel || !/^[a-z0-9_-]{1,32}$/.test(channel)) errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
       if (customerId !== null && !/^[\x21-\x7a\x7c\x7e]{1,128}$/.test(customerId)) errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
       if (errors.length > 0) return fail(problem('NBO_ERR_BODY_INVALID', 'invalid subscription', errors));
-      const auth = authorize({ scope: 'stream' } as Route, bearer(facts, true));
+      const auth = authorize('stream', bearer(facts, true));
       if (auth.fail) return fail(auth.fail);
       if (auth.key?.channels && !auth.key.channels.has(channel!)) return fail(problem('NBO_ERR_FORBIDDEN', `key "${auth.key.id}" may not subscribe to channel "${channel}"`));
       if (state.aborted) return;
