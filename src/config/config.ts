@@ -22,6 +22,7 @@ export interface Config {
     fetchMaxWaitMs: number;
     sessionTimeoutMs: number;
     maxBatchEvents: number;
+    partitionsConcurrently: number;
     ssl: boolean;
     sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | null;
   } | null;
@@ -62,6 +63,7 @@ export const VARIABLES = {
   NBO_KAFKA_FETCH_MAX_WAIT_MS: { default: '100', doc: 'longest a fetch waits for data' },
   NBO_KAFKA_SESSION_TIMEOUT_MS: { default: '30000', doc: 'consumer group session timeout: how long a member that died unannounced holds its partitions' },
   NBO_KAFKA_MAX_BATCH_EVENTS: { default: '2000', doc: 'most messages applied in one store batch' },
+  NBO_KAFKA_PARTITIONS_CONCURRENTLY: { default: '4', doc: 'assigned partitions whose batches are applied at the same time (each partition stays in order); more overlaps parsing with Redis work' },
   NBO_KAFKA_SSL: { default: 'false', doc: 'connect with TLS' },
   NBO_KAFKA_SASL_MECHANISM: { default: 'unset', doc: 'plain, scram-sha-256 or scram-sha-512' },
   NBO_KAFKA_SASL_USERNAME: { default: 'unset', doc: 'SASL user' },
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         fetchMaxWaitMs: int('NBO_KAFKA_FETCH_MAX_WAIT_MS', 100, 1, 60_000),
         sessionTimeoutMs: int('NBO_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
         maxBatchEvents: int('NBO_KAFKA_MAX_BATCH_EVENTS', 2000, 1, 100_000),
+        partitionsConcurrently: int('NBO_KAFKA_PARTITIONS_CONCURRENTLY', 4, 1, 64),
         ssl: bool('NBO_KAFKA_SSL', false),
         sasl,
       }

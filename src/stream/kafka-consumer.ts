@@ -151,7 +151,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       });
       consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed'));
       await consumer.subscribe({ topic: config.eventsTopic, fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.partitionsConcurrently, eachBatch });
       running = true;
     },
     async stop() {

@@ -100,8 +100,14 @@ describe('Redis store — failure behaviour', () => {
     store.setModel(stateModelFrom(RULES));
     const raw = new Redis(server.url);
     await raw.hset(`${p}:{c9}`, 'o:o1', 'not json');
-    const err = await store.applyEvents([ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' })]).catch((e: unknown) => e);
+    // c9 shares the batch (and a script call) with others: they are applied, c9 is not touched
+    const batch = [ev('c8', 'purchase', { amount: 3 }), ev('c9', 'purchase', { amount: 4 }), ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' }), ev('c10', 'purchase', { amount: 5 })];
+    const err = await store.applyEvents(batch).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
+    expect((err as Error).message).toContain('customer c9');
+    expect((await store.snapshot('c8', T0)).agg.spend_30d).toBe(3);
+    expect((await store.snapshot('c10', T0)).agg.spend_30d).toBe(5);
+    expect(await raw.hget(`${p}:{c9}`, 'a:' + stateModelFrom(RULES).aggregates[0]!.storageKey)).toBeNull();
     const err2 = await store.snapshot('c9', T0).catch((e: unknown) => e);
     expect(err2).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
     raw.disconnect();

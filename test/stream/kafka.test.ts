@@ -123,19 +123,31 @@ describe('Kafka stream processing', () => {
       await redis.stop();
     });
 
-    it('pauses, commits nothing, reports not ready, and resumes by itself: every event applied exactly once', async () => {
+    it('pauses every partition in flight, commits nothing, reports not ready, and resumes by itself: every event applied exactly once', async () => {
+      // customers spread over the topic's partitions, consumed concurrently (the default)
       const env = { ...kafkaEnv(uid()), NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: `t${uid()}`, NBO_REDIS_TIMEOUT_MS: '200', NBO_DECIDE_TIMEOUT_MS: '100' };
       const svc = await startTestService(env);
       await startKafka(svc, svc.config, createLogger('silent'));
-      const before = Array.from({ length: 10 }, (_, i) => purchase('c-down', i + 1));
+      const customers = Array.from({ length: 8 }, (_, i) => `c-down-${i}`);
+      const before = Array.from({ length: 40 }, (_, i) => purchase(customers[i % 8]!, i + 1));
       await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, before);
-      const spend = async () => (await get(`${svc.url}/v1/customers/c-down`)).body.agg?.spend_30d;
+      const spend = async () => {
+        let total = 0;
+        for (const c of customers) total += (await get(`${svc.url}/v1/customers/${c}`)).body.agg?.spend_30d ?? 0;
+        return total;
+      };
+      const sum = (evs: typeof before) => evs.reduce((a, e) => a + e.data.amount, 0);
       const t0 = Date.now();
-      while ((await spend()) !== 55 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
-      expect(await spend()).toBe(55);
+      while ((await spend()) !== sum(before) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+      expect(await spend()).toBe(sum(before));
+      const admin = kafka().admin();
+      await admin.connect();
+      const [offsets] = await admin.fetchOffsets({ groupId: env.NBO_KAFKA_GROUP_ID, topics: [env.NBO_KAFKA_EVENTS_TOPIC] });
+      expect(offsets!.partitions.filter((p) => Number(p.offset) > 0).length).toBeGreaterThan(1);
+      await admin.disconnect();
 
       await redis.stop();
-      const during = Array.from({ length: 10 }, (_, i) => purchase('c-down', 100 + i));
+      const during = Array.from({ length: 40 }, (_, i) => purchase(customers[i % 8]!, 100 + i));
       await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, during);
       let ready = (await get(`${svc.url}/readyz`)).body;
       for (let i = 0; i < 100 && ready.checks.kafka.ok; i++) {
@@ -146,11 +158,11 @@ describe('Kafka stream processing', () => {
       expect(ready.checks.kafka.detail).toContain('store unavailable');
 
       await redis.start();
-      const expected = 55 + during.reduce((a, e) => a + e.data.amount, 0);
+      const expected = sum(before) + sum(during);
       const t1 = Date.now();
       while ((await spend().catch(() => null)) !== expected && Date.now() - t1 < 15_000) await new Promise((r) => setTimeout(r, 100));
       expect(await spend()).toBe(expected);
-      expect((await get(`${svc.url}/v1/customers/c-down`)).body.agg.purchases_365d).toBe(20);
+      for (const c of customers) expect((await get(`${svc.url}/v1/customers/${c}`)).body.agg.purchases_365d).toBe(10);
       expect((await get(`${svc.url}/readyz`)).body.checks.kafka.ok).toBe(true);
       await svc.stop();
     });

@@ -32,7 +32,7 @@ export function distinctHash(v: AggValue): string {
 }
 
 /**
- * The ops apply-events-2.lua runs for one event: the rule model applied here, in the
+ * The ops apply-events-n.lua runs for one event: the rule model applied here, in the
  * same pure functions the in-process store uses, so the script stays model-free.
  */
 export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): unknown[] {

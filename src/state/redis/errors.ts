@@ -6,11 +6,14 @@ const SCRIPT_CODES: Record<number, string> = {
   [-2]: 'stored offer history cannot be decoded',
 };
 
+/** A script's negative code as an error (`about`: whose data, when known). */
+export function scriptError(code: number, script: string, about?: string): NboError {
+  return new NboError('NBO_ERR_STORE_DATA', `${script}: ${about ? `${about}: ` : ''}${SCRIPT_CODES[code] ?? `failed with code ${code}`}`);
+}
+
 /** A script's negative code → an error; anything else passes through. */
 export function checkScriptResult<T>(result: T | number, script: string): T {
-  if (typeof result === 'number' && result < 0) {
-    throw new NboError('NBO_ERR_STORE_DATA', `${script}: ${SCRIPT_CODES[result] ?? `failed with code ${result}`}`);
-  }
+  if (typeof result === 'number' && result < 0) throw scriptError(result, script);
   return result as T;
 }
 

@@ -11,29 +11,41 @@ export function scriptSource(file: string): string {
   return text.replace(/^--@include "([a-z0-9-]+)"$/gm, (_, name: string) => readFileSync(join(DIR, 'includes', `${name}.lua`), 'utf8'));
 }
 
-/** The scripts, by command name; `<name>-<n>.lua` declares n keys. */
-export function scriptFiles(): Array<{ name: string; file: string; keys: number }> {
+/** The scripts, by command name; `<name>-<n>.lua` declares n keys, `<name>-n.lua` takes the key count first. */
+export function scriptFiles(): Array<{ name: string; file: string; keys: number | undefined }> {
   const seen = new Map<string, string>();
   return readdirSync(DIR)
     .filter((f) => f.endsWith('.lua'))
     .map((file) => {
-      const m = /^(.+)-(\d+)\.lua$/.exec(file);
-      if (!m) throw new Error(`script ${file} must be named <name>-<key count>.lua`);
+      const m = /^(.+)-(\d+|n)\.lua$/.exec(file);
+      if (!m) throw new Error(`script ${file} must be named <name>-<key count or n>.lua`);
       const name = `nbo_${m[1]!.replace(/-/g, '_')}`;
       if (seen.has(name)) throw new Error(`scripts ${seen.get(name)} and ${file} define the same command ${name}`);
       seen.set(name, file);
-      return { name, file, keys: Number(m[2]) };
+      return { name, file, keys: m[2] === 'n' ? undefined : Number(m[2]) };
     });
 }
 
-/** Loads every script once with defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT). */
+/**
+ * Loads every script once with defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT).
+ * A many-key script is also defined as `<name>_1`, taking one key: on a cluster, ioredis
+ * routes by the first argument, which must then be the key.
+ */
 export function defineScripts(client: Redis | Cluster): void {
-  for (const s of scriptFiles()) client.defineCommand(s.name, { numberOfKeys: s.keys, lua: scriptSource(s.file) });
+  for (const s of scriptFiles()) {
+    const lua = scriptSource(s.file);
+    if (s.keys !== undefined) client.defineCommand(s.name, { numberOfKeys: s.keys, lua });
+    else {
+      client.defineCommand(s.name, { lua });
+      client.defineCommand(`${s.name}_1`, { numberOfKeys: 1, lua });
+    }
+  }
 }
 
 /** The commands the scripts define, as the store calls them. */
 export interface ScriptCommands {
-  nbo_apply_events(state: string, now: number, horizon: number, ttl: number, batch: string): Promise<string | number>;
+  nbo_apply_events(keyCount: number, ...args: Array<string | number>): Promise<string | number>;
+  nbo_apply_events_1(state: string, now: number, horizon: number, ttl: number, batches: string): Promise<string | number>;
   nbo_snapshot(state: string): Promise<string>;
   nbo_reserve_offered(totals: string, now: number, n: number, ...caps: number[]): Promise<number>;
   nbo_count_outcome(totals: string, outcome: string, by: number, n: number, ...buckets: number[]): Promise<number>;

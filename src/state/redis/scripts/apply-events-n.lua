@@ -1,0 +1,159 @@
+--[[
+  Applies batches of events for one or more customers, each customer atomically and each
+  event at most once by event id. Recording an id and applying its event happen in this
+  one script: a crash can never leave one without the other. The client
+  (src/state/redis/codec.ts) turns each event into ops with the rule model already
+  applied, so this script knows nothing of the rules. Per customer it reads every field it
+  needs with one HMGET and writes them back with one HSET. Several customers share a call
+  only when their keys share a slot (always on a single node; on a cluster, the client
+  groups by slot), which saves a round trip and a command per customer.
+
+  KEYS[k]  customer k's state hash   nbo:{c-42}
+           field "s" holds the seen event ids: ",id=forget-after (epoch seconds),id=…", oldest first
+  ARGV[1]  now (ms)
+  ARGV[2]  dedupe horizon (ms)
+  ARGV[3]  state TTL (ms): a customer is forgotten this long after its last write
+  ARGV[4]  JSON: one batch per key, in KEYS order: [[[eventId, op, op, ...], ...], ...];
+           eventId "" = no dedupe (recorded offers)
+           ops:
+             ["p", key, t, json]                    profile key ("" json = remove); older t never wins
+             ["h", t, householdId]                  household link ("" = none); older t never wins
+             ["b", field, fn, idx, value, firstIdx] fold into packed buckets (idx as text), drop buckets < firstIdx
+             ["l", field, t, json]                  last: keep the value of the newest t
+             ["d", field, key, t, start, max]        distinct: key last seen at t
+             ["r", offerId, outcome, decisionId, t, depths]  offer response (outcome index 2..5)
+             ["f", offerId, decisionId, segment, t, depths]  offered by a decision
+           depths: how many recent times the offer keeps per outcome (its windowed customer caps)
+  Returns  JSON, one entry per key: [[status, extras...], ...] per event, status 1 applied,
+           0 duplicate; extras ["r", offerId, impressions, accepted, segment] and
+           ["h", householdId] (the current link, also for a duplicate, so membership can be
+           repaired). An entry is -2 when that customer's stored state cannot be read
+           (nothing of that customer is written). -1 when ARGV[4] is not one batch per key.
+]]
+--@include "format"
+--@include "packed-buckets"
+--@include "offer-history"
+
+local now = tonumber(ARGV[1])
+local horizon = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local ok, batches = pcall(cjson.decode, ARGV[4])
+if not ok or type(batches) ~= 'table' or #batches ~= #KEYS then return -1 end
+local now_s = math.floor(now / 1000)
+
+-- the hash field an op touches: its kind's prefix and its name ('h' has no name)
+local PREFIX = { p = 'p:', b = 'a:', l = 'a:', d = 'a:', r = 'o:', f = 'o:' }
+local function field_of(op)
+  local pre = PREFIX[op[1]]
+  if pre then return pre .. op[2] end
+  return 'h'
+end
+
+local function stamped(raw)
+  if not raw then return nil, nil end
+  local t, rest = string.match(raw, '^([^|]*)|(.*)$')
+  return tonumber(t), rest
+end
+
+-- One customer's batch; returns its per-event results, or -2 (nothing written) when its
+-- stored state cannot be read.
+local function apply_customer(state, batch)
+  -- every field the batch touches, read at once
+  local names, index = { 's' }, { s = 1 }
+  for _, ev in ipairs(batch) do
+    for j = 2, #ev do
+      local f = field_of(ev[j])
+      if not index[f] then
+        names[#names + 1] = f
+        index[f] = #names
+      end
+    end
+  end
+  local values = redis.call('HMGET', state, unpack(names))
+  local cur, dirty = {}, {}
+  for i, f in ipairs(names) do cur[f] = values[i] or nil end
+  local hist = {}
+  local function set(f, v)
+    cur[f] = v
+    dirty[f] = true
+  end
+
+  -- seen ids: drop the expired ones at the front (times in seconds: shorter than ms)
+  local seen = cur.s or ''
+  while true do
+    local exp = string.match(seen, '^,[^=,]+=(%d+)')
+    if not exp or tonumber(exp) > now_s then break end
+    seen = string.match(seen, '^,[^,]*(.*)$')
+  end
+
+  local results = {}
+  for i, ev in ipairs(batch) do
+    local id = ev[1]
+    local dup = false
+    if id ~= '' then
+      local p = string.find(seen, ',' .. id .. '=', 1, true)
+      if p and tonumber(string.match(seen, '^(%d+)', p + #id + 2)) > now_s then
+        dup = true
+      else
+        seen = seen .. ',' .. id .. '=' .. nbo_fmt(math.ceil((now + horizon) / 1000))
+      end
+    end
+    local res = { dup and 0 or 1 }
+    for j = 2, #ev do
+      local op = ev[j]
+      local kind = op[1]
+      if kind == 'h' then
+        if not dup then
+          local cur_t = stamped(cur.h)
+          if not cur_t or cur_t <= op[2] then set('h', nbo_fmt(op[2]) .. '|' .. op[3]) end
+        end
+        local _, hid = stamped(cur.h)
+        res[#res + 1] = { 'h', hid or '' }
+      elseif not dup then
+        local f = field_of(op)
+        if kind == 'b' then
+          set(f, nbo_fold_bucket(cur[f], op[3], op[4], op[5], op[6]))
+        elseif kind == 'p' or kind == 'l' then
+          local cur_t = stamped(cur[f])
+          if not cur_t or cur_t <= op[3] then set(f, nbo_fmt(op[3]) .. '|' .. op[4]) end
+        elseif kind == 'd' then
+          set(f, nbo_fold_distinct(cur[f], op[3], op[4], op[5], op[6]))
+        else -- 'r' or 'f': offer history, decoded once per batch
+          local h = hist[f]
+          if not h then
+            h = nbo_hist_load(cur[f])
+            if not h then return -2 end
+            hist[f] = h
+          end
+          if kind == 'r' then
+            local imp, acc, seg = nbo_hist_response(h, op[3], op[4], op[5], op[6])
+            res[#res + 1] = { 'r', op[2], imp, acc, seg }
+          else
+            nbo_hist_count(h, 1, op[5], op[6][1])
+            h.di = op[3]
+            h.sg = op[4]
+          end
+        end
+      end
+    end
+    results[i] = res
+  end
+
+  for f, h in pairs(hist) do
+    nbo_hist_trim(h, now)
+    set(f, cjson.encode(h))
+  end
+  if seen ~= (cur.s or '') then set('s', seen) end
+  local args = {}
+  for f in pairs(dirty) do
+    args[#args + 1] = f
+    args[#args + 1] = cur[f]
+  end
+  if #args > 0 then redis.call('HSET', state, unpack(args)) end
+  redis.call('PEXPIRE', state, ttl)
+  return results
+end
+
+local out = {}
+for k = 1, #KEYS do out[k] = apply_customer(KEYS[k], batches[k]) end
+return cjson.encode(out)
