@@ -1,11 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
+import type { ValidEvent } from '../../src/events/types.js';
 import { loadRulesDir } from '../../src/rules/load.js';
 import { stateModelFrom } from '../../src/state/model.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { scriptSource } from '../../src/state/redis/scripts.js';
 import { startTestService } from '../../test/support/service.js';
 import { customerHistory, rng } from '../lib/synthetic.js';
+
+/** A stable small hash of a customer id (FNV-1a), to split events into lanes. */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
 import type { BenchResult, Scenario } from '../lib/types.js';
 
 /**
@@ -21,35 +29,61 @@ export const scenario: Scenario = {
     const customers = ctx.quick ? 800 : 3000;
     const rand = rng(5);
     const end = Date.parse('2026-11-23T09:00:00Z');
-    const events = [];
+    const events: ValidEvent[] = [];
     for (let c = 0; c < customers; c++) events.push(...customerHistory(`ing-${c}`, end, rand, 30));
     events.sort((a, b) => a.timeMs - b.timeMs);
     const out: BenchResult[] = [];
 
-    let now = events[0]!.timeMs;
+    // events split by customer into lanes, as Kafka partitions split them: each lane applies
+    // its batches in order; lanes run at once, as the consumer runs assigned partitions
+    // (NBO_KAFKA_PARTITIONS_CONCURRENTLY, default 4)
+    const lanesOf = <T extends { customerId: string }>(list: T[], n: number): T[][] => {
+      const lanes: T[][] = Array.from({ length: n }, () => []);
+      for (const e of list) lanes[hashOf(e.customerId) % n]!.push(e);
+      return lanes;
+    };
     const prefix = `bi${Date.now()}`;
-    const store = await createRedisStore({ url: ctx.redisUrl, prefix, clock: () => now });
-    store.setModel(stateModelFrom(rules.rules));
-    const t0 = performance.now();
-    for (let i = 0; i < events.length; i += 1000) {
-      const b = events.slice(i, i + 1000);
-      now = b[b.length - 1]!.timeMs;
-      await store.applyEvents(b);
-    }
-    const direct = events.length / ((performance.now() - t0) / 1000);
-    await store.close();
+    const direct = async (laneCount: number) => {
+      let now = events[0]!.timeMs;
+      const store = await createRedisStore({ url: ctx.redisUrl, prefix: `${prefix}l${laneCount}`, clock: () => now });
+      store.setModel(stateModelFrom(rules.rules));
+      const t0 = performance.now();
+      await Promise.all(
+        lanesOf(events, laneCount).map(async (lane) => {
+          for (let i = 0; i < lane.length; i += 1000) {
+            const b = lane.slice(i, i + 1000);
+            now = Math.max(now, b[b.length - 1]!.timeMs);
+            await store.applyEvents(b);
+          }
+        }),
+      );
+      const rate = events.length / ((performance.now() - t0) / 1000);
+      await store.close();
+      return rate;
+    };
+    const oneLane = await direct(1);
+    const fourLanes = await direct(4);
 
-    // over HTTP: the same stream, posted in batches of 500
+    // over HTTP: the same stream, posted in batches of 500 by 4 clients (bodies serialized beforehand)
     const svc = await startTestService({ NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: `${prefix}h`, NBO_TRIGGERS: 'none' });
     const httpEvents = events.slice(0, Math.min(events.length, ctx.quick ? 20_000 : 60_000)).map((e) => {
       const { timeMs: _t, ...rest } = e;
       return { ...rest, time: new Date(Date.now() - (end - e.timeMs)).toISOString() };
     });
+    const bodies = lanesOf(httpEvents, 4).map((lane) => {
+      const list: string[] = [];
+      for (let i = 0; i < lane.length; i += 500) list.push(JSON.stringify(lane.slice(i, i + 500)));
+      return list;
+    });
     const t1 = performance.now();
-    for (let i = 0; i < httpEvents.length; i += 500) {
-      const r = await fetch(`${svc.url}/v1/events`, { method: 'POST', body: JSON.stringify(httpEvents.slice(i, i + 500)) });
-      if (r.status !== 202) throw new Error(`POST /v1/events: ${r.status} ${await r.text()}`);
-    }
+    await Promise.all(
+      bodies.map(async (list) => {
+        for (const body of list) {
+          const r = await fetch(`${svc.url}/v1/events`, { method: 'POST', body });
+          if (r.status !== 202) throw new Error(`POST /v1/events: ${r.status} ${await r.text()}`);
+        }
+      }),
+    );
     const http = httpEvents.length / ((performance.now() - t1) / 1000);
     await svc.stop();
 
@@ -57,10 +91,10 @@ export const scenario: Scenario = {
     let baseline: number | null = null;
     try {
       const r = new Redis(ctx.redisUrl);
-      const sha = (await r.script('LOAD', scriptSource('apply-events-1.lua'))) as string;
+      const sha = (await r.script('LOAD', scriptSource('apply-events-n.lua'))) as string;
       r.disconnect();
       const port = new URL(ctx.redisUrl).port;
-      const batch = JSON.stringify([['__rand_int__', ['b', 's1', 's', '20780', 12.5, 20700], ['b', 's2', 'c', '2968', 0, 2960], ['b', 's3', 'mx', '20780', 12.5, 20700], ['b', 's4', 'a', '20780', 12.5, 20700], ['l', 's5', 1795400000000, '"x"']]]);
+      const batch = JSON.stringify([[['__rand_int__', ['b', 's1', 's', '20780', 12.5, 20700], ['b', 's2', 'c', '2968', 0, 2960], ['b', 's3', 'mx', '20780', 12.5, 20700], ['b', 's4', 'a', '20780', 12.5, 20700], ['l', 's5', 1795400000000, '"x"']]]]);
       const csv = execFileSync('redis-benchmark', ['-p', port, '-n', ctx.quick ? '20000' : '100000', '-c', '20', '-P', '16', '-r', '100000', '--csv', 'evalsha', sha, '1', 'rb:{__rand_int__}', '1795400000000', '604800000', '34560000000', batch], { encoding: 'utf8' });
       // the test name holds the quoted batch; rps is the first number after it
       baseline = Number(/","([\d.]+)","[\d.]+","[\d.]+","/.exec(csv.split('\n')[1] ?? '')?.[1] ?? NaN);
@@ -68,10 +102,12 @@ export const scenario: Scenario = {
       ctx.log(`  redis-benchmark unavailable: ${(err as Error).message.split('\n')[0]}`);
     }
     const purchaseShare = events.filter((e) => e.type === 'purchase').length / events.length;
-    ctx.log(`  direct ${direct.toFixed(0)} events/s, HTTP ${http.toFixed(0)} events/s, redis-benchmark apply script ${baseline?.toFixed(0)} calls/s`);
+    ctx.log(`  direct ${fourLanes.toFixed(0)} events/s (one lane ${oneLane.toFixed(0)}), HTTP ${http.toFixed(0)} events/s, redis-benchmark apply script ${baseline?.toFixed(0)} calls/s`);
     const budget = (v: number): Pick<BenchResult, 'budget' | 'met'> => ({ budget: '≥ 50,000 events/s', met: v >= 50_000 });
-    out.push({ name: 'ingest: batched path into Redis', value: direct, unit: 'events/s', baseline: 'redis-benchmark EVALSHA of the apply script (one purchase)', baselineValue: baseline, ratio: baseline ? direct / baseline : null, ...budget(direct), note: `sample catalog (14 aggregates), ${customers} customers, time-ordered, batches of 1,000; ${(purchaseShare * 100).toFixed(0)}% purchases` });
-    out.push({ name: 'ingest: POST /v1/events into Redis', value: http, unit: 'events/s', baseline: 'the batched path', baselineValue: direct, ratio: http / direct, ...budget(http), note: 'batches of 500, one client' });
+    const mix = `sample catalog (14 aggregates), ${customers} customers, time-ordered, ${(purchaseShare * 100).toFixed(0)}% purchases`;
+    out.push({ name: 'ingest: batched path into Redis', value: fourLanes, unit: 'events/s', baseline: 'redis-benchmark EVALSHA of the apply script (one purchase)', baselineValue: baseline, ratio: baseline ? fourLanes / baseline : null, ...budget(fourLanes), note: `${mix}; batches of 1,000 in 4 lanes split by customer, as the Kafka consumer applies 4 partitions at once` });
+    out.push({ name: 'ingest: batched path, one lane', value: oneLane, unit: 'events/s', baseline: 'four lanes', baselineValue: fourLanes, ratio: oneLane / fourLanes, budget: null, met: null, note: 'one batch in flight at a time: the event loop and Redis take turns' });
+    out.push({ name: 'ingest: POST /v1/events into Redis', value: http, unit: 'events/s', baseline: 'the batched path', baselineValue: fourLanes, ratio: http / fourLanes, ...budget(http), note: 'batches of 500 from 4 concurrent clients, bodies serialized beforehand' });
     return out;
   },
 };
