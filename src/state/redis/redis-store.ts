@@ -8,6 +8,7 @@ import { emptyModel } from '../model.js';
 import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
 import { NboError } from '../../errors/codes.js';
 import { decodeAggState, decodeCustomer, depths, eventOps, readPacked, seenId, type DecodedCustomer } from './codec.js';
+import { coalesceWrites } from './coalesce.js';
 import { checkScriptResult, scriptError, storeError } from './errors.js';
 import { keyBuilder } from './keys.js';
 import { defineScripts, type ScriptCommands } from './scripts.js';
@@ -53,20 +54,24 @@ function connect(opts: RedisStoreOptions): Client {
     connectTimeout: opts.connectTimeoutMs ?? 2000,
     retryStrategy: backoff,
   };
+  // no auto-pipelining: the writes of a tick are coalesced instead (see coalesce.ts)
   if (opts.cluster && opts.cluster.length > 0) {
     const nodes = opts.cluster.map((hp) => {
       const [host, port] = hp.split(':');
       return { host: host!, port: Number(port ?? 6379) };
     });
-    return new Cluster(nodes, {
+    const cluster = new Cluster(nodes, {
       lazyConnect: true,
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
       clusterRetryStrategy: backoff,
       redisOptions: common,
-    }) as Client;
+    });
+    cluster.on('+node', (node: Redis) => coalesceWrites(node));
+    return cluster as Client;
   }
-  return new Redis(opts.url ?? 'redis://127.0.0.1:6379', { ...common, enableAutoPipelining: true }) as Client;
+  const client = new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
+  coalesceWrites(client);
+  return client as Client;
 }
 
 /**
@@ -109,19 +114,15 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
    */
   const applyCustomers = async (group: ReadonlyArray<{ customerId: string; batch: unknown[][] }>, nowMs: number): Promise<Array<EventResult[] | NboError>> => {
     const batches = JSON.stringify(group.map((g) => g.batch));
-    const res = await call(
-      group.length === 1
-        ? client.nbo_apply_events_1(keys.customer(group[0]!.customerId), nowMs, horizon, MAX_WINDOW_MS, batches)
-        : client.nbo_apply_events(group.length, ...group.map((g) => keys.customer(g.customerId)), nowMs, horizon, MAX_WINDOW_MS, batches),
-    );
+    const res = await call(client.nbo_apply_events(group.length, ...group.map((g) => keys.customer(g.customerId)), nowMs, horizon, MAX_WINDOW_MS, batches));
     const out = JSON.parse(checkScriptResult<string>(res, 'apply-events')) as Array<EventResult[] | number>;
     return out.map((r, i) => (typeof r === 'number' ? scriptError(r, 'apply-events', `customer ${group[i]!.customerId}`) : r));
   };
 
   /**
    * Customers in call-sized groups of at most GROUP_EVENTS events. On a cluster each
-   * customer is a call of its own: keys of one call must share a slot, and ioredis routes
-   * an auto-pipelined script by its first argument (the key count for a many-key script).
+   * customer is a call of its own: the keys of one call must share a slot, and customers
+   * rarely do.
    */
   const groupsOf = <T extends { batch: unknown[][] }>(items: T[]): T[][] => {
     if (isCluster) return items.map((it) => [it]);
@@ -216,7 +217,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     },
     async applyEvents(events: readonly ValidEvent[]) {
       const nowMs = clock();
-      // per customer, in input order; customers grouped into few script calls, auto-pipelined
+      // per customer, in input order; customers grouped into few script calls, written at once
       const byCustomer = new Map<string, number[]>();
       events.forEach((ev, i) => {
         const list = byCustomer.get(ev.customerId);

@@ -26,26 +26,14 @@ export function scriptFiles(): Array<{ name: string; file: string; keys: number 
     });
 }
 
-/**
- * Loads every script once with defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT).
- * A many-key script is also defined as `<name>_1`, taking one key: on a cluster, ioredis
- * routes by the first argument, which must then be the key.
- */
+/** Loads every script once with defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT). */
 export function defineScripts(client: Redis | Cluster): void {
-  for (const s of scriptFiles()) {
-    const lua = scriptSource(s.file);
-    if (s.keys !== undefined) client.defineCommand(s.name, { numberOfKeys: s.keys, lua });
-    else {
-      client.defineCommand(s.name, { lua });
-      client.defineCommand(`${s.name}_1`, { numberOfKeys: 1, lua });
-    }
-  }
+  for (const s of scriptFiles()) client.defineCommand(s.name, s.keys === undefined ? { lua: scriptSource(s.file) } : { numberOfKeys: s.keys, lua: scriptSource(s.file) });
 }
 
 /** The commands the scripts define, as the store calls them. */
 export interface ScriptCommands {
   nbo_apply_events(keyCount: number, ...args: Array<string | number>): Promise<string | number>;
-  nbo_apply_events_1(state: string, now: number, horizon: number, ttl: number, batches: string): Promise<string | number>;
   nbo_snapshot(state: string): Promise<string>;
   nbo_reserve_offered(totals: string, now: number, n: number, ...caps: number[]): Promise<number>;
   nbo_count_outcome(totals: string, outcome: string, by: number, n: number, ...buckets: number[]): Promise<number>;

@@ -1,0 +1,44 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { coalesceWrites } from '../../src/state/redis/coalesce.js';
+
+describe('Redis writes coalesced per tick', () => {
+  it('corks the socket for the rest of the tick: many commands, one write, every reply in order', async () => {
+    const client = new Redis(inject('redisUrl'), { lazyConnect: true });
+    coalesceWrites(client);
+    await client.connect();
+    const writes: number[] = [];
+    const socket = client.stream;
+    const writev = socket._writev!.bind(socket);
+    socket._writev = (chunks, cb) => {
+      writes.push(chunks.length);
+      writev(chunks, cb);
+    };
+    const key = `coalesce-${process.pid}`;
+    const replies = Array.from({ length: 200 }, (_, i) => client.incr(key).then((n) => [i, n]));
+    expect(socket.writableCorked).toBe(1);
+    const got = await Promise.all(replies);
+    expect(socket.writableCorked).toBe(0);
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => [i, i + 1]));
+    expect(writes).toEqual([200]);
+    await client.del(key);
+    client.disconnect();
+  });
+
+  it('keeps working across a reconnect (a new socket is corked, not the old one)', async () => {
+    const client = new Redis(inject('redisUrl'), { lazyConnect: true });
+    coalesceWrites(client);
+    await client.connect();
+    const first = client.stream;
+    const admin = new Redis(inject('redisUrl'));
+    const id = await client.client('ID');
+    await admin.client('KILL', 'ID', String(id));
+    await new Promise<void>((r) => client.once('ready', () => r()));
+    expect(client.stream).not.toBe(first);
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => client.echo(String(i))));
+    expect(replies).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
+    admin.disconnect();
+    client.disconnect();
+  });
+});
