@@ -109,6 +109,37 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
     });
 
+    describe('windows over time', () => {
+      it('property — as the clock moves on, sum, count, min, max and avg over 30 days equal a brute-force count of the events', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            // each step: the clock moves on, then a purchase at now, or a late one up to 40 days old
+            fc.array(fc.record({ advance: fc.integer({ min: 0, max: 6 * 24 }), amount: fc.integer({ min: 1, max: 50 }), late: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 * 24 })) }), { minLength: 1, maxLength: 25 }),
+            async (steps) => {
+              const c = `mov-${Math.random().toString(36).slice(2)}`;
+              const seen: Array<{ t: number; amount: number }> = [];
+              for (const [i, st] of steps.entries()) {
+                clock.advance(st.advance * HOUR);
+                const t = clock.now() - st.late * HOUR;
+                await store.applyEvents([ev(c, 'purchase', { amount: st.amount }, t, `${c}-${i}`)]);
+                seen.push({ t, amount: st.amount });
+                // daily buckets; a bucket counts while it overlaps the window
+                const first = Math.floor((clock.now() - 30 * DAY) / DAY);
+                const inWindow = seen.filter((e) => Math.floor(e.t / DAY) >= first).map((e) => e.amount);
+                const s = await snap(c);
+                expect(s.agg.purchases_30d).toBe(inWindow.length);
+                expect(s.agg.spend_30d).toBe(inWindow.reduce((a, b) => a + b, 0));
+                expect(s.agg.min_basket_30d).toBe(inWindow.length ? Math.min(...inWindow) : null);
+                expect(s.agg.max_basket_30d).toBe(inWindow.length ? Math.max(...inWindow) : null);
+                expect(s.agg.avg_basket_30d).toBe(inWindow.length ? inWindow.reduce((a, b) => a + b, 0) / inWindow.length : null);
+              }
+            },
+          ),
+          { numRuns: 25 },
+        );
+      });
+    });
+
     describe('profile', () => {
       it('merges data into the profile; null removes a key', async () => {
         await store.applyEvents([ev('c1', 'profile', { tier: 'gold', age: 40 }, T0), ev('c1', 'profile', { age: null, city: 'Leeds' }, T0 + MIN)]);

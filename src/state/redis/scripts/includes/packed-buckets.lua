@@ -92,26 +92,50 @@ local function nbo_fold_bucket_slow(packed, fn, idx, value, first_idx)
   return nbo_encode_buckets(oi, ov)
 end
 
--- The common case — the event falls in the newest bucket or a newer one and nothing has
--- left the window — touches only the tail of the string; anything else re-encodes it.
+-- `packed` without its buckets before first_idx ('' when none is left): the leading entries
+-- are skipped and the first one kept gets its absolute index; the rest is copied as is.
+local function nbo_drop_old(packed, semi, first_idx)
+  local pos, idx = semi + 1, nil
+  while true do
+    local eq = string.find(packed, '=', pos, true)
+    if not eq then return '' end
+    local k = tonumber(string.sub(packed, pos, eq - 1))
+    idx = idx and idx + k or k
+    if idx >= first_idx then
+      return string.sub(packed, 1, semi) .. nbo_fmt(idx) .. string.sub(packed, eq)
+    end
+    local comma = string.find(packed, ',', eq, true)
+    if not comma then return '' end
+    pos = comma + 1
+  end
+end
+
+-- The common cases — the event falls in the newest bucket or a newer one — touch only the
+-- ends of the string: buckets that left the window are cut from the front, the value is
+-- folded at the back. An event for an older bucket re-encodes the whole field.
 -- idx_text: the bucket index as text (the client formats it, saving a conversion here).
 local function nbo_fold_bucket(packed, fn, idx_text, value, first_idx)
-  local idx = tonumber(idx_text)
-  if not packed or packed == '' then
-    return idx_text .. ';' .. idx_text .. '=' .. nbo_fold_value(nil, fn, value)
-  end
-  local last_text, first = string.match(packed, '^(%-?%d+);(%-?%d+)=')
-  local last = tonumber(last_text)
-  if last and tonumber(first) >= first_idx then
-    local rest = string.sub(packed, #last_text + 2)
-    if idx > last then
-      return idx_text .. ';' .. rest .. ',' .. nbo_fmt(idx - last) .. '=' .. nbo_fold_value(nil, fn, value)
-    elseif idx == last then
-      local head, v = string.match(rest, '^(.*=)([^,=]*)$')
-      return last_text .. ';' .. head .. nbo_fold_value(v, fn, value)
+  if packed and packed ~= '' then
+    local semi = string.find(packed, ';', 1, true)
+    local eq = semi and string.find(packed, '=', semi + 1, true)
+    if eq then
+      if tonumber(string.sub(packed, semi + 1, eq - 1)) < first_idx then
+        packed = nbo_drop_old(packed, semi, first_idx)
+        return nbo_fold_bucket(packed, fn, idx_text, value, first_idx)
+      end
+      local last = tonumber(string.sub(packed, 1, semi - 1))
+      local idx = tonumber(idx_text)
+      if idx > last then
+        return idx_text .. string.sub(packed, semi) .. ',' .. nbo_fmt(idx - last) .. '=' .. nbo_fold_value(nil, fn, value)
+      elseif idx == last then
+        local p = #packed
+        while string.byte(packed, p) ~= 61 do p = p - 1 end -- the newest value follows the last '='
+        return string.sub(packed, 1, p) .. nbo_fold_value(string.sub(packed, p + 1), fn, value)
+      end
+      return nbo_fold_bucket_slow(packed, fn, idx, value, first_idx)
     end
   end
-  return nbo_fold_bucket_slow(packed, fn, idx, value, first_idx)
+  return idx_text .. ';' .. idx_text .. '=' .. nbo_fold_value(nil, fn, value)
 end
 
 -- Sum of the buckets at or after first_idx.
