@@ -291,6 +291,21 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(offers.o2).toMatchObject({ counts: { offered: 1, impression: 1, declined: 1 }, lastOutcome: 'declined' });
       });
 
+      it('keeps every offered record made at once, for one customer and for many, and a response right after', async () => {
+        const at = (i: number) => T0 + i * MIN;
+        const records = [
+          store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: at(1), segment: null }),
+          store.recordOffered({ customerId: 'c2', decisionId: 'd2', offerIds: ['o1', 'o2'], atMs: at(2), segment: null }),
+          store.recordOffered({ customerId: 'c1', decisionId: 'd3', offerIds: ['o1'], atMs: at(3), segment: null }),
+        ];
+        await Promise.all(records);
+        await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd3', offerId: 'o1', outcome: 'accepted' }, at(4))]);
+        const [c1, c2] = [await snap('c1'), await snap('c2')];
+        expect(c1.offers.o1).toMatchObject({ counts: { offered: 2, accepted: 1 }, lastAt: { offered: at(3) }, lastDecisionId: 'd3' });
+        expect(c2.offers.o1?.counts.offered).toBe(1);
+        expect(c2.offers.o2?.counts.offered).toBe(1);
+      });
+
       it('keeps recent times only as deep as the offer\'s windowed customer caps need, ascending', async () => {
         for (let i = 0; i < 25; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1', 'o2'], atMs: T0 + i * MIN, segment: null });
         await store.applyEvents([2, 0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${i}`, offerId: 'o1', outcome: 'declined' }, T0 + i * MIN)));

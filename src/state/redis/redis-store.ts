@@ -180,6 +180,37 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     await call(Promise.all(work));
   };
 
+  /**
+   * "Offered" records wait for the end of the event loop turn and go to Redis together:
+   * the decisions answered in one turn cost one script call, not one each. They are
+   * written before any response event that arrives later (same connection, in order).
+   */
+  let offered: Array<{ customerId: string; event: unknown[]; resolve: () => void; reject: (e: unknown) => void }> = [];
+  const flushOffered = (): void => {
+    const pending = offered;
+    offered = [];
+    const byCustomer = new Map<string, { customerId: string; batch: unknown[][]; waiters: typeof pending }>();
+    for (const p of pending) {
+      const item = byCustomer.get(p.customerId);
+      if (item) {
+        item.batch.push(p.event);
+        item.waiters.push(p);
+      } else byCustomer.set(p.customerId, { customerId: p.customerId, batch: [p.event], waiters: [p] });
+    }
+    const nowMs = clock();
+    for (const group of groupsOf([...byCustomer.values()])) {
+      applyCustomers(group, nowMs).then(
+        (results) =>
+          results.forEach((r, i) => {
+            for (const w of group[i]!.waiters) r instanceof NboError ? w.reject(r) : w.resolve();
+          }),
+        (err: unknown) => {
+          for (const item of group) for (const w of item.waiters) w.reject(err);
+        },
+      );
+    }
+  };
+
   const readCustomer = async (customerId: string): Promise<DecodedCustomer> => {
     const raw = await call(client.nbo_snapshot(keys.customer(customerId)));
     try {
@@ -282,10 +313,11 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       }
       return { customerId, profile: me.profile, agg: ownAggs(me, nowMs), household, offers: me.offers };
     },
-    async recordOffered(rec) {
-      const batch = [['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])]];
-      const [res] = await applyCustomers([{ customerId: rec.customerId, batch }], clock());
-      if (res instanceof NboError) throw res;
+    recordOffered(rec) {
+      return new Promise<void>((resolve, reject) => {
+        if (offered.length === 0) setImmediate(flushOffered);
+        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])], resolve, reject });
+      });
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {
       const offered = caps.filter((c) => c.outcome === 'offered');
@@ -302,6 +334,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       await call(client.ping());
     },
     async close() {
+      if (offered.length > 0) flushOffered(); // written before QUIT
       stats.stop();
       await client.quit().catch(() => client.disconnect());
     },
