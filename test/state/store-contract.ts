@@ -138,6 +138,27 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
           { numRuns: 25 },
         );
       });
+
+      it('property — distinct over 30 days counts the values whose latest event is in the window, whatever the arrival order', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.record({ advance: fc.integer({ min: 0, max: 6 * 24 }), store: fc.constantFrom('s1', 's2', 's3', 's4', 's5'), late: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 * 24 })) }), { minLength: 1, maxLength: 25 }),
+            async (steps) => {
+              const c = `dis-${Math.random().toString(36).slice(2)}`;
+              const latest = new Map<string, number>();
+              for (const [i, st] of steps.entries()) {
+                clock.advance(st.advance * HOUR);
+                const t = clock.now() - st.late * HOUR;
+                await store.applyEvents([ev(c, 'checkout', { storeId: st.store }, t, `${c}-${i}`)]);
+                latest.set(st.store, Math.max(latest.get(st.store) ?? -Infinity, t));
+                const start = Math.floor((clock.now() - 30 * DAY) / DAY) * DAY;
+                expect((await snap(c)).agg.stores_30d).toBe([...latest.values()].filter((v) => v >= start).length);
+              }
+            },
+          ),
+          { numRuns: 25 },
+        );
+      });
     });
 
     describe('profile', () => {

@@ -148,29 +148,59 @@ local function nbo_sum_buckets(packed, first_idx)
   return n
 end
 
--- distinct: key=last-seen time; bump key to t, drop entries seen before start, keep at most max.
-local function nbo_fold_distinct(packed, key, t, start, max)
-  local entries = {}
-  local seen = false
-  if packed then
-    for k, v in string.gmatch(packed, '([^,=]+)=([^,]+)') do
-      local tv = tonumber(v)
-      if k == key then
-        seen = true
-        if t > tv then tv = t end
-      end
-      if tv >= start then entries[#entries + 1] = { k, tv } end
-    end
-  end
-  if not seen and t >= start then entries[#entries + 1] = { key, t } end
-  while #entries > max do
-    local oldest = 1
-    for i = 2, #entries do
-      if entries[i][2] < entries[oldest][2] then oldest = i end
-    end
-    table.remove(entries, oldest)
-  end
+-- distinct: "key=last seen,..." ordered by last seen, oldest first; keys are fixed-size
+-- hashes without '=' or ','. Bump key to t, drop entries seen before start, keep at most
+-- max (the oldest go). The usual cases — a key seen again, or a new one, at the newest
+-- time — cut from the front and append at the back; a late event re-sorts the field.
+local function nbo_distinct_sorted(entries)
+  table.sort(entries, function(a, b) return a[2] < b[2] end)
   local out = {}
   for i = 1, #entries do out[i] = entries[i][1] .. '=' .. nbo_fmt(entries[i][2]) end
   return table.concat(out, ',')
+end
+
+local function nbo_fold_distinct(packed, key, t, start, max)
+  local s = packed or ''
+  -- what left the window goes from the front
+  while s ~= '' do
+    if tonumber(string.match(s, '^[^=]*=(%d+)')) >= start then break end
+    local c = string.find(s, ',', 1, true)
+    s = c and string.sub(s, c + 1) or ''
+  end
+  if t < start then return s end
+  local p = s ~= '' and string.find(s, key .. '=', 1, true)
+  if p then
+    local q = p + #key + 1
+    local e = string.find(s, ',', q, true)
+    if tonumber(string.sub(s, q, e and e - 1 or -1)) >= t then return s end
+    -- out of its place; back in below at its new time
+    if e then s = string.sub(s, 1, p - 1) .. string.sub(s, e + 1)
+    elseif p > 1 then s = string.sub(s, 1, p - 2)
+    else s = '' end
+  end
+  if s == '' then return key .. '=' .. nbo_fmt(t) end
+  local eq = #s
+  while string.byte(s, eq) ~= 61 do eq = eq - 1 end -- the newest entry's '='
+  if t >= tonumber(string.sub(s, eq + 1)) then
+    s = s .. ',' .. key .. '=' .. nbo_fmt(t)
+  else
+    local entries = {}
+    for k, v in string.gmatch(s, '([^,=]+)=([^,]+)') do entries[#entries + 1] = { k, tonumber(v) } end
+    entries[#entries + 1] = { key, t }
+    s = nbo_distinct_sorted(entries)
+  end
+  if p then return s end
+  -- one more key: the oldest go past max
+  local n, pos = 1, 1
+  while true do
+    pos = string.find(s, ',', pos, true)
+    if not pos then break end
+    n = n + 1
+    pos = pos + 1
+  end
+  while n > max do
+    s = string.sub(s, string.find(s, ',', 1, true) + 1)
+    n = n - 1
+  end
+  return s
 end
