@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get as httpGet } from 'node:http';
@@ -8,32 +8,10 @@ import { buildRuleSet } from '../../src/rules/load.js';
 import { stateModelFrom } from '../../src/state/model.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { freePort, has } from '../../test/support/servers.js';
+import { buildNbo, pinned, startChild, stopChild } from '../lib/processes.js';
 import { catalogFiles, contexts, generateCatalog } from '../lib/catalog.js';
 import { customerHistory, rng } from '../lib/synthetic.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
-
-/** Pins a command to one core when taskset is there, so the load generator cannot starve the server. */
-const pinned = (core: number, cmd: string[]) => (has('taskset') ? ['taskset', '-c', String(core), ...cmd] : cmd);
-
-async function startChild(cmd: string[], env: Record<string, string>, readyUrl: string | null): Promise<ChildProcess> {
-  const child = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${cmd.join(' ')} exited: ${out}`);
-    if (readyUrl === null ? out.includes('ready') : await fetch(readyUrl).then((r) => r.ok, () => false)) return child;
-    if (Date.now() > deadline) throw new Error(`${cmd.join(' ')} did not start`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const stop = (c: ChildProcess) =>
-  new Promise<void>((r) => {
-    if (c.exitCode !== null) return r();
-    c.once('exit', () => r());
-    c.kill('SIGTERM');
-  });
 
 interface LoadResult {
   rps: number;
@@ -151,7 +129,7 @@ export const scenario: Scenario = {
 
     const [pNbo, pEcho, pNaive] = await Promise.all([freePort(), freePort(), freePort()]);
     // NBO as it runs in production: compiled by tsc (npm run build), not through tsx
-    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'ignore' });
+    buildNbo();
     const nbo = await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), {
       NBO_PORT: String(pNbo), NBO_RULES_DIR: dir, NBO_RULES_WATCH: 'false', NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: prefix, NBO_LOG_LEVEL: 'warn',
     }, `http://127.0.0.1:${pNbo}/readyz`);
@@ -181,7 +159,7 @@ export const scenario: Scenario = {
       ];
       return out;
     } finally {
-      await Promise.all([stop(nbo), stop(echo), stop(naive)]);
+      await Promise.all([stopChild(nbo), stopChild(echo), stopChild(naive)]);
     }
   },
 };
