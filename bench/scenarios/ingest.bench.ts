@@ -114,7 +114,7 @@ export const scenario: Scenario = {
       const sha = (await r.script('LOAD', scriptSource('apply-events-n.lua'))) as string;
       r.disconnect();
       const port = new URL(ctx.redisUrl).port;
-      const batch = JSON.stringify([[['__rand_int__', ['b', 's1', 's', '20780', 12.5, 20700], ['b', 's2', 'c', '2968', 0, 2960], ['b', 's3', 'mx', '20780', 12.5, 20700], ['b', 's4', 'a', '20780', 12.5, 20700], ['l', 's5', 1795400000000, '"x"']]]]);
+      const batch = JSON.stringify([[['__rand_int__', 'b', 's1', 's', '20780', 12.5, 20700, 'b', 's2', 'c', '2968', 0, 2960, 'b', 's3', 'mx', '20780', 12.5, 20700, 'b', 's4', 'a', '20780', 12.5, 20700, 'l', 's5', 1795400000000, '"x"']]]);
       const csv = execFileSync('redis-benchmark', ['-p', port, '-n', ctx.quick ? '20000' : '100000', '-c', '20', '-P', '16', '-r', '100000', '--csv', 'evalsha', sha, '1', 'rb:{__rand_int__}', '1795400000000', '604800000', '34560000000', batch], { encoding: 'utf8' });
       // the test name holds the quoted batch; rps is the first number after it
       baseline = Number(/","([\d.]+)","[\d.]+","[\d.]+","/.exec(csv.split('\n')[1] ?? '')?.[1] ?? NaN);

@@ -316,7 +316,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     recordOffered(rec) {
       return new Promise<void>((resolve, reject) => {
         if (offered.length === 0) setImmediate(flushOffered);
-        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.map((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])], resolve, reject });
+        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])], resolve, reject });
       });
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {

@@ -13,17 +13,17 @@
   ARGV[1]  now (ms)
   ARGV[2]  dedupe horizon (ms)
   ARGV[3]  state TTL (ms): a customer is forgotten this long after its last write
-  ARGV[4]  JSON: one batch per key, in KEYS order: [[[eventId, op, op, ...], ...], ...];
-           eventId "" = no dedupe (recorded offers)
-           ops:
-             ["p", key, t, json]                    profile key ("" json = remove); older t never wins
-             ["h", t, householdId]                  household link ("" = none); older t never wins
-             ["b", field, fn, idx, value, firstIdx] fold into packed buckets (idx as text), drop buckets < firstIdx
-             ["l", field, t, json]                  last: keep the value of the newest t
-             ["d", field, key, t, start, max]        distinct: key last seen at t
-             ["r", offerId, outcome, decisionId, t, depths]  offer response (outcome index 2..5)
-             ["f", offerId, decisionId, segment, t, depths]  offered by a decision
-           depths: how many recent times the offer keeps per outcome (its windowed customer caps)
+  ARGV[4]  JSON: one batch per key, in KEYS order: [[[eventId, ops...], ...], ...];
+           eventId "" = no dedupe (recorded offers). The ops follow each other flat in the
+           event's array (fewer tables for cjson to build), each a kind and its arguments:
+             "p", key, t, json                    profile key ("" json = remove); older t never wins
+             "h", t, householdId                  household link ("" = none); older t never wins
+             "b", field, fn, idx, value, firstIdx fold into packed buckets (idx as text), drop buckets < firstIdx
+             "l", field, t, json                  last: keep the value of the newest t
+             "d", field, key, t, start, max       distinct: key last seen at t
+             "r", offerId, outcome, decisionId, t, depths  offer response (outcome index 2..5)
+             "f", offerId, decisionId, segment, t, depths  offered by a decision
+           depths: [how many recent times the offer keeps per outcome] (its windowed customer caps)
   Returns  JSON, one entry per key: [[status, extras...], ...] per event, status 1 applied,
            0 duplicate; extras ["r", offerId, impressions, accepted, segment] and
            ["h", householdId] (the current link, also for a duplicate, so membership can be
@@ -43,11 +43,13 @@ local now_s = math.floor(now / 1000)
 
 -- the hash field an op touches: its kind's prefix and its name ('h' has no name)
 local PREFIX = { p = 'p:', b = 'a:', l = 'a:', d = 'a:', r = 'o:', f = 'o:' }
-local function field_of(op)
-  local pre = PREFIX[op[1]]
-  if pre then return pre .. op[2] end
+local function field_of(kind, name)
+  local pre = PREFIX[kind]
+  if pre then return pre .. name end
   return 'h'
 end
+-- how many array slots an op takes, its kind included
+local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6, f = 6 }
 
 local function stamped(raw)
   if not raw then return nil, nil end
@@ -61,12 +63,15 @@ local function apply_customer(state, batch)
   -- every field the batch touches, read at once
   local names, index = { 's' }, { s = 1 }
   for _, ev in ipairs(batch) do
-    for j = 2, #ev do
-      local f = field_of(ev[j])
+    local j = 2
+    while j <= #ev do
+      local kind = ev[j]
+      local f = field_of(kind, ev[j + 1])
       if not index[f] then
         names[#names + 1] = f
         index[f] = #names
       end
+      j = j + (SLOTS[kind] or #ev)
     end
   end
   local values = redis.call('HMGET', state, unpack(names))
@@ -99,25 +104,27 @@ local function apply_customer(state, batch)
       end
     end
     local res = { dup and 0 or 1 }
-    for j = 2, #ev do
-      local op = ev[j]
-      local kind = op[1]
+    local j = 2
+    while j <= #ev do
+      local kind = ev[j]
+      local a1, a2, a3, a4, a5 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5]
+      j = j + (SLOTS[kind] or #ev)
       if kind == 'h' then
         if not dup then
           local cur_t = stamped(cur.h)
-          if not cur_t or cur_t <= op[2] then set('h', nbo_fmt(op[2]) .. '|' .. op[3]) end
+          if not cur_t or cur_t <= a1 then set('h', nbo_fmt(a1) .. '|' .. a2) end
         end
         local _, hid = stamped(cur.h)
         res[#res + 1] = { 'h', hid or '' }
       elseif not dup then
-        local f = field_of(op)
+        local f = field_of(kind, a1)
         if kind == 'b' then
-          set(f, nbo_fold_bucket(cur[f], op[3], op[4], op[5], op[6]))
+          set(f, nbo_fold_bucket(cur[f], a2, a3, a4, a5))
         elseif kind == 'p' or kind == 'l' then
           local cur_t = stamped(cur[f])
-          if not cur_t or cur_t <= op[3] then set(f, nbo_fmt(op[3]) .. '|' .. op[4]) end
+          if not cur_t or cur_t <= a2 then set(f, nbo_fmt(a2) .. '|' .. a3) end
         elseif kind == 'd' then
-          set(f, nbo_fold_distinct(cur[f], op[3], op[4], op[5], op[6]))
+          set(f, nbo_fold_distinct(cur[f], a2, a3, a4, a5))
         else -- 'r' or 'f': offer history, decoded once per batch
           local h = hist[f]
           if not h then
@@ -126,12 +133,12 @@ local function apply_customer(state, batch)
             hist[f] = h
           end
           if kind == 'r' then
-            local imp, acc, seg = nbo_hist_response(h, op[3], op[4], op[5], op[6])
-            res[#res + 1] = { 'r', op[2], imp, acc, seg }
+            local imp, acc, seg = nbo_hist_response(h, a2, a3, a4, a5)
+            res[#res + 1] = { 'r', a1, imp, acc, seg }
           else
-            nbo_hist_count(h, 1, op[5], op[6][1])
-            h.di = op[3]
-            h.sg = op[4]
+            nbo_hist_count(h, 1, a4, a5[1])
+            h.di = a2
+            h.sg = a3
           end
         end
       end
