@@ -202,7 +202,10 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       applyCustomers(group, nowMs).then(
         (results) =>
           results.forEach((r, i) => {
-            for (const w of group[i]!.waiters) r instanceof NboError ? w.reject(r) : w.resolve();
+            for (const w of group[i]!.waiters) {
+              if (r instanceof NboError) w.reject(r);
+              else w.resolve();
+            }
           }),
         (err: unknown) => {
           for (const item of group) for (const w of item.waiters) w.reject(err);
