@@ -49,6 +49,26 @@ describe('Redis store — one round trip per decision snapshot', () => {
   });
 });
 
+describe('Redis store — shared counters', () => {
+  it("another instance's learning reaches every offer in this instance's cache (refreshed a slice at a time)", async () => {
+    const p = prefix();
+    const offers = Array.from({ length: 40 }, (_, i) => offer(`o${i}`));
+    const rules = ruleSet({ offers: [...offers, offer('thanks', { fallback: true })] });
+    const [a, b] = await Promise.all([0, 1].map(() => createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 200 })));
+    for (const s of [a!, b!]) s.setModel(stateModelFrom(rules));
+    // b reads every offer once (as decisions do), then a learns an acceptance of each
+    for (let i = 0; i < 40; i++) b!.stats.learning(`o${i}`, null);
+    await new Promise((r) => setTimeout(r, 100)); // b's first reads of new offers are done: from here on only its slices refresh
+    await a!.applyEvents(Array.from({ length: 40 }, (_, i) => ev(`c${i}`, 'offer_response', { decisionId: `d${i}`, offerId: `o${i}`, outcome: 'accepted' })));
+    const seen = () => Array.from({ length: 40 }, (_, i) => b!.stats.learning(`o${i}`, null).accepted).filter((n) => n === 1).length;
+    const t0 = Date.now();
+    while (seen() < 40 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+    expect(seen()).toBe(40);
+    await deleteByPrefix(a!.client, p);
+    await Promise.all([a!.close(), b!.close()]);
+  });
+});
+
 describe('Redis store — failure behaviour', () => {
   let server: RedisServer;
   beforeAll(async () => {

@@ -7,8 +7,9 @@ import type { KeyBuilder } from './keys.js';
 
 /**
  * Learning and total-cap counters shared by all customers and instances, served to the
- * decision path from memory: refreshed from Redis every `refreshMs`, and bumped locally
- * at once by this instance's own writes. A total cap on `offered` is never decided from
+ * decision path from memory: every offer's counters are re-read from Redis within each
+ * `refreshMs` (a slice of the offers at a time), and bumped locally at once by this
+ * instance's own writes. A total cap on `offered` is never decided from
  * this cache alone — reserve-offered-1.lua checks it atomically.
  */
 export interface StatsCache extends GlobalStats {
@@ -27,8 +28,8 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
 
-  const refresh = async (): Promise<void> => {
-    const ids = [...known];
+  /** Re-reads the counters of `ids` (two HGETALLs each). */
+  const refreshIds = async (ids: string[]): Promise<void> => {
     const [l, t] = await Promise.all([
       Promise.all(ids.map((id) => client.hgetall(keys.learning(id)))),
       Promise.all(ids.map((id) => client.hgetall(keys.totals(id)))),
@@ -41,27 +42,50 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       totals.set(id, new Map(Object.entries(t[i]!)));
     });
   };
+  const refresh = () => refreshIds([...known]);
+
+  // Each tick re-reads a tenth of the offers, so every offer is fresh within refreshMs
+  // without a burst of thousands of commands (and replies to parse) once a second;
+  // offers seen for the first time are read at once.
+  const SLICES = 10;
+  let cursor = 0;
+  const fresh = new Set<string>();
   const tick = () => {
     if (inFlight || known.size === 0) return;
-    inFlight = refresh()
+    let ids: string[];
+    if (fresh.size > 0) {
+      ids = [...fresh];
+      fresh.clear();
+    } else {
+      const all = [...known];
+      if (cursor >= all.length) cursor = 0;
+      ids = all.slice(cursor, cursor + Math.ceil(all.length / SLICES));
+      cursor += ids.length;
+    }
+    inFlight = refreshIds(ids)
       .catch(onError)
       .finally(() => {
         inFlight = null;
       });
   };
-  timer = setInterval(tick, refreshMs);
+  timer = setInterval(tick, Math.max(1, Math.floor(refreshMs / SLICES)));
   timer.unref();
 
   const track = (id: string) => {
     if (!known.has(id)) {
       known.add(id);
+      fresh.add(id);
       tick();
     }
   };
 
   return {
     track(ids) {
-      for (const id of ids) known.add(id);
+      for (const id of ids) {
+        if (known.has(id)) continue;
+        known.add(id);
+        fresh.add(id);
+      }
       tick();
     },
     refresh,
