@@ -130,6 +130,10 @@ describe('Redis store — failure behaviour', () => {
     expect(await raw.hget(`${p}:{c9}`, 'a:' + stateModelFrom(RULES).aggregates[0]!.storageKey)).toBeNull();
     const err2 = await store.snapshot('c9', T0).catch((e: unknown) => e);
     expect(err2).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
+    // a mangled aggregate field: an error, not a hang or a NaN
+    await raw.hset(`${p}:{c11}`, 'a:' + stateModelFrom(RULES).aggregates[0]!.storageKey, '20000;20000');
+    const err3 = await store.snapshot('c11', T0).catch((e: unknown) => e);
+    expect(err3).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
     raw.disconnect();
     await store.close();
   });

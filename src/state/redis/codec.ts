@@ -173,22 +173,33 @@ export function readPacked(def: AggregateDef, raw: string | undefined, nowMs: nu
     return n;
   }
   const first = firstBucket(def, nowMs);
-  const parts = raw.slice(raw.indexOf(';') + 1).split(',');
+  const n = raw.length;
+  let pos = raw.indexOf(';') + 1;
   let idx = 0;
   let acc: number | null = null;
   let count = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    const eq = p.indexOf('=');
-    idx = i === 0 ? Number(p.slice(0, eq)) : idx + Number(p.slice(0, eq));
+  for (let i = 0; pos < n; i++) {
+    // the index (or its distance from the previous one): an integer, read digit by digit
+    let k = 0;
+    const neg = raw.charCodeAt(pos) === 45; // '-'
+    if (neg) pos++;
+    for (let c = raw.charCodeAt(pos); c !== 61; c = raw.charCodeAt(++pos)) {
+      if (!(c >= 48 && c <= 57)) throw new Error(`aggregate ${def.name}: malformed buckets`); // also past the end (NaN)
+      k = k * 10 + (c - 48);
+    }
+    idx = i === 0 ? (neg ? -k : k) : idx + (neg ? -k : k);
+    const start = pos + 1;
+    let end = raw.indexOf(',', start);
+    if (end < 0) end = n;
+    pos = end + 1;
     if (idx < first) continue;
     if (def.fn === 'avg') {
-      const slash = p.indexOf('/', eq);
-      acc = (acc ?? 0) + Number(p.slice(eq + 1, slash));
-      count += Number(p.slice(slash + 1));
+      const slash = raw.indexOf('/', start);
+      acc = (acc ?? 0) + Number(raw.slice(start, slash));
+      count += Number(raw.slice(slash + 1, end));
       continue;
     }
-    const v = Number(p.slice(eq + 1));
+    const v = Number(raw.slice(start, end));
     acc = acc === null ? v : def.fn === 'min' ? Math.min(acc, v) : def.fn === 'max' ? Math.max(acc, v) : acc + v;
   }
   if (def.fn === 'avg') return count === 0 ? null : acc! / count;
@@ -204,20 +215,29 @@ export interface DecodedCustomer {
   offers: Record<string, OfferHistory>;
 }
 
+/** Each model's aggregate field names, built once (the decision path decodes a customer per request). */
+const FIELD_NAMES = new WeakMap<StateModel, string[]>();
+const fieldNames = (model: StateModel): string[] => {
+  let names = FIELD_NAMES.get(model);
+  if (!names) FIELD_NAMES.set(model, (names = model.aggregates.map((def) => FIELD.aggregate(def.storageKey))));
+  return names;
+};
+
 export function decodeCustomer(json: string, model: StateModel): DecodedCustomer {
   const out: DecodedCustomer = { profile: {}, householdId: null, raw: [], offers: {} };
   if (json === '') return out;
   const fields = JSON.parse(json) as Record<string, string>;
-  for (const [f, v] of Object.entries(fields)) {
+  for (const f in fields) {
+    const v = fields[f]!;
     if (f.startsWith('p:')) {
-      const { rest } = stamped(v);
+      const rest = v.slice(v.indexOf('|') + 1);
       if (rest !== '') out.profile[f.slice(2)] = JSON.parse(rest);
     } else if (f.startsWith('o:')) {
       out.offers[f.slice(2)] = decodeHistory(v);
     } else if (f === FIELD.household) {
-      out.householdId = stamped(v).rest || null;
+      out.householdId = v.slice(v.indexOf('|') + 1) || null;
     }
   }
-  out.raw = model.aggregates.map((def) => fields[FIELD.aggregate(def.storageKey)]);
+  out.raw = fieldNames(model).map((name) => fields[name]);
   return out;
 }

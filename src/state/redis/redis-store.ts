@@ -314,7 +314,13 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         });
         household = { id: hid, agg: combineMembers([me, ...current], nowMs) };
       }
-      return { customerId, profile: me.profile, agg: ownAggs(me, nowMs), household, offers: me.offers };
+      let agg: Record<string, AggValue>;
+      try {
+        agg = ownAggs(me, nowMs);
+      } catch (err) {
+        throw new NboError('NBO_ERR_STORE_DATA', `customer ${customerId}: stored state cannot be decoded: ${(err as Error).message}`, { cause: err });
+      }
+      return { customerId, profile: me.profile, agg, household, offers: me.offers };
     },
     recordOffered(rec) {
       return new Promise<void>((resolve, reject) => {
