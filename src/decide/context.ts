@@ -1,5 +1,4 @@
 import type { RuleRuntime } from '../jsonlogic/index.js';
-import { truthy } from '../jsonlogic/index.js';
 import type { Segmentation } from '../rules/types.js';
 import type { CustomerSnapshot } from '../state/types.js';
 
@@ -55,7 +54,7 @@ export function assignSegments(ctx: DecisionContext, segmentations: readonly Seg
         break;
       }
       try {
-        if (truthy(seg.when(ctx, rt))) {
+        if (seg.when(ctx, rt)) {
           chosen = seg.id;
           break;
         }

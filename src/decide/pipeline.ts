@@ -1,4 +1,4 @@
-import { traceLogic, truthy, type RuleRuntime } from '../jsonlogic/index.js';
+import { traceLogic, type RuleRuntime } from '../jsonlogic/index.js';
 import type { Cap, Offer, RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, GlobalStats, OfferHistory } from '../state/types.js';
 import { assignSegments, buildContext, type DecisionContext } from './context.js';
@@ -114,7 +114,7 @@ export function evaluate(input: PipelineInput): PipelineResult {
       let ok = false;
       let error: string | null = null;
       try {
-        ok = truthy(offer.eligibility(ctx, rt));
+        ok = offer.eligibility(ctx, rt);
       } catch (err) {
         error = (err as Error).message;
         ruleErrors++;

@@ -35,19 +35,36 @@ const ANY_UNDEFINED: Expr = { code: 'undefined', ty: 'any' };
  * operator with the wrong arity.
  */
 export function compileLogic(logic: unknown): CompiledLogic {
+  return build(logic, false);
+}
+
+/** A rule compiled to a test: its value's JsonLogic truthiness. */
+export type CompiledPredicate = (data: unknown, rt: RuleRuntime) => boolean;
+
+/**
+ * Like {@link compileLogic}, for rules used as conditions (eligibility, segment `when`,
+ * aggregate `where`): the truthiness test is generated into the rule — nothing at all when
+ * the rule is statically boolean — instead of one shared `truthy()` that every rule's
+ * result goes through (measured: a quarter of the time of evaluating a catalog).
+ */
+export function compilePredicate(logic: unknown): CompiledPredicate {
+  return build(logic, true) as CompiledPredicate;
+}
+
+function build(logic: unknown, predicate: boolean): CompiledLogic {
   const issues = checkLogic(logic);
   if (issues.length > 0) throw new LogicError(issues);
   const prog = new Program();
   const main = new FnCtx(prog, { kind: 'data', d: 'd' });
   const body = main.compile(logic);
+  const result = predicate ? main.truthy(body) : body.code; // before decls(): it may add a temp
   const helperDecls = [...prog.helpers].map((h) => `const h_${h} = H.${h};`).join('\n');
-  const source = `"use strict";\n${helperDecls}\n${prog.fns.join('\n')}\nreturn function rule(d, rt) { ${main.decls()} return ${body.code}; };`;
+  const source = `"use strict";\n${helperDecls}\n${prog.fns.join('\n')}\nreturn function rule(d, rt) { ${main.decls()} return ${result}; };`;
   // Faster than walking the tree per call: V8 compiles this to straight-line code.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('H', 'c', source) as (h: typeof HELPERS, c: unknown[]) => CompiledLogic;
   return factory(HELPERS, prog.consts);
 }
-
 
 class Program {
   readonly consts: unknown[] = [];

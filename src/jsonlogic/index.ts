@@ -1,4 +1,4 @@
-export { compileLogic, LogicError, type CompiledLogic } from './compile.js';
+export { compileLogic, compilePredicate, LogicError, type CompiledLogic, type CompiledPredicate } from './compile.js';
 export { checkLogic, type LogicIssue } from './check.js';
 export { traceLogic, type TraceFailure, type TraceResult } from './trace.js';
 export { truthy, type RuleRuntime } from './runtime.js';

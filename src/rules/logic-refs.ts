@@ -1,5 +1,5 @@
 import { checkLogic, collectVarPaths } from '../jsonlogic/check.js';
-import { compileLogic, type CompiledLogic } from '../jsonlogic/index.js';
+import { compilePredicate, type CompiledPredicate } from '../jsonlogic/index.js';
 import type { RuleIssue } from './types.js';
 
 /** What a rule may refer to by name, so a typo is a load error rather than a silent null. */
@@ -20,7 +20,7 @@ export const EVENT_ROOTS: ReadonlySet<string> = new Set(['id', 'type', 'customer
  * Checks a json-logic rule (operators, forbidden paths, arity, names it refers to)
  * and compiles it. Issues are appended; null when the rule cannot be compiled.
  */
-export function checkAndCompile(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): CompiledLogic | null {
+export function checkAndCompile(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): CompiledPredicate | null {
   const found: RuleIssue[] = checkLogic(logic, where.path).map((i) => ({ file: where.file, id: where.id, path: i.path, message: i.message }));
   for (const ref of collectVarPaths(logic, where.path)) {
     const message = refProblem(ref.segs, scope);
@@ -28,7 +28,7 @@ export function checkAndCompile(logic: unknown, where: { file: string; id: strin
   }
   issues.push(...found);
   if (found.length > 0) return null;
-  return compileLogic(logic);
+  return compilePredicate(logic);
 }
 
 function refProblem(segs: string[], scope: RefScope): string | null {

@@ -1,5 +1,5 @@
 import type { Outcome } from '../events/types.js';
-import type { CompiledLogic } from '../jsonlogic/index.js';
+import type { CompiledPredicate } from '../jsonlogic/index.js';
 
 /** One problem in a rules directory: which file, which offer/segment/aggregate, where. */
 export interface RuleIssue {
@@ -28,7 +28,7 @@ export interface AggregateDef {
   /** Bucket size the window is kept at (equal to windowMs's granularity), or null for all time. */
   bucketMs: number | null;
   /** Optional filter over the event. */
-  where: CompiledLogic | null;
+  where: CompiledPredicate | null;
   /** `distinct` remembers at most this many values. */
   maxDistinct: number;
   /**
@@ -41,7 +41,7 @@ export interface AggregateDef {
 
 export interface Segment {
   id: string;
-  when: CompiledLogic | null;
+  when: CompiledPredicate | null;
   whenSource: unknown;
 }
 
@@ -76,7 +76,7 @@ export interface Offer {
   triggers: ReadonlySet<string> | null;
   activeFromMs: number | null;
   activeToMs: number | null;
-  eligibility: CompiledLogic | null;
+  eligibility: CompiledPredicate | null;
   eligibilitySource: unknown;
   value: number;
   weight: number;

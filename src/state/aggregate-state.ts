@@ -1,5 +1,4 @@
 import type { ValidEvent } from '../events/types.js';
-import { truthy } from '../jsonlogic/index.js';
 import type { AggregateDef } from '../rules/types.js';
 import type { AggValue } from './types.js';
 
@@ -33,13 +32,13 @@ export function windowStartMs(def: AggregateDef, nowMs: number): number {
 /** The value an aggregate takes from an event, or undefined when the event does not count. */
 export function valueOf(def: AggregateDef, ev: ValidEvent, nowMs: number): AggValue | undefined {
   if (def.where !== null) {
-    let pass: unknown;
+    let pass: boolean;
     try {
       pass = def.where(ev, { nowMs });
     } catch {
       return undefined;
     }
-    if (!truthy(pass)) return undefined;
+    if (!pass) return undefined;
   }
   if (def.field === null) return null;
   let cur: unknown = ev;

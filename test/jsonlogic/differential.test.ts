@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import jsonLogic from 'json-logic-js';
 import { describe, expect, it } from 'vitest';
-import { compileLogic } from '../../src/jsonlogic/index.js';
+import { compileLogic, compilePredicate, truthy } from '../../src/jsonlogic/index.js';
 
 const rt = { nowMs: Date.UTC(2026, 10, 23, 9, 15) };
 
@@ -104,6 +104,19 @@ describe('json-logic compiler — differential against json-logic-js', () => {
         return true;
       }),
       { numRuns: 4000 },
+    );
+  });
+
+  it('a rule compiled as a predicate gives the JsonLogic truthiness of what json-logic-js gives', () => {
+    fc.assert(
+      fc.property(rule, data, (r, d) => {
+        const expected = run(() => truthy(jsonLogic.apply(r, d)));
+        const actual = run(() => compilePredicate(r)(d, rt));
+        expect(actual.ok).toBe(expected.ok);
+        if (expected.ok) expect((actual as { value: unknown }).value).toBe(expected.value);
+        return true;
+      }),
+      { numRuns: 2000 },
     );
   });
 });
