@@ -36,7 +36,9 @@ describe('Redis writes coalesced per tick', () => {
     await admin.client('KILL', 'ID', String(id));
     await new Promise<void>((r) => client.once('ready', () => r()));
     expect(client.stream).not.toBe(first);
-    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => client.echo(String(i))));
+    const pending = Array.from({ length: 50 }, (_, i) => client.echo(String(i)));
+    expect(client.stream.writableCorked).toBe(1);
+    const replies = await Promise.all(pending);
     expect(replies).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
     admin.disconnect();
     client.disconnect();
