@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/config/logger.js';
+import type { StreamDecision } from '../../src/events/ingest.js';
+import { startKafka } from '../../src/stream/kafka-service.js';
+import { checkout, startTestService } from '../support/service.js';
+
+const kafka = () => new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test', logLevel: logLevel.NOTHING });
+
+describe('Kafka offsets and decisions', () => {
+  it('commits a trigger event\'s offset only after its decision has been handed to every sink', async () => {
+    const id = randomBytes(4).toString('hex');
+    const env = {
+      NBO_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+      NBO_KAFKA_EVENTS_TOPIC: `events-${id}`,
+      NBO_KAFKA_DECISIONS_TOPIC: `decisions-${id}`,
+      NBO_KAFKA_DLQ_TOPIC: `dlq-${id}`,
+      NBO_KAFKA_GROUP_ID: `nbo-${id}`,
+      NBO_KAFKA_FETCH_MAX_WAIT_MS: '20',
+      NBO_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    };
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    await producer.connect();
+    // topics exist before the consumers join (the mock broker has no CreateTopics)
+    for (const t of [env.NBO_KAFKA_DECISIONS_TOPIC, env.NBO_KAFKA_DLQ_TOPIC]) await producer.send({ topic: t, messages: [{ key: 'w', value: '{}' }] });
+    const svc = await startTestService(env);
+    const published: StreamDecision[] = [];
+    // a sink slower than the rest of the batch: a commit that does not wait for it runs ahead
+    svc.addSink({ publish: (d) => new Promise<void>((r) => setTimeout(() => (published.push(d), r()), 300)) });
+    await startKafka(svc, svc.config, createLogger('silent'));
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const triggers = Array.from({ length: 5 }, (_, i) => checkout(`order-c${i}`));
+      await producer.send({ topic: env.NBO_KAFKA_EVENTS_TOPIC, messages: triggers.map((t) => ({ key: 'one-partition', value: JSON.stringify(t) })) });
+
+      // watch the group's committed offsets; whenever they move, every decision before them must be out
+      let committed = 0;
+      const deadline = Date.now() + 15_000;
+      while (committed < triggers.length && Date.now() < deadline) {
+        const offsets = await admin.fetchOffsets({ groupId: env.NBO_KAFKA_GROUP_ID, topics: [env.NBO_KAFKA_EVENTS_TOPIC] });
+        const now = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+        if (now > committed) {
+          expect(published.length, `offsets committed up to ${now} with ${published.length} decisions published`).toBeGreaterThanOrEqual(now);
+          committed = now;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(committed).toBe(triggers.length);
+      expect(published.map((d) => d.customerId).sort()).toEqual(triggers.map((t) => t.customerId).sort());
+    } finally {
+      await admin.disconnect();
+      await producer.disconnect();
+      await svc.stop();
+    }
+  });
+});
