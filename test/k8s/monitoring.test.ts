@@ -56,7 +56,7 @@ beforeAll(async () => {
   exposed = new Set([...AGREED, ...PROMETHEUS]);
   for (const m of json) {
     exposed.add(m.name);
-    if (m.type === ('histogram' as typeof m.type)) for (const suffix of ['_bucket', '_sum', '_count']) exposed.add(m.name + suffix);
+    if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exposed.add(m.name + suffix);
   }
   dir = mkdtempSync(join(tmpdir(), 'nbo-alerts-'));
   writeFileSync(join(dir, 'nbo-alerts.rules.yaml'), YAML.stringify({ groups: rule.spec.groups }));
