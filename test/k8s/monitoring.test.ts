@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { ensurePromtool, ROOT } from '../support/k8s.js';
+import { ensureTool, ROOT } from '../support/k8s.js';
 
 // The SRE pack (k8s/monitoring/): the alerts pass promtool's checks and unit tests, and
 // every PromQL expression of the alerts and the dashboard reads only metrics NBO exposes.
@@ -51,7 +51,7 @@ let exposed: Set<string>;
 let dir: string;
 
 beforeAll(async () => {
-  ensurePromtool();
+  ensureTool('promtool');
   const json = await createMetrics().registry.getMetricsAsJSON();
   exposed = new Set([...AGREED, ...PROMETHEUS]);
   for (const m of json) {

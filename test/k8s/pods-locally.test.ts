@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, VARIABLES } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
 import { startService } from '../../src/service/service.js';
-import { k8sCopy, objects, renderers, ROOT } from '../support/k8s.js';
+import { ensureTool, k8sCopy, objects, renderers, ROOT } from '../support/k8s.js';
 import { freePort } from '../support/servers.js';
 import { checkout, get, keysFile, post } from '../support/service.js';
 
@@ -25,6 +25,7 @@ let tlsDir: string;
 const procs: ChildProcess[] = [];
 
 beforeAll(() => {
+  ensureTool('openssl');
   k8s = k8sCopy();
   tlsDir = join(mkdtempSync(join(tmpdir(), 'nbo-tls-')), 'redis-tls');
   execFileSync('sh', [join(ROOT, 'k8s/redis-tls-cert.sh'), tlsDir], { stdio: 'pipe' });

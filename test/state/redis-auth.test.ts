@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { readRedisSecurity } from '../../src/state/redis/security.js';
 import { checkout, get, post, startTestService } from '../support/service.js';
+import { ensureTool } from '../support/k8s.js';
 import { freePort, startRedis, type RedisServer } from '../support/servers.js';
 
 // Redis with a password (requirepass) and TLS, as k8s/ runs it from a Secret: NBO reads
@@ -38,6 +39,7 @@ let tls: RedisServer & { tlsPort: number };
 let certs: ReturnType<typeof makeCerts>;
 
 beforeAll(async () => {
+  ensureTool('openssl');
   certs = makeCerts();
   plain = await startRedis(['--requirepass', password]);
   const tlsPort = await freePort();

