@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/k8s.js';
+import { k8sCopy, objects, overlays, renderers, ROOT } from '../support/k8s.js';
 
 // The deployment docs point at files, scripts and sections that exist: a walkthrough whose
 // paths moved does not work as written.
@@ -37,4 +37,30 @@ describe('deployment docs', () => {
       }
     });
   }
+});
+
+describe('the walkthrough creates the Secrets the manifests mount', () => {
+  it('every Secret an overlay mounts is created in k8s/README.md, with the keys the pods read', () => {
+    const text = readFileSync(join(ROOT, 'k8s/README.md'), 'utf8').replace(/\\\n\s*/g, ' ');
+    const created = new Map<string, Set<string>>();
+    for (const m of text.matchAll(/kubectl -n nbo create secret generic (\S+)([^\n]*)/g)) {
+      const keys = new Set<string>();
+      for (const f of m[2]!.matchAll(/--from-(?:literal|file)=("?)([^=\s"]+)/g)) keys.add(f[2]!.split('/').pop()!.replace(/^\$S\//, ''));
+      created.set(m[1]!, keys);
+    }
+    expect([...created.keys()].sort()).toEqual(['nbo-api-keys', 'nbo-redis', 'nbo-redis-tls']);
+    const k8s = k8sCopy();
+    const render = renderers()[0]!;
+    for (const o of overlays(k8s)) {
+      for (const obj of objects(render.render(join(k8s, 'overlays', o)))) {
+        for (const v of obj.spec?.template?.spec?.volumes ?? []) {
+          if (!v.secret) continue;
+          const keys = created.get(v.secret.secretName);
+          expect(keys, `${o}: ${obj.kind}/${obj.metadata.name} mounts Secret ${v.secret.secretName}`).toBeDefined();
+          const needed = v.secret.items?.map((i: { key: string }) => i.key) ?? (v.secret.secretName === 'nbo-redis-tls' ? ['ca.crt', 'tls.crt', 'tls.key'] : []);
+          for (const k of needed) expect([...keys!], `${o}: Secret ${v.secret.secretName} key ${k}`).toContain(k);
+        }
+      }
+    }
+  });
 });
