@@ -104,6 +104,20 @@ describe('Grafana dashboard (k8s/monitoring/grafana-dashboard.json)', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('lays its panels out on the 24-column grid without overlaps, each on the templated Prometheus', () => {
+    const cells = new Map<string, string>();
+    for (const p of dashboard.panels) {
+      const { x, y, w, h } = p.gridPos;
+      expect(x + w, p.title).toBeLessThanOrEqual(24);
+      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+        expect(cells.get(`${i},${j}`), `"${p.title}" overlaps`).toBeUndefined();
+        cells.set(`${i},${j}`, p.title);
+      }
+      if (p.type !== 'row') expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+    }
+    expect(dashboard.templating.list.map((v: any) => v.name)).toEqual(['datasource', 'namespace']);
+  });
+
   it('every expression is valid PromQL (promtool checks them as recording rules)', () => {
     const rules = panelExprs.map((p, i) => ({ record: `nbo:dashboard_${i}`, expr: substitute(p.expr) }));
     writeFileSync(join(dir, 'dashboard.rules.yaml'), YAML.stringify({ groups: [{ name: 'dashboard', rules }] }));
