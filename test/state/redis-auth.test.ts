@@ -94,6 +94,39 @@ describe('Redis password from NBO_REDIS_PASSWORD_FILE', () => {
   });
 });
 
+describe('Redis Cluster with a password', () => {
+  it('NBO authenticates to every node of the cluster with the password in the file', async () => {
+    const auth = ['--requirepass', password, '--masterauth', password];
+    const nodes: RedisServer[] = [];
+    try {
+      for (let i = 0; i < 3; i++) nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', ...auth]));
+      const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
+      const cli = (...a: string[]) => execFileSync('redis-cli', ['--no-auth-warning', '-a', password, ...a], { encoding: 'utf8', stdio: 'pipe' });
+      cli('--cluster', 'create', ...seeds, '--cluster-replicas', '0', '--cluster-yes');
+      const deadline = Date.now() + 20_000;
+      while (!nodes.every((n) => cli('-p', String(n.port), 'cluster', 'info').includes('cluster_state:ok'))) {
+        if (Date.now() > deadline) throw new Error('redis cluster did not become ready');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const prefix = `auth${randomBytes(3).toString('hex')}`;
+      const service = await startTestService({ NBO_REDIS_CLUSTER: seeds.join(','), NBO_REDIS_PASSWORD_FILE: passwordFile, NBO_REDIS_PREFIX: prefix });
+      try {
+        expect((await get(`${service.url}/readyz`)).status).toBe(200);
+        // customers on every node: each gets its events over an authenticated connection
+        const events = Array.from({ length: 30 }, (_, i) => checkout(`cust-${i}`));
+        expect((await post(`${service.url}/v1/events`, events)).status).toBe(202);
+        const keys = nodes.map((n) => Number(cli('-p', String(n.port), 'eval', `return #redis.call('keys', '${prefix}:*')`, '0').trim()));
+        expect(keys.every((k) => k > 0), `keys per node: ${keys}`).toBe(true);
+      } finally {
+        await service.stop();
+      }
+      await expect(startTestService({ NBO_REDIS_CLUSTER: seeds.join(','), NBO_REDIS_PREFIX: prefix })).rejects.toThrow();
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  }, 60_000);
+});
+
 describe('Redis TLS (rediss://) with NBO_REDIS_TLS_CA_FILE', () => {
   it('NBO connects over TLS, trusting the CA in the file, and authenticates', async () => {
     const check = new Redis(`rediss://127.0.0.1:${tls.tlsPort}`, { password, tls: { ca: execFileSync('cat', [certs.ca]).toString() } });
