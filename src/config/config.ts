@@ -10,7 +10,17 @@ export interface Config {
   /** Reload the rules when their files change (and on SIGHUP). */
   rulesWatch: boolean;
   /** null: the in-process store (embedded default). */
-  redis: { url: string | null; cluster: string[] | null; prefix: string; timeoutMs: number; statsRefreshMs: number } | null;
+  redis: {
+    url: string | null;
+    cluster: string[] | null;
+    prefix: string;
+    timeoutMs: number;
+    statsRefreshMs: number;
+    /** A file holding the Redis password (a mounted Secret), read at start. */
+    passwordFile: string | null;
+    /** A PEM file of the CA that signed Redis's TLS certificate; set: connect with TLS. */
+    tlsCaFile: string | null;
+  } | null;
   /** null: events over HTTP only. */
   kafka: {
     brokers: string[];
@@ -53,6 +63,8 @@ export const VARIABLES = {
   NBO_REDIS_CLUSTER: { default: 'unset', doc: 'comma-separated host:port seeds of a Redis Cluster (instead of NBO_REDIS_URL)' },
   NBO_REDIS_PREFIX: { default: 'nbo', doc: 'key prefix' },
   NBO_REDIS_TIMEOUT_MS: { default: '500', doc: 'a Redis command not answered within this fails (retriable)' },
+  NBO_REDIS_PASSWORD_FILE: { default: 'unset = no password', doc: 'file holding the Redis password (AUTH; e.g. a mounted Secret); read at start, one trailing newline ignored' },
+  NBO_REDIS_TLS_CA_FILE: { default: 'unset = system CAs with rediss://', doc: 'PEM file of the CA that signed the Redis server certificate; needs a rediss:// NBO_REDIS_URL, or turns on TLS for NBO_REDIS_CLUSTER' },
   NBO_STATS_REFRESH_MS: { default: '1000', doc: 'how often shared learning / total-cap counters are re-read from Redis' },
   NBO_KAFKA_BROKERS: { default: 'unset = events over HTTP only', doc: 'comma-separated host:port brokers' },
   NBO_KAFKA_CLIENT_ID: { default: 'nbo', doc: 'Kafka client id' },
@@ -143,6 +155,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`NBO_REDIS_URL="${redisUrl}" must start with redis:// or rediss://`);
   const redisCluster = hostPorts('NBO_REDIS_CLUSTER');
   if (redisUrl && redisCluster) problems.push('set NBO_REDIS_URL or NBO_REDIS_CLUSTER, not both');
+  const redisPasswordFile = str('NBO_REDIS_PASSWORD_FILE') ?? null;
+  const redisTlsCaFile = str('NBO_REDIS_TLS_CA_FILE') ?? null;
+  if ((redisPasswordFile || redisTlsCaFile) && !redisUrl && !redisCluster) problems.push('NBO_REDIS_PASSWORD_FILE and NBO_REDIS_TLS_CA_FILE need NBO_REDIS_URL or NBO_REDIS_CLUSTER');
+  if (redisPasswordFile && redisUrl && /^rediss?:\/\/[^/@]*:[^/@]*@/.test(redisUrl)) problems.push('NBO_REDIS_URL has a password and NBO_REDIS_PASSWORD_FILE is set: give the password once');
+  if (redisTlsCaFile && redisUrl?.startsWith('redis://')) problems.push('NBO_REDIS_TLS_CA_FILE needs a rediss:// NBO_REDIS_URL (TLS), not redis://');
   const redis =
     redisUrl || redisCluster
       ? {
@@ -151,6 +168,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
           prefix: str('NBO_REDIS_PREFIX') ?? 'nbo',
           timeoutMs: int('NBO_REDIS_TIMEOUT_MS', 500, 10, 60_000),
           statsRefreshMs: int('NBO_STATS_REFRESH_MS', 1000, 10, 600_000),
+          passwordFile: redisPasswordFile,
+          tlsCaFile: redisTlsCaFile,
         }
       : null;
 

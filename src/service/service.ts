@@ -9,6 +9,7 @@ import { createRulesSource } from '../rules/source.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
+import { readRedisSecurity } from '../state/redis/security.js';
 import type { CustomerStateStore } from '../state/types.js';
 import { loadKeyRing } from '../serve/api-keys.js';
 import { localFanout, redisFanout, type Fanout } from '../serve/fanout.js';
@@ -51,8 +52,10 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const keys = config.apiKeysFile ? loadKeyRing(config.apiKeysFile) : null;
   if (!keys) log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
 
+  const redisSecurity = config.redis ? readRedisSecurity(config.redis) : {};
   const store: CustomerStateStore = config.redis
     ? await createRedisStore({
+        security: redisSecurity,
         url: config.redis.url ?? undefined,
         cluster: config.redis.cluster ?? undefined,
         prefix: config.redis.prefix,
@@ -91,7 +94,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   });
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
-  const fanout: Fanout = config.redis ? await redisFanout(hub, config.redis, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
+  const fanout: Fanout = config.redis ? await redisFanout(hub, { ...config.redis, security: redisSecurity }, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
   const sinks: DecisionSink[] = [fanout];
   // event types the metrics name, rebuilt only when the rules change
   let types: { version: string; set: ReadonlySet<string> } | null = null;

@@ -12,6 +12,7 @@ import { coalesceWrites } from './coalesce.js';
 import { checkScriptResult, scriptError, storeError } from './errors.js';
 import { keyBuilder } from './keys.js';
 import { defineScripts, type ScriptCommands } from './scripts.js';
+import type { RedisSecurity } from './security.js';
 import { createStatsCache } from './stats-cache.js';
 
 export interface RedisStoreOptions {
@@ -29,6 +30,8 @@ export interface RedisStoreOptions {
   /** How often shared learning / total-cap counters are re-read (default 1000 ms). */
   statsRefreshMs?: number;
   onBackgroundError?: (err: unknown) => void;
+  /** Password and TLS for every connection (readRedisSecurity: NBO_REDIS_PASSWORD_FILE, NBO_REDIS_TLS_CA_FILE). */
+  security?: RedisSecurity;
 }
 
 type Client = (Redis | Cluster) & ScriptCommands;
@@ -53,6 +56,7 @@ function connect(opts: RedisStoreOptions): Client {
     commandTimeout: opts.commandTimeoutMs ?? 500,
     connectTimeout: opts.connectTimeoutMs ?? 2000,
     retryStrategy: backoff,
+    ...opts.security,
   };
   // no auto-pipelining: the writes of a tick are coalesced instead (see coalesce.ts)
   if (opts.cluster && opts.cluster.length > 0) {
@@ -87,13 +91,18 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
   const onBackgroundError = opts.onBackgroundError ?? (() => {});
   const client = connect(opts);
   const isCluster = client instanceof Cluster;
-  client.on('error', () => {}); // surfaced per command; reconnects by itself
+  // surfaced per command; reconnects by itself. The last one explains a failed start: a
+  // refused password or an untrusted certificate closes the connection, and connect()
+  // itself only says "Connection is closed."
+  let lastError: Error | null = null;
+  client.on('error', (err: Error) => void (lastError = err));
   defineScripts(client);
   try {
     await client.connect();
   } catch (err) {
     client.disconnect();
-    throw storeError(err);
+    const cause = lastError as Error | null; // set by the listener above
+    throw storeError(cause && cause.message !== (err as Error).message ? new Error(`${(err as Error).message} (${cause.message})`, { cause }) : err);
   }
   let model: StateModel = emptyModel();
   const stats = createStatsCache(client, keys, opts.statsRefreshMs ?? 1000, onBackgroundError);
