@@ -140,7 +140,7 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
     } catch (err) {
       const c = classifyError(err);
       if (c.kind === 'unavailable') return false;
-      if (c.kind === 'crash') throw crash(err);
+      if (c.kind === 'crash') throw err;
       if (items.length === 1) {
         dead.push({ m: items[0]!.m, code: c.code, message: c.message });
         return true;
@@ -157,37 +157,51 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
 
   const byOffset = (a: Dead, b: Dead) => (BigInt(a.m.offset) < BigInt(b.m.offset) ? -1 : 1);
 
+  const handle = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    const end = metrics.kafkaBatchDuration.startTimer();
+    const { topic, partition } = batch;
+    for (let i = 0; i < batch.messages.length; i += config.maxBatchEvents) {
+      if (!isRunning() || isStale()) break;
+      const chunk = batch.messages.slice(i, i + config.maxBatchEvents);
+      const dead: Dead[] = [];
+      const ok = await apply(parse(chunk, dead), dead);
+      if (!ok) {
+        // commit nothing; come back to this chunk when the store answers again
+        log.warn({ topic, partition, offset: chunk[0]!.offset }, 'store unavailable: pausing the partition');
+        paused.set(`${topic}:${partition}`, { topic, partition });
+        o.consumer.pause([{ topic, partitions: [partition] }]);
+        o.consumer.seek({ topic, partition, offset: chunk[0]!.offset });
+        scheduleResume();
+        return;
+      }
+      await deadLetter(topic, partition, dead.sort(byOffset));
+      await o.afterApply?.();
+      const last = chunk[chunk.length - 1]!.offset;
+      resolveOffset(last);
+      await o.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      await heartbeat();
+      o.onProgress?.();
+    }
+    end();
+  };
+
   return {
     pausedCount: () => paused.size,
     close: stopResuming,
-    async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }) {
-      const end = metrics.kafkaBatchDuration.startTimer();
-      const { topic, partition } = batch;
-      for (let i = 0; i < batch.messages.length; i += config.maxBatchEvents) {
-        if (!isRunning() || isStale()) break;
-        const chunk = batch.messages.slice(i, i + config.maxBatchEvents);
-        const dead: Dead[] = [];
-        const ok = await apply(parse(chunk, dead), dead);
-        if (!ok) {
-          // commit nothing; come back to this chunk when the store answers again
-          log.warn({ topic, partition, offset: chunk[0]!.offset }, 'store unavailable: pausing the partition');
-          paused.set(`${topic}:${partition}`, { topic, partition });
-          o.consumer.pause([{ topic, partitions: [partition] }]);
-          o.consumer.seek({ topic, partition, offset: chunk[0]!.offset });
-          scheduleResume();
-          return;
-        }
-        await deadLetter(topic, partition, dead.sort(byOffset));
-        await o.afterApply?.();
-        const last = chunk[chunk.length - 1]!.offset;
-        resolveOffset(last);
-        await o.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-        await heartbeat();
-        o.onProgress?.();
+    async eachBatch(payload) {
+      try {
+        await handle(payload);
+      } catch (err) {
+        // kafkajs handles its own errors (a rebalance: rejoin); anything else crashes the consumer at once
+        throw isKafkaJsError(err) ? err : crash(err);
       }
-      end();
     },
   };
+}
+
+/** kafkajs's errors are all named KafkaJS… (the class is not a named ESM export of the CommonJS package). */
+function isKafkaJsError(err: unknown): boolean {
+  return err instanceof Error && err.name.startsWith('KafkaJS');
 }
 
 /**

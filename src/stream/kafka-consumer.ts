@@ -183,9 +183,10 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
   };
 }
 
+/** The innermost cause of an error (kafkajs wraps what a batch raised), as `Name: message`. */
 function errorText(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: unknown } | undefined;
-  if (!e || typeof e !== 'object') return String(err);
-  const cause = e.cause as { message?: string } | undefined;
-  return `${e.name ?? 'Error'}: ${e.message ?? ''}${cause?.message && cause.message !== e.message ? ` (${cause.message})` : ''}`;
+  let e = err as { name?: string; message?: string; cause?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && e.cause && depth < 8; depth++) e = e.cause as typeof e;
+  if (!e || typeof e !== 'object') return String(e);
+  return `${e.name ?? 'Error'}: ${e.message ?? ''}`;
 }

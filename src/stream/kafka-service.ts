@@ -9,7 +9,7 @@ type KafkaSettings = NonNullable<Config['kafka']>;
 
 /** A kafkajs client from NBO's settings: brokers, client id, TLS and SASL passed through. */
 export function kafkaClient(k: KafkaSettings): Kafka {
-  const cfg: KafkaConfig = { clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.NOTHING, ssl: k.ssl };
+  const cfg: KafkaConfig = { clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.NOTHING, ssl: k.ssl, requestTimeout: k.requestTimeoutMs };
   if (k.sasl) cfg.sasl = { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } as SASLOptions;
   return new Kafka(cfg);
 }
