@@ -40,12 +40,13 @@ describe('Kafka broker stall', () => {
     expect((await get(`${svc.url}/readyz`)).status).toBe(200);
 
     // readiness as a load balancer sees it, every 100 ms
-    const seen: Array<{ status: number; kafka: { ok: boolean; detail?: string } }> = [];
+    const seen: Array<{ at: number; status: number; kafka: { ok: boolean; detail?: string } }> = [];
     let polling = true;
     const poller = (async () => {
       while (polling) {
+        const at = Date.now();
         const r = await get(`${svc.url}/readyz`);
-        seen.push({ status: r.status, kafka: r.body.checks.kafka });
+        seen.push({ at, status: r.status, kafka: r.body.checks.kafka });
         await new Promise((res) => setTimeout(res, 100));
       }
     })();
@@ -63,7 +64,9 @@ describe('Kafka broker stall', () => {
     })();
     await new Promise((r) => setTimeout(r, 1000));
     process.kill(broker.pid, 'SIGSTOP');
+    const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, SESSION_TIMEOUT_MS + 3000));
+    const resumedAt = Date.now();
     process.kill(broker.pid, 'SIGCONT');
     await new Promise((r) => setTimeout(r, 1000));
     feeding = false;
@@ -97,6 +100,10 @@ describe('Kafka broker stall', () => {
     const down = seen.filter((s) => s.status === 503);
     expect(down.length).toBeGreaterThan(0);
     for (const s of down) expect(s.kafka).toMatchObject({ ok: false, detail: expect.stringContaining(`kafka consumer (group "${env.NBO_KAFKA_GROUP_ID}"`) });
+    // while the broker was stopped (from half the session timeout on, plus a second's slack), not consuming: stalled
+    const stalled = seen.filter((s) => s.at > stoppedAt + SESSION_TIMEOUT_MS / 2 + 1000 && s.at < resumedAt);
+    expect(stalled.length).toBeGreaterThan(0);
+    for (const s of stalled) expect(s).toMatchObject({ status: 503, kafka: { ok: false, detail: expect.stringContaining('not consuming: no fetch, heartbeat or batch answered for') } });
     const lastDown = seen.findLastIndex((s) => s.status === 503);
     expect(seen.slice(lastDown + 1).some((s) => s.status === 200) || (await get(`${svc.url}/readyz`)).status === 200).toBe(true);
 
