@@ -68,9 +68,16 @@ export function createHttpServer(o: ServerOptions): HttpServer {
   };
 
   app.any('/*', (res, req) => {
-    const state = { aborted: false };
+    // reading: the body is still arriving; an abort then ends the request (no handler will run)
+    const state = { aborted: false, counted: false, reading: false };
+    const done = () => {
+      if (!state.counted) return;
+      state.counted = false;
+      finish();
+    };
     res.onAborted(() => {
       state.aborted = true;
+      if (state.reading) done();
     });
     const facts = factsOf(req);
     const found = match(facts.url);
@@ -90,6 +97,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     if (fail) return reply(fail);
 
     inFlight++;
+    state.counted = true;
     const run = async (body: unknown) => {
       try {
         reply(await route.handler({ facts, key, body, params: found.params }));
@@ -97,21 +105,23 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         if (!(err instanceof NboError) || err.status >= 500) o.onError(err);
         reply(problemOf(err));
       } finally {
-        finish();
+        done();
       }
     };
     if (route.method === 'GET') return void run(undefined);
+    state.reading = true;
     readBody(res, o.bodyLimitBytes, (buf, tooLarge) => {
+      state.reading = false;
       if (tooLarge) {
         reply(problem('NBO_ERR_BODY_TOO_LARGE', `the body is over ${o.bodyLimitBytes} bytes`));
-        return finish();
+        return done();
       }
       let body: unknown;
       try {
         body = JSON.parse(buf!.toString('utf8'));
       } catch (err) {
         reply(problem('NBO_ERR_BODY_MALFORMED', (err as Error).message));
-        return finish();
+        return done();
       }
       void run(body);
     });
