@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
 import { createIngestor, type DecisionSink } from '../events/ingest.js';
@@ -50,6 +51,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const metrics = createMetrics();
   const keys = config.apiKeysFile ? loadKeyRing(config.apiKeysFile) : null;
   if (!keys) log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
+  // expected failures (Redis down) are logged once per interval with a count, not once per request
+  const errorLogs = {
+    request: createErrorLog(log, 'request failed'),
+    redisBackground: createErrorLog(log, 'redis background work failed'),
+    offered: createErrorLog(log, 'recording offered failed'),
+    background: createErrorLog(log, 'background work failed'),
+  };
 
   const store: CustomerStateStore = config.redis
     ? await createRedisStore({
@@ -59,7 +67,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         commandTimeoutMs: config.redis.timeoutMs,
         statsRefreshMs: config.redis.statsRefreshMs,
         clock,
-        onBackgroundError: (err) => log.warn({ err }, 'redis background work failed'),
+        onBackgroundError: (err) => errorLogs.redisBackground.report(err),
       })
     : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
 
@@ -87,7 +95,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     exploration: config.exploration,
     snapshotTimeoutMs: config.decideTimeoutMs,
     metrics,
-    onBackgroundError: (err) => log.warn({ err }, 'recording offered failed'),
+    onBackgroundError: (err) => errorLogs.offered.report(err),
   });
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
@@ -114,7 +122,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
-    const p = work.catch((err: unknown) => log.warn({ err }, 'background work failed')).finally(() => background.delete(p));
+    const p = work.catch((err: unknown) => errorLogs.background.report(err)).finally(() => background.delete(p));
     background.add(p);
   };
   let draining = false;
@@ -139,7 +147,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     ws: config.ws,
-    onError: (err) => log.error({ err }, 'request failed'),
+    onError: (err) => errorLogs.request.report(err),
   });
   const port = await server.listen(config.host, config.port);
   log.info({ host: config.host, port, store: store.kind, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
@@ -167,6 +175,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         rules.close();
         await fanout.close();
         await store.close();
+        for (const l of Object.values(errorLogs)) l.flush();
         log.info('stopped');
       })();
       return stopping;
