@@ -23,6 +23,10 @@ export interface HttpServer {
   drain(timeoutMs: number): Promise<void>;
   close(): void;
   inFlight(): number;
+  /** Closes the listening socket (open connections stay); new connections are refused. */
+  pauseAccepting(): void;
+  /** Listens again on the same address; false if that failed. */
+  resumeAccepting(): Promise<boolean>;
 }
 
 /**
@@ -34,6 +38,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
   const uws = loadUws();
   const app: TemplatedApp = uws.App();
   let listenSocket: us_listen_socket | null = null;
+  let bound: { host: string; port: number } | null = null;
   let draining = false;
   let inFlight = 0;
   const idle: Array<() => void> = [];
@@ -173,7 +178,8 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         app.listen(host, port, (sock) => {
           if (!sock) return reject(new NboError('NBO_ERR_CONFIG_INVALID', `cannot listen on ${host}:${port}`));
           listenSocket = sock;
-          resolve(uws.us_socket_local_port(sock));
+          bound = { host, port: uws.us_socket_local_port(sock) };
+          resolve(bound.port);
         });
       });
     },
@@ -195,7 +201,22 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     close() {
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      bound = null;
     },
     inFlight: () => inFlight,
+    pauseAccepting() {
+      if (listenSocket) uws.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+    },
+    resumeAccepting() {
+      const at = bound;
+      if (listenSocket || !at || draining) return Promise.resolve(listenSocket !== null);
+      return new Promise((resolve) => {
+        app.listen(at.host, at.port, (sock) => {
+          if (sock) listenSocket = sock;
+          resolve(!!sock);
+        });
+      });
+    },
   };
 }

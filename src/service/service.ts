@@ -14,6 +14,7 @@ import type { CustomerStateStore } from '../state/types.js';
 import { loadKeyRing } from '../serve/api-keys.js';
 import { localFanout, redisFanout, type Fanout } from '../serve/fanout.js';
 import { buildRoutes, type ReadyReport } from '../serve/routes.js';
+import { fdLimit, startFdGuard } from '../serve/fd-guard.js';
 import { createHttpServer } from '../serve/server.js';
 import { createStreamHub } from '../serve/stream-hub.js';
 
@@ -150,6 +151,12 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     onError: (err) => errorLogs.request.report(err),
   });
   const port = await server.listen(config.host, config.port);
+  // at the file-descriptor limit, stop accepting rather than spin on failing accepts
+  const limit = fdLimit();
+  if (limit !== null) {
+    const guard = startFdGuard({ acceptor: server, log, limit });
+    plugins.push({ name: 'fds', ready: guard.ready, stop: async () => guard.stop() });
+  }
   log.info({ host: config.host, port, store: store.kind, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
 
   let stopping: Promise<void> | null = null;
