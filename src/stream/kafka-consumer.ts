@@ -147,7 +147,10 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
     });
     try {
       await consumer.connect();
+      // stop() may have come while connecting: it disconnected this consumer; do not run it
+      if (!mine()) return;
       await consumer.subscribe({ topic: config.eventsTopic, fromBeginning: true });
+      if (!mine()) return;
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.partitionsConcurrently, eachBatch: handler.eachBatch });
     } catch (err) {
       handler.close();
