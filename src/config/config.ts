@@ -31,6 +31,8 @@ export interface Config {
     dlqTopic: string;
     fetchMaxWaitMs: number;
     sessionTimeoutMs: number;
+    /** A request the broker has not answered within this fails (and is retried). */
+    requestTimeoutMs: number;
     maxBatchEvents: number;
     partitionsConcurrently: number;
     ssl: boolean;
@@ -74,6 +76,7 @@ export const VARIABLES = {
   NBO_KAFKA_DLQ_TOPIC: { default: 'nbo.events.dlq', doc: 'dead-letter topic for invalid events' },
   NBO_KAFKA_FETCH_MAX_WAIT_MS: { default: '100', doc: 'longest a fetch waits for data' },
   NBO_KAFKA_SESSION_TIMEOUT_MS: { default: '30000', doc: 'consumer group session timeout: how long a member that died unannounced holds its partitions' },
+  NBO_KAFKA_REQUEST_TIMEOUT_MS: { default: '30000', doc: 'a request the broker has not answered within this fails and is retried; a consumer whose retries run out is restarted' },
   NBO_KAFKA_MAX_BATCH_EVENTS: { default: '2000', doc: 'most messages applied in one store batch' },
   NBO_KAFKA_PARTITIONS_CONCURRENTLY: { default: '4', doc: 'assigned partitions whose batches are applied at the same time (each partition stays in order); more overlaps parsing with Redis work' },
   NBO_KAFKA_SSL: { default: 'false', doc: 'connect with TLS' },
@@ -193,6 +196,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         dlqTopic: str('NBO_KAFKA_DLQ_TOPIC') ?? 'nbo.events.dlq',
         fetchMaxWaitMs: int('NBO_KAFKA_FETCH_MAX_WAIT_MS', 100, 1, 60_000),
         sessionTimeoutMs: int('NBO_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
+        requestTimeoutMs: int('NBO_KAFKA_REQUEST_TIMEOUT_MS', 30_000, 1000, 300_000),
         maxBatchEvents: int('NBO_KAFKA_MAX_BATCH_EVENTS', 2000, 1, 100_000),
         partitionsConcurrently: int('NBO_KAFKA_PARTITIONS_CONCURRENTLY', 4, 1, 64),
         ssl: bool('NBO_KAFKA_SSL', false),

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   NBO_ERR_CONFIG_INVALID: { status: 500, retriable: false, message: 'the configuration is invalid' },
   NBO_ERR_STATE_FILE: { status: 400, retriable: false, message: 'the customer state file is invalid' },
   NBO_ERR_INTERNAL: { status: 500, retriable: true, message: 'an unexpected error; it is logged' },
+  NBO_ERR_EVENT_UNPROCESSABLE: { status: 422, retriable: false, message: 'the event could not be processed because of its content' },
 } as const satisfies Record<string, { status: number; retriable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

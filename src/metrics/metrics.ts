@@ -24,6 +24,8 @@ export interface Metrics {
   kafkaBatchDuration: Histogram;
   kafkaLag: Gauge<'partition'>;
   kafkaRebalances: Counter;
+  kafkaConsumerRestarts: Counter;
+  kafkaConsumerRunning: Gauge;
   /** Maps a value onto the known set, else "other" (bounded label cardinality). */
   bounded(known: ReadonlySet<string>, value: string | null | undefined): string;
 }
@@ -54,6 +56,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     kafkaBatchDuration: new Histogram({ name: 'nbo_kafka_batch_duration_seconds', help: 'Time to process one fetched batch', buckets: LATENCY_BUCKETS, registers: r }),
     kafkaLag: new Gauge({ name: 'nbo_kafka_consumer_lag', help: 'High watermark minus committed offset, per partition', labelNames: ['partition'], registers: r }),
     kafkaRebalances: new Counter({ name: 'nbo_kafka_rebalances_total', help: 'Consumer group rebalances', registers: r }),
+    kafkaConsumerRestarts: new Counter({ name: 'nbo_kafka_consumer_restarts_total', help: 'Kafka consumer restarts after a crash', registers: r }),
+    kafkaConsumerRunning: new Gauge({ name: 'nbo_kafka_consumer_running', help: 'Whether the Kafka consumer is consuming now (1) or not (0: starting, crashed, stalled, paused)', registers: r }),
     bounded(known, value) {
       return value !== null && value !== undefined && known.has(value) ? value : 'other';
     },

@@ -23,6 +23,10 @@ export interface HttpServer {
   drain(timeoutMs: number): Promise<void>;
   close(): void;
   inFlight(): number;
+  /** Closes the listening socket (open connections stay); new connections are refused. */
+  pauseAccepting(): void;
+  /** Listens again on the same address; false if that failed. */
+  resumeAccepting(): Promise<boolean>;
 }
 
 /**
@@ -34,6 +38,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
   const uws = loadUws();
   const app: TemplatedApp = uws.App();
   let listenSocket: us_listen_socket | null = null;
+  let bound: { host: string; port: number } | null = null;
   let draining = false;
   let inFlight = 0;
   const idle: Array<() => void> = [];
@@ -68,9 +73,16 @@ export function createHttpServer(o: ServerOptions): HttpServer {
   };
 
   app.any('/*', (res, req) => {
-    const state = { aborted: false };
+    // reading: the body is still arriving; an abort then ends the request (no handler will run)
+    const state = { aborted: false, counted: false, reading: false };
+    const done = () => {
+      if (!state.counted) return;
+      state.counted = false;
+      finish();
+    };
     res.onAborted(() => {
       state.aborted = true;
+      if (state.reading) done();
     });
     const facts = factsOf(req);
     const found = match(facts.url);
@@ -90,6 +102,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     if (fail) return reply(fail);
 
     inFlight++;
+    state.counted = true;
     const run = async (body: unknown) => {
       try {
         reply(await route.handler({ facts, key, body, params: found.params }));
@@ -97,21 +110,23 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         if (!(err instanceof NboError) || err.status >= 500) o.onError(err);
         reply(problemOf(err));
       } finally {
-        finish();
+        done();
       }
     };
     if (route.method === 'GET') return void run(undefined);
+    state.reading = true;
     readBody(res, o.bodyLimitBytes, (buf, tooLarge) => {
+      state.reading = false;
       if (tooLarge) {
         reply(problem('NBO_ERR_BODY_TOO_LARGE', `the body is over ${o.bodyLimitBytes} bytes`));
-        return finish();
+        return done();
       }
       let body: unknown;
       try {
         body = JSON.parse(buf!.toString('utf8'));
       } catch (err) {
         reply(problem('NBO_ERR_BODY_MALFORMED', (err as Error).message));
-        return finish();
+        return done();
       }
       void run(body);
     });
@@ -163,7 +178,8 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         app.listen(host, port, (sock) => {
           if (!sock) return reject(new NboError('NBO_ERR_CONFIG_INVALID', `cannot listen on ${host}:${port}`));
           listenSocket = sock;
-          resolve(uws.us_socket_local_port(sock));
+          bound = { host, port: uws.us_socket_local_port(sock) };
+          resolve(bound.port);
         });
       });
     },
@@ -185,7 +201,22 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     close() {
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      bound = null;
     },
     inFlight: () => inFlight,
+    pauseAccepting() {
+      if (listenSocket) uws.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+    },
+    resumeAccepting() {
+      const at = bound;
+      if (listenSocket || !at || draining) return Promise.resolve(listenSocket !== null);
+      return new Promise((resolve) => {
+        app.listen(at.host, at.port, (sock) => {
+          if (sock) listenSocket = sock;
+          resolve(!!sock);
+        });
+      });
+    },
   };
 }

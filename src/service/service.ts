@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
 import { createIngestor, type DecisionSink } from '../events/ingest.js';
@@ -14,6 +15,7 @@ import type { CustomerStateStore } from '../state/types.js';
 import { loadKeyRing } from '../serve/api-keys.js';
 import { localFanout, redisFanout, type Fanout } from '../serve/fanout.js';
 import { buildRoutes, type ReadyReport } from '../serve/routes.js';
+import { fdLimit, startFdGuard } from '../serve/fd-guard.js';
 import { createHttpServer } from '../serve/server.js';
 import { createStreamHub } from '../serve/stream-hub.js';
 
@@ -51,6 +53,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const metrics = createMetrics();
   const keys = config.apiKeysFile ? loadKeyRing(config.apiKeysFile) : null;
   if (!keys) log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
+  // expected failures (Redis down) are logged once per interval with a count, not once per request
+  const errorLogs = {
+    request: createErrorLog(log, 'request failed'),
+    redisBackground: createErrorLog(log, 'redis background work failed'),
+    offered: createErrorLog(log, 'recording offered failed'),
+    background: createErrorLog(log, 'background work failed'),
+  };
 
   const redisSecurity = config.redis ? readRedisSecurity(config.redis) : {};
   const store: CustomerStateStore = config.redis
@@ -62,7 +71,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         commandTimeoutMs: config.redis.timeoutMs,
         statsRefreshMs: config.redis.statsRefreshMs,
         clock,
-        onBackgroundError: (err) => log.warn({ err }, 'redis background work failed'),
+        onBackgroundError: (err) => errorLogs.redisBackground.report(err),
       })
     : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
 
@@ -90,7 +99,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     exploration: config.exploration,
     snapshotTimeoutMs: config.decideTimeoutMs,
     metrics,
-    onBackgroundError: (err) => log.warn({ err }, 'recording offered failed'),
+    onBackgroundError: (err) => errorLogs.offered.report(err),
   });
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
@@ -117,7 +126,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
-    const p = work.catch((err: unknown) => log.warn({ err }, 'background work failed')).finally(() => background.delete(p));
+    const p = work.catch((err: unknown) => errorLogs.background.report(err)).finally(() => background.delete(p));
     background.add(p);
   };
   let draining = false;
@@ -142,9 +151,15 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     ws: config.ws,
-    onError: (err) => log.error({ err }, 'request failed'),
+    onError: (err) => errorLogs.request.report(err),
   });
   const port = await server.listen(config.host, config.port);
+  // at the file-descriptor limit, stop accepting rather than spin on failing accepts
+  const limit = fdLimit();
+  if (limit !== null) {
+    const guard = startFdGuard({ acceptor: server, log, limit });
+    plugins.push({ name: 'fds', ready: guard.ready, stop: async () => guard.stop() });
+  }
   log.info({ host: config.host, port, store: store.kind, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
 
   let stopping: Promise<void> | null = null;
@@ -170,6 +185,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         rules.close();
         await fanout.close();
         await store.close();
+        for (const l of Object.values(errorLogs)) l.flush();
         log.info('stopped');
       })();
       return stopping;

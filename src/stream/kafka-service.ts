@@ -9,7 +9,7 @@ type KafkaSettings = NonNullable<Config['kafka']>;
 
 /** A kafkajs client from NBO's settings: brokers, client id, TLS and SASL passed through. */
 export function kafkaClient(k: KafkaSettings): Kafka {
-  const cfg: KafkaConfig = { clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.NOTHING, ssl: k.ssl };
+  const cfg: KafkaConfig = { clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.NOTHING, ssl: k.ssl, requestTimeout: k.requestTimeoutMs };
   if (k.sasl) cfg.sasl = { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } as SASLOptions;
   return new Kafka(cfg);
 }
@@ -33,8 +33,16 @@ export async function startKafka(service: Service, config: Readonly<Config>, log
     },
   };
   service.addSink(decisions);
-  const consumer = kafka.consumer({ groupId: k.groupId, maxWaitTimeInMs: k.fetchMaxWaitMs, sessionTimeout: k.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(k.sessionTimeoutMs / 6)) });
-  const ec = createEventConsumer({ consumer, producer, config: k, ingestor: service.ingestor, store: service.store, metrics: service.metrics, log, afterApply: hooks.afterApply });
+  // kafkajs restarts a crashed consumer only for some errors; NBO replaces it itself, for every crash
+  const newConsumer = () =>
+    kafka.consumer({
+      groupId: k.groupId,
+      maxWaitTimeInMs: k.fetchMaxWaitMs,
+      sessionTimeout: k.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(k.sessionTimeoutMs / 6)),
+      retry: { restartOnFailure: async () => false },
+    });
+  const ec = createEventConsumer({ newConsumer, producer, config: k, ingestor: service.ingestor, store: service.store, metrics: service.metrics, log, afterApply: hooks.afterApply });
   await ec.start();
 
   // lag: high watermark − committed offset, per partition

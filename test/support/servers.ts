@@ -117,6 +117,8 @@ export async function startRedisCluster(n = 3): Promise<RedisCluster> {
 
 export interface KafkaMock {
   brokers: string[];
+  /** The kcat process that holds the mock cluster (for SIGSTOP/SIGCONT stall tests). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export function startKafkaMock(): Promise<KafkaMock> {
         child.stderr!.resume(); // keep draining its debug output
         resolve({
           brokers: m[1]!.split(','),
+          pid: child.pid!,
           stop: () =>
             new Promise<void>((r) => {
               if (child.exitCode !== null) return r();
