@@ -15,6 +15,10 @@ import { localFanout, redisFanout, type Fanout } from '../serve/fanout.js';
 import { buildRoutes, type ReadyReport } from '../serve/routes.js';
 import { createHttpServer } from '../serve/server.js';
 import { createStreamHub } from '../serve/stream-hub.js';
+import { statsRoutes } from '../serve/stats-routes.js';
+import { uiRoutes } from '../serve/ui-routes.js';
+import { observeDecider, observeIngestor } from '../stats/observe.js';
+import { createOfferStats } from '../stats/offer-stats.js';
 
 /** A part that joins the service after start (the Kafka consumer). */
 export interface ServicePlugin {
@@ -79,7 +83,9 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   store.setModel(stateModelFrom(rules.current()));
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
-  const decider = createDecider({
+  // counts for the page's plots (GET /v1/stats/offers): every decision and applied response
+  const offerStats = createOfferStats();
+  const decider = observeDecider(createDecider({
     store,
     rules: rules.current,
     clock,
@@ -88,7 +94,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     snapshotTimeoutMs: config.decideTimeoutMs,
     metrics,
     onBackgroundError: (err) => log.warn({ err }, 'recording offered failed'),
-  });
+  }), offerStats, clock);
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
   const fanout: Fanout = config.redis ? await redisFanout(hub, config.redis, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
@@ -100,7 +106,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
-  const ingestor = createIngestor({
+  const ingestor = observeIngestor(createIngestor({
     store,
     decider,
     validate: createEventValidator({ triggers: config.triggers, clock }),
@@ -109,7 +115,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     metrics,
     knownTypes,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
-  });
+  }), offerStats, clock);
 
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
@@ -133,7 +139,11 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   };
 
   const server = createHttpServer({
-    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+    routes: [
+      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+      ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock }),
+      ...uiRoutes({ keys }),
+    ],
     hub,
     keys,
     metrics,
