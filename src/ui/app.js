@@ -21,7 +21,7 @@ function h(tag, attrs = {}, children = []) {
   return el;
 }
 
-const pct = (r) => (r === null || r === undefined || Number.isNaN(r) ? '–' : `${(r * 100).toFixed(r < 0.1 ? 1 : 0)}%`);
+const pct = (r) => (r === null || r === undefined || Number.isNaN(r) ? '–' : `${(r * 100).toFixed(r > 0 && r < 0.1 ? 1 : 0)}%`);
 const shortVersion = (v) => (typeof v === 'string' ? v.slice(0, 10) : '–');
 const time = (iso) => clock(Date.parse(iso));
 function ago(iso) {
@@ -32,7 +32,7 @@ function ago(iso) {
   return new Date(iso).toLocaleDateString();
 }
 
-const state = { stats: null, selected: null, names: new Map() };
+const state = { stats: null, selected: null, names: new Map(), window: '5m' };
 
 // ---- catalog, KPIs and the chart (GET /v1/stats/offers) ----
 
@@ -211,8 +211,10 @@ function every(ms, fn) {
 }
 
 async function refreshStats() {
-  const r = await getJSON('/v1/stats/offers');
-  if (r.status === 200) renderStats(r.body);
+  const asked = state.window;
+  const r = await getJSON(`/v1/stats/offers?window=${asked}`);
+  // an answer for a window the user has since switched away from is dropped
+  if (r.status === 200 && asked === state.window) renderStats(r.body);
 }
 
 if (document.body.dataset.auth === 'on') {
@@ -222,6 +224,13 @@ if (document.body.dataset.auth === 'on') {
   out.addEventListener('click', async () => {
     await fetch('/ui/sign-out', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     location.reload();
+  });
+}
+for (const b of $('window-ctl').querySelectorAll('button')) {
+  b.addEventListener('click', () => {
+    state.window = b.dataset.window;
+    for (const o of $('window-ctl').querySelectorAll('button')) o.classList.toggle('on', o === b);
+    refreshStats().catch((err) => console.warn(err));
   });
 }
 addEventListener('resize', () => drawChart());
