@@ -125,7 +125,6 @@ function onDecision(d) {
   ]);
   const feed = $('feed');
   feed.prepend(li);
-  setTimeout(() => li.classList.remove('fresh'), 1200);
   while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
 }
 
