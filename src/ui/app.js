@@ -6,9 +6,15 @@ const STATS_EVERY_MS = 2000;
 const SLOW_EVERY_MS = 10_000;
 const FEED_MAX = 40;
 
+/** @param {string} id */
 const $ = (id) => document.getElementById(id);
 
-/** An HTML element with attributes (class, data-*, title…) and children (nodes or text). */
+/**
+ * An HTML element with attributes (class, data-*, title, on<event>…) and children (nodes or text).
+ * @param {string} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {any} [children] a node, a text, or a list of them (null and undefined are skipped)
+ */
 function h(tag, attrs = {}, children = []) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -81,7 +87,7 @@ function stateTitle(o) {
 
 function select(offerId) {
   state.selected = state.selected === offerId ? null : offerId;
-  for (const tr of $('catalog').children) tr.classList.toggle('selected', tr.dataset.offer === state.selected);
+  for (const tr of /** @type {HTMLCollectionOf<HTMLElement>} */ ($('catalog').children)) tr.classList.toggle('selected', tr.dataset.offer === state.selected);
   drawChart();
 }
 

@@ -5,7 +5,7 @@ const error = document.getElementById('error');
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
   error.textContent = '';
-  const key = document.getElementById('key').value.trim();
+  const key = /** @type {HTMLInputElement} */ (document.getElementById('key')).value.trim();
   try {
     const res = await fetch('/ui/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
     if (res.ok) return location.assign('/ui');

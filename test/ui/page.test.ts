@@ -78,7 +78,11 @@ describe('the page /ui in Chromium', () => {
       await page.click('#window-ctl button[data-window="15m"]');
       await page.locator('#kpi-window:has-text("15 min")').waitFor();
       expect(Number(await page.locator('#chart').getAttribute('data-offered'))).toBeGreaterThanOrEqual(7);
-      // panels whose routes this server lacks are greyed, not broken
+      // panels whose routes this server lacks are greyed, not broken; the rules panel still names this instance and its version
+      await page.locator('#experiments-panel.unavailable').waitFor();
+      const stats = await fetch(`${svc.url}/v1/stats/offers`).then((r) => r.json() as Promise<any>);
+      expect(await page.locator('#instances tr td').first().textContent()).toBe(stats.instance);
+      expect(await page.locator('#rules-version').getAttribute('title')).toBe(stats.rulesVersion);
       await page.screenshot({ path: join(ARTIFACTS, 'ui-live.png'), fullPage: true });
       expect(errors.filter((e) => !/404/.test(e))).toEqual([]);
       await page.close();
