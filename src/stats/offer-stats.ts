@@ -1,4 +1,5 @@
 import type { Decision } from '../decide/types.js';
+import { addHash, estimate, hash32, mergeInto, newSketch, type Sketch } from './hyperloglog.js';
 
 /** Per-offer counts kept in one time bucket. */
 export interface OfferCounts {
@@ -18,8 +19,12 @@ export interface StatsWindow {
   /** Decisions per bucket (with or without offers). */
   decisions: number[];
   offers: Map<string, { [K in keyof OfferCounts]: number[] }>;
-  /** segmentation → segment ({@link NO_SEGMENT} = none matched) → distinct customers decided in the window. */
+  /**
+   * segmentation → segment ({@link NO_SEGMENT} = none matched) → distinct customers decided
+   * in the window while in that segment (estimated: see hyperloglog.ts).
+   */
   segments: Record<string, Record<string, number>>;
+  /** Distinct customers decided in the window (estimated). */
   customers: number;
 }
 
@@ -39,8 +44,8 @@ export interface OfferStatsOptions {
   bucketMs?: number;
   /** Buckets kept (default 360: one hour of 10 s buckets). */
   buckets?: number;
-  /** Most customers remembered for segment sizes; the least recently decided are forgotten first (default 100,000). */
-  maxCustomers?: number;
+  /** Most segments (over all segmentations) sized per bucket, at most 1 KiB each (default 64). */
+  maxSegmentsPerBucket?: number;
   /** Most distinct offer ids counted per bucket (responses may name unknown offers; default 1,000). */
   maxOffersPerBucket?: number;
 }
@@ -49,6 +54,10 @@ interface Bucket {
   startMs: number;
   decisions: number;
   offers: Map<string, OfferCounts>;
+  /** Distinct customers decided in the bucket, overall and by segmentation → segment. */
+  customers: Sketch | null;
+  segments: Map<string, Map<string, Sketch>>;
+  segmentCount: number;
 }
 
 /** The key counting customers who matched no segment of a segmentation. */
@@ -58,19 +67,18 @@ const OUTCOME_KEYS = ['offered', 'impression', 'accepted', 'declined', 'redeemed
 const zero = (): OfferCounts => ({ offered: 0, impression: 0, accepted: 0, declined: 0, redeemed: 0 });
 
 /**
- * In-process counters for the page's plots: a ring of fixed time buckets of per-offer
- * outcome counts, and the latest segments of the customers decided recently. Memory is
- * bounded by buckets × offers and by `maxCustomers`, never by traffic. Each instance
- * counts what it saw itself: behind a load balancer every instance holds its share.
+ * In-process counters for the page's plots: a ring of fixed time buckets, each with
+ * per-offer outcome counts and distinct-customer sketches (overall and per segment).
+ * Recording is a few map lookups; memory is bounded by buckets × (offers + segments),
+ * never by traffic. Each instance counts what it saw itself: behind a load balancer
+ * every instance holds its share.
  */
 export function createOfferStats(opts: OfferStatsOptions = {}): OfferStats {
   const bucketMs = opts.bucketMs ?? 10_000;
   const size = opts.buckets ?? 360;
-  const maxCustomers = opts.maxCustomers ?? 100_000;
   const maxOffers = opts.maxOffersPerBucket ?? 1000;
+  const maxSegments = opts.maxSegmentsPerBucket ?? 64;
   const ring: Array<Bucket | null> = new Array(size).fill(null);
-  // customer → when last decided and its segments; Map order = least recently decided first
-  const seen = new Map<string, { atMs: number; segments: Record<string, string | null> }>();
 
   const bucketAt = (atMs: number): Bucket | null => {
     const start = Math.floor(atMs / bucketMs) * bucketMs;
@@ -79,7 +87,7 @@ export function createOfferStats(opts: OfferStatsOptions = {}): OfferStats {
     if (!b || b.startMs !== start) {
       // an older time than the bucket now in this slot is past the retention: dropped
       if (b && b.startMs > start) return null;
-      b = { startMs: start, decisions: 0, offers: new Map() };
+      b = { startMs: start, decisions: 0, offers: new Map(), customers: null, segments: new Map(), segmentCount: 0 };
       ring[slot] = b;
     }
     return b;
@@ -99,16 +107,26 @@ export function createOfferStats(opts: OfferStatsOptions = {}): OfferStats {
     retentionMs: bucketMs * size,
     recordDecision(d, atMs) {
       const b = bucketAt(atMs);
-      if (b) {
-        b.decisions++;
-        for (const o of d.offers) {
-          const c = countsOf(b, o.offerId);
-          if (c) c.offered++;
-        }
+      if (!b) return;
+      b.decisions++;
+      for (const o of d.offers) {
+        const c = countsOf(b, o.offerId);
+        if (c) c.offered++;
       }
-      seen.delete(d.customerId);
-      seen.set(d.customerId, { atMs, segments: d.segments });
-      if (seen.size > maxCustomers) seen.delete(seen.keys().next().value!);
+      const h = hash32(d.customerId);
+      addHash((b.customers ??= newSketch()), h);
+      for (const name in d.segments) {
+        let bySeg = b.segments.get(name);
+        if (!bySeg) b.segments.set(name, (bySeg = new Map()));
+        const seg = d.segments[name] ?? NO_SEGMENT;
+        let sk = bySeg.get(seg);
+        if (!sk) {
+          if (b.segmentCount >= maxSegments) continue;
+          b.segmentCount++;
+          bySeg.set(seg, (sk = newSketch()));
+        }
+        addHash(sk, h);
+      }
     },
     recordResponse(offerId, outcome, atMs) {
       if (!(OUTCOME_KEYS as readonly string[]).includes(outcome) || outcome === 'offered') return;
@@ -122,11 +140,23 @@ export function createOfferStats(opts: OfferStatsOptions = {}): OfferStats {
       const fromMs = lastStart - (n - 1) * bucketMs;
       const decisions = new Array<number>(n).fill(0);
       const offers: StatsWindow['offers'] = new Map();
+      const customers = newSketch();
+      const bySegment = new Map<string, Map<string, Sketch>>();
       for (let i = 0; i < n; i++) {
         const start = fromMs + i * bucketMs;
         const b = ring[Math.floor(start / bucketMs) % size];
         if (!b || b.startMs !== start) continue;
         decisions[i] = b.decisions;
+        if (b.customers) mergeInto(customers, b.customers);
+        for (const [name, segs] of b.segments) {
+          let into = bySegment.get(name);
+          if (!into) bySegment.set(name, (into = new Map()));
+          for (const [seg, sk] of segs) {
+            let acc = into.get(seg);
+            if (!acc) into.set(seg, (acc = newSketch()));
+            mergeInto(acc, sk);
+          }
+        }
         for (const [offerId, c] of b.offers) {
           let s = offers.get(offerId);
           if (!s) {
@@ -136,23 +166,9 @@ export function createOfferStats(opts: OfferStatsOptions = {}): OfferStats {
           for (const k of OUTCOME_KEYS) s[k][i] = c[k];
         }
       }
-      // forget customers older than the retention, then count those inside the window
-      for (const [id, v] of seen) {
-        if (v.atMs >= nowMs - size * bucketMs) break;
-        seen.delete(id);
-      }
       const segments: StatsWindow['segments'] = {};
-      let customers = 0;
-      for (const v of seen.values()) {
-        if (v.atMs < fromMs) continue;
-        customers++;
-        for (const [seg, id] of Object.entries(v.segments)) {
-          const bySeg = (segments[seg] ??= {});
-          const key = id ?? NO_SEGMENT;
-          bySeg[key] = (bySeg[key] ?? 0) + 1;
-        }
-      }
-      return { bucketMs, fromMs, buckets: n, decisions, offers, segments, customers };
+      for (const [name, segs] of bySegment) segments[name] = Object.fromEntries([...segs].map(([seg, sk]) => [seg, estimate(sk)]));
+      return { bucketMs, fromMs, buckets: n, decisions, offers, segments, customers: estimate(customers) };
     },
   };
 }

@@ -43,26 +43,34 @@ describe('offer stats — the ring of time buckets behind GET /v1/stats/offers',
     expect(s.retentionMs).toBe(60_000);
   });
 
-  it('segment sizes count each customer once, in the segments of its latest decision, within the window', () => {
+  it('segment sizes count the distinct customers decided in the window while in each segment', () => {
     const s = createOfferStats({ bucketMs: 10_000, buckets: 6 });
     s.recordDecision(decision('c1', [], { tier: 'gold' }), T0);
     s.recordDecision(decision('c2', [], { tier: 'gold' }), T0 + 20_000);
-    s.recordDecision(decision('c1', [], { tier: 'silver' }), T0 + 21_000);
+    s.recordDecision(decision('c2', [], { tier: 'gold' }), T0 + 20_500); // the same customer again
+    s.recordDecision(decision('c1', [], { tier: 'silver' }), T0 + 21_000); // moved up: in both
     s.recordDecision(decision('c3', [], { tier: null }), T0 + 22_000);
-    expect(s.read(60_000, T0 + 25_000).segments).toEqual({ tier: { gold: 1, silver: 1, [NO_SEGMENT]: 1 } });
+    expect(s.read(60_000, T0 + 25_000).segments).toEqual({ tier: { gold: 2, silver: 1, [NO_SEGMENT]: 1 } });
     expect(s.read(60_000, T0 + 25_000).customers).toBe(3);
-    // c2 was decided before this shorter window began
+    // c1 in gold was decided before this shorter window began
     s.recordDecision(decision('c4', [], { tier: 'gold' }), T0 + 41_000);
+    expect(s.read(30_000, T0 + 45_000).segments).toEqual({ tier: { gold: 2, silver: 1, [NO_SEGMENT]: 1 } });
     expect(s.read(20_000, T0 + 45_000).segments).toEqual({ tier: { gold: 1 } });
   });
 
-  it('remembers at most maxCustomers, forgetting the least recently decided', () => {
-    const s = createOfferStats({ maxCustomers: 2 });
-    s.recordDecision(decision('c1', [], { tier: 'a' }), T0);
-    s.recordDecision(decision('c2', [], { tier: 'b' }), T0 + 1);
-    s.recordDecision(decision('c1', [], { tier: 'a' }), T0 + 2);
-    s.recordDecision(decision('c3', [], { tier: 'c' }), T0 + 3);
-    expect(s.read(60_000, T0 + 4).segments).toEqual({ tier: { a: 1, c: 1 } });
+  it('segment sizes stay within a few per cent for many customers, and memory does not grow with them', () => {
+    const s = createOfferStats({ bucketMs: 10_000, buckets: 6 });
+    for (let i = 0; i < 50_000; i++) s.recordDecision(decision(`c-${i}`, [], { tier: i % 5 === 0 ? 'gold' : 'silver' }), T0 + (i % 60_000));
+    const w = s.read(60_000, T0 + 59_999);
+    expect(Math.abs(w.customers / 50_000 - 1)).toBeLessThan(0.1);
+    expect(Math.abs(w.segments.tier!.gold! / 10_000 - 1)).toBeLessThan(0.1);
+    expect(Math.abs(w.segments.tier!.silver! / 40_000 - 1)).toBeLessThan(0.1);
+  });
+
+  it('sizes at most maxSegmentsPerBucket segments per bucket', () => {
+    const s = createOfferStats({ maxSegmentsPerBucket: 2 });
+    s.recordDecision(decision('c1', [], { a: 'x', b: 'y', c: 'z' }), T0);
+    expect(s.read(10_000, T0).segments).toEqual({ a: { x: 1 }, b: { y: 1 }, c: {} });
   });
 
   it('counts at most maxOffersPerBucket offer ids per bucket (responses may name anything)', () => {
