@@ -70,7 +70,12 @@ export function uiRoutes(d: UiRouteDeps): Route[] {
     const html = assets.get(name)!.body.replace(/\{\{(\w+)\}\}/g, (_, k: string) => escapeHtml(vars[k] ?? ''));
     return { status, contentType: TYPES['.html'], body: html, headers: { ...SECURITY_HEADERS, 'cache-control': 'no-store' } };
   };
-  const signIn = (status: number, message: string) => page('sign-in.html', status, { assets: base, message });
+  const signIn = (status: number, message: string): Reply => {
+    const r = page('sign-in.html', status, { assets: base, message });
+    // a 401 names how to authenticate (RFC 9110); Bearer, so browsers show the form, not a password prompt
+    if (status === 401) r.headers = { ...r.headers, 'www-authenticate': 'Bearer realm="nbo"' };
+    return r;
+  };
 
   const showPage = (facts: RequestFacts): Reply => {
     if (!d.keys) return page('index.html', 200, { assets: base, auth: 'off' });

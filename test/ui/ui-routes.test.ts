@@ -73,6 +73,7 @@ describe('/ui with API keys', () => {
     expect(none.status).toBe(401);
     expect(none.type).toBe('text/html; charset=utf-8');
     expect(none.body).toContain('id="sign-in"');
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="nbo"');
     expect(none.headers.get('content-security-policy')).toBe(UI_CSP);
     expect((await get(`${svc.url}/ui`, { authorization: `Bearer ${secrets.writer}` })).status).toBe(403);
     const ok = await get(`${svc.url}/ui`, { authorization: `Bearer ${secrets.reader}` });
