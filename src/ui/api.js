@@ -15,6 +15,22 @@ export async function getJSON(path) {
   return { status: res.status, body };
 }
 
+const missing = new Map();
+const MISSING_RECHECK_MS = 60_000;
+
+/**
+ * GETs a route another part of NBO may not have (it answers 404): after a 404 it is
+ * asked again only once a minute, and answers `{ status: 404 }` in between.
+ */
+export async function getOptional(path) {
+  const since = missing.get(path);
+  if (since !== undefined && Date.now() - since < MISSING_RECHECK_MS) return { status: 404, body: null };
+  const r = await getJSON(path);
+  if (r.status === 404) missing.set(path, Date.now());
+  else missing.delete(path);
+  return r;
+}
+
 /**
  * Subscribes to the decisions of each channel over WebSocket /v1/stream, reconnecting
  * with a growing delay. `onState` hears 'live' (every channel open), 'connecting' or 'down'.

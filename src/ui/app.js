@@ -1,5 +1,5 @@
 // The live page: polls the read routes, listens to the decision stream, draws the panels.
-import { decisionStream, getJSON } from './api.js';
+import { decisionStream, getJSON, getOptional } from './api.js';
 import { barsAndRate, clock, formatCount, shareBar, sparkline } from './charts.js';
 
 const STATS_EVERY_MS = 2000;
@@ -146,10 +146,10 @@ const streams = decisionStream(onDecision, onStreamState);
 // ---- rules per instance and history (GET /v1/instances, /v1/rules/versions) ----
 
 async function refreshRules() {
-  const [inst, vers] = await Promise.all([getJSON('/v1/instances'), getJSON('/v1/rules/versions')]);
+  const [inst, vers] = await Promise.all([getOptional('/v1/instances'), getOptional('/v1/rules/versions')]);
   const panel = $('rules-panel');
   const live = vers.status === 200 ? vers.body.live : state.stats?.rulesVersion;
-  let instances = inst.status === 200 ? inst.body.instances : null;
+  let instances = inst.status === 200 && Array.isArray(inst.body?.instances) ? inst.body.instances : null;
   if (!instances && state.stats) instances = [{ id: state.stats.instance, rulesVersion: state.stats.rulesVersion, seenAt: state.stats.time }];
   $('instances').replaceChildren(
     ...(instances ?? []).map((i) =>
@@ -160,11 +160,12 @@ async function refreshRules() {
       ]),
     ),
   );
-  panel.classList.toggle('unavailable', vers.status !== 200);
-  if (vers.status !== 200) return void $('history').replaceChildren();
+  const history = vers.status === 200 && Array.isArray(vers.body?.versions) ? vers.body.versions : null;
+  panel.classList.toggle('unavailable', !history);
+  if (!history) return void $('history').replaceChildren();
   $('rules-source').textContent = `source: ${vers.body.source}`;
   $('history').replaceChildren(
-    ...vers.body.versions.slice(0, 12).map((v) =>
+    ...history.slice(0, 12).map((v) =>
       h('li', { class: v.version === live ? 'live' : '' }, [
         h('div', {}, [h('b', { class: 'mono', title: v.version }, shortVersion(v.version)), v.version === live ? h('span', { class: 'badge active' }, 'live') : null, h('span', { class: 'muted' }, ` ${ago(v.time)}${v.keyId ? ` · ${v.keyId}` : ''}`)]),
         v.message ? h('div', { class: 'history-msg' }, v.message) : null,
@@ -179,9 +180,9 @@ const diffPart = (sign, ids, cls) => (ids && ids.length ? h('span', { class: cls
 // ---- experiments, holdout and learning (GET /v1/experiments, /v1/learning) ----
 
 async function refreshExperiments() {
-  const [exp, learn] = await Promise.all([getJSON('/v1/experiments'), getJSON('/v1/learning')]);
+  const [exp, learn] = await Promise.all([getOptional('/v1/experiments'), getOptional('/v1/learning')]);
   $('experiments-panel').classList.toggle('unavailable', exp.status !== 200 && learn.status !== 200);
-  const arms = exp.status === 200 ? exp.body.arms : [];
+  const arms = exp.status === 200 && Array.isArray(exp.body?.arms) ? exp.body.arms : [];
   $('arms').replaceChildren(
     ...(arms.length
       ? arms.map((a) =>
@@ -190,12 +191,12 @@ async function refreshExperiments() {
             h('td', { class: 'num' }, pct(a.share)),
             h('td', { class: 'num' }, formatCount(a.decisions)),
             h('td', { class: 'num' }, `${formatCount(a.accepted)} · ${pct(a.acceptanceRate)}`),
-            h('td', {}, a.uplift ? `${signed(a.uplift.estimate)} (${signed(a.uplift.ci95[0])} … ${signed(a.uplift.ci95[1])})` : h('span', { class: 'muted' }, 'baseline')),
+            h('td', {}, a.uplift ? upliftText(a.uplift) : h('span', { class: 'muted' }, 'baseline')),
           ]),
         )
       : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, exp.status === 200 ? 'No experiment or holdout configured.' : 'Not available.'))]),
   );
-  const offers = learn.status === 200 ? learn.body.offers : [];
+  const offers = learn.status === 200 && Array.isArray(learn.body?.offers) ? learn.body.offers : [];
   $('learning').replaceChildren(
     ...(offers.length
       ? offers.slice(0, 12).map((o) => h('tr', {}, [h('td', {}, state.names.get(o.offerId) ?? o.offerId), h('td', { class: 'num' }, formatCount(o.impressions)), h('td', { class: 'num' }, formatCount(o.accepted)), h('td', { class: 'num' }, pct(o.estimate))]))
@@ -203,7 +204,8 @@ async function refreshExperiments() {
   );
 }
 
-const signed = (v) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+const signed = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%` : '–');
+const upliftText = (u) => `${signed(u.estimate)}${Array.isArray(u.ci95) ? ` (${signed(u.ci95[0])} … ${signed(u.ci95[1])})` : ''}`;
 
 // ---- polling ----
 

@@ -109,6 +109,7 @@ export function shareBar(share) {
 
 /** 1234 → "1,234"; 12500 → "12.5k". */
 export function formatCount(v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
   if (v >= 100_000) return `${Math.round(v / 1000)}k`;
   if (v >= 10_000) return `${(v / 1000).toFixed(1)}k`;
   return Math.round(v).toLocaleString('en-US');
