@@ -96,6 +96,7 @@ describe('the page /ui in Chromium', () => {
       const k = keysFile([
         { id: 'viewer', scopes: ['read', 'stream'] },
         { id: 'pos-gw', scopes: ['decide', 'events'] },
+        { id: 'reader', scopes: ['read'] },
       ]);
       secrets = k.secrets;
       svc = await startTestService({ NBO_API_KEYS_FILE: k.file });
@@ -130,6 +131,19 @@ describe('the page /ui in Chromium', () => {
       await page.locator('#sign-in').waitFor();
       expect((await page.goto(`${svc.url}/ui`))?.status()).toBe(401);
       expect(errors.filter((e) => !/40[134]/.test(e))).toEqual([]);
+      await page.close();
+    });
+
+    it('with a key that may read but not stream: the counts show, the live feed says it is unavailable', async () => {
+      const page = await browser.context.newPage();
+      await page.goto(`${svc.url}/ui`);
+      await page.fill('#key', secrets.reader!);
+      await page.click('button[type=submit]');
+      await page.locator('#catalog tr[data-offer="pastry-with-coffee"]').waitFor();
+      await page.locator('#conn[data-state="down"]').waitFor({ timeout: 15_000 });
+      expect(await page.locator('#conn-text').textContent()).toBe('stream unavailable');
+      await page.click('#sign-out');
+      await page.locator('#sign-in').waitFor();
       await page.close();
     });
   });
