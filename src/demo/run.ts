@@ -12,7 +12,8 @@ const USAGE = `npm run demo [-- --rate N --customers N --seed N]
 
 Starts NBO on the embedded default (in-process store, no Redis, no Kafka) with the
 sample rules and streams a synthetic population into it, so the page at /ui shows
-life within seconds. NBO_PORT (default 8080) and NBO_LOG_LEVEL (default error) apply.
+life within seconds. NBO_PORT (default 8080), NBO_RULES_DIR (default the sample rules)
+and NBO_LOG_LEVEL (default error) apply; other NBO_ variables are ignored.
 Ctrl-C stops it.`;
 
 /**
