@@ -72,6 +72,11 @@ export interface RequestFacts {
   query: URLSearchParams;
   authorization: string;
   contentType: string;
+  /** The page's session cookie travels here (see ui-session.ts). */
+  cookie: string;
+  origin: string;
+  host: string;
+  forwardedProto: string;
 }
 
 export function factsOf(req: HttpRequest): RequestFacts {
@@ -81,6 +86,10 @@ export function factsOf(req: HttpRequest): RequestFacts {
     query: new URLSearchParams(req.getQuery() ?? ''),
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
+    cookie: req.getHeader('cookie'),
+    origin: req.getHeader('origin'),
+    host: req.getHeader('host'),
+    forwardedProto: req.getHeader('x-forwarded-proto'),
   };
 }
 

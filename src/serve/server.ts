@@ -5,6 +5,7 @@ import type { KeyRing, Scope } from './api-keys.js';
 import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
 import type { Route, RouteContext } from './routes.js';
 import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
+import { sameOrigin, sessionSecret } from './ui-session.js';
 import { loadUws } from './uws.js';
 
 export interface ServerOptions {
@@ -98,7 +99,9 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       return reply({ ...problem('NBO_ERR_METHOD_NOT_ALLOWED', `${facts.method} is not allowed on ${facts.url}; use ${allow}`), headers: { allow } });
     }
     if (draining && route.scope !== null) return reply(problem('NBO_ERR_NOT_READY', 'the server is shutting down'));
-    const { key, fail } = authorize(route.scope, bearer(facts, false));
+    // the page's session cookie stands for a key on reads only (ui-session.ts)
+    const secret = bearer(facts, false) ?? (route.method === 'GET' && route.scope === 'read' ? sessionSecret(facts) : null);
+    const { key, fail } = authorize(route.scope, secret);
     if (fail) return reply(fail);
 
     inFlight++;
@@ -158,7 +161,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       if (!channel || !/^[a-z0-9_-]{1,32}$/.test(channel)) errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
       if (customerId !== null && !/^[\x21-\x7a\x7c\x7e]{1,128}$/.test(customerId)) errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
       if (errors.length > 0) return fail(problem('NBO_ERR_BODY_INVALID', 'invalid subscription', errors));
-      const auth = authorize('stream', bearer(facts, true));
+      const auth = authorize('stream', bearer(facts, true) ?? (sameOrigin(facts) ? sessionSecret(facts) : null));
       if (auth.fail) return fail(auth.fail);
       if (auth.key?.channels && !auth.key.channels.has(channel!)) return fail(problem('NBO_ERR_FORBIDDEN', `key "${auth.key.id}" may not subscribe to channel "${channel}"`));
       if (state.aborted) return;

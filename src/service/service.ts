@@ -18,6 +18,10 @@ import { buildRoutes, type ReadyReport } from '../serve/routes.js';
 import { fdLimit, startFdGuard } from '../serve/fd-guard.js';
 import { createHttpServer } from '../serve/server.js';
 import { createStreamHub } from '../serve/stream-hub.js';
+import { statsRoutes } from '../serve/stats-routes.js';
+import { uiRoutes } from '../serve/ui-routes.js';
+import { observeDecider, observeIngestor } from '../stats/observe.js';
+import { createOfferStats } from '../stats/offer-stats.js';
 
 /** A part that joins the service after start (the Kafka consumer). */
 export interface ServicePlugin {
@@ -91,7 +95,9 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   store.setModel(stateModelFrom(rules.current()));
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
-  const decider = createDecider({
+  // counts for the page's plots (GET /v1/stats/offers): every decision and applied response
+  const offerStats = createOfferStats();
+  const decider = observeDecider(createDecider({
     store,
     rules: rules.current,
     clock,
@@ -100,7 +106,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     snapshotTimeoutMs: config.decideTimeoutMs,
     metrics,
     onBackgroundError: (err) => errorLogs.offered.report(err),
-  });
+  }), offerStats, clock);
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
   const fanout: Fanout = config.redis ? await redisFanout(hub, { ...config.redis, security: redisSecurity }, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
@@ -112,7 +118,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
-  const ingestor = createIngestor({
+  const ingestor = observeIngestor(createIngestor({
     store,
     decider,
     validate: createEventValidator({ triggers: config.triggers, clock }),
@@ -121,7 +127,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     metrics,
     knownTypes,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
-  });
+  }), offerStats, clock);
 
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
@@ -145,7 +151,11 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   };
 
   const server = createHttpServer({
-    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+    routes: [
+      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+      ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock }),
+      ...uiRoutes({ keys }),
+    ],
     hub,
     keys,
     metrics,

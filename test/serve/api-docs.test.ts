@@ -3,6 +3,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRoutes } from '../../src/serve/routes.js';
+import { statsRoutes } from '../../src/serve/stats-routes.js';
+import { uiRoutes } from '../../src/serve/ui-routes.js';
 import { checkout, get, post, startTestService, subscribe, until } from '../support/service.js';
 
 const spec = YAML.parse(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8')) as {
@@ -24,7 +26,8 @@ describe('openapi.yaml and docs/api.md match the implementation', () => {
   });
 
   it('documents exactly the routes the server has, with their scopes', () => {
-    const routes = buildRoutes({} as never).map((r) => `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}')} ${r.scope ?? 'open'}`);
+    const all = [...buildRoutes({} as never), ...statsRoutes({ clock: Date.now } as never), ...uiRoutes({ keys: null })];
+    const routes = all.map((r) => `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}').replace(/^\/ui\/a\/[0-9a-f]{12}\//, '/ui/a/{build}/')} ${r.scope ?? 'open'}`);
     const documented = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-nbo-scope'] ?? 'open'}`));
     expect(documented.sort()).toEqual(routes.sort());
     for (const r of routes) expect(apiDoc).toContain(`\`${r.split(' ').slice(0, 2).join(' ')}\``);
@@ -40,6 +43,8 @@ describe('openapi.yaml and docs/api.md match the implementation', () => {
     expect(validator('Customer')(customer.body), JSON.stringify(validator('Customer').errors)).toBe(true);
     expect(validator('Offers')((await get(`${svc.url}/v1/offers`)).body)).toBe(true);
     expect(validator('Readiness')((await get(`${svc.url}/readyz`)).body)).toBe(true);
+    const stats = await get(`${svc.url}/v1/stats/offers?window=5m`);
+    expect(validator('OfferStats')(stats.body), JSON.stringify(validator('OfferStats').errors)).toBe(true);
     const problem = await post(`${svc.url}/v1/decide`, {});
     expect(validator('Problem')(problem.body)).toBe(true);
     expect(validator('DecideRequest')({ customerId: 'c', channel: 'pos', limit: 21 })).toBe(false);

@@ -1,0 +1,34 @@
+import type { Decider } from '../decide/decider.js';
+import type { Ingestor } from '../events/ingest.js';
+import type { OfferStats } from './offer-stats.js';
+
+/** A decider that counts every decision it makes (HTTP, stream, CLI) in `stats`, after deciding. */
+export function observeDecider(inner: Decider, stats: OfferStats, clock: () => number): Decider {
+  return {
+    async decide(req) {
+      const d = await inner.decide(req);
+      stats.recordDecision(d, clock());
+      return d;
+    },
+  };
+}
+
+/**
+ * An ingestor that counts the `offer_response` outcomes it applied (a duplicate or a
+ * rejected event counts nothing), whichever way the events came in (HTTP, Kafka).
+ */
+export function observeIngestor(inner: Ingestor, stats: OfferStats, clock: () => number): Ingestor {
+  return {
+    async ingest(raw) {
+      const res = await inner.ingest(raw);
+      const now = clock();
+      res.statuses.forEach((s, i) => {
+        if (s !== 'applied') return;
+        const ev = raw[i] as { type?: unknown; data?: { offerId?: unknown; outcome?: unknown } };
+        if (ev.type !== 'offer_response' || typeof ev.data?.offerId !== 'string' || typeof ev.data.outcome !== 'string') return;
+        stats.recordResponse(ev.data.offerId, ev.data.outcome, now);
+      });
+      return res;
+    },
+  };
+}
