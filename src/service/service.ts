@@ -103,7 +103,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const ingestor = createIngestor({
     store,
     decider,
-    validate: createEventValidator({ triggers: config.triggers, clock }),
+    validate: createEventValidator({ triggers: config.triggers, limits: config.limits, clock }),
     triggers: config.triggers,
     sinks: () => sinks,
     metrics,
