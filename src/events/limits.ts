@@ -96,12 +96,14 @@ export function checkValue(value: unknown, rootPath: string, limits: Readonly<In
       continue;
     }
     const keys = Object.keys(v);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i]!;
+    const children: string[] = [];
+    for (const k of keys) {
       if (k.length > limits.maxKeyLength) errors.push({ path: pathOf(e, k), message: `is a key longer than ${limits.maxKeyLength} characters` });
       else if (!isWellFormed(k)) errors.push({ path: pathOf(e, k), message: 'is a key holding a lone UTF-16 surrogate (not valid Unicode)' });
-      else visit((v as Record<string, unknown>)[k], e, k, depth);
+      else children.push(k);
     }
+    // reversed onto the stack, so the children are checked in document order
+    for (let i = children.length - 1; i >= 0; i--) visit((v as Record<string, unknown>)[children[i]!], e, children[i]!, depth);
   }
   return errors.slice(0, MAX_REPORTED);
 }

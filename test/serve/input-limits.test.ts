@@ -95,3 +95,23 @@ describe.each(modes)('input limits and per-event isolation — %s', (_mode, env)
     expect(cats.body.errors[0]).toEqual({ path: '$.context.basket.categories', message: 'has more than 100 distinct categories' });
   });
 });
+
+describe('input limits are configurable', () => {
+  it('NBO_MAX_DEPTH and NBO_MAX_STRING_LENGTH reach events and the decide context', async () => {
+    const svc = await startTestService({ NBO_MAX_DEPTH: '2', NBO_MAX_STRING_LENGTH: '5' });
+    try {
+      const c = cid();
+      const r = await post(`${svc.url}/v1/events`, [event(c, 'profile', { a: { b: 1 } }), event(c, 'profile', { a: { b: { c: 1 } } }), event(c, 'profile', { s: 'sixsix' })]);
+      expect(r.body.accepted).toBe(1);
+      expect(r.body.rejected).toEqual([
+        { index: 1, code: 'NBO_ERR_EVENT_INVALID', errors: [{ path: '$.data.a.b', message: 'is nested deeper than 2 levels' }] },
+        { index: 2, code: 'NBO_ERR_EVENT_INVALID', errors: [{ path: '$.data.s', message: 'is a string longer than 5 characters' }] },
+      ]);
+      const d = await post(`${svc.url}/v1/decide`, { customerId: c, channel: 'pos', context: { store: { id: { x: 1 } } } });
+      expect(d.status).toBe(400);
+      expect(d.body.errors).toEqual([{ path: '$.context.store.id', message: 'is nested deeper than 2 levels' }]);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
