@@ -31,6 +31,13 @@ export const DEFAULT_LIMITS: Readonly<InputLimits> = Object.freeze({
  */
 export const MAX_DEPTH_CEILING = 256;
 
+/**
+ * Set (not enumerable) on an event the validator passed: its data keeps within limits at
+ * most as wide as MAX_DEPTH_CEILING, so a store need not walk it again. A copy of the
+ * event does not carry it.
+ */
+export const LIMITS_CHECKED: unique symbol = Symbol('nbo.limitsChecked');
+
 /** One offending field: its JSON path and what is wrong. */
 export interface LimitError {
   path: string;

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { pointerToPath } from '../rules/schema-check.js';
 import eventSchema from './schemas/event.schema.json' with { type: 'json' };
-import { checkPayload, DEFAULT_LIMITS, isWellFormed, type InputLimits } from './limits.js';
+import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, type InputLimits } from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';
 
 /** One reason an event was refused, with the JSON path of the offending field. */
@@ -81,6 +81,8 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
       errors.push({ path: '$.channel', message: `is required on a "${ev.type}" event: it triggers a decision for that channel` });
     }
     if (errors.length > 0) return { ok: false, errors };
-    return { ok: true, event: { ...ev, timeMs } };
+    const event: ValidEvent = { ...ev, timeMs };
+    Object.defineProperty(event, LIMITS_CHECKED, { value: true });
+    return { ok: true, event };
   };
 }

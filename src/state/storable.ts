@@ -1,4 +1,4 @@
-import { checkValue, isWellFormed, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
+import { checkValue, isWellFormed, LIMITS_CHECKED, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
 import type { ValidEvent } from '../events/types.js';
 import type { StoreRejection } from './types.js';
 
@@ -14,9 +14,11 @@ const STORE_LIMITS: Readonly<InputLimits> = Object.freeze({
 /**
  * Why a store cannot keep an event, or null when it can. Validation at the edge refuses
  * all of this earlier (with tighter, configured limits); the stores check again so that
- * nothing that would break a read later is ever stored, whoever calls them.
+ * nothing that would break a read later is ever stored, whoever calls them. An event
+ * straight from the validator is not walked twice.
  */
 export function unstorable(ev: ValidEvent, index: number): StoreRejection | null {
+  if ((ev as { [LIMITS_CHECKED]?: true })[LIMITS_CHECKED]) return null; // the validator walked it already
   for (const f of ['id', 'customerId'] as const) {
     if (!isWellFormed(ev[f])) return { index, code: 'NBO_ERR_EVENT_INVALID', path: `$.${f}`, message: 'holds a lone UTF-16 surrogate (not valid Unicode)' };
   }
