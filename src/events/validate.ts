@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { pointerToPath } from '../rules/schema-check.js';
 import eventSchema from './schemas/event.schema.json' with { type: 'json' };
-import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, type InputLimits } from './limits.js';
+import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, MAX_DEPTH_CEILING, type InputLimits } from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';
 
 /** One reason an event was refused, with the JSON path of the offending field. */
@@ -59,6 +59,8 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
   const maxFutureMs = opts.maxFutureMs ?? 86_400_000;
   const clock = opts.clock ?? Date.now;
   const limits = opts.limits ?? DEFAULT_LIMITS;
+  // the stores trust the mark only as far as their own ceiling
+  const marks = limits.maxDepth <= MAX_DEPTH_CEILING;
   return (input) => {
     const errors: EventError[] = [];
     if (!validateShape(input)) {
@@ -82,7 +84,7 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
     }
     if (errors.length > 0) return { ok: false, errors };
     const event: ValidEvent = { ...ev, timeMs };
-    Object.defineProperty(event, LIMITS_CHECKED, { value: true });
+    if (marks) Object.defineProperty(event, LIMITS_CHECKED, { value: true });
     return { ok: true, event };
   };
 }
