@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { NboError } from '../errors/codes.js';
+import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
 import type { Ingestor } from '../events/ingest.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
@@ -106,6 +107,8 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       for (const m of chunk) {
         try {
           if (!m.value) throw new Error('empty message');
+          // as over HTTP: parsing such nesting alone would hold the event loop
+          if (nestedDeeperThan(m.value)) throw new Error(`nested deeper than ${MAX_JSON_NESTING} levels`);
           parsed.push({ m, value: JSON.parse(m.value.toString('utf8')) });
         } catch (err) {
           dead.push({ m, code: 'NBO_ERR_EVENT_INVALID', message: `not a JSON event: ${(err as Error).message}` });

@@ -10,7 +10,7 @@ const kafka = () => new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test
 const uid = () => randomBytes(4).toString('hex');
 
 describe('Kafka events are held to the same input limits as HTTP, one event at a time', () => {
-  it('Redis mode: a profile nested 10,000 deep and one with a lone surrogate key go to the DLQ naming the path; the events around them are applied', async () => {
+  it('Redis mode: a profile nested 10,000 deep, one with a lone surrogate key and a message nested 400,000 deep go to the DLQ naming the path; the events around them are applied', async () => {
     const id = uid();
     const topics = { events: `events-${id}`, decisions: `decisions-${id}`, dlq: `dlq-${id}` };
     const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
@@ -45,12 +45,15 @@ describe('Kafka events are held to the same input limits as HTTP, one event at a
       const purchase = (n: number) => JSON.stringify({ id: `p${n}-${id}`, type: 'purchase', customerId: c, time, data: { amount: n } });
       const deep = `{"id":"deep-${id}","type":"profile","customerId":"${c}","time":"${time}","data":{"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`;
       const lone = `{"id":"lone-${id}","type":"profile","customerId":"${c}","time":"${time}","data":{"bad\\udc00":1}}`;
-      await producer.send({ topic: topics.events, messages: [purchase(1), deep, purchase(2), lone, purchase(4)].map((value) => ({ key: c, value })) });
+      const unparseable = `{"id":"x","data":${'['.repeat(400_000)}${']'.repeat(400_000)}}`;
+      await producer.send({ topic: topics.events, messages: [purchase(1), deep, purchase(2), lone, unparseable, purchase(4)].map((value) => ({ key: c, value })) });
 
-      await until(() => dead.length >= 2, 15_000);
-      expect(dead.map((d) => d.headers[DLQ_HEADERS.code])).toEqual(['NBO_ERR_EVENT_INVALID', 'NBO_ERR_EVENT_INVALID']);
-      expect(dead[0]!.headers[DLQ_HEADERS.message]).toMatch(/^\$\.data\.x(\.a)+ is nested deeper than 32 levels$/);
-      expect(dead[1]!.headers[DLQ_HEADERS.message]).toBe('$.data["bad\\udc00"] is a key holding a lone UTF-16 surrogate (not valid Unicode)');
+      await until(() => dead.length >= 3, 15_000);
+      expect(dead.map((d) => d.headers[DLQ_HEADERS.code])).toEqual(['NBO_ERR_EVENT_INVALID', 'NBO_ERR_EVENT_INVALID', 'NBO_ERR_EVENT_INVALID']);
+      const message = (start: string) => dead.find((d) => d.value.startsWith(start))!.headers[DLQ_HEADERS.message];
+      expect(message(`{"id":"deep-`)).toMatch(/^\$\.data\.x(\.a)+ is nested deeper than 32 levels$/);
+      expect(message(`{"id":"lone-`)).toBe('$.data["bad\\udc00"] is a key holding a lone UTF-16 surrogate (not valid Unicode)');
+      expect(message('{"id":"x"')).toBe('not a JSON event: nested deeper than 20000 levels');
       let state = await get(`${svc.url}/v1/customers/${c}`);
       const deadline = Date.now() + 10_000;
       while (state.body.agg?.purchases_365d !== 3 && Date.now() < deadline) {
