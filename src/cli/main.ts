@@ -4,7 +4,8 @@ import { NboError } from '../errors/codes.js';
 import { decideOffline } from './decide-offline.js';
 import YAML from 'yaml';
 import { newKey, SCOPES, type Scope } from '../serve/api-keys.js';
-import { rulesCheck } from './rules-check.js';
+import type { RuleIssue } from '../rules/types.js';
+import { formatIssue, rulesCheck } from './rules-check.js';
 import { serve } from './serve.js';
 
 const USAGE = `nbo — next-best-offer decisioning
@@ -84,6 +85,10 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 2;
   } catch (e) {
     err.write(`nbo: ${e instanceof NboError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
+    // invalid rules: the same listing as `nbo rules check`, one issue a line
+    if (e instanceof NboError && e.code === 'NBO_ERR_RULES_INVALID' && Array.isArray(e.details)) {
+      for (const i of e.details as RuleIssue[]) err.write(`${formatIssue(i)}\n`);
+    }
     return 1;
   }
 }
@@ -91,6 +96,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
 // run when executed, not when imported by tests
 if (process.argv[1] && /[\\/]main\.(js|ts)$/.test(process.argv[1])) {
   main(process.argv.slice(2)).then((code) => {
-    if (code >= 0) process.exitCode = code;
+    if (code < 0) return;
+    // a serve that failed to start may hold connections open (Redis, Kafka): exit, do not linger
+    if (code > 0 && process.argv[2] === 'serve') process.exit(code);
+    process.exitCode = code;
   });
 }

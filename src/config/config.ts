@@ -1,4 +1,5 @@
 import { NboError } from '../errors/codes.js';
+import { DEFAULT_LIMITS, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
 
 /** Everything NBO can be configured with, validated once at start and then frozen. */
@@ -53,6 +54,8 @@ export interface Config {
   /** SIGTERM: how long in-flight work may take before the process exits anyway. */
   shutdownTimeoutMs: number;
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
+  /** Limits on event data and decide context, the same for HTTP and Kafka (docs/api.md#input-limits). */
+  limits: Readonly<InputLimits>;
 }
 
 /** Every variable, its default (units in the name or comment), and what it is. Rendered in docs/configuration.md. */
@@ -94,6 +97,11 @@ export const VARIABLES = {
   NBO_SHUTDOWN_TIMEOUT_MS: { default: '10000', doc: 'on SIGTERM, how long in-flight work may take' },
   NBO_WS_MAX_BACKPRESSURE_BYTES: { default: '1048576 (1 MiB)', doc: 'a subscriber with more unsent bytes than this is closed (1008)' },
   NBO_WS_IDLE_TIMEOUT_S: { default: '120', doc: 'WebSocket idle timeout; pings are sent automatically' },
+  NBO_MAX_DEPTH: { default: String(DEFAULT_LIMITS.maxDepth), doc: `deepest nesting of objects and arrays in an event's data or a decide context (at most ${MAX_DEPTH_CEILING})` },
+  NBO_MAX_STRING_LENGTH: { default: String(DEFAULT_LIMITS.maxStringLength), doc: 'longest string value in an event\'s data or a decide context (UTF-16 code units)' },
+  NBO_MAX_KEY_LENGTH: { default: String(DEFAULT_LIMITS.maxKeyLength), doc: 'longest property name in an event\'s data or a decide context' },
+  NBO_MAX_BASKET_ITEMS: { default: String(DEFAULT_LIMITS.maxBasketItems), doc: 'most items in a basket (event data.basket.items, decide context.basket.items)' },
+  NBO_MAX_BASKET_CATEGORIES: { default: String(DEFAULT_LIMITS.maxBasketCategories), doc: 'most distinct categories in a basket (its items\' category, or basket.categories)' },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -227,6 +235,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1_048_576, 1024, 256 * 1_048_576),
       idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 120, 8, 3600),
       maxPayloadBytes: 16 * 1024,
+    },
+    limits: {
+      maxDepth: int('NBO_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1, MAX_DEPTH_CEILING),
+      maxStringLength: int('NBO_MAX_STRING_LENGTH', DEFAULT_LIMITS.maxStringLength, 1, 64 * 1_048_576),
+      maxKeyLength: int('NBO_MAX_KEY_LENGTH', DEFAULT_LIMITS.maxKeyLength, 1, 65_536),
+      maxBasketItems: int('NBO_MAX_BASKET_ITEMS', DEFAULT_LIMITS.maxBasketItems, 1, 100_000),
+      maxBasketCategories: int('NBO_MAX_BASKET_CATEGORIES', DEFAULT_LIMITS.maxBasketCategories, 1, 100_000),
     },
   };
   if (problems.length > 0) {

@@ -19,12 +19,13 @@ export interface DecisionContext {
 export function withBasketCategories(data: Record<string, unknown>): Record<string, unknown> {
   const basket = data.basket as Record<string, unknown> | undefined;
   if (!basket || typeof basket !== 'object' || !Array.isArray(basket.items) || basket.categories !== undefined) return data;
-  const categories: string[] = [];
+  // a Set, not Array.includes: linear in the items, however many distinct categories
+  const categories = new Set<string>();
   for (const item of basket.items as Array<Record<string, unknown> | null>) {
     const c = item?.category;
-    if (typeof c === 'string' && !categories.includes(c)) categories.push(c);
+    if (typeof c === 'string') categories.add(c);
   }
-  return { ...data, basket: { ...basket, categories } };
+  return { ...data, basket: { ...basket, categories: [...categories] } };
 }
 
 /** Builds the decision context from a snapshot, the request and the clock. */

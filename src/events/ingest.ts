@@ -1,4 +1,5 @@
 import type { Decider } from '../decide/decider.js';
+import type { ErrorCode } from '../errors/codes.js';
 import type { DecisionOffer } from '../decide/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
@@ -24,10 +25,19 @@ export interface DecisionSink {
   publish(d: StreamDecision): void | Promise<void>;
 }
 
+/** An event that was not applied: its index in the input, why (a code of src/errors/codes.ts), and every offending path. */
+export interface RejectedEvent {
+  index: number;
+  /** NBO_ERR_EVENT_INVALID (invalid or unstorable), NBO_ERR_FORBIDDEN (a channel the key may not use), NBO_ERR_STORE_DATA (the customer's stored state cannot be read). */
+  code: ErrorCode;
+  errors: EventError[];
+}
+
 export interface IngestResult {
   accepted: number;
   duplicates: number;
-  rejected: Array<{ index: number; errors: EventError[] }>;
+  /** In input order. */
+  rejected: RejectedEvent[];
   /** Per input index: applied, duplicate, or rejected. */
   statuses: Array<'applied' | 'duplicate' | 'rejected'>;
   /** Resolves once the triggered decisions are made and handed to every sink. */
@@ -36,7 +46,15 @@ export interface IngestResult {
 
 /** The one path every event takes, whichever way it came in (HTTP, Kafka). */
 export interface Ingestor {
-  ingest(raw: readonly unknown[]): Promise<IngestResult>;
+  ingest(raw: readonly unknown[], opts?: IngestOptions): Promise<IngestResult>;
+}
+
+export interface IngestOptions {
+  /**
+   * The channels the sender may use (an API key's `channels`); an event with a channel
+   * outside them is rejected (NBO_ERR_FORBIDDEN). Null or absent: any channel.
+   */
+  channels?: ReadonlySet<string> | null;
 }
 
 export interface IngestorOptions {
@@ -51,6 +69,11 @@ export interface IngestorOptions {
   onSinkError?: (err: unknown) => void;
 }
 
+/** Longest stretch of validation before the event loop gets a turn. */
+const SLICE_MS = 10;
+/** Stream-triggered decisions made at once; the next ones wait for the event loop's next turn. */
+const DECIDE_SLICE = 32;
+
 /**
  * Validates every event, applies the valid ones to the store in one batch (each exactly
  * once), then decides for each newly applied trigger event in its channel and hands the
@@ -61,51 +84,76 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
   const onSinkError = opts.onSinkError ?? (() => {});
   const noTypes: ReadonlySet<string> = new Set();
   return {
-    async ingest(raw) {
+    async ingest(raw, ingestOpts = {}) {
       const valid: ValidEvent[] = [];
       const validIndex: number[] = [];
       const rejected: IngestResult['rejected'] = [];
       const statuses: IngestResult['statuses'] = new Array(raw.length);
-      raw.forEach((r, index) => {
-        const c = opts.validate(r);
-        if (c.ok) {
-          valid.push(c.event);
-          validIndex.push(index);
-        } else {
-          rejected.push({ index, errors: c.errors });
-          statuses[index] = 'rejected';
-          const type = typeof (r as { type?: unknown })?.type === 'string' ? (r as { type: string }).type : null;
-          opts.metrics?.events.inc({ type: opts.metrics.bounded(opts.knownTypes?.() ?? noTypes, type), result: 'rejected' });
-        }
-      });
-      const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [] };
-      const fired: ValidEvent[] = [];
       const known = opts.knownTypes?.() ?? noTypes;
+      const channels = ingestOpts.channels ?? null;
+      const refuse = (index: number, code: ErrorCode, errors: EventError[], type: unknown) => {
+        rejected.push({ index, code, errors });
+        statuses[index] = 'rejected';
+        opts.metrics?.events.inc({ type: opts.metrics.bounded(known, typeof type === 'string' ? type : null), result: 'rejected' });
+      };
+      let sliceStart = performance.now();
+      for (let index = 0; index < raw.length; index++) {
+        // a large batch is validated in slices, so other requests are served in between
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
+        const r = raw[index];
+        const c = opts.validate(r);
+        if (!c.ok) {
+          refuse(index, 'NBO_ERR_EVENT_INVALID', c.errors, (r as { type?: unknown } | null)?.type);
+          continue;
+        }
+        if (channels && c.event.channel !== undefined && !channels.has(c.event.channel)) {
+          refuse(index, 'NBO_ERR_FORBIDDEN', [{ path: '$.channel', message: `the key may not use channel "${c.event.channel}"` }], c.event.type);
+          continue;
+        }
+        valid.push(c.event);
+        validIndex.push(index);
+      }
+      const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [] };
+      for (const x of applied.rejected ?? []) refuse(validIndex[x.index]!, x.code, [{ path: x.path, message: x.message }], valid[x.index]!.type);
+      rejected.sort((a, b) => a.index - b.index);
+      const fired: ValidEvent[] = [];
       applied.statuses.forEach((s, k) => {
+        if (s === 'rejected') return;
         statuses[validIndex[k]!] = s;
         const ev = valid[k]!;
         opts.metrics?.events.inc({ type: opts.metrics.bounded(known, ev.type), result: s });
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
       });
-      const decisions = Promise.all(
-        fired.map(async (ev): Promise<StreamDecision> => {
-          const d = await opts.decider.decide({ customerId: ev.customerId, channel: ev.channel!, trigger: ev.type, context: ev.data ?? {}, eventId: ev.id, source: 'stream' });
-          const msg: StreamDecision = {
-            type: 'decision',
-            decisionId: d.decisionId,
-            customerId: d.customerId,
-            channel: d.channel,
-            trigger: ev.type,
-            eventId: ev.id,
-            offers: d.offers,
-            rulesVersion: d.rulesVersion,
-            degraded: d.degraded,
-            time: d.time,
-          };
-          await Promise.all(opts.sinks().map(async (s) => s.publish(msg))).catch(onSinkError);
-          return msg;
-        }),
-      );
+      const decideOne = async (ev: ValidEvent): Promise<StreamDecision> => {
+        const d = await opts.decider.decide({ customerId: ev.customerId, channel: ev.channel!, trigger: ev.type, context: ev.data ?? {}, eventId: ev.id, source: 'stream' });
+        const msg: StreamDecision = {
+          type: 'decision',
+          decisionId: d.decisionId,
+          customerId: d.customerId,
+          channel: d.channel,
+          trigger: ev.type,
+          eventId: ev.id,
+          offers: d.offers,
+          rulesVersion: d.rulesVersion,
+          degraded: d.degraded,
+          time: d.time,
+        };
+        await Promise.all(opts.sinks().map(async (s) => s.publish(msg))).catch(onSinkError);
+        return msg;
+      };
+      // a few decisions at a time, the event loop free in between: a batch of 1,000 triggers
+      // decided at once held it for hundreds of milliseconds (their state arrives together)
+      const decisions = (async () => {
+        const out: StreamDecision[] = [];
+        for (let i = 0; i < fired.length; i += DECIDE_SLICE) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+          out.push(...(await Promise.all(fired.slice(i, i + DECIDE_SLICE).map(decideOne))));
+        }
+        return out;
+      })();
       return { accepted: applied.applied, duplicates: applied.duplicates, rejected, statuses, decisions };
     },
   };

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { pointerToPath } from '../rules/schema-check.js';
 import eventSchema from './schemas/event.schema.json' with { type: 'json' };
+import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, MAX_DEPTH_CEILING, type InputLimits } from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';
 
 /** One reason an event was refused, with the JSON path of the offending field. */
@@ -16,6 +17,8 @@ export interface EventValidatorOptions {
   triggers?: Iterable<string>;
   /** How far ahead of the clock an event time may be (clock skew). Default 24 h. */
   maxFutureMs?: number;
+  /** Depth, string, key and basket limits on `data` (see limits.ts). Default DEFAULT_LIMITS. */
+  limits?: Readonly<InputLimits>;
   clock?: () => number;
 }
 
@@ -48,12 +51,16 @@ function toEventError(e: ErrorObject): EventError | null {
  * Builds the validator every event passes before it touches state, whichever way it
  * came in. Checks the shape (JSON Schema, compiled), the built-in types' `data`, that
  * `time` is an ISO-8601 time with a zone and not too far ahead, and that a trigger
- * event carries `channel`. Returns every error, each with its path.
+ * event carries `channel`, and that `data` keeps within the input limits (depth, string
+ * and key length, lone surrogates, basket size). Returns every error, each with its path.
  */
 export function createEventValidator(opts: EventValidatorOptions = {}): (input: unknown) => EventCheck {
   const triggers = new Set(opts.triggers ?? DEFAULT_TRIGGERS);
   const maxFutureMs = opts.maxFutureMs ?? 86_400_000;
   const clock = opts.clock ?? Date.now;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  // the stores trust the mark only as far as their own ceiling
+  const marks = limits.maxDepth <= MAX_DEPTH_CEILING;
   return (input) => {
     const errors: EventError[] = [];
     if (!validateShape(input)) {
@@ -64,6 +71,8 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
       if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors };
     }
     const ev = input as ValidEvent;
+    if (typeof ev.id === 'string' && !isWellFormed(ev.id)) errors.push({ path: '$.id', message: 'holds a lone UTF-16 surrogate (not valid Unicode)' });
+    if (typeof ev.data === 'object' && ev.data !== null && !Array.isArray(ev.data)) errors.push(...checkPayload(ev.data, '$.data', limits));
     let timeMs = NaN;
     if (typeof ev.time === 'string') {
       timeMs = ISO_WITH_ZONE.test(ev.time) ? Date.parse(ev.time) : NaN;
@@ -74,6 +83,8 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
       errors.push({ path: '$.channel', message: `is required on a "${ev.type}" event: it triggers a decision for that channel` });
     }
     if (errors.length > 0) return { ok: false, errors };
-    return { ok: true, event: { ...ev, timeMs } };
+    const event: ValidEvent = { ...ev, timeMs };
+    if (marks) Object.defineProperty(event, LIMITS_CHECKED, { value: true });
+    return { ok: true, event };
   };
 }

@@ -24,6 +24,9 @@ type Scope = { kind: 'data'; d: string } | { kind: 'reduce'; cur: string; acc: s
 
 const ANY_UNDEFINED: Expr = { code: 'undefined', ty: 'any' };
 
+/** An `and` / `or` / `if` with more operands than this compiles to statements, not nested expressions. */
+const FLAT_ABOVE = 64;
+
 /**
  * Compiles a JsonLogic rule into a JS function, once, at load. Semantics follow the
  * JsonLogic spec as json-logic-js 2.0.x implements it (checked by the official test
@@ -298,6 +301,7 @@ class FnCtx {
 
   private ifExpr(args: unknown[]): Expr {
     if (args.length === 0) return { code: 'null', ty: 'null' };
+    if (args.length > FLAT_ABOVE) return this.flatIf(args);
     const branches: Expr[] = [];
     let i = 0;
     const conds: string[] = [];
@@ -311,8 +315,54 @@ class FnCtx {
     return { code, ty: union([...branches, last]) };
   }
 
+  /**
+   * A function of this scope's variables whose body is `stmts(inner)`: statements one
+   * after another, however many, where a nested expression would be as deep as it is
+   * long (V8's parser recurses on nesting: an `if` of 1,500 branches as nested ternaries
+   * overflows its stack). Returns the call.
+   */
+  private flatFn(stmts: (inner: FnCtx) => string): string {
+    const inner = new FnCtx(this.prog, this.scope);
+    const body = stmts(inner); // before decls(): it adds temps
+    const params = this.scope.kind === 'data' ? 'd' : 'cu, ac';
+    const fn = this.prog.addFn(`${params}, rt`, `${inner.decls()} ${body}`);
+    return `${fn}(${this.scope.kind === 'data' ? this.scope.d : `${this.scope.cur}, ${this.scope.acc}`}, rt)`;
+  }
+
+  private flatIf(args: unknown[]): Expr {
+    const tys: Expr[] = [];
+    const code = this.flatFn((inner) => {
+      let body = '';
+      let i = 0;
+      for (; i < args.length - 1; i += 2) {
+        const branch = inner.compile(args[i + 1]);
+        tys.push(branch);
+        body += `if (${inner.truthy(inner.compile(args[i]))}) return ${branch.code};\n`;
+      }
+      const last: Expr = i === args.length - 1 ? inner.compile(args[i]) : { code: 'null', ty: 'null' };
+      tys.push(last);
+      return `${body}return ${last.code};`;
+    });
+    return { code, ty: union(tys) };
+  }
+
   private andOr(op: 'and' | 'or', args: unknown[]): Expr {
     if (args.length === 0) return ANY_UNDEFINED;
+    if (args.length > FLAT_ABOVE) {
+      // one statement per operand, not one nesting level per operand (see flatFn)
+      const parts: Expr[] = [];
+      const code = this.flatFn((inner) => {
+        let body = 'let r;\n';
+        args.forEach((a, k) => {
+          const e = inner.compile(a);
+          parts.push(e);
+          if (k === args.length - 1) body += `return ${e.code};`;
+          else body += `r = ${e.code}; if (${op === 'and' ? '!' : ''}(${inner.truthy({ code: 'r', ty: e.ty })})) return r;\n`;
+        });
+        return body;
+      });
+      return { code, ty: union(parts) };
+    }
     const parts = args.map((a) => this.compile(a));
     if (parts.length === 1) return parts[0]!;
     if (parts.every((p) => p.ty === 'bool')) {

@@ -4,6 +4,7 @@ import { buildAggregates } from './build-aggregates.js';
 import { buildOffer, type RawOffer } from './build-offers.js';
 import { buildSegmentations } from './build-segments.js';
 import { parseRuleFile, readRuleFiles, type ParsedFile, type RuleFile } from './read-files.js';
+import { firstTooDeep, RULE_LIMITS } from './rule-limits.js';
 import { schemaIssues } from './schema-check.js';
 import type { AggregateDef, Offer, RuleIssue, RuleSet, Segmentation } from './types.js';
 
@@ -34,8 +35,28 @@ export function rulesVersion(files: readonly RuleFile[]): string {
   return h.digest('hex').slice(0, 12);
 }
 
-/** Validates and compiles rules files (paths relative to the rules directory). */
+/**
+ * Validates and compiles rules files (paths relative to the rules directory). Never
+ * throws: whatever goes wrong is an issue, and the set is refused.
+ */
 export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
+  try {
+    return buildChecked(files);
+  } catch (err) {
+    // a limit this loader does not know of yet: still an issue, never a crash
+    return { ok: false, issues: [{ file: '.', path: '$', message: `the rule set cannot be loaded: ${(err as Error).message}` }] };
+  }
+}
+
+/** Issues for a document nested deeper than the loader allows (checked before anything recursive reads it). */
+function depthIssues(doc: unknown, file: string, prefix: string, idAt: (path: string) => string | undefined): RuleIssue[] {
+  const path = firstTooDeep(doc, prefix, RULE_LIMITS.maxDepth);
+  if (path === null) return [];
+  const id = idAt(path);
+  return [{ file, ...(id !== undefined ? { id } : {}), path, message: `is nested deeper than ${RULE_LIMITS.maxDepth} levels` }];
+}
+
+function buildChecked(files: readonly RuleFile[]): LoadResult {
   const issues: RuleIssue[] = [];
   const aggFiles = files.filter((f) => AGGREGATES_FILE.test(f.file));
   const segFiles = files.filter((f) => SEGMENTS_FILE.test(f.file));
@@ -55,7 +76,8 @@ export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
   const aggFile = aggFiles[0] && parseRuleFile(aggFiles[0], issues);
   if (aggFile) {
     const doc = aggFile.doc ?? {};
-    const found = schemaIssues('aggregates', doc, aggFile.file, '$', (ptr) => ptr.split('/')[1] || undefined);
+    const deep = depthIssues(doc, aggFile.file, '$', (path) => pathToPointer(path).split('/')[1] || undefined);
+    const found = deep.length > 0 ? deep : schemaIssues('aggregates', doc, aggFile.file, '$', (ptr) => ptr.split('/')[1] || undefined);
     issues.push(...found);
     if (found.length === 0) aggregates = buildAggregates(doc as never, aggFile.file, issues);
   }
@@ -68,7 +90,8 @@ export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
   if (segFile) {
     const doc = segFile.doc ?? {};
     const idAt = (ptr: string) => segmentIdAt(doc, ptr);
-    const found = schemaIssues('segments', doc, segFile.file, '$', idAt);
+    const deep = depthIssues(doc, segFile.file, '$', (path) => segmentIdAt(doc, pathToPointer(path)));
+    const found = deep.length > 0 ? deep : schemaIssues('segments', doc, segFile.file, '$', idAt);
     issues.push(...found);
     if (found.length === 0) segmentations = buildSegmentations(doc as never, segFile.file, aggNames, issues);
   }
@@ -93,7 +116,8 @@ function buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>;
   list.forEach((raw, i) => {
     const prefix = Array.isArray(f.doc) ? `$[${i}]` : '$';
     const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
-    const found = schemaIssues('offer', raw, f.file, prefix, () => id);
+    const deep = depthIssues(raw, f.file, prefix, () => id);
+    const found = deep.length > 0 ? deep : schemaIssues('offer', raw, f.file, prefix, () => id);
     issues.push(...found);
     if (id !== undefined) {
       const other = firstSeen.get(id);
@@ -105,6 +129,15 @@ function buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>;
     if (offer) out.push(offer);
   });
   return out;
+}
+
+/** `$.tier[2].when` → `/tier/2/when` (enough for segmentIdAt: names and indexes). */
+function pathToPointer(path: string): string {
+  return path
+    .slice(1)
+    .replace(/\[(\d+)\]/g, '/$1')
+    .replace(/\["([^"]*)"\]/g, '/$1')
+    .replace(/\./g, '/');
 }
 
 function segmentIdAt(doc: unknown, ptr: string): string | undefined {

@@ -1,5 +1,6 @@
 import { checkLogic, collectVarPaths } from '../jsonlogic/check.js';
 import { compilePredicate, type CompiledPredicate } from '../jsonlogic/index.js';
+import { countNodes, RULE_LIMITS } from './rule-limits.js';
 import type { RuleIssue } from './types.js';
 
 /** What a rule may refer to by name, so a typo is a load error rather than a silent null. */
@@ -21,6 +22,17 @@ export const EVENT_ROOTS: ReadonlySet<string> = new Set(['id', 'type', 'customer
  * and compiles it. Issues are appended; null when the rule cannot be compiled.
  */
 export function checkAndCompile(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): CompiledPredicate | null {
+  const refuse = (message: string, path = where.path) => {
+    issues.push({ file: where.file, id: where.id, path, message });
+    return null;
+  };
+  if (typeof logic !== 'boolean' && (typeof logic !== 'object' || logic === null || Array.isArray(logic))) {
+    // a string is a truthy value to JsonLogic: eligibility "false" (or YAML `no`) would always hold
+    return refuse(`must be a json-logic rule (an object) or true/false, not ${Array.isArray(logic) ? 'a list' : logic === null ? 'null' : `the ${typeof logic} ${JSON.stringify(logic)}`}`);
+  }
+  if (countNodes(logic, RULE_LIMITS.maxNodesPerRule) > RULE_LIMITS.maxNodesPerRule) {
+    return refuse(`holds more than ${RULE_LIMITS.maxNodesPerRule} nodes: split it, or use "in" with a list`);
+  }
   const found: RuleIssue[] = checkLogic(logic, where.path).map((i) => ({ file: where.file, id: where.id, path: i.path, message: i.message }));
   for (const ref of collectVarPaths(logic, where.path)) {
     const message = refProblem(ref.segs, scope);
@@ -28,7 +40,11 @@ export function checkAndCompile(logic: unknown, where: { file: string; id: strin
   }
   issues.push(...found);
   if (found.length > 0) return null;
-  return compilePredicate(logic);
+  try {
+    return compilePredicate(logic);
+  } catch (err) {
+    return refuse(`cannot be compiled: ${(err as Error).message}`);
+  }
 }
 
 function refProblem(segs: string[], scope: RefScope): string | null {

@@ -33,14 +33,20 @@ export interface RulesSourceOptions {
 export function createRulesSource(dir: string, opts: RulesSourceOptions = {}): RulesSource {
   const first = loadRulesDir(dir);
   if (!first.ok) {
-    throw new NboError('NBO_ERR_RULES_INVALID', `rules in ${dir} are invalid (${first.issues.length} issues)`, { details: first.issues });
+    throw new NboError('NBO_ERR_RULES_INVALID', `rules in ${dir} are invalid (${first.issues.length} issue${first.issues.length === 1 ? '' : 's'}); the service does not start`, { details: first.issues });
   }
   let live = first.rules;
   let watcher: FSWatcher | null = null;
   let timer: NodeJS.Timeout | null = null;
 
   const reload = (): ReloadResult => {
-    const res = loadRulesDir(dir);
+    let res: ReturnType<typeof loadRulesDir>;
+    try {
+      res = loadRulesDir(dir);
+    } catch (err) {
+      // the loader reports problems as issues; this is for what it cannot foresee (a watcher or SIGHUP must never crash the process)
+      res = { ok: false, issues: [{ file: '.', path: '$', message: `the rules cannot be loaded: ${(err as Error).message}` }] };
+    }
     let out: ReloadResult;
     if (!res.ok) out = { ok: false, version: live.version, changed: false, issues: res.issues };
     else {

@@ -4,6 +4,7 @@ import { assignSegments, buildContext } from '../decide/context.js';
 import type { Decider } from '../decide/decider.js';
 import { MAX_LIMIT } from '../decide/decider.js';
 import type { Ingestor } from '../events/ingest.js';
+import { checkPayload } from '../events/limits.js';
 import { OUTCOMES } from '../events/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { pointerToPath } from '../rules/schema-check.js';
@@ -92,6 +93,8 @@ export function buildRoutes(d: RouteDeps): Route[] {
       async handler({ body, key }) {
         if (!validateDecide(body)) return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
         const b = body as { customerId: string; channel: string; trigger?: string | null; context?: Record<string, unknown>; limit?: number; explain?: boolean };
+        const over = b.context === undefined ? [] : checkPayload(b.context, '$.context', d.config.limits);
+        if (over.length > 0) return problem('NBO_ERR_BODY_INVALID', 'the decide context is over the input limits', over);
         const no = forbiddenChannel(key, b.channel);
         if (no) return no;
         const dec = await d.decider.decide({ customerId: b.customerId, channel: b.channel, trigger: b.trigger ?? null, context: b.context ?? {}, limit: b.limit ?? 1, explain: b.explain ?? false, source: 'http' });
@@ -114,15 +117,19 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/events',
       scope: 'events',
       name: 'events',
-      async handler({ body }) {
+      async handler({ body, key }) {
         const list = Array.isArray(body) ? body : [body];
         if (list.length === 0) return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [{ path: '$', message: 'must hold at least one event' }]);
         if (list.length > d.config.maxBatch) return problem('NBO_ERR_BODY_TOO_LARGE', `at most ${d.config.maxBatch} events per request, got ${list.length}`);
-        const res = await d.ingestor.ingest(list);
+        const res = await d.ingestor.ingest(list, { channels: key?.channels ?? null });
         // decisions for triggers go to subscribers after the answer
         d.track(res.decisions);
         const out = { accepted: res.accepted, duplicates: res.duplicates, rejected: res.rejected };
-        if (res.accepted + res.duplicates === 0) return problem('NBO_ERR_EVENT_INVALID', 'no event in the request is valid', undefined, { rejected: res.rejected });
+        if (res.accepted + res.duplicates === 0) {
+          // every event refused only for its channel: the key is the problem, not the events
+          if (res.rejected.every((r) => r.code === 'NBO_ERR_FORBIDDEN')) return problem('NBO_ERR_FORBIDDEN', `key "${key?.id}" may not send events for these channels`, undefined, { rejected: res.rejected });
+          return problem('NBO_ERR_EVENT_INVALID', 'no event in the request is valid', undefined, { rejected: res.rejected });
+        }
         return { status: 202, body: out };
       },
     },

@@ -2,6 +2,7 @@ import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { NboError } from '../errors/codes.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing, Scope } from './api-keys.js';
+import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
 import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
 import type { Route, RouteContext } from './routes.js';
 import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
@@ -123,6 +124,10 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       if (tooLarge) {
         reply(problem('NBO_ERR_BODY_TOO_LARGE', `the body is over ${o.bodyLimitBytes} bytes`));
         return done();
+      }
+      if (nestedDeeperThan(buf!)) {
+        reply(problem('NBO_ERR_BODY_INVALID', 'the body is nested too deep to parse', [{ path: '$', message: `is nested deeper than ${MAX_JSON_NESTING} levels` }]));
+        return finish();
       }
       let body: unknown;
       try {

@@ -79,19 +79,26 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
       })
     : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
 
-  const rules = createRulesSource(config.rulesDir, {
-    watch: config.rulesWatch,
-    onReload(r, live) {
-      metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
-      if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
-      else if (r.changed) {
-        store.setModel(stateModelFrom(live));
-        metrics.rulesInfo.reset();
-        metrics.rulesInfo.set({ version: live.version }, 1);
-        log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
-      }
-    },
-  });
+  let rules: ReturnType<typeof createRulesSource>;
+  try {
+    rules = createRulesSource(config.rulesDir, {
+      watch: config.rulesWatch,
+      onReload(r, live) {
+        metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
+        if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
+        else if (r.changed) {
+          store.setModel(stateModelFrom(live));
+          metrics.rulesInfo.reset();
+          metrics.rulesInfo.set({ version: live.version }, 1);
+          log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
+        }
+      },
+    });
+  } catch (err) {
+    // invalid rules at start: release the store's connection, or the process would never exit
+    await store.close().catch(() => {});
+    throw err;
+  }
   store.setModel(stateModelFrom(rules.current()));
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
@@ -121,7 +128,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const ingestor = observeIngestor(createIngestor({
     store,
     decider,
-    validate: createEventValidator({ triggers: config.triggers, clock }),
+    validate: createEventValidator({ triggers: config.triggers, limits: config.limits, clock }),
     triggers: config.triggers,
     sinks: () => sinks,
     metrics,

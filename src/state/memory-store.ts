@@ -4,6 +4,7 @@ import type { Cap } from '../rules/types.js';
 import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
 import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
 import { emptyModel } from './model.js';
+import { unstorable } from './storable.js';
 import type {
   AggValue,
   ApplyStatus,
@@ -14,6 +15,7 @@ import type {
   OfferedRecord,
   OfferHistory,
   StateModel,
+  StoreRejection,
 } from './types.js';
 
 /** How long an event id is remembered to refuse its duplicates (default 7 days). */
@@ -216,11 +218,22 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     async applyEvents(events) {
       assertOpen();
       const nowMs = clock();
-      const statuses = events.map((ev) => applyOne(ev, nowMs));
+      const rejected: StoreRejection[] = [];
+      const statuses = events.map((ev, index): ApplyStatus => {
+        const why = unstorable(ev, index);
+        if (why) {
+          rejected.push(why);
+          return 'rejected';
+        }
+        return applyOne(ev, nowMs);
+      });
       // keep memory bounded by the windows: trim what each touched customer no longer needs
-      for (const id of new Set(events.map((e) => e.customerId))) trimCustomer(id, customers.get(id)!, nowMs);
+      for (const id of new Set(events.map((e) => e.customerId))) {
+        const r = customers.get(id);
+        if (r) trimCustomer(id, r, nowMs);
+      }
       const applied = statuses.filter((s) => s === 'applied').length;
-      return { applied, duplicates: statuses.length - applied, statuses };
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, ...(rejected.length > 0 ? { rejected } : {}) };
     },
     async snapshot(customerId, nowMs) {
       assertOpen();

@@ -52,13 +52,25 @@ export interface StateModel {
   totalCapBuckets: ReadonlyMap<string, ReadonlyMap<Outcome, ReadonlyArray<{ bucketMs: number; windowMs: number }>>>;
 }
 
-export type ApplyStatus = 'applied' | 'duplicate';
+export type ApplyStatus = 'applied' | 'duplicate' | 'rejected';
+
+/** An event the store could not apply: nothing of it was stored. */
+export interface StoreRejection {
+  /** Its index in the batch. */
+  index: number;
+  /** NBO_ERR_EVENT_INVALID: the event cannot be stored; NBO_ERR_STORE_DATA: the customer's stored state cannot be read. */
+  code: 'NBO_ERR_EVENT_INVALID' | 'NBO_ERR_STORE_DATA';
+  path: string;
+  message: string;
+}
 
 export interface ApplyResult {
   applied: number;
   duplicates: number;
   /** One status per input event, in input order. */
   statuses: ApplyStatus[];
+  /** The events with status `rejected`, present only when there are any. */
+  rejected?: StoreRejection[];
 }
 
 /** Offers a decision returned, recorded as `offered` for the customer. */
@@ -99,7 +111,10 @@ export interface CustomerStateStore {
   setModel(model: StateModel): void;
   /**
    * Applies a batch of validated events (many customers), each exactly once by event
-   * id: a duplicate changes nothing. Per customer, events apply in input order.
+   * id: a duplicate changes nothing. Per customer, events apply in input order. An event
+   * the store cannot apply (a value it cannot store, a customer whose stored state cannot
+   * be read) is `rejected` on its own, with nothing of it stored; the others still apply.
+   * Rejects as a whole only when the store is unavailable (retriable).
    */
   applyEvents(events: readonly ValidEvent[]): Promise<ApplyResult>;
   /** Everything a decision needs about one customer, in one call (one round trip). */

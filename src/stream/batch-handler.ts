@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { ErrorCode } from '../errors/codes.js';
+import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
 import type { Ingestor } from '../events/ingest.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
@@ -119,6 +120,8 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
     for (const m of chunk) {
       try {
         if (!m.value) throw new Error('empty message');
+        // as over HTTP: parsing such nesting alone would hold the event loop
+        if (nestedDeeperThan(m.value)) throw new Error(`nested deeper than ${MAX_JSON_NESTING} levels`);
         items.push({ m, value: JSON.parse(m.value.toString('utf8')) });
       } catch (err) {
         dead.push({ m, code: 'NBO_ERR_EVENT_INVALID', message: `not a JSON event: ${(err as Error).message}` });
@@ -149,7 +152,7 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
       return (await apply(items.slice(0, half), dead)) && (await apply(items.slice(half), dead));
     }
     // rejected in the same order as the items
-    for (const r of res.rejected) dead.push({ m: items[r.index]!.m, code: 'NBO_ERR_EVENT_INVALID', message: r.errors.map((e) => `${e.path} ${e.message}`).join('; ') });
+    for (const r of res.rejected) dead.push({ m: items[r.index]!.m, code: r.code, message: r.errors.map((e) => `${e.path} ${e.message}`).join('; ') });
     metrics.kafkaMessages.inc({ result: 'applied' }, res.accepted);
     metrics.kafkaMessages.inc({ result: 'duplicate' }, res.duplicates);
     return true;

@@ -107,6 +107,29 @@ describe('json-logic compiler — differential against json-logic-js', () => {
     );
   });
 
+  it('an and / or / if of hundreds of operands (compiled to statements) gives what json-logic-js gives, at the top and inside some / reduce', () => {
+    const wide = fc
+      .tuple(fc.constantFrom('and', 'or', 'if'), fc.array(rule, { minLength: 65, maxLength: 160 }), fc.constantFrom('top', 'some', 'reduce'))
+      .map(([op, xs, at]) => {
+        const w = { [op]: xs };
+        return at === 'top' ? w : at === 'some' ? { some: [{ var: 'items' }, w] } : { reduce: [{ var: 'nums' }, { or: [w, { var: 'accumulator' }] }, 0] };
+      });
+    fc.assert(
+      fc.property(wide, data, (r, d) => {
+        const expected = run(() => jsonLogic.apply(r, d));
+        const actual = run(() => compileLogic(r)(d, rt));
+        expect(actual.ok).toBe(expected.ok);
+        if (expected.ok && !isDeepStrictEqual((actual as { value: unknown }).value, expected.value)) {
+          expect((actual as { value: unknown }).value).toStrictEqual(expected.value);
+        }
+        const pred = run(() => compilePredicate(r)(d, rt));
+        if (expected.ok) expect((pred as { value: unknown }).value).toBe(truthy(expected.value));
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a rule compiled as a predicate gives the JsonLogic truthiness of what json-logic-js gives', () => {
     fc.assert(
       fc.property(rule, data, (r, d) => {

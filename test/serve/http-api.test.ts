@@ -52,7 +52,7 @@ describe.each(modes)('HTTP API — %s', (_mode, env) => {
     expect(r.status).toBe(202);
     expect(r.body.accepted).toBe(2);
     expect(r.body.duplicates).toBe(0);
-    expect(r.body.rejected).toEqual([{ index: 1, errors: expect.arrayContaining([{ path: '$.id', message: 'is required' }]) }]);
+    expect(r.body.rejected).toEqual([{ index: 1, code: 'NBO_ERR_EVENT_INVALID', errors: expect.arrayContaining([{ path: '$.id', message: 'is required' }]) }]);
     const again = await post(`${svc.url}/v1/events`, purchase); // one event, not a list
     expect(again.body).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
     const state = await get(`${svc.url}/v1/customers/${c}`);

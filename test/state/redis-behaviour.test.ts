@@ -114,17 +114,17 @@ describe('Redis store — failure behaviour', () => {
     await store.close();
   });
 
-  it('tells bad stored data from an outage: NBO_ERR_STORE_DATA, not retriable', async () => {
+  it('tells bad stored data from an outage: NBO_ERR_STORE_DATA, not retriable; only that customer\'s events are rejected', async () => {
     const p = prefix();
     const store = await createRedisStore({ url: server.url, prefix: p, clock: () => T0 });
     store.setModel(stateModelFrom(RULES));
     const raw = new Redis(server.url);
     await raw.hset(`${p}:{c9}`, 'o:o1', 'not json');
-    // c9 shares the batch (and a script call) with others: they are applied, c9 is not touched
+    // c9 shares the batch (and a script call) with others: they are applied, c9's events are rejected, c9 is not touched
     const batch = [ev('c8', 'purchase', { amount: 3 }), ev('c9', 'purchase', { amount: 4 }), ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' }), ev('c10', 'purchase', { amount: 5 })];
-    const err = await store.applyEvents(batch).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
-    expect((err as Error).message).toContain('customer c9');
+    const res = await store.applyEvents(batch);
+    expect(res.statuses).toEqual(['applied', 'rejected', 'rejected', 'applied']);
+    expect(res.rejected).toEqual([1, 2].map((index) => ({ index, code: 'NBO_ERR_STORE_DATA', path: '$.customerId', message: expect.stringContaining('customer c9') })));
     expect((await store.snapshot('c8', T0)).agg.spend_30d).toBe(3);
     expect((await store.snapshot('c10', T0)).agg.spend_30d).toBe(5);
     expect(await raw.hget(`${p}:{c9}`, 'a:' + stateModelFrom(RULES).aggregates[0]!.storageKey)).toBeNull();

@@ -405,6 +405,41 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
     });
 
+    describe('per-event isolation', () => {
+      /** `{ a: { a: … } }`, `levels` objects deep, built without recursion. */
+      const nested = (levels: number) => {
+        let v: Record<string, unknown> = { leaf: 1 };
+        for (let i = 0; i < levels; i++) v = { a: v };
+        return v;
+      };
+
+      it('an event it cannot store is rejected with its index, code and path; the rest of the batch applies and nothing of it is stored', async () => {
+        const batch = [
+          ev('i1', 'profile', { tier: 'gold' }),
+          ev('i2', 'profile', { ['ok\udc00']: 1 }), // a lone surrogate in a key
+          ev('i3', 'profile', { deep: nested(5000) }),
+          ev('i1', 'purchase', { amount: 5 }),
+          ev('i2', 'purchase', { amount: 7, note: 'a\ud800' }), // and in a value
+          ev('i4', 'purchase', { amount: 9 }),
+        ];
+        const r = await store.applyEvents(batch);
+        expect(r.statuses).toEqual(['applied', 'rejected', 'rejected', 'applied', 'rejected', 'applied']);
+        expect(r.applied).toBe(3);
+        expect(r.duplicates).toBe(0);
+        expect(r.rejected).toEqual([
+          { index: 1, code: 'NBO_ERR_EVENT_INVALID', path: '$.data["ok\\udc00"]', message: expect.stringContaining('lone UTF-16 surrogate') },
+          { index: 2, code: 'NBO_ERR_EVENT_INVALID', path: expect.stringMatching(/^\$\.data\.deep(\.a)+$/), message: expect.stringContaining('nested deeper than') },
+          { index: 4, code: 'NBO_ERR_EVENT_INVALID', path: '$.data.note', message: expect.stringContaining('lone UTF-16 surrogate') },
+        ]);
+        expect((await snap('i1'))).toMatchObject({ profile: { tier: 'gold' }, agg: { spend_30d: 5 } });
+        expect((await snap('i4')).agg.spend_30d).toBe(9);
+        for (const c of ['i2', 'i3']) expect(await snap(c)).toMatchObject({ profile: {}, agg: { spend_30d: 0, purchases_30d: 0 } });
+        // a rejected event was not recorded as seen: sent again fixed, it applies
+        expect((await store.applyEvents([{ ...batch[4]!, data: { amount: 7 } }])).statuses).toEqual(['applied']);
+        expect((await snap('i2')).agg.spend_30d).toBe(7);
+      });
+    });
+
     it('applies a batch for many customers, each in its own order, with a status per event', async () => {
       // more events than one store call takes (the Redis store groups customers by slot)
       const events = [];

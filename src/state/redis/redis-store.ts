@@ -5,7 +5,8 @@ import type { Cap } from '../../rules/types.js';
 import { combine } from '../aggregate-state.js';
 import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
 import { emptyModel } from '../model.js';
-import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
+import { unstorable } from '../storable.js';
+import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel, StoreRejection } from '../types.js';
 import { NboError } from '../../errors/codes.js';
 import { decodeAggState, decodeCustomer, depths, eventOps, readPacked, seenId, type DecodedCustomer } from './codec.js';
 import { coalesceWrites } from './coalesce.js';
@@ -260,53 +261,74 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     },
     async applyEvents(events: readonly ValidEvent[]) {
       const nowMs = clock();
-      // per customer, in input order; customers grouped into few script calls, written at once
-      const byCustomer = new Map<string, number[]>();
-      events.forEach((ev, i) => {
-        const list = byCustomer.get(ev.customerId);
-        if (list) list.push(i);
-        else byCustomer.set(ev.customerId, [i]);
-      });
-      const items = [...byCustomer].map(([customerId, idx]) => ({
-        customerId,
-        idx,
-        batch: idx.map((i) => [seenId(events[i]!.id), ...eventOps(events[i]!, model, nowMs)]),
-      }));
       const statuses: ApplyStatus[] = new Array(events.length);
+      const rejected: StoreRejection[] = [];
+      const reject = (r: StoreRejection) => {
+        statuses[r.index] = 'rejected';
+        rejected.push(r);
+      };
+      // per customer, in input order; customers grouped into few script calls, written at once
+      const byCustomer = new Map<string, { idx: number[]; batch: unknown[][] }>();
+      events.forEach((ev, i) => {
+        const why = unstorable(ev, i);
+        if (why) return reject(why);
+        let ops: unknown[];
+        try {
+          ops = [seenId(ev.id), ...eventOps(ev, model, nowMs)];
+        } catch (err) {
+          return reject({ index: i, code: 'NBO_ERR_EVENT_INVALID', path: '$.data', message: `cannot be stored: ${(err as Error).message}` });
+        }
+        const c = byCustomer.get(ev.customerId);
+        if (c) {
+          c.idx.push(i);
+          c.batch.push(ops);
+        } else byCustomer.set(ev.customerId, { idx: [i], batch: [ops] });
+      });
+      const items = [...byCustomer].map(([customerId, c]) => ({ customerId, ...c }));
       const extras: Array<{ customerId: string; x: unknown[] }> = [];
       const outcomes = new Map<string, number>();
       const countOutcome = (offerId: string, outcome: string) => {
         const k = `${offerId}\u0000${outcome}`;
         outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
       };
-      let failed: NboError | null = null;
-      await Promise.all(
-        groupsOf(items).map(async (group) => {
-          const results = await applyCustomers(group, nowMs);
-          results.forEach((res, g) => {
-            if (res instanceof NboError) {
-              failed ??= res;
-              return;
-            }
-            const { customerId, idx } = group[g]!;
-            res.forEach(([status, ...x], k) => {
-              statuses[idx[k]!] = status === 1 ? 'applied' : 'duplicate';
-              for (const e of x as unknown[][]) extras.push({ customerId, x: e });
-              const ev = events[idx[k]!]!;
-              if (status !== 1 || ev.type !== 'offer_response') return;
-              const r = (x as unknown[][]).find((e) => e[0] === 'r');
-              const offerId = ev.data!.offerId as string;
-              if (r && r[2] && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
-              countOutcome(offerId, ev.data!.outcome as string);
-            });
+      const rejectCustomer = (item: (typeof items)[number], err: NboError) => {
+        for (const i of item.idx) reject({ index: i, code: 'NBO_ERR_STORE_DATA', path: '$.customerId', message: err.message });
+      };
+      /**
+       * A group's call; when the script refuses the call as a whole (bad data, not an
+       * outage), each customer again on its own, so one customer's trouble fails only its
+       * own events.
+       */
+      const applyGroup = async (group: typeof items): Promise<void> => {
+        let results: Array<EventResult[] | NboError>;
+        try {
+          results = await applyCustomers(group, nowMs);
+        } catch (err) {
+          if (!(err instanceof NboError) || err.code !== 'NBO_ERR_STORE_DATA') throw err;
+          if (group.length === 1) return rejectCustomer(group[0]!, err);
+          await Promise.all(group.map((item) => applyGroup([item])));
+          return;
+        }
+        results.forEach((res, g) => {
+          if (res instanceof NboError) return rejectCustomer(group[g]!, res);
+          const { customerId, idx } = group[g]!;
+          res.forEach(([status, ...x], k) => {
+            statuses[idx[k]!] = status === 1 ? 'applied' : 'duplicate';
+            for (const e of x as unknown[][]) extras.push({ customerId, x: e });
+            const ev = events[idx[k]!]!;
+            if (status !== 1 || ev.type !== 'offer_response') return;
+            const r = (x as unknown[][]).find((e) => e[0] === 'r');
+            const offerId = ev.data!.offerId as string;
+            if (r && r[2] && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
+            countOutcome(offerId, ev.data!.outcome as string);
           });
-        }),
-      );
-      // what was applied still counts before a customer whose state cannot be read fails the batch
+        });
+      };
+      await Promise.all(groupsOf(items).map(applyGroup));
       await afterApply(extras, outcomes, nowMs);
-      if (failed) throw failed;
+      rejected.sort((a, b) => a.index - b.index);
       const applied = statuses.filter((s) => s === 'applied').length;
-      return { applied, duplicates: statuses.length - applied, statuses };
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, ...(rejected.length > 0 ? { rejected } : {}) };
     },
     async snapshot(customerId, nowMs) {
       const me = await readCustomer(customerId);
