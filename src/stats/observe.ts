@@ -19,8 +19,8 @@ export function observeDecider(inner: Decider, stats: OfferStats, clock: () => n
  */
 export function observeIngestor(inner: Ingestor, stats: OfferStats, clock: () => number): Ingestor {
   return {
-    async ingest(raw) {
-      const res = await inner.ingest(raw);
+    async ingest(raw, opts) {
+      const res = await inner.ingest(raw, opts);
       const now = clock();
       res.statuses.forEach((s, i) => {
         if (s !== 'applied') return;
