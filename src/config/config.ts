@@ -41,6 +41,10 @@ export interface Config {
   /** SIGTERM: how long in-flight work may take before the process exits anyway. */
   shutdownTimeoutMs: number;
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
+  /** Where the live rule set comes from: the directory, or versions published to Redis (docs/publishing.md). */
+  rulesSource: 'directory' | 'redis';
+  /** Redis source: how often the live version is re-checked (heals a missed pub/sub message), the versions and audit records kept. */
+  rulesPublish: { recheckMs: number; history: number; auditLimit: number };
 }
 
 /** Every variable, its default (units in the name or comment), and what it is. Rendered in docs/configuration.md. */
@@ -79,6 +83,10 @@ export const VARIABLES = {
   NBO_SHUTDOWN_TIMEOUT_MS: { default: '10000', doc: 'on SIGTERM, how long in-flight work may take' },
   NBO_WS_MAX_BACKPRESSURE_BYTES: { default: '1048576 (1 MiB)', doc: 'a subscriber with more unsent bytes than this is closed (1008)' },
   NBO_WS_IDLE_TIMEOUT_S: { default: '120', doc: 'WebSocket idle timeout; pings are sent automatically' },
+  NBO_RULES_SOURCE: { default: 'redis with NBO_REDIS_URL/NBO_REDIS_CLUSTER, else directory', doc: 'directory: serve NBO_RULES_DIR (reloaded on change); redis: serve the version published with `nbo rules publish` (seeded from NBO_RULES_DIR while nothing is published), see docs/publishing.md' },
+  NBO_RULES_RECHECK_MS: { default: '5000', doc: 'redis source: how often each instance re-reads the live version, besides the pub/sub notice (heals a missed message); also the instance heartbeat' },
+  NBO_RULES_HISTORY: { default: '50', doc: 'redis source: rules versions kept (history entries and their files); older ones cannot be rolled back to' },
+  NBO_RULES_AUDIT_LIMIT: { default: '1000', doc: 'redis source: audit records kept (publish and rollback, accepted or refused)' },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -184,6 +192,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const triggers = list('NBO_TRIGGERS') ?? [...DEFAULT_TRIGGERS];
   for (const t of triggers) if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
 
+  const rulesSource = oneOf('NBO_RULES_SOURCE', ['directory', 'redis'] as const, redis ? 'redis' : 'directory');
+  if (rulesSource === 'redis' && !redis) problems.push('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');
+
   const config: Config = {
     port: int('NBO_PORT', 8080, 0, 65_535),
     host,
@@ -204,6 +215,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1_048_576, 1024, 256 * 1_048_576),
       idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 120, 8, 3600),
       maxPayloadBytes: 16 * 1024,
+    },
+    rulesSource,
+    rulesPublish: {
+      recheckMs: int('NBO_RULES_RECHECK_MS', 5000, 100, 600_000),
+      history: int('NBO_RULES_HISTORY', 50, 1, 10_000),
+      auditLimit: int('NBO_RULES_AUDIT_LIMIT', 1000, 1, 1_000_000),
     },
   };
   if (problems.length > 0) {

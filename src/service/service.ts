@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
@@ -5,7 +7,12 @@ import { createIngestor, type DecisionSink } from '../events/ingest.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { createRulesSource } from '../rules/source.js';
+import { directoryAdmin } from '../rules/directory-admin.js';
+import type { AdminRulesSource } from '../rules/published.js';
+import { createRedisRulesSource } from '../rules/redis-source.js';
+import { createRulesSource, type ReloadResult } from '../rules/source.js';
+import type { RuleSet } from '../rules/types.js';
+import { adminRoutes } from '../serve/admin-routes.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
@@ -63,19 +70,30 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
       })
     : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
 
-  const rules = createRulesSource(config.rulesDir, {
-    watch: config.rulesWatch,
-    onReload(r, live) {
-      metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
-      if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
-      else if (r.changed) {
-        store.setModel(stateModelFrom(live));
-        metrics.rulesInfo.reset();
-        metrics.rulesInfo.set({ version: live.version }, 1);
-        log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
-      }
-    },
-  });
+  const onReload = (r: ReloadResult, live: RuleSet) => {
+    metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
+    if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
+    else if (r.changed) {
+      store.setModel(stateModelFrom(live));
+      metrics.rulesInfo.reset();
+      metrics.rulesInfo.set({ version: live.version }, 1);
+      log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
+    }
+  };
+  // the rules: the directory, or the versions published to Redis (docs/publishing.md)
+  const instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const rules: AdminRulesSource =
+    config.rulesSource === 'redis' && config.redis
+      ? await createRedisRulesSource({
+          redis: config.redis,
+          dir: config.rulesDir,
+          ...config.rulesPublish,
+          clock,
+          instanceId,
+          onReload,
+          onError: (err) => log.warn({ err }, 'published rules: background work failed'),
+        })
+      : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, onReload }), config.rulesDir, instanceId, clock);
   store.setModel(stateModelFrom(rules.current()));
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
@@ -133,7 +151,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   };
 
   const server = createHttpServer({
-    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+    routes: [...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.refresh, clock, track }), ...adminRoutes(rules)],
     hub,
     keys,
     metrics,
@@ -142,7 +160,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     onError: (err) => log.error({ err }, 'request failed'),
   });
   const port = await server.listen(config.host, config.port);
-  log.info({ host: config.host, port, store: store.kind, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
+  log.info({ host: config.host, port, store: store.kind, rulesSource: rules.source, instanceId, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
 
   let stopping: Promise<void> | null = null;
   return {
@@ -164,7 +182,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         await drained;
         await Promise.all([...background]);
         server.close();
-        rules.close();
+        await rules.stop();
         await fanout.close();
         await store.close();
         log.info('stopped');
