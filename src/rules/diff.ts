@@ -56,7 +56,8 @@ export function diffRuleSets(a: RuleSet, b: RuleSet): RulesDiff {
     const fields = changedPaths(before.source, o.source);
     if (fields.length > 0) changed.push({ id: o.id, fields });
   }
-  const aggs = (r: RuleSet) => new Map(r.aggregates.map((g) => [g.name, g.storageKey]));
+  // the storage key leaves out the window length (windows of one bucket size share buckets)
+  const aggs = (r: RuleSet) => new Map(r.aggregates.map((g) => [g.name, `${g.storageKey}|${g.windowMs}|${g.maxDistinct}`]));
   const segs = (r: RuleSet) => new Map(r.segmentations.map((s) => [s.name, JSON.stringify(s.segments.map((x) => [x.id, x.whenSource ?? null]))]));
   return { from: a.version, to: b.version, added, removed, changed, aggregates: mapDiff(aggs(a), aggs(b)), segmentations: mapDiff(segs(a), segs(b)) };
 }
