@@ -87,6 +87,7 @@ export const VARIABLES = {
   NBO_RULES_RECHECK_MS: { default: '5000', doc: 'redis source: how often each instance re-reads the live version, besides the pub/sub notice (heals a missed message); also the instance heartbeat' },
   NBO_RULES_HISTORY: { default: '50', doc: 'redis source: rules versions kept (history entries and their files); older ones cannot be rolled back to' },
   NBO_RULES_AUDIT_LIMIT: { default: '1000', doc: 'redis source: audit records kept (publish and rollback, accepted or refused)' },
+  NBO_API_KEY: { default: 'unset', doc: 'not read by the service: the admin key `nbo rules publish/history/rollback/diff` send when --key is not given' },
 } as const;
 
 type Env = Record<string, string | undefined>;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Cluster, Redis } from 'ioredis';
+import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildRuleSet, loadRulesDir } from '../../src/rules/load.js';
 import { rulesKeys } from '../../src/rules/redis-source.js';
@@ -166,6 +168,25 @@ describe('publishing rules to every instance (Redis)', () => {
     expect(gone.body.code).toBe('NBO_ERR_RULES_VERSION_UNKNOWN');
     const files = await get(`${a.url}/v1/admin/rules/versions/${made[4]}`, admin);
     expect(buildRuleSet(files.body.files)).toMatchObject({ ok: true, rules: { version: made[4] } });
+  });
+
+  it('answers validate against openapi.yaml', async () => {
+    const spec = YAML.parse(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'));
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ $id: 'nbo-openapi', components: spec.components });
+    const check = (name: string, body: unknown) => {
+      const v = ajv.getSchema(`nbo-openapi#/components/schemas/${name}`)!;
+      expect(v(body), `${name}: ${JSON.stringify(v.errors)}`).toBe(true);
+    };
+    check('RulesVersions', (await get(`${a.url}/v1/rules/versions`, reader)).body);
+    check('Instances', (await get(`${a.url}/v1/instances`, reader)).body);
+    check('PublishResult', (await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(rulesWith('doc', 7)), message: 'doc' }, admin)).body);
+    check('PublishResult', (await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(rulesWith('doc', 7)) }, admin)).body);
+    for (const e of (await get(`${a.url}/v1/admin/audit`, admin)).body.entries) check('AuditEntry', e);
+    const refusal = await post(`${a.url}/v1/admin/rules/publish`, { files: [{ file: 'offers/x.yaml', text: 'id: X' }] }, admin);
+    const schema = spec.components.responses.RulesRefused.content['application/problem+json'].schema;
+    const v = ajv.compile({ $id: 'refused', ...schema, allOf: schema.allOf.map((s: { $ref?: string }) => (s.$ref ? { $ref: `nbo-openapi${s.$ref}` } : s)) });
+    expect(v(refusal.body), JSON.stringify(v.errors)).toBe(true);
   });
 
   it('admin routes need the admin scope; the read views need read', async () => {

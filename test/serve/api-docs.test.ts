@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminRoutes } from '../../src/serve/admin-routes.js';
 import { buildRoutes } from '../../src/serve/routes.js';
 import { checkout, get, post, startTestService, subscribe, until } from '../support/service.js';
 
@@ -24,7 +25,7 @@ describe('openapi.yaml and docs/api.md match the implementation', () => {
   });
 
   it('documents exactly the routes the server has, with their scopes', () => {
-    const routes = buildRoutes({} as never).map((r) => `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}')} ${r.scope ?? 'open'}`);
+    const routes = [...buildRoutes({} as never), ...adminRoutes({} as never)].map((r) => `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}')} ${r.scope ?? 'open'}`);
     const documented = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-nbo-scope'] ?? 'open'}`));
     expect(documented.sort()).toEqual(routes.sort());
     for (const r of routes) expect(apiDoc).toContain(`\`${r.split(' ').slice(0, 2).join(' ')}\``);
