@@ -45,6 +45,8 @@ export interface Config {
   rulesSource: 'directory' | 'redis';
   /** Redis source: how often the live version is re-checked (heals a missed pub/sub message), the versions and audit records kept. */
   rulesPublish: { recheckMs: number; history: number; auditLimit: number };
+  /** Append every applied event to this NDJSON file (for `nbo simulate`); null: off. */
+  recordEventsFile: string | null;
 }
 
 /** Every variable, its default (units in the name or comment), and what it is. Rendered in docs/configuration.md. */
@@ -87,6 +89,7 @@ export const VARIABLES = {
   NBO_RULES_RECHECK_MS: { default: '5000', doc: 'redis source: how often each instance re-reads the live version, besides the pub/sub notice (heals a missed message); also the instance heartbeat' },
   NBO_RULES_HISTORY: { default: '50', doc: 'redis source: rules versions kept (history entries and their files); older ones cannot be rolled back to' },
   NBO_RULES_AUDIT_LIMIT: { default: '1000', doc: 'redis source: audit records kept (publish and rollback, accepted or refused)' },
+  NBO_RECORD_EVENTS_FILE: { default: 'unset = off', doc: 'append every applied event (HTTP and Kafka) to this NDJSON file, the input of `nbo simulate` (docs/simulate.md)' },
   NBO_API_KEY: { default: 'unset', doc: 'not read by the service: the admin key `nbo rules publish/history/rollback/diff` send when --key is not given' },
 } as const;
 
@@ -223,6 +226,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       history: int('NBO_RULES_HISTORY', 50, 1, 10_000),
       auditLimit: int('NBO_RULES_AUDIT_LIMIT', 1000, 1, 1_000_000),
     },
+    recordEventsFile: str('NBO_RECORD_EVENTS_FILE') ?? null,
   };
   if (problems.length > 0) {
     throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { details: problems });

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
 import { createIngestor, type DecisionSink } from '../events/ingest.js';
+import { createEventRecorder, recordingIngestor } from '../events/recorder.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -118,7 +119,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
-  const ingestor = createIngestor({
+  const recorder = config.recordEventsFile ? createEventRecorder(config.recordEventsFile, (err) => log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped')) : null;
+  const decidingIngestor = createIngestor({
     store,
     decider,
     validate: createEventValidator({ triggers: config.triggers, clock }),
@@ -128,6 +130,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     knownTypes,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
   });
+  const ingestor = recorder ? recordingIngestor(decidingIngestor, recorder) : decidingIngestor;
 
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
@@ -183,6 +186,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         await Promise.all([...background]);
         server.close();
         await rules.stop();
+        await recorder?.close();
         await fanout.close();
         await store.close();
         log.info('stopped');
