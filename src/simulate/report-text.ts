@@ -29,7 +29,7 @@ export function formatReport(r: ReplayReport): string {
       for (const id of segOffers) row(`  ${id}`, (a) => n(a.bySegment[s]?.[seg]?.byOffer[id] ?? 0));
     }
   }
-  const widths = [head, ...rows].reduce((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), [] as number[]);
+  const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]?.length ?? 0)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join('   ').trimEnd();
   const lines = [
     `events ${n(r.events)}${r.rejected ? ` (${n(r.rejected)} lines rejected)` : ''} · decisions ${n(r.decisions)}${r.candidate ? ` · changed ${n(r.changed)} (${pct(r.changed, r.decisions)})` : ''}`,
