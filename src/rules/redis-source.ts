@@ -39,6 +39,9 @@ export function rulesKeys(prefix: string) {
   };
 }
 
+/** A rules command (a rule set's files can be large) not answered within this fails. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
 /** An instance not seen for this many re-check periods is left out of the fleet list (and pruned). */
 const GONE_AFTER_PERIODS = 3;
 
@@ -56,11 +59,12 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   const k = rulesKeys(o.redis.prefix);
   const instanceId = o.instanceId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date(clock()).toISOString();
-  const make = () =>
+  const make = (commandTimeout?: number) =>
     o.redis.cluster
-      ? new Cluster(o.redis.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })), { lazyConnect: true })
-      : new Redis(o.redis.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  const cmd = make();
+      ? new Cluster(o.redis.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })), { lazyConnect: true, redisOptions: { commandTimeout } })
+      : new Redis(o.redis.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout });
+  // commands are bounded so a hung Redis cannot hold a publish, a re-check or a stop forever
+  const cmd = make(COMMAND_TIMEOUT_MS);
   const sub = make();
   for (const c of [cmd, sub]) c.on('error', onError);
   await Promise.all([cmd.connect(), sub.connect()]);
@@ -71,39 +75,45 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     if (raw === null) return null;
     return (JSON.parse(raw) as { files: RuleFile[] }).files;
   };
-  const compile = async (version: string): Promise<{ ok: true; rules: RuleSet } | { ok: false; issues: RuleIssue[] } | null> => {
+  const compile = async (version: string): Promise<{ ok: true; rules: RuleSet; files: RuleFile[] } | { ok: false; issues: RuleIssue[] } | null> => {
     const files = await readFiles(version);
-    return files === null ? null : buildRuleSet(files);
+    if (files === null) return null;
+    const res = buildRuleSet(files);
+    return res.ok ? { ...res, files } : res;
+  };
+
+  /** Publishes a rule set as the seed unless a live version exists (SET NX); true when this one went live. */
+  const seed = async (rules: RuleSet, files: RuleFile[], message: string): Promise<boolean> => {
+    await cmd.set(k.set(rules.version), JSON.stringify({ files }));
+    await cmd.sadd(k.sets, rules.version);
+    if ((await cmd.set(k.live, rules.version, 'NX')) !== 'OK') return false;
+    const entry: VersionEntry = { version: rules.version, time: iso(), keyId: null, message, action: 'seed', previous: null, added: rules.offers.map((x) => x.id), removed: [], changed: [] };
+    await record(entry, { time: entry.time, keyId: null, action: 'seed', result: 'published', version: rules.version, previous: null, message });
+    await cmd.publish(k.channel, rules.version);
+    return true;
   };
 
   // the first rule set: the live version, else the directory (published as the seed)
   let live: RuleSet;
+  /** The files of the live set: re-seeded if Redis loses the live version (a restart without persistence). */
+  let liveFiles: RuleFile[];
   let closed = false;
   let refused: string | null = null;
   const first = await cmd.get(k.live);
   const loaded = first === null ? null : await compile(first);
-  if (loaded?.ok) live = loaded.rules;
+  if (loaded?.ok) ({ rules: live, files: liveFiles } = loaded);
   else {
     const dir = readDirRules(o.dir);
+    ({ rules: live, files: liveFiles } = dir);
     if (first !== null) {
       // published, but missing or invalid for this build: serve the directory until a good version is published
       onError(new NboError('NBO_ERR_RULES_INVALID', `published rules version ${first} cannot be served here (${loaded === null ? 'its files are missing' : `${loaded.issues.length} issues`}); serving ${o.dir} until a valid version is published`, { details: loaded && !loaded.ok ? loaded.issues : undefined }));
       refused = first;
-      live = dir.rules;
-    } else {
-      live = dir.rules;
-      await cmd.set(k.set(live.version), JSON.stringify({ files: dir.files }));
-      await cmd.sadd(k.sets, live.version);
-      if ((await cmd.set(k.live, live.version, 'NX')) === 'OK') {
-        const entry: VersionEntry = { version: live.version, time: iso(), keyId: null, message: `seeded from ${o.dir} by ${instanceId}`, action: 'seed', previous: null, added: live.offers.map((x) => x.id), removed: [], changed: [] };
-        await record(entry, { time: entry.time, keyId: null, action: 'seed', result: 'published', version: live.version, previous: null, message: entry.message });
-        await cmd.publish(k.channel, live.version);
-      } else {
-        // another instance seeded first: serve what it published
-        const won = await cmd.get(k.live);
-        const other = won === null ? null : await compile(won);
-        if (other?.ok) live = other.rules;
-      }
+    } else if (!(await seed(dir.rules, dir.files, `seeded from ${o.dir} by ${instanceId}`))) {
+      // another instance seeded first: serve what it published
+      const won = await cmd.get(k.live);
+      const other = won === null ? null : await compile(won);
+      if (other?.ok) ({ rules: live, files: liveFiles } = other);
     }
   }
 
@@ -133,6 +143,10 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   let chain: Promise<unknown> = Promise.resolve();
   const refreshNow = async (): Promise<ReloadResult> => {
     const version = await cmd.get(k.live);
+    if (version === null) {
+      // Redis lost the live version (restarted without persistence): what this instance serves becomes the seed again
+      if (!(await seed(live, liveFiles, `re-seeded by ${instanceId}: Redis held no live version`))) return refreshNow();
+    }
     if (version === null || version === live.version) {
       await heartbeat();
       return { ok: true, version: live.version, changed: false };
@@ -140,7 +154,7 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     const res = await compile(version);
     let out: ReloadResult;
     if (res?.ok) {
-      live = res.rules;
+      ({ rules: live, files: liveFiles } = res);
       refused = null;
       out = { ok: true, version: live.version, changed: true };
       o.onReload?.(out, live);

@@ -10,6 +10,7 @@ import { buildRuleSet, loadRulesDir } from '../../src/rules/load.js';
 import { rulesKeys } from '../../src/rules/redis-source.js';
 import { readRuleFiles } from '../../src/rules/read-files.js';
 import { deleteByPrefix } from '../support/redis-keys.js';
+import { startRedis } from '../support/servers.js';
 import { get, keysFile, post, SAMPLE_RULES, startTestService } from '../support/service.js';
 
 type Svc = Awaited<ReturnType<typeof startTestService>>;
@@ -242,6 +243,37 @@ describe('seeding', () => {
       redis.disconnect();
     }
   });
+});
+
+describe('Redis restarts', () => {
+  it('instances keep serving their rules while Redis is down; an emptied Redis is re-seeded with what they serve; the next publish reaches all', async () => {
+    const server = await startRedis();
+    const env = { NBO_REDIS_URL: server.url, NBO_API_KEYS_FILE: keys.file, NBO_RULES_RECHECK_MS: '200' };
+    const a = await startTestService(env);
+    const b = await startTestService(env);
+    try {
+      const published = rulesWith('before-restart', 7);
+      await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(published) }, admin);
+      const v0 = versionOf(published);
+      await untilAsync(async () => (await live(b)) === v0, 5000);
+      await server.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      expect([await live(a), await live(b)]).toEqual([v0, v0]); // the rules are in memory
+      await server.start(); // empty: no persistence
+      await untilAsync(async () => (await get(`${a.url}/v1/rules/versions`, reader)).body.versions?.length > 0, 5000);
+      const h = (await get(`${a.url}/v1/rules/versions`, reader)).body;
+      expect(h.live).toBe(v0);
+      expect(h.versions).toEqual([expect.objectContaining({ version: v0, action: 'seed', message: expect.stringContaining('re-seeded') })]);
+      const dir = rulesWith('after-restart', 8);
+      const r = await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(dir), message: 'after restart' }, admin);
+      expect(r.status).toBe(200);
+      await untilAsync(async () => (await live(b)) === versionOf(dir), 5000);
+      expect([await live(a), await live(b)]).toEqual([versionOf(dir), versionOf(dir)]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await server.stop();
+    }
+  }, 30_000);
 });
 
 describe('publishing on a Redis Cluster', () => {
