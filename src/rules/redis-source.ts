@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Cluster, Redis } from 'ioredis';
 import { NboError } from '../errors/codes.js';
 import { diffRuleSets } from './diff.js';
-import { buildRuleSet } from './load.js';
+import { buildRuleSet, rulesVersion } from './load.js';
 import type { AdminRulesSource, Actor, AuditEntry, InstanceInfo, PublishOutcome, VersionEntry } from './published.js';
 import { readRuleFiles, type RuleFile } from './read-files.js';
 import type { ReloadResult } from './source.js';
@@ -20,6 +20,8 @@ export interface RedisRulesOptions {
   instanceId?: string;
   onReload?: (r: ReloadResult, rules: RuleSet) => void;
   onError?: (err: unknown) => void;
+  /** At start: the directory holds another version than the published one, which is served. */
+  onDirectoryIgnored?: (info: { dir: string; dirVersion: string; liveVersion: string }) => void;
 }
 
 /**
@@ -101,8 +103,11 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   let refused: string | null = null;
   const first = await cmd.get(k.live);
   const loaded = first === null ? null : await compile(first);
-  if (loaded?.ok) ({ rules: live, files: liveFiles } = loaded);
-  else {
+  if (loaded?.ok) {
+    ({ rules: live, files: liveFiles } = loaded);
+    const dirVersion = directoryVersion(o.dir);
+    if (dirVersion !== null && dirVersion !== live.version) o.onDirectoryIgnored?.({ dir: o.dir, dirVersion, liveVersion: live.version });
+  } else {
     const dir = readDirRules(o.dir);
     ({ rules: live, files: liveFiles } = dir);
     if (first !== null) {
@@ -285,6 +290,15 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     stop,
 
   };
+}
+
+/** The content version of a directory's files, or null when it cannot be read. */
+function directoryVersion(dir: string): string | null {
+  try {
+    return rulesVersion(readRuleFiles(dir));
+  } catch {
+    return null;
+  }
 }
 
 function readDirRules(dir: string): { rules: RuleSet; files: RuleFile[] } {

@@ -93,6 +93,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
           instanceId,
           onReload,
           onError: (err) => log.warn({ err }, 'published rules: background work failed'),
+          onDirectoryIgnored: (info) => log.warn(info, 'NBO_RULES_DIR differs from the published rules version, which is served (NBO_RULES_SOURCE=redis; publish with nbo rules publish, see docs/publishing.md)'),
         })
       : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, onReload }), config.rulesDir, instanceId, clock);
   store.setModel(stateModelFrom(rules.current()));

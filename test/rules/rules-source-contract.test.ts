@@ -66,3 +66,22 @@ afterAll(async () => {
   for (const p of prefixes) await deleteByPrefix(r, p);
   r.disconnect();
 });
+
+describe('redis source at start', () => {
+  it('says so when its directory holds another version than the published one it serves', async () => {
+    const prefix = `ignored-${randomBytes(4).toString('hex')}`;
+    prefixes.push(prefix);
+    const opts = { redis: { url: inject('redisUrl'), cluster: null, prefix }, recheckMs: 60_000, history: 10, auditLimit: 10 };
+    const first = await createRedisRulesSource({ ...opts, dir: SAMPLE_RULES });
+    const seen: unknown[] = [];
+    const other = new URL('../../docs/examples', import.meta.url).pathname; // not a rules directory: never read as one
+    const second = await createRedisRulesSource({ ...opts, dir: other, onDirectoryIgnored: (i) => seen.push(i) });
+    const same = await createRedisRulesSource({ ...opts, dir: SAMPLE_RULES, onDirectoryIgnored: (i) => seen.push(i) });
+    try {
+      expect(second.current().version).toBe(first.current().version);
+      expect(seen).toEqual([{ dir: other, dirVersion: expect.stringMatching(/^[0-9a-f]{12}$/), liveVersion: first.current().version }]);
+    } finally {
+      await Promise.all([first.stop(), second.stop(), same.stop()]);
+    }
+  });
+});
