@@ -215,8 +215,10 @@ describe('publishing rules to every instance (Redis)', () => {
     for (let i = 0; i < 150; i++) {
       const s = i % 2 ? a : b;
       const d = await post(`${s.url}/v1/decide`, { customerId: `c-mix-${i}`, channel: 'pos' }, reader);
-      if (d.body.rulesVersion === va) expect(d.body.offers.map((o: { offerId: string }) => o.offerId)).toEqual(['only-alpha']);
-      else if (d.body.rulesVersion === vb) expect(d.body.offers.map((o: { offerId: string }) => o.offerId)).toEqual(['only-beta']);
+      // a degraded answer (the store slow under load) holds fallback offers only: none here
+      const offers = d.body.offers.map((o: { offerId: string }) => o.offerId);
+      if (d.body.rulesVersion === va) expect(offers).toEqual(d.body.degraded ? [] : ['only-alpha']);
+      else if (d.body.rulesVersion === vb) expect(offers).toEqual(d.body.degraded ? [] : ['only-beta']);
       seen.add(d.body.rulesVersion);
     }
     stop = true;
