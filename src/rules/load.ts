@@ -36,6 +36,33 @@ export function rulesVersion(files: readonly RuleFile[]): string {
 
 /** Validates and compiles rules files (paths relative to the rules directory). */
 export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
+  const steps = ruleSetSteps(files);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same as buildRuleSet, in slices of about `sliceMs` with the event loop free between
+ * them: a running service compiles a new rule set (hundreds of offers take tens of ms)
+ * without holding up the decisions in flight.
+ */
+export async function buildRuleSetSliced(files: readonly RuleFile[], sliceMs = 4): Promise<LoadResult> {
+  const steps = ruleSetSteps(files);
+  let start = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - start >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      start = performance.now();
+    }
+  }
+}
+
+/** buildRuleSet as steps: it yields after each offer, where the work may pause. */
+function* ruleSetSteps(files: readonly RuleFile[]): Generator<void, LoadResult> {
   const issues: RuleIssue[] = [];
   const aggFiles = files.filter((f) => AGGREGATES_FILE.test(f.file));
   const segFiles = files.filter((f) => SEGMENTS_FILE.test(f.file));
@@ -79,18 +106,20 @@ export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
   const firstSeen = new Map<string, string>();
   for (const f of offerFiles) {
     const parsed = parseRuleFile(f, issues);
-    if (parsed) offers.push(...buildOfferFile(parsed, { aggregates: aggNames, segmentations: segNames }, firstSeen, issues));
+    yield;
+    if (parsed) offers.push(...(yield* buildOfferFile(parsed, { aggregates: aggNames, segmentations: segNames }, firstSeen, issues)));
   }
 
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, rules: makeRuleSet(rulesVersion(files), offers, aggregates, segmentations) };
 }
 
-function buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>; segmentations: ReadonlySet<string> }, firstSeen: Map<string, string>, issues: RuleIssue[]): Offer[] {
+function* buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>; segmentations: ReadonlySet<string> }, firstSeen: Map<string, string>, issues: RuleIssue[]): Generator<void, Offer[]> {
   const list = Array.isArray(f.doc) ? f.doc : [f.doc];
   if (list.length === 0) issues.push({ file: f.file, path: '$', message: 'the file holds no offers' });
   const out: Offer[] = [];
-  list.forEach((raw, i) => {
+  for (let i = 0; i < list.length; i++) {
+    const raw = list[i];
     const prefix = Array.isArray(f.doc) ? `$[${i}]` : '$';
     const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
     const found = schemaIssues('offer', raw, f.file, prefix, () => id);
@@ -100,10 +129,11 @@ function buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>;
       if (other !== undefined) issues.push({ file: f.file, id, path: `${prefix}.id`, message: `duplicate offer id "${id}" (first defined in ${other})` });
       else firstSeen.set(id, f.file);
     }
-    if (found.length > 0) return;
+    if (found.length > 0) continue;
     const offer = buildOffer(raw as RawOffer, f.file, prefix, scope, issues);
     if (offer) out.push(offer);
-  });
+    yield;
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Cluster, Redis } from 'ioredis';
 import { NboError } from '../errors/codes.js';
 import { diffRuleSets } from './diff.js';
-import { buildRuleSet, rulesVersion } from './load.js';
+import { buildRuleSet, buildRuleSetSliced, rulesVersion } from './load.js';
 import type { AdminRulesSource, Actor, AuditEntry, InstanceInfo, PublishOutcome, VersionEntry } from './published.js';
 import { readRuleFiles, type RuleFile } from './read-files.js';
 import type { ReloadResult } from './source.js';
@@ -80,7 +80,7 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   const compile = async (version: string): Promise<{ ok: true; rules: RuleSet; files: RuleFile[] } | { ok: false; issues: RuleIssue[] } | null> => {
     const files = await readFiles(version);
     if (files === null) return null;
-    const res = buildRuleSet(files);
+    const res = await buildRuleSetSliced(files);
     return res.ok ? { ...res, files } : res;
   };
 
@@ -250,7 +250,7 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     refresh,
     publish: (files, actor, message) =>
       serial(async () => {
-        const res = buildRuleSet(files);
+        const res = await buildRuleSetSliced(files);
         if (!res.ok) {
           await refuse('publish', actor, null, message, `${res.issues.length} issue${res.issues.length === 1 ? '' : 's'}`);
           throw new NboError('NBO_ERR_RULES_INVALID', `the rule set is invalid (${res.issues.length} issues); version ${live.version} stays live`, { details: res.issues });
