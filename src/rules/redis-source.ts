@@ -144,6 +144,8 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     await cmd.hset(k.instances, instanceId, JSON.stringify(info));
   };
 
+  /** A set this instance validated for a publish, swapped in by the refresh that follows. */
+  let prepared: { rules: RuleSet; files: RuleFile[] } | null = null;
   // refreshes run one at a time, so two notices never race to swap
   let chain: Promise<unknown> = Promise.resolve();
   const refreshNow = async (): Promise<ReloadResult> => {
@@ -156,7 +158,9 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
       await heartbeat();
       return { ok: true, version: live.version, changed: false };
     }
-    const res = await compile(version);
+    // the instance that took a publish compiled it already
+    const res = prepared?.rules.version === version ? { ok: true as const, ...prepared } : await compile(version);
+    prepared = null;
     let out: ReloadResult;
     if (res?.ok) {
       ({ rules: live, files: liveFiles } = res);
@@ -219,6 +223,7 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     const entry: VersionEntry = { version: rules.version, time: iso(), keyId: actor.keyId, message, action, previous, added: d.added, removed: d.removed, changed: d.changed.map((c) => c.id) };
     await record(entry, { time: entry.time, keyId: actor.keyId, action, result: 'published', version: rules.version, previous, message });
     await cmd.publish(k.channel, rules.version);
+    if (files) prepared = { rules, files };
     await refresh(); // this instance serves it before answering
     return { version: rules.version, previous, changed: true, entry };
   };
