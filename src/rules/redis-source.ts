@@ -20,6 +20,8 @@ export interface RedisRulesOptions {
   instanceId?: string;
   onReload?: (r: ReloadResult, rules: RuleSet) => void;
   onError?: (err: unknown) => void;
+  /** Every audit record this instance writes (to log and count it). */
+  onAudit?: (a: AuditEntry) => void;
   /** At start: the directory holds another version than the published one, which is served. */
   onDirectoryIgnored?: (info: { dir: string; dirVersion: string; liveVersion: string }) => void;
 }
@@ -127,6 +129,7 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     if (entry) m.set(k.live, entry.version).lpush(k.history, JSON.stringify(entry)).ltrim(k.history, 0, o.history - 1);
     m.lpush(k.audit, JSON.stringify(audit)).ltrim(k.audit, 0, o.auditLimit - 1);
     await m.exec();
+    o.onAudit?.(audit);
     if (entry) await prune();
   }
 

@@ -93,6 +93,10 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
           instanceId,
           onReload,
           onError: (err) => log.warn({ err }, 'published rules: background work failed'),
+          onAudit(a) {
+            metrics.rulesPublishes.inc({ action: a.action, result: a.result });
+            log[a.result === 'refused' ? 'warn' : 'info'](a, `rules ${a.action}: ${a.result}`);
+          },
           onDirectoryIgnored: (info) => log.warn(info, 'NBO_RULES_DIR differs from the published rules version, which is served (NBO_RULES_SOURCE=redis; publish with nbo rules publish, see docs/publishing.md)'),
         })
       : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, onReload }), config.rulesDir, instanceId, clock);

@@ -148,6 +148,9 @@ describe('publishing rules to every instance (Redis)', () => {
     expect(audit[0]).toMatchObject({ keyId: 'author', action: 'rollback', result: 'published', version: seed, previous: v1, message: 'back to the seed' });
     expect(Date.now() - Date.parse(audit[0]!.time as string)).toBeLessThan(60_000);
     expect(audit.map((e) => `${e.action}:${e.result}`)).toEqual(expect.arrayContaining(['publish:published', 'publish:unchanged', 'publish:refused', 'rollback:published', 'seed:published']));
+    const metrics = (await get(`${b.url}/metrics`)).body as string;
+    expect(metrics).toMatch(/^nbo_rules_publishes_total\{action="rollback",result="published"\} 1$/m);
+    expect(metrics).toMatch(/^nbo_rules_info\{version="[0-9a-f]{12}"\} 1$/m);
     const unknown = await post(`${a.url}/v1/admin/rules/rollback`, { version: 'abcdefabcdef' }, admin);
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('NBO_ERR_RULES_VERSION_UNKNOWN');
