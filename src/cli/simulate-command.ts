@@ -38,7 +38,8 @@ export async function simulateCommand(args: string[], out: Out, err: Out): Promi
     nowMs = Date.parse(values.now);
     if (!Number.isFinite(nowMs)) throw new NboError('NBO_ERR_BODY_INVALID', `--now "${values.now}" is not an ISO-8601 time`);
   }
-  const triggers = process.env.NBO_TRIGGERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const listed = process.env.NBO_TRIGGERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const triggers = listed?.length ? listed : undefined;
   const report = await simulateFile(values.events, { baseline, candidate, nowMs, triggers, learningSegmentation: process.env.NBO_LEARNING_SEGMENTATION || null }, err);
   out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return 0;
