@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { diffRuleSets, isEmptyDiff, type RulesDiff } from '../rules/diff.js';
 import { buildRuleSet } from '../rules/load.js';
-import type { VersionEntry } from '../rules/published.js';
+import type { VersionEntry } from '../rules/rules-admin.js';
 import { readRuleFiles, type RuleFile } from '../rules/read-files.js';
 import type { RuleIssue, RuleSet } from '../rules/types.js';
 import { AdminError, adminCall, problemLine } from './admin-client.js';

@@ -1,5 +1,5 @@
 import { NboError } from '../errors/codes.js';
-import type { AdminRulesSource, InstanceInfo, VersionEntry } from './published.js';
+import type { AdminRulesSource, InstanceInfo, VersionEntry } from './rules-admin.js';
 import { rulesVersion } from './load.js';
 import { readRuleFiles } from './read-files.js';
 import type { RulesSource } from './source.js';

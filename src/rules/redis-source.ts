@@ -4,7 +4,7 @@ import { Cluster, Redis } from 'ioredis';
 import { NboError } from '../errors/codes.js';
 import { diffRuleSets } from './diff.js';
 import { buildRuleSet, buildRuleSetSliced, rulesVersion } from './load.js';
-import type { AdminRulesSource, Actor, AuditEntry, InstanceInfo, PublishOutcome, VersionEntry } from './published.js';
+import type { AdminRulesSource, Actor, AuditEntry, InstanceInfo, PublishOutcome, VersionEntry } from './rules-admin.js';
 import { readRuleFiles, type RuleFile } from './read-files.js';
 import type { ReloadResult } from './source.js';
 import type { RuleIssue, RuleSet } from './types.js';

@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { NboError } from '../errors/codes.js';
-import type { AdminRulesSource } from '../rules/published.js';
+import type { AdminRulesSource } from '../rules/rules-admin.js';
 import { problem, type Reply } from './http.js';
 import type { Route } from './routes.js';
 

@@ -9,7 +9,7 @@ import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { directoryAdmin } from '../rules/directory-admin.js';
-import type { AdminRulesSource } from '../rules/published.js';
+import type { AdminRulesSource } from '../rules/rules-admin.js';
 import { createRedisRulesSource } from '../rules/redis-source.js';
 import { createRulesSource, type ReloadResult } from '../rules/source.js';
 import type { RuleSet } from '../rules/types.js';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { directoryAdmin } from '../../src/rules/directory-admin.js';
 import { buildRuleSet, loadRulesDir } from '../../src/rules/load.js';
-import type { AdminRulesSource } from '../../src/rules/published.js';
+import type { AdminRulesSource } from '../../src/rules/rules-admin.js';
 import { createRedisRulesSource } from '../../src/rules/redis-source.js';
 import { createRulesSource } from '../../src/rules/source.js';
 import { deleteByPrefix } from '../support/redis-keys.js';
