@@ -46,7 +46,7 @@ const kafka = await startKafkaMock();
 const ctx = { quick, redisUrl: redis.url, kafkaBrokers: kafka.brokers, log: (l: string) => process.stdout.write(`${l}\n`) };
 
 const files = readdirSync(new URL('./scenarios', import.meta.url)).filter((f) => f.endsWith('.bench.ts')).sort();
-const order = ['rules-eval', 'decide-http', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory'];
+const order = ['rules-eval', 'decide-http', 'rules-swap', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory'];
 const scenarios: Scenario[] = [];
 for (const f of files) scenarios.push(((await import(`./scenarios/${f}`)) as { scenario: Scenario }).scenario);
 scenarios.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));

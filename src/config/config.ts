@@ -56,6 +56,12 @@ export interface Config {
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
   /** Limits on event data and decide context, the same for HTTP and Kafka (docs/api.md#input-limits). */
   limits: Readonly<InputLimits>;
+  /** Where the live rule set comes from: the directory, or versions published to Redis (docs/publishing.md). */
+  rulesSource: 'directory' | 'redis';
+  /** Redis source: how often the live version is re-checked (heals a missed pub/sub message), the versions and audit records kept. */
+  rulesPublish: { recheckMs: number; history: number; auditLimit: number };
+  /** Append every applied event to this NDJSON file (for `nbo simulate`); null: off. */
+  recordEventsFile: string | null;
 }
 
 /** Every variable, its default (units in the name or comment), and what it is. Rendered in docs/configuration.md. */
@@ -102,6 +108,12 @@ export const VARIABLES = {
   NBO_MAX_KEY_LENGTH: { default: String(DEFAULT_LIMITS.maxKeyLength), doc: 'longest property name in an event\'s data or a decide context' },
   NBO_MAX_BASKET_ITEMS: { default: String(DEFAULT_LIMITS.maxBasketItems), doc: 'most items in a basket (event data.basket.items, decide context.basket.items)' },
   NBO_MAX_BASKET_CATEGORIES: { default: String(DEFAULT_LIMITS.maxBasketCategories), doc: 'most distinct categories in a basket (its items\' category, or basket.categories)' },
+  NBO_RULES_SOURCE: { default: 'redis with NBO_REDIS_URL/NBO_REDIS_CLUSTER, else directory', doc: 'directory: serve NBO_RULES_DIR (reloaded on change); redis: serve the version published with `nbo rules publish` (seeded from NBO_RULES_DIR while nothing is published), see docs/publishing.md' },
+  NBO_RULES_RECHECK_MS: { default: '5000', doc: 'redis source: how often each instance re-reads the live version, besides the pub/sub notice (heals a missed message); also the instance heartbeat' },
+  NBO_RULES_HISTORY: { default: '50', doc: 'redis source: rules versions kept (history entries and their files); older ones cannot be rolled back to' },
+  NBO_RULES_AUDIT_LIMIT: { default: '1000', doc: 'redis source: audit records kept (publish and rollback, accepted or refused)' },
+  NBO_RECORD_EVENTS_FILE: { default: 'unset = off', doc: 'append every applied event (HTTP and Kafka) to this NDJSON file, the input of `nbo simulate` (docs/simulate.md)' },
+  NBO_API_KEY: { default: 'unset', doc: 'not read by the service: the admin key `nbo rules publish/history/rollback/diff` send when --key is not given' },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -215,6 +227,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const triggers = list('NBO_TRIGGERS') ?? [...DEFAULT_TRIGGERS];
   for (const t of triggers) if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
 
+  const rulesSource = oneOf('NBO_RULES_SOURCE', ['directory', 'redis'] as const, redis ? 'redis' : 'directory');
+  if (rulesSource === 'redis' && !redis) problems.push('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');
+
   const config: Config = {
     port: int('NBO_PORT', 8080, 0, 65_535),
     host,
@@ -243,6 +258,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxBasketItems: int('NBO_MAX_BASKET_ITEMS', DEFAULT_LIMITS.maxBasketItems, 1, 100_000),
       maxBasketCategories: int('NBO_MAX_BASKET_CATEGORIES', DEFAULT_LIMITS.maxBasketCategories, 1, 100_000),
     },
+    rulesSource,
+    rulesPublish: {
+      recheckMs: int('NBO_RULES_RECHECK_MS', 5000, 100, 600_000),
+      history: int('NBO_RULES_HISTORY', 50, 1, 10_000),
+      auditLimit: int('NBO_RULES_AUDIT_LIMIT', 1000, 1, 1_000_000),
+    },
+    recordEventsFile: str('NBO_RECORD_EVENTS_FILE') ?? null,
   };
   if (problems.length > 0) {
     throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { details: problems });

@@ -21,6 +21,9 @@ export const ERROR_CODES = {
   NBO_ERR_STATE_FILE: { status: 400, retriable: false, message: 'the customer state file is invalid' },
   NBO_ERR_INTERNAL: { status: 500, retriable: true, message: 'an unexpected error; it is logged' },
   NBO_ERR_EVENT_UNPROCESSABLE: { status: 422, retriable: false, message: 'the event could not be processed because of its content' },
+  NBO_ERR_RULES_SOURCE: { status: 409, retriable: false, message: 'rules are read from the rules directory here; publishing needs NBO_RULES_SOURCE=redis' },
+  NBO_ERR_RULES_VERSION_UNKNOWN: { status: 404, retriable: false, message: 'no such rules version is stored' },
+  NBO_ERR_EVENTS_FILE: { status: 400, retriable: false, message: 'the events file is invalid' },
 } as const satisfies Record<string, { status: number; retriable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,6 +14,7 @@ export interface Metrics {
   ruleErrors: Counter<'kind'>;
   rulesInfo: Gauge<'version'>;
   rulesReloads: Counter<'result'>;
+  rulesPublishes: Counter<'action' | 'result'>;
   storeDuration: Histogram<'op'>;
   storeErrors: Counter<'op' | 'code'>;
   httpRequests: Counter<'route' | 'status'>;
@@ -46,6 +47,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     ruleErrors: new Counter({ name: 'nbo_rule_errors_total', help: 'Rules that raised while evaluated (counted as false)', labelNames: ['kind'], registers: r }),
     rulesInfo: new Gauge({ name: 'nbo_rules_info', help: 'The live rules version (value 1)', labelNames: ['version'], registers: r }),
     rulesReloads: new Counter({ name: 'nbo_rules_reloads_total', help: 'Rules reloads by result (loaded, unchanged, invalid)', labelNames: ['result'], registers: r }),
+    rulesPublishes: new Counter({ name: 'nbo_rules_publishes_total', help: 'Publishes, rollbacks and seeds this instance took, by result (published, unchanged, refused)', labelNames: ['action', 'result'], registers: r }),
     storeDuration: new Histogram({ name: 'nbo_store_duration_seconds', help: 'State store calls', labelNames: ['op'], buckets: LATENCY_BUCKETS, registers: r }),
     storeErrors: new Counter({ name: 'nbo_store_errors_total', help: 'Failed state store calls by error code', labelNames: ['op', 'code'], registers: r }),
     httpRequests: new Counter({ name: 'nbo_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: r }),

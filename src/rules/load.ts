@@ -41,10 +41,40 @@ export function rulesVersion(files: readonly RuleFile[]): string {
  */
 export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
   try {
-    return buildChecked(files);
+    const steps = ruleSetSteps(files);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
   } catch (err) {
-    // a limit this loader does not know of yet: still an issue, never a crash
-    return { ok: false, issues: [{ file: '.', path: '$', message: `the rule set cannot be loaded: ${(err as Error).message}` }] };
+    return unforeseen(err);
+  }
+}
+
+/** A limit this loader does not know of yet: still an issue, never a crash. */
+function unforeseen(err: unknown): LoadResult {
+  return { ok: false, issues: [{ file: '.', path: '$', message: `the rule set cannot be loaded: ${(err as Error).message}` }] };
+}
+
+/**
+ * The same as buildRuleSet, in slices of about `sliceMs` with the event loop free between
+ * them: a running service compiles a new rule set (hundreds of offers take tens of ms)
+ * without holding up the decisions in flight.
+ */
+export async function buildRuleSetSliced(files: readonly RuleFile[], sliceMs = 4): Promise<LoadResult> {
+  try {
+    const steps = ruleSetSteps(files);
+    let start = performance.now();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() - start >= sliceMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        start = performance.now();
+      }
+    }
+  } catch (err) {
+    return unforeseen(err);
   }
 }
 
@@ -56,7 +86,8 @@ function depthIssues(doc: unknown, file: string, prefix: string, idAt: (path: st
   return [{ file, ...(id !== undefined ? { id } : {}), path, message: `is nested deeper than ${RULE_LIMITS.maxDepth} levels` }];
 }
 
-function buildChecked(files: readonly RuleFile[]): LoadResult {
+/** buildRuleSet as steps: it yields after each offer, where the work may pause. */
+function* ruleSetSteps(files: readonly RuleFile[]): Generator<void, LoadResult> {
   const issues: RuleIssue[] = [];
   const aggFiles = files.filter((f) => AGGREGATES_FILE.test(f.file));
   const segFiles = files.filter((f) => SEGMENTS_FILE.test(f.file));
@@ -102,18 +133,20 @@ function buildChecked(files: readonly RuleFile[]): LoadResult {
   const firstSeen = new Map<string, string>();
   for (const f of offerFiles) {
     const parsed = parseRuleFile(f, issues);
-    if (parsed) offers.push(...buildOfferFile(parsed, { aggregates: aggNames, segmentations: segNames }, firstSeen, issues));
+    yield;
+    if (parsed) offers.push(...(yield* buildOfferFile(parsed, { aggregates: aggNames, segmentations: segNames }, firstSeen, issues)));
   }
 
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, rules: makeRuleSet(rulesVersion(files), offers, aggregates, segmentations) };
 }
 
-function buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>; segmentations: ReadonlySet<string> }, firstSeen: Map<string, string>, issues: RuleIssue[]): Offer[] {
+function* buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>; segmentations: ReadonlySet<string> }, firstSeen: Map<string, string>, issues: RuleIssue[]): Generator<void, Offer[]> {
   const list = Array.isArray(f.doc) ? f.doc : [f.doc];
   if (list.length === 0) issues.push({ file: f.file, path: '$', message: 'the file holds no offers' });
   const out: Offer[] = [];
-  list.forEach((raw, i) => {
+  for (let i = 0; i < list.length; i++) {
+    const raw = list[i];
     const prefix = Array.isArray(f.doc) ? `$[${i}]` : '$';
     const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
     const deep = depthIssues(raw, f.file, prefix, () => id);
@@ -124,10 +157,11 @@ function buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>;
       if (other !== undefined) issues.push({ file: f.file, id, path: `${prefix}.id`, message: `duplicate offer id "${id}" (first defined in ${other})` });
       else firstSeen.set(id, f.file);
     }
-    if (found.length > 0) return;
+    if (found.length > 0) continue;
     const offer = buildOffer(raw as RawOffer, f.file, prefix, scope, issues);
     if (offer) out.push(offer);
-  });
+    yield;
+  }
   return out;
 }
 

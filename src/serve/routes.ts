@@ -26,7 +26,7 @@ export interface RouteDeps {
   ingestor: Ingestor;
   metrics: Metrics;
   readiness: () => Promise<ReadyReport>;
-  reloadRules: () => { ok: boolean; version: string; issues?: unknown[] };
+  reloadRules: () => { ok: boolean; version: string; issues?: unknown[] } | Promise<{ ok: boolean; version: string; issues?: unknown[] }>;
   clock: () => number;
   /** Keeps work that outlives its request (stream decisions) in view, so a drain waits for it. */
   track: (work: Promise<unknown>) => void;
@@ -195,8 +195,8 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/admin/rules/reload',
       scope: 'admin',
       name: 'rules-reload',
-      handler() {
-        const r = d.reloadRules();
+      async handler() {
+        const r = await d.reloadRules();
         if (!r.ok) return problem('NBO_ERR_RULES_INVALID', `the rules were refused; version ${r.version} stays live`, undefined, { issues: r.issues, rulesVersion: r.version });
         return { status: 200, body: { rulesVersion: r.version } };
       },

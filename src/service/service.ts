@@ -1,12 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from '../config/config.js';
 import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
 import { createIngestor, type DecisionSink } from '../events/ingest.js';
+import { createEventRecorder, recordingIngestor } from '../events/recorder.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { createRulesSource } from '../rules/source.js';
+import { directoryAdmin } from '../rules/directory-admin.js';
+import type { AdminRulesSource } from '../rules/rules-admin.js';
+import { createRedisRulesSource } from '../rules/redis-source.js';
+import { createRulesSource, type ReloadResult } from '../rules/source.js';
+import type { RuleSet } from '../rules/types.js';
+import { adminRoutes } from '../serve/admin-routes.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
@@ -79,21 +87,37 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
       })
     : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
 
-  let rules: ReturnType<typeof createRulesSource>;
+  const onReload = (r: ReloadResult, live: RuleSet) => {
+    metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
+    if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
+    else if (r.changed) {
+      store.setModel(stateModelFrom(live));
+      metrics.rulesInfo.reset();
+      metrics.rulesInfo.set({ version: live.version }, 1);
+      log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
+    }
+  };
+  // the rules: the directory, or the versions published to Redis (docs/publishing.md)
+  const instanceId = `${hostname()}-${randomBytes(3).toString('hex')}`;
+  let rules: AdminRulesSource;
   try {
-    rules = createRulesSource(config.rulesDir, {
-      watch: config.rulesWatch,
-      onReload(r, live) {
-        metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
-        if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
-        else if (r.changed) {
-          store.setModel(stateModelFrom(live));
-          metrics.rulesInfo.reset();
-          metrics.rulesInfo.set({ version: live.version }, 1);
-          log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
-        }
-      },
-    });
+    rules =
+    config.rulesSource === 'redis' && config.redis
+      ? await createRedisRulesSource({
+          redis: config.redis,
+          dir: config.rulesDir,
+          ...config.rulesPublish,
+          clock,
+          instanceId,
+          onReload,
+          onError: (err) => log.warn({ err }, 'published rules: background work failed'),
+          onAudit(a) {
+            metrics.rulesPublishes.inc({ action: a.action, result: a.result });
+            log[a.result === 'refused' ? 'warn' : 'info'](a, `rules ${a.action}: ${a.result}`);
+          },
+          onDirectoryIgnored: (info) => log.warn(info, 'NBO_RULES_DIR differs from the published rules version, which is served (NBO_RULES_SOURCE=redis; publish with nbo rules publish, see docs/publishing.md)'),
+        })
+      : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, onReload }), config.rulesDir, instanceId, clock);
   } catch (err) {
     // invalid rules at start: release the store's connection, or the process would never exit
     await store.close().catch(() => {});
@@ -125,7 +149,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
-  const ingestor = observeIngestor(createIngestor({
+  const recorder = config.recordEventsFile ? createEventRecorder(config.recordEventsFile, (err) => log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped')) : null;
+  const decidingIngestor = observeIngestor(createIngestor({
     store,
     decider,
     validate: createEventValidator({ triggers: config.triggers, limits: config.limits, clock }),
@@ -135,6 +160,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     knownTypes,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
   }), offerStats, clock);
+  const ingestor = recorder ? recordingIngestor(decidingIngestor, recorder) : decidingIngestor;
 
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
@@ -159,7 +185,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const server = createHttpServer({
     routes: [
-      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.refresh, clock, track }),
+      ...adminRoutes(rules),
       ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock }),
       ...uiRoutes({ keys }),
     ],
@@ -177,7 +204,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     const guard = startFdGuard({ acceptor: server, log, limit });
     plugins.push({ name: 'fds', ready: guard.ready, stop: async () => guard.stop() });
   }
-  log.info({ host: config.host, port, store: store.kind, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
+  log.info({ host: config.host, port, store: store.kind, rulesSource: rules.source, instanceId, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
 
   let stopping: Promise<void> | null = null;
   return {
@@ -199,7 +226,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         await drained;
         await Promise.all([...background]);
         server.close();
-        rules.close();
+        await rules.stop();
+        await recorder?.close();
         await fanout.close();
         await store.close();
         for (const l of Object.values(errorLogs)) l.flush();

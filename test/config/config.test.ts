@@ -34,6 +34,15 @@ describe('configuration', () => {
     expect(c.triggers).toEqual(['checkout', 'claim', 'app_open']);
   });
 
+  it('chooses the rules source: redis when Redis is configured, else the directory; redis needs Redis', () => {
+    expect(loadConfig({}).rulesSource).toBe('directory');
+    expect(loadConfig({ NBO_REDIS_URL: 'redis://r:6379' })).toMatchObject({ rulesSource: 'redis', rulesPublish: { recheckMs: 5000, history: 50, auditLimit: 1000 } });
+    expect(loadConfig({ NBO_REDIS_URL: 'redis://r:6379', NBO_RULES_SOURCE: 'directory' }).rulesSource).toBe('directory');
+    expect(() => loadConfig({ NBO_RULES_SOURCE: 'redis' })).toThrow('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');
+    expect(() => loadConfig({ NBO_RULES_SOURCE: 'git', NBO_RULES_HISTORY: '0' })).toThrow(/NBO_RULES_SOURCE="git"[\s\S]*NBO_RULES_HISTORY="0"/);
+    expect(loadConfig({ NBO_API_KEY: 'nbo_secret' }).rulesSource).toBe('directory'); // the CLI's key does not stop the service
+  });
+
   it('docs/configuration.md documents every variable', () => {
     const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     for (const k of Object.keys(VARIABLES)) expect(doc).toContain(`\`${k}\``);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminRoutes } from '../../src/serve/admin-routes.js';
 import { buildRoutes } from '../../src/serve/routes.js';
 import { statsRoutes } from '../../src/serve/stats-routes.js';
 import { uiRoutes } from '../../src/serve/ui-routes.js';
@@ -26,7 +27,7 @@ describe('openapi.yaml and docs/api.md match the implementation', () => {
   });
 
   it('documents exactly the routes the server has, with their scopes', () => {
-    const all = [...buildRoutes({} as never), ...statsRoutes({ clock: Date.now } as never), ...uiRoutes({ keys: null })];
+    const all = [...buildRoutes({} as never), ...adminRoutes({} as never), ...statsRoutes({ clock: Date.now } as never), ...uiRoutes({ keys: null })];
     const routes = all.map((r) => `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}').replace(/^\/ui\/a\/[0-9a-f]{12}\//, '/ui/a/{build}/')} ${r.scope ?? 'open'}`);
     const documented = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-nbo-scope'] ?? 'open'}`));
     expect(documented.sort()).toEqual(routes.sort());
