@@ -1,5 +1,6 @@
 import { NboError } from '../errors/codes.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
+import { isServiceLinkValue, isServiceLinkVariable, serviceLinkProblem } from './service-links.js';
 
 /** Everything NBO can be configured with, validated once at start and then frozen. */
 export interface Config {
@@ -90,11 +91,13 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const problems: string[] = [];
   for (const k of Object.keys(env)) {
-    if (k.startsWith('NBO_') && !(k in VARIABLES) && !k.startsWith('NBO_TEST_') && !k.startsWith('NBO_BENCH_')) problems.push(`${k} is not a known variable`);
+    if (k.startsWith('NBO_') && !(k in VARIABLES) && !k.startsWith('NBO_TEST_') && !k.startsWith('NBO_BENCH_') && !isServiceLinkVariable(k, env[k])) problems.push(`${k} is not a known variable`);
+    else if (k in VARIABLES && env[k] !== undefined && isServiceLinkValue(env[k]!)) problems.push(serviceLinkProblem(k, env[k]!));
   }
   const str = (k: keyof typeof VARIABLES): string | undefined => {
     const v = env[k]?.trim();
-    return v === undefined || v === '' ? undefined : v;
+    // a service link is reported above, never read as a value
+    return v === undefined || v === '' || isServiceLinkValue(v) ? undefined : v;
   };
   const int = (k: keyof typeof VARIABLES, def: number, min: number, max: number): number => {
     const v = str(k);
