@@ -10,6 +10,8 @@ export interface Config {
   rulesDir: string;
   /** Reload the rules when their files change (and on SIGHUP). */
   rulesWatch: boolean;
+  /** How often the rules directory's content hash is checked when watching. */
+  rulesPollMs: number;
   /** null: the in-process store (embedded default). */
   redis: { url: string | null; cluster: string[] | null; prefix: string; timeoutMs: number; statsRefreshMs: number } | null;
   /** null: events over HTTP only. */
@@ -50,6 +52,7 @@ export const VARIABLES = {
   NBO_HOST: { default: '0.0.0.0 with API keys, else 127.0.0.1', doc: 'listen address; without NBO_API_KEYS_FILE only a loopback address is accepted' },
   NBO_RULES_DIR: { default: './rules', doc: 'rules directory' },
   NBO_RULES_WATCH: { default: 'true', doc: 'reload rules when their files change (also on SIGHUP); an invalid set is refused and the last good one stays' },
+  NBO_RULES_POLL_MS: { default: '1000', doc: 'how often the rules directory\'s content hash is checked for changes (NBO_RULES_WATCH); a change is live within about this long' },
   NBO_REDIS_URL: { default: 'unset = in-process store', doc: 'redis://host:port/db of a single Redis node' },
   NBO_REDIS_CLUSTER: { default: 'unset', doc: 'comma-separated host:port seeds of a Redis Cluster (instead of NBO_REDIS_URL)' },
   NBO_REDIS_PREFIX: { default: 'nbo', doc: 'key prefix' },
@@ -192,6 +195,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host,
     rulesDir: str('NBO_RULES_DIR') ?? './rules',
     rulesWatch: bool('NBO_RULES_WATCH', true),
+    rulesPollMs: int('NBO_RULES_POLL_MS', 1000, 50, 600_000),
     redis,
     kafka,
     apiKeysFile,

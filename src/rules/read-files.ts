@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import YAML from 'yaml';
 import type { RuleIssue } from './types.js';
@@ -17,18 +17,50 @@ export interface ParsedFile extends RuleFile {
 
 const RULE_EXT = /\.(ya?ml|json)$/i;
 
-/** Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path. */
+/**
+ * Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path.
+ * Names starting with a dot are skipped (editor and VCS files, the kubelet's own entries).
+ * A directory the kubelet projects a ConfigMap into holds the files in a `..<timestamp>`
+ * folder that the `..data` symlink points at, swapped atomically on update: the set is
+ * read from the folder `..data` resolves to, and read again if it was swapped meanwhile,
+ * so a reload never mixes two versions.
+ */
 export function readRuleFiles(dir: string): RuleFile[] {
+  for (let attempt = 1; ; attempt++) {
+    const root = snapshotRoot(dir);
+    try {
+      const files = walk(root);
+      if (snapshotRoot(dir) === root) return files;
+    } catch (err) {
+      // a file or the old snapshot folder went away while it was read: read the new state
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+    }
+    if (attempt >= 5) throw new Error(`${dir} kept changing while it was read`);
+  }
+}
+
+/** Where the current files are: what `..data` points at in a kubelet volume, else `dir`. */
+function snapshotRoot(dir: string): string {
+  const data = join(dir, '..data');
+  try {
+    return realpathSync(data);
+  } catch {
+    return dir;
+  }
+}
+
+function walk(root: string): RuleFile[] {
   const files: RuleFile[] = [];
-  const walk = (d: string): void => {
+  const visit = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
+      if (name.startsWith('.')) continue;
       const full = join(d, name);
       const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (RULE_EXT.test(name)) files.push({ file: relative(dir, full).split(sep).join('/'), text: readFileSync(full, 'utf8') });
+      if (st.isDirectory()) visit(full);
+      else if (RULE_EXT.test(name)) files.push({ file: relative(root, full).split(sep).join('/'), text: readFileSync(full, 'utf8') });
     }
   };
-  walk(dir);
+  visit(root);
   return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 

@@ -65,6 +65,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const rules = createRulesSource(config.rulesDir, {
     watch: config.rulesWatch,
+    pollMs: config.rulesPollMs,
     onReload(r, live) {
       metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
       if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
