@@ -43,6 +43,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** SIGTERM: how long in-flight work may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** SIGTERM: how long requests are still served, readiness failing, before the drain starts. */
+  lameDuckMs: number;
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
 }
 
@@ -81,6 +83,7 @@ export const VARIABLES = {
   NBO_MAX_BATCH: { default: '1000', doc: 'most events in one POST /v1/events' },
   NBO_LOG_LEVEL: { default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
   NBO_SHUTDOWN_TIMEOUT_MS: { default: '10000', doc: 'on SIGTERM, how long in-flight work may take' },
+  NBO_LAME_DUCK_MS: { default: '5000', doc: 'on SIGTERM, how long NBO keeps serving with /readyz failing (so load balancers stop routing to it) before it drains; SIGINT skips it' },
   NBO_WS_MAX_BACKPRESSURE_BYTES: { default: '1048576 (1 MiB)', doc: 'a subscriber with more unsent bytes than this is closed (1008)' },
   NBO_WS_IDLE_TIMEOUT_S: { default: '120', doc: 'WebSocket idle timeout; pings are sent automatically' },
 } as const;
@@ -207,6 +210,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxBatch: int('NBO_MAX_BATCH', 1000, 1, 100_000),
     logLevel: oneOf('NBO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownTimeoutMs: int('NBO_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    lameDuckMs: int('NBO_LAME_DUCK_MS', 5000, 0, 600_000),
     ws: {
       maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1_048_576, 1024, 256 * 1_048_576),
       idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 120, 8, 3600),

@@ -34,6 +34,8 @@ export interface Service {
   addPlugin(p: ServicePlugin): void;
   ingestor: ReturnType<typeof createIngestor>;
   reloadRules(): { ok: boolean; version: string };
+  /** SIGTERM's first step: readiness fails so load balancers stop routing here, while every request is still served. */
+  enterLameDuck(): void;
   /** Graceful stop: readiness fails, new work is refused, in-flight work finishes, WebSockets close with 1001. */
   stop(): Promise<void>;
 }
@@ -119,6 +121,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     background.add(p);
   };
   let draining = false;
+  let lameDuck = false;
   let storeOk = { ok: true, at: 0 };
   const readiness = async (): Promise<ReadyReport> => {
     if (clock() - storeOk.at > 1000) {
@@ -127,7 +130,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     const checks: ReadyReport['checks'] = {
       rules: { ok: true, detail: rules.current().version },
       store: { ok: storeOk.ok, detail: store.kind },
-      draining: { ok: !draining },
+      draining: draining ? { ok: false, detail: 'draining' } : lameDuck ? { ok: false, detail: 'lame duck: shutting down, still serving' } : { ok: true },
     };
     for (const p of plugins) checks[p.name] = p.ready();
     return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -155,6 +158,9 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     ingestor,
     addSink: (s) => void sinks.push(s),
     addPlugin: (p) => void plugins.push(p),
+    enterLameDuck() {
+      lameDuck = true;
+    },
     stop() {
       stopping ??= (async () => {
         draining = true;

@@ -11,7 +11,7 @@ describe('SIGTERM', () => {
   it('drains: readiness fails, new work is refused, in-flight work finishes, WebSockets close with 1001, the process exits 0', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-      env: { ...process.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'warn', NBO_RULES_WATCH: 'false', NBO_SHUTDOWN_TIMEOUT_MS: '5000' },
+      env: { ...process.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'warn', NBO_RULES_WATCH: 'false', NBO_SHUTDOWN_TIMEOUT_MS: '5000', NBO_LAME_DUCK_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
