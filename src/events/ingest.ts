@@ -17,6 +17,16 @@ export interface StreamDecision {
   rulesVersion: string;
   degraded: boolean;
   time: string;
+  /** The `X-Request-Id` of the HTTP request that carried the trigger event (absent from Kafka). */
+  requestId?: string;
+  /** W3C trace context of that request (NBO's span), to join the decision to the caller's trace. */
+  traceparent?: string;
+}
+
+/** Where a batch of events came from, carried into the decisions it triggers. */
+export interface IngestOrigin {
+  requestId?: string;
+  traceparent?: string;
 }
 
 /** Where stream-triggered decisions go: WebSocket subscribers, the decisions topic. */
@@ -36,7 +46,7 @@ export interface IngestResult {
 
 /** The one path every event takes, whichever way it came in (HTTP, Kafka). */
 export interface Ingestor {
-  ingest(raw: readonly unknown[]): Promise<IngestResult>;
+  ingest(raw: readonly unknown[], origin?: IngestOrigin): Promise<IngestResult>;
 }
 
 export interface IngestorOptions {
@@ -48,6 +58,8 @@ export interface IngestorOptions {
   metrics?: Metrics;
   /** Event types the metrics name (others are "other"). */
   knownTypes?: () => ReadonlySet<string>;
+  /** Offer ids the metrics name (others are "other"). */
+  knownOffers?: () => ReadonlySet<string>;
   onSinkError?: (err: unknown) => void;
 }
 
@@ -61,7 +73,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
   const onSinkError = opts.onSinkError ?? (() => {});
   const noTypes: ReadonlySet<string> = new Set();
   return {
-    async ingest(raw) {
+    async ingest(raw, origin) {
       const valid: ValidEvent[] = [];
       const validIndex: number[] = [];
       const rejected: IngestResult['rejected'] = [];
@@ -86,6 +98,10 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         const ev = valid[k]!;
         opts.metrics?.events.inc({ type: opts.metrics.bounded(known, ev.type), result: s });
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
+        if (s === 'applied' && ev.type === 'offer_response' && opts.metrics) {
+          const r = ev.data as { offerId: string; outcome: string };
+          opts.metrics.offerOutcomes.inc({ offer: opts.metrics.bounded(opts.knownOffers?.() ?? noTypes, r.offerId), outcome: r.outcome });
+        }
       });
       const decisions = Promise.all(
         fired.map(async (ev): Promise<StreamDecision> => {
@@ -101,6 +117,8 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
             rulesVersion: d.rulesVersion,
             degraded: d.degraded,
             time: d.time,
+            ...(origin?.requestId ? { requestId: origin.requestId } : {}),
+            ...(origin?.traceparent ? { traceparent: origin.traceparent } : {}),
           };
           await Promise.all(opts.sinks().map(async (s) => s.publish(msg))).catch(onSinkError);
           return msg;

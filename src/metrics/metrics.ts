@@ -24,6 +24,11 @@ export interface Metrics {
   kafkaBatchDuration: Histogram;
   kafkaLag: Gauge<'partition'>;
   kafkaRebalances: Counter;
+  /** Applied `offer_response` events by offer and outcome (impression, accepted, declined, redeemed). */
+  offerOutcomes: Counter<'offer' | 'outcome'>;
+  /** What /readyz answers (1 ready, 0 not), computed at each scrape from `setReadyProbe`'s function. */
+  ready: Gauge;
+  setReadyProbe(probe: () => Promise<boolean>): void;
   /** Maps a value onto the known set, else "other" (bounded label cardinality). */
   bounded(known: ReadonlySet<string>, value: string | null | undefined): string;
 }
@@ -35,6 +40,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'nbo_', eventLoopMonitoringPrecision: 10 });
   const r = [registry];
+  let readyProbe: (() => Promise<boolean>) | null = null;
   return {
     registry,
     decisionDuration: new Histogram({ name: 'nbo_decision_duration_seconds', help: 'Time to decide, from request to answer', labelNames: ['source'], buckets: LATENCY_BUCKETS, registers: r }),
@@ -54,6 +60,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     kafkaBatchDuration: new Histogram({ name: 'nbo_kafka_batch_duration_seconds', help: 'Time to process one fetched batch', buckets: LATENCY_BUCKETS, registers: r }),
     kafkaLag: new Gauge({ name: 'nbo_kafka_consumer_lag', help: 'High watermark minus committed offset, per partition', labelNames: ['partition'], registers: r }),
     kafkaRebalances: new Counter({ name: 'nbo_kafka_rebalances_total', help: 'Consumer group rebalances', registers: r }),
+    offerOutcomes: new Counter({ name: 'nbo_offer_outcomes_total', help: 'offer_response events applied, by offer and outcome', labelNames: ['offer', 'outcome'], registers: r }),
+    ready: new Gauge({
+      name: 'nbo_ready',
+      help: 'What /readyz answers: 1 ready, 0 not (lame duck, draining, store or consumer down)',
+      registers: r,
+      async collect() {
+        if (readyProbe) this.set((await readyProbe()) ? 1 : 0);
+      },
+    }),
+    setReadyProbe(probe) {
+      readyProbe = probe;
+    },
     bounded(known, value) {
       return value !== null && value !== undefined && known.has(value) ? value : 'other';
     },

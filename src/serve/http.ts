@@ -72,6 +72,9 @@ export interface RequestFacts {
   query: URLSearchParams;
   authorization: string;
   contentType: string;
+  /** Raw `x-request-id` and `traceparent` headers ('' when absent); see request-trace.ts. */
+  requestId: string;
+  traceparent: string;
 }
 
 export function factsOf(req: HttpRequest): RequestFacts {
@@ -81,6 +84,8 @@ export function factsOf(req: HttpRequest): RequestFacts {
     query: new URLSearchParams(req.getQuery() ?? ''),
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
+    requestId: req.getHeader('x-request-id'),
+    traceparent: req.getHeader('traceparent'),
   };
 }
 

@@ -1,9 +1,11 @@
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { createLogger, type Logger } from '../config/logger.js';
 import { NboError } from '../errors/codes.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing, Scope } from './api-keys.js';
 import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
 import type { Route, RouteContext } from './routes.js';
+import { requestTrace } from './request-trace.js';
 import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
 import { loadUws } from './uws.js';
 
@@ -15,6 +17,8 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
   onError: (err: unknown) => void;
+  /** Each request logs through a child carrying its requestId, traceId and spanId (debug: one line per request). */
+  log?: Logger;
 }
 
 export interface HttpServer {
@@ -32,6 +36,7 @@ export interface HttpServer {
  */
 export function createHttpServer(o: ServerOptions): HttpServer {
   const uws = loadUws();
+  const log = o.log ?? createLogger('silent');
   const app: TemplatedApp = uws.App();
   let listenSocket: us_listen_socket | null = null;
   let draining = false;
@@ -73,12 +78,18 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       state.aborted = true;
     });
     const facts = factsOf(req);
+    const trace = requestTrace(facts.requestId, facts.traceparent);
     const found = match(facts.url);
     const route = found?.routes.find((r) => r.method === facts.method);
     const label = route?.name ?? (found ? 'method-not-allowed' : 'not-found');
+    // the child logger is built only when something logs (not on the hot path at info)
+    let child: Logger | null = null;
+    const rlog = () => (child ??= log.child({ requestId: trace.requestId, traceId: trace.traceId, spanId: trace.spanId }));
+    const started = log.isLevelEnabled('debug') ? performance.now() : 0;
     const reply = (r: Reply) => {
       o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
-      send(res, r, state);
+      send(res, { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } }, state);
+      if (started > 0) rlog().debug({ method: facts.method, url: facts.url, route: label, status: r.status, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'request');
     };
     if (!found) return reply(problem('NBO_ERR_NOT_FOUND', `no route ${facts.method} ${facts.url}`));
     if (!route) {
@@ -92,9 +103,12 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     inFlight++;
     const run = async (body: unknown) => {
       try {
-        reply(await route.handler({ facts, key, body, params: found.params }));
+        reply(await route.handler({ facts, key, body, params: found.params, trace, get log() { return rlog(); } }));
       } catch (err) {
-        if (!(err instanceof NboError) || err.status >= 500) o.onError(err);
+        if (!(err instanceof NboError) || err.status >= 500) {
+          if (o.log) rlog().error({ err }, 'request failed');
+          else o.onError(err);
+        }
         reply(problemOf(err));
       } finally {
         finish();

@@ -103,6 +103,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
+  // offer ids the metrics name, rebuilt only when the rules change
+  let offerIds: { version: string; set: ReadonlySet<string> } | null = null;
+  const knownOffers = (): ReadonlySet<string> => {
+    const r = rules.current();
+    if (offerIds?.version !== r.version) offerIds = { version: r.version, set: new Set(r.offerById.keys()) };
+    return offerIds.set;
+  };
   const ingestor = createIngestor({
     store,
     decider,
@@ -111,6 +118,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     sinks: () => sinks,
     metrics,
     knownTypes,
+    knownOffers,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
   });
 
@@ -135,6 +143,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     for (const p of plugins) checks[p.name] = p.ready();
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
+  metrics.setReadyProbe(async () => (await readiness()).ready);
 
   const server = createHttpServer({
     routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
@@ -144,6 +153,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     bodyLimitBytes: config.bodyLimitBytes,
     ws: config.ws,
     onError: (err) => log.error({ err }, 'request failed'),
+    log,
   });
   const port = await server.listen(config.host, config.port);
   log.info({ host: config.host, port, store: store.kind, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');

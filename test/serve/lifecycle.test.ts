@@ -76,9 +76,13 @@ describe('rules hot reload', () => {
     expect((await get(`${svc.url}/v1/offers`)).body.offers.map((o: { id: string }) => o.id)).toContain('new-one');
 
     writeFileSync(join(dir, 'offers', 'broken.yaml'), 'id: Broken!\n');
-    await new Promise((r) => setTimeout(r, 800));
+    let m = '';
+    const refusedBy = Date.now() + 5000;
+    while (!/nbo_rules_reloads_total\{result="invalid"\} [1-9]/.test(m) && Date.now() < refusedBy) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = (await get(`${svc.url}/metrics`)).body as string;
+    }
     expect((await get(`${svc.url}/v1/offers`)).body.rulesVersion).toBe(v2);
-    const m = (await get(`${svc.url}/metrics`)).body as string;
     expect(m).toMatch(/nbo_rules_reloads_total\{result="invalid"\} [1-9]/);
     expect(m).toContain(`nbo_rules_info{version="${v2}"} 1`);
     await svc.stop();

@@ -1,0 +1,35 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** Who a request is, for logs and replies: its request id and its W3C trace context. */
+export interface RequestTrace {
+  /** The caller's `X-Request-Id` when it is a valid one, else a fresh UUID. */
+  requestId: string;
+  /** 32 hex: the caller's trace when its `traceparent` is valid, else a new trace. */
+  traceId: string;
+  /** 16 hex: NBO's own span for this request. */
+  spanId: string;
+  /** The caller's span (the `parent-id` of its traceparent), null when it sent none. */
+  parentSpanId: string | null;
+  /** `traceparent` naming NBO's span, sent back in the reply and with decisions. */
+  traceparent: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/**
+ * Reads `X-Request-Id` and `traceparent` (W3C Trace Context level 1). An absent or invalid
+ * value is replaced, never refused: a request id of 1–128 letters, digits and `._:@/+=-`
+ * is kept; a traceparent whose version is `ff`, whose ids are all zeros, or whose version
+ * 00 form has trailing data starts a new trace, as the spec says a receiver must.
+ */
+export function requestTrace(rawRequestId: string, rawTraceparent: string): RequestTrace {
+  const requestId = REQUEST_ID.test(rawRequestId) ? rawRequestId : randomUUID();
+  const m = TRACEPARENT.exec(rawTraceparent.trim().toLowerCase());
+  const valid = m !== null && m[1] !== 'ff' && !(m[1] === '00' && m[5] !== undefined) && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!);
+  const traceId = valid ? m[2]! : randomBytes(16).toString('hex');
+  const spanId = randomBytes(8).toString('hex');
+  // sampled flag carried on; other flag bits of a future version are not ours to repeat
+  const flags = valid ? (parseInt(m[4]!, 16) & 1 ? '01' : '00') : '00';
+  return { requestId, traceId, spanId, parentSpanId: valid ? m[3]! : null, traceparent: `00-${traceId}-${spanId}-${flags}` };
+}
