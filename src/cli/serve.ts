@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { startService } from '../service/service.js';
+import { loadUws } from '../serve/uws.js';
 import { startKafka } from '../stream/kafka-service.js';
 
 /**
@@ -14,6 +15,8 @@ import { startKafka } from '../stream/kafka-service.js';
  */
 export async function serve(): Promise<void> {
   const config = loadConfig();
+  // before connecting anything: on a Node without a uWS binary, say so and stop
+  loadUws();
   const log = createLogger(config.logLevel);
   const service = await startService(config, { log });
   await startKafka(service, config, log);

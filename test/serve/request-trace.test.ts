@@ -78,7 +78,7 @@ describe('request ids, traces and SRE metrics in the running service', () => {
   });
 
   it('generates both when absent or invalid, on every route and on errors', async () => {
-    for (const headers of [{}, { 'x-request-id': 'bad id', traceparent: 'nonsense' }]) {
+    for (const headers of [{}, { 'x-request-id': 'bad id', traceparent: 'nonsense' }] as Array<Record<string, string>>) {
       const r = await get(`${svc.url}/v1/nope`, headers);
       expect(r.status).toBe(404);
       const id = r.headers.get('x-request-id')!;
