@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import YAML from 'yaml';
 import type { RuleIssue } from './types.js';
 
@@ -20,47 +20,62 @@ const RULE_EXT = /\.(ya?ml|json)$/i;
 /**
  * Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path.
  * Names starting with a dot are skipped (editor and VCS files, the kubelet's own entries).
- * A directory the kubelet projects a ConfigMap into holds the files in a `..<timestamp>`
- * folder that the `..data` symlink points at, swapped atomically on update: the set is
- * read from the folder `..data` resolves to, and read again if it was swapped meanwhile,
- * so a reload never mixes two versions.
+ *
+ * A folder the kubelet projects a ConfigMap into holds the payload in a `..<timestamp>`
+ * folder that the `..data` symlink points at (the visible names are symlinks through it),
+ * and an update swaps `..data` atomically. Such a folder is read from the snapshot `..data`
+ * points at, plus any real folder beside it (another volume mounted inside, such as
+ * `offers/`); if any `..data` moved while the files were read, they are read again, so a
+ * reload never mixes two versions of a ConfigMap.
  */
 export function readRuleFiles(dir: string): RuleFile[] {
   for (let attempt = 1; ; attempt++) {
-    const root = snapshotRoot(dir);
+    const snapshots: Array<[link: string, target: string]> = [];
     try {
-      const files = walk(root);
-      if (snapshotRoot(dir) === root) return files;
+      const files = walk(dir, snapshots);
+      if (snapshots.every(([link, target]) => resolves(link) === target)) return files;
     } catch (err) {
-      // a file or the old snapshot folder went away while it was read: read the new state
+      // a file or an old snapshot folder went away while it was read: read the new state
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
     }
     if (attempt >= 5) throw new Error(`${dir} kept changing while it was read`);
   }
 }
 
-/** Where the current files are: what `..data` points at in a kubelet volume, else `dir`. */
-function snapshotRoot(dir: string): string {
-  const data = join(dir, '..data');
+function resolves(link: string): string | null {
   try {
-    return realpathSync(data);
+    return realpathSync(link);
   } catch {
-    return dir;
+    return null;
   }
 }
 
-function walk(root: string): RuleFile[] {
+function walk(dir: string, snapshots: Array<[string, string]>): RuleFile[] {
   const files: RuleFile[] = [];
-  const visit = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      if (name.startsWith('.')) continue;
-      const full = join(d, name);
+  const visit = (at: string, rel: string): void => {
+    const entries = new Map<string, string>();
+    const link = join(at, '..data');
+    const snapshot = resolves(link);
+    if (snapshot !== null) {
+      snapshots.push([link, snapshot]);
+      for (const name of readdirSync(snapshot)) if (!name.startsWith('.')) entries.set(name, join(snapshot, name));
+    }
+    for (const name of readdirSync(at)) {
+      if (name.startsWith('.') || entries.has(name)) continue;
+      const full = join(at, name);
+      // in a kubelet folder a visible symlink leads into ..data; one left dangling is a removed key
+      if (snapshot !== null && lstatSync(full).isSymbolicLink()) continue;
+      entries.set(name, full);
+    }
+    for (const name of [...entries.keys()].sort()) {
+      const full = entries.get(name)!;
+      const path = rel === '' ? name : `${rel}/${name}`;
       const st = statSync(full);
-      if (st.isDirectory()) visit(full);
-      else if (RULE_EXT.test(name)) files.push({ file: relative(root, full).split(sep).join('/'), text: readFileSync(full, 'utf8') });
+      if (st.isDirectory()) visit(full, path);
+      else if (RULE_EXT.test(name)) files.push({ file: path, text: readFileSync(full, 'utf8') });
     }
   };
-  visit(root);
+  visit(dir, '');
   return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 

@@ -17,6 +17,17 @@ const versionOf = (dir: string) => {
   return r.rules.version;
 };
 
+/** A rules payload split as the manifests mount it: offers/ in one ConfigMap (flat keys), the rest in another. */
+function splitOffers(payload: Record<string, string>) {
+  const offers: Record<string, string> = {};
+  const rest: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (k.startsWith('offers/')) offers[k.slice('offers/'.length)] = v;
+    else rest[k] = v;
+  }
+  return { offers, rest };
+}
+
 async function liveWithin(current: () => string, want: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -35,6 +46,24 @@ describe('rules in a kubelet ConfigMap volume', () => {
     const r = loadRulesDir(vol);
     expect(r.ok ? [] : r.issues).toEqual([]);
     expect(r.ok && r.rules.version).toBe(versionOf(SAMPLE_RULES));
+  });
+
+  it('are read with the offers in a second ConfigMap mounted inside the first (k8s/deployment.yaml), each swapped on its own', () => {
+    const vol = join(tmp, 'vol-nested');
+    const mirror = join(tmp, 'mirror-nested');
+    cpSync(SAMPLE_RULES, mirror, { recursive: true });
+    const { offers, rest } = splitOffers(payloadOf(mirror));
+    const rules = kubeletVolume(vol);
+    rules.write(rest);
+    const offersVol = kubeletVolume(join(vol, 'offers'));
+    offersVol.write(offers);
+    expect(loadRulesDir(vol).ok && (loadRulesDir(vol) as { rules: { version: string } }).rules.version).toBe(versionOf(mirror));
+    writeFileSync(join(mirror, 'offers', 'nested-new.yaml'), offer('nested-new'));
+    offersVol.write(splitOffers(payloadOf(mirror)).offers);
+    appendFileSync(join(mirror, 'aggregates.yaml'), '# edited\n');
+    rules.write(splitOffers(payloadOf(mirror)).rest);
+    const r = loadRulesDir(vol);
+    expect(r.ok ? r.rules.version : r.issues).toBe(versionOf(mirror));
   });
 
   it('an atomic ..data swap with a new key goes live in the service', async () => {
