@@ -60,19 +60,25 @@ describe('the installed nbo command', () => {
     expect(run(['keys', 'new', '--id', 'x', '--scopes', 'nope']).code).toBe(2);
   });
 
-  it('runs every `npx nbo …` command the docs show, as written, from the checkout', () => {
+  it('runs every `npx nbo …` and `nbo …` command the docs show, as written, from the checkout', () => {
     const commands: string[] = [];
     for (const f of ['README.md', 'k8s/README.md', ...readdirMd('docs')]) {
       const lines = readFileSync(join(ROOT, f), 'utf8').split('\n');
+      let block: string | null = null;
       for (let i = 0; i < lines.length; i++) {
-        const m = /^(?:\$ )?npx nbo (.*)$/.exec(lines[i]!);
-        if (!m) continue;
-        let cmd = m[1]!;
+        const fence = /^```(\w*)/.exec(lines[i]!);
+        if (fence) block = block === null ? fence[1]! : null;
+        const shell = block !== null && ['', 'sh', 'bash', 'shell'].includes(block);
+        // `npx nbo …` in a checkout, and the installed `nbo …` (all but serve, which runs until stopped),
+        // in shell (or plain) blocks or after a `$ ` prompt; not in `text` blocks (usage synopses)
+        const m = /^(\$ )?(?:npx )?nbo ((?!serve\b).*)$/.exec(lines[i]!);
+        if (!m || (!shell && !m[1])) continue;
+        let cmd = m[2]!;
         while (cmd.endsWith('\\')) cmd = `${cmd.slice(0, -1)} ${lines[++i]!.trim()}`;
         commands.push(cmd.replace(/\s+#.*$/, ''));
       }
     }
-    expect(commands.length).toBeGreaterThanOrEqual(6);
+    expect(commands.length).toBeGreaterThanOrEqual(9);
     for (const c of commands) {
       const r = spawnSync('sh', ['-c', `"${nbo}" ${c}`], { cwd: ROOT, encoding: 'utf8' });
       expect(r.status, `npx nbo ${c}\n${r.stderr}`).toBe(0);
