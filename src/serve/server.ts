@@ -23,6 +23,8 @@ export interface ServerOptions {
 
 export interface HttpServer {
   listen(host: string, port: number): Promise<number>;
+  /** Shutting down, still serving: every reply closes its connection, so keep-alive clients move to other instances. */
+  lameDuck(): void;
   /** Refuse new work (503) and wait for in-flight requests, up to `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
   close(): void;
@@ -40,6 +42,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
   const app: TemplatedApp = uws.App();
   let listenSocket: us_listen_socket | null = null;
   let draining = false;
+  let closing = false;
   let inFlight = 0;
   const idle: Array<() => void> = [];
 
@@ -88,7 +91,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     const started = log.isLevelEnabled('debug') ? performance.now() : 0;
     const reply = (r: Reply) => {
       o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
-      send(res, { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } }, state);
+      send(res, { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } }, state, closing);
       if (started > 0) rlog().debug({ method: facts.method, url: facts.url, route: label, status: r.status, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'request');
     };
     if (!found) return reply(problem('NBO_ERR_NOT_FOUND', `no route ${facts.method} ${facts.url}`));
@@ -181,8 +184,12 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         });
       });
     },
+    lameDuck() {
+      closing = true;
+    },
     async drain(timeoutMs) {
       draining = true;
+      closing = true;
       o.hub.closeAll(CLOSE.goingAway, 'server shutting down');
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {

@@ -170,6 +170,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     addPlugin: (p) => void plugins.push(p),
     enterLameDuck() {
       lameDuck = true;
+      server.lameDuck();
     },
     stop() {
       stopping ??= (async () => {

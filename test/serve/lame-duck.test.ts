@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { spawnNbo } from '../support/process.js';
 
@@ -28,15 +29,44 @@ function stream(url: string, lanes: number) {
   return { samples, stop: async () => ((running = false), await done) };
 }
 
+/** One GET on a keep-alive agent: the status, the Connection header, and whether the server closed the socket after it. */
+function keepAliveGet(url: string, waitCloseMs = 300): Promise<{ status: number; connection: string | undefined; closedByServer: boolean }> {
+  const agent = new Agent({ keepAlive: true });
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const sock = req.socket!;
+        const done = (closedByServer: boolean) => {
+          agent.destroy();
+          resolve({ status: res.statusCode!, connection: res.headers.connection, closedByServer });
+        };
+        if (sock.destroyed || sock.readableEnded) return done(true);
+        const t = setTimeout(() => done(false), waitCloseMs);
+        sock.once('close', () => {
+          clearTimeout(t);
+          done(true);
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('SIGTERM lame duck', () => {
   it('keeps answering every request for NBO_LAME_DUCK_MS with /readyz failing, then drains and exits 0', async () => {
     const nbo = await spawnNbo({ NBO_LAME_DUCK_MS: String(LAME_DUCK_MS), NBO_SHUTDOWN_TIMEOUT_MS: '3000' });
     const load = stream(nbo.url, 4);
     await new Promise((r) => setTimeout(r, 300));
+    const before = await keepAliveGet(`${nbo.url}/v1/offers`);
     const t0 = Date.now();
     nbo.child.kill('SIGTERM');
 
     const ready: number[] = [];
+    // once the signal is handled (readiness fails), replies close their keep-alive connections
+    while ((await fetch(`${nbo.url}/readyz`).then((r) => r.status, () => 0)) !== 503 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 10));
+    const duringLameDuck = await keepAliveGet(`${nbo.url}/v1/offers`, 1000);
     while (Date.now() - t0 < LAME_DUCK_MS - 500) {
       ready.push(await fetch(`${nbo.url}/readyz`).then((r) => r.status, () => 0));
       await new Promise((r) => setTimeout(r, 100));
@@ -53,6 +83,11 @@ describe('SIGTERM lame duck', () => {
     // after the delay it drained: new work refused, the process gone
     expect(load.samples.some((s) => s.start > t0 + LAME_DUCK_MS && s.status !== 200)).toBe(true);
     expect(code).toBe(0);
+    // keep-alive connections are kept before, and closed after each reply in the lame duck,
+    // so clients reconnect through the load balancer to an instance that stays
+    expect(before).toMatchObject({ status: 200, closedByServer: false });
+    expect(before.connection).not.toBe('close');
+    expect(duringLameDuck).toEqual({ status: 200, connection: 'close', closedByServer: true });
   }, 30_000);
 
   it('SIGINT (Ctrl-C) skips the delay: the process drains and exits at once', async () => {
