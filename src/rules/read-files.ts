@@ -1,6 +1,6 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { readConsistently } from './dir-listing.js';
 import type { RuleIssue } from './types.js';
 
 /** One rules file as read from disk. */
@@ -15,68 +15,13 @@ export interface ParsedFile extends RuleFile {
   doc: unknown;
 }
 
-const RULE_EXT = /\.(ya?ml|json)$/i;
-
 /**
- * Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path.
- * Names starting with a dot are skipped (editor and VCS files, the kubelet's own entries).
- *
- * A folder the kubelet projects a ConfigMap into holds the payload in a `..<timestamp>`
- * folder that the `..data` symlink points at (the visible names are symlinks through it),
- * and an update swaps `..data` atomically. Such a folder is read from the snapshot `..data`
- * points at, plus any real folder beside it (another volume mounted inside, such as
- * `offers/`); if any `..data` moved while the files were read, they are read again, so a
- * reload never mixes two versions of a ConfigMap.
+ * Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path, as
+ * `listRuleFiles` finds them; read again if a kubelet `..data` swap happened meanwhile, so
+ * a reload never mixes two versions of a ConfigMap.
  */
 export function readRuleFiles(dir: string): RuleFile[] {
-  for (let attempt = 1; ; attempt++) {
-    const snapshots: Array<[link: string, target: string]> = [];
-    try {
-      const files = walk(dir, snapshots);
-      if (snapshots.every(([link, target]) => resolves(link) === target)) return files;
-    } catch (err) {
-      // a file or an old snapshot folder went away while it was read: read the new state
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
-    }
-    if (attempt >= 5) throw new Error(`${dir} kept changing while it was read`);
-  }
-}
-
-function resolves(link: string): string | null {
-  try {
-    return realpathSync(link);
-  } catch {
-    return null;
-  }
-}
-
-function walk(dir: string, snapshots: Array<[string, string]>): RuleFile[] {
-  const files: RuleFile[] = [];
-  const visit = (at: string, rel: string): void => {
-    const entries = new Map<string, string>();
-    const link = join(at, '..data');
-    const snapshot = resolves(link);
-    if (snapshot !== null) {
-      snapshots.push([link, snapshot]);
-      for (const name of readdirSync(snapshot)) if (!name.startsWith('.')) entries.set(name, join(snapshot, name));
-    }
-    for (const name of readdirSync(at)) {
-      if (name.startsWith('.') || entries.has(name)) continue;
-      const full = join(at, name);
-      // in a kubelet folder a visible symlink leads into ..data; one left dangling is a removed key
-      if (snapshot !== null && lstatSync(full).isSymbolicLink()) continue;
-      entries.set(name, full);
-    }
-    for (const name of [...entries.keys()].sort()) {
-      const full = entries.get(name)!;
-      const path = rel === '' ? name : `${rel}/${name}`;
-      const st = statSync(full);
-      if (st.isDirectory()) visit(full, path);
-      else if (RULE_EXT.test(name)) files.push({ file: path, text: readFileSync(full, 'utf8') });
-    }
-  };
-  visit(dir, '');
-  return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return readConsistently(dir, (l) => l.files.map((f) => ({ file: f.file, text: readFileSync(f.path, 'utf8') })));
 }
 
 /** Parses YAML or JSON; a syntax error becomes an issue with its line and column. */

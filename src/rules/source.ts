@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { NboError } from '../errors/codes.js';
+import { listRuleFiles, readConsistentlyAsync } from './dir-listing.js';
 import { loadRulesDir, rulesVersion, type LoadResult } from './load.js';
-import { readRuleFiles } from './read-files.js';
 import type { RuleIssue, RuleSet } from './types.js';
 
 export interface ReloadResult {
@@ -33,11 +35,12 @@ export interface RulesSourceOptions {
  * first load fails) and keeps it live: an invalid rule set is never activated, the last
  * good one stays.
  *
- * Changes are found by content, not by file events: every `pollMs` the files are read
- * and hashed (the hash is the rules version), and a hash that differs from the last one
- * seen is reloaded. Recursive `fs.watch` on Linux misses in-place edits on Node 20
- * (nodejs/node#48437) and sees nothing of a kubelet's `..data` swap under a symlink;
- * reading a rules directory is cheap next to that.
+ * Changes are found by content, not by file events: every `pollMs` the files are listed
+ * and stat'ed; when anything moved (and every tenth poll regardless) they are read, without
+ * blocking the event loop, and hashed — the hash is the rules version — and a hash that
+ * differs from the last one acted on, and still holds `debounceMs` later, is reloaded.
+ * Recursive `fs.watch` on Linux misses in-place edits on Node 20 (nodejs/node#48437) and
+ * sees nothing of a kubelet's `..data` swap under a symlink.
  */
 export function createRulesSource(dir: string, opts: RulesSourceOptions = {}): RulesSource {
   const first = loadRulesDir(dir);
@@ -48,7 +51,6 @@ export function createRulesSource(dir: string, opts: RulesSourceOptions = {}): R
   /** The content hash of the files last acted on (valid or not), so a refused set is reported once. */
   let seen = live.version;
   let poller: NodeJS.Timeout | null = null;
-  let settle: NodeJS.Timeout | null = null;
 
   const apply = (res: LoadResult): ReloadResult => {
     let out: ReloadResult;
@@ -64,37 +66,74 @@ export function createRulesSource(dir: string, opts: RulesSourceOptions = {}): R
   };
   const reload = (): ReloadResult => apply(loadRulesDir(dir));
 
-  const hash = (): string | null => {
-    try {
-      return rulesVersion(readRuleFiles(dir));
-    } catch {
-      return null; // unreadable just now (being replaced): the next poll sees it
+  // every poll: a fingerprint of the listing (stat only, no reads); on a change — and every
+  // CONTENT_EVERY polls whatever it says, for filesystems with coarse timestamps — the
+  // content hash; a new hash that holds for `debounceMs` is reloaded
+  let fingerprintSeen: string | null = null;
+  let polls = 0;
+  let closed = false;
+  const poll = async (): Promise<void> => {
+    polls++;
+    const fp = await fingerprint(dir);
+    if (fp === fingerprintSeen && polls % CONTENT_EVERY !== 0) return;
+    fingerprintSeen = fp;
+    const h = await contentHash(dir);
+    if (h === seen) return;
+    await new Promise((r) => setTimeout(r, opts.debounceMs ?? 100));
+    if (closed || (await contentHash(dir)) !== h) {
+      fingerprintSeen = null; // still being written: the next poll reads it again
+      return;
     }
+    seen = h;
+    reload();
   };
-  const poll = () => {
-    if (settle) return;
-    const h = hash();
-    if (h === null || h === seen) return;
-    settle = setTimeout(() => {
-      settle = null;
-      if (hash() !== h) return; // still being written: the next poll looks again
-      seen = h;
-      reload();
-    }, opts.debounceMs ?? 100);
-    settle.unref();
-  };
-
-  if (opts.watch) {
-    poller = setInterval(poll, opts.pollMs ?? 1000);
+  const schedule = () => {
+    if (closed) return;
+    poller = setTimeout(() => {
+      poll()
+        .catch(() => {
+          // unreadable just now (being replaced): the next poll sees it
+        })
+        .finally(schedule);
+    }, opts.pollMs ?? 1000);
     poller.unref();
-  }
+  };
+  if (opts.watch) schedule();
 
   return {
     current: () => live,
     reload,
     close() {
-      if (poller) clearInterval(poller);
-      if (settle) clearTimeout(settle);
+      closed = true;
+      if (poller) clearTimeout(poller);
     },
   };
+}
+
+/** Every CONTENT_EVERY-th poll hashes the content even when the fingerprint did not move. */
+const CONTENT_EVERY = 10;
+
+/** What the files look like from outside: path, inode, size, mtime and ctime (ns) of each, and the `..data` targets. */
+async function fingerprint(dir: string): Promise<string> {
+  const listing = listRuleFiles(dir);
+  const stats = await inChunks(listing.files, (f) => stat(f.path, { bigint: true }));
+  const h = createHash('sha256');
+  listing.files.forEach((f, i) => {
+    const st = stats[i]!;
+    h.update(`${f.file}\0${f.path}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\n`);
+  });
+  for (const [link, target] of listing.snapshots) h.update(`${link}\0${target}\n`);
+  return h.digest('hex');
+}
+
+/** The rules version the files would have (read without blocking the event loop). */
+function contentHash(dir: string): Promise<string> {
+  return readConsistentlyAsync(dir, async (l) => rulesVersion(await inChunks(l.files, async (f) => ({ file: f.file, text: await readFile(f.path, 'utf8') }))));
+}
+
+/** Maps `items` a few at a time, so a large catalog's polling never holds the event loop for long. */
+async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>, size = 32): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  return out;
 }
