@@ -91,8 +91,9 @@ describe('the container image (Dockerfile)', () => {
       const body = (await res.json()) as { offers: unknown[]; rulesVersion: string };
       expect(body.offers.length).toBeGreaterThan(0);
       expect(output).toContain('NBO listening');
-      const ps = execFileSync('ps', ['-o', 'uid=', '-p', String(child.pid)], { encoding: 'utf8' }).trim();
-      expect(ps).toBe(uid);
+      // the real, effective, saved and filesystem uids of the server process
+      const uids = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]!.split(/\s+/);
+      expect(uids).toEqual([uid, uid, uid, uid]);
     } finally {
       child.kill('SIGINT');
     }
