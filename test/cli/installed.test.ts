@@ -86,6 +86,26 @@ describe('the installed nbo command', () => {
   });
 });
 
+describe('nbo installed from git', () => {
+  it('builds through prepare and links a working nbo into the project that installs it', () => {
+    // a git repository of the package's sources (no dist/): npm clones it, installs its dev
+    // dependencies, runs prepare, packs and installs the result
+    const repo = join(tmp, 'git-repo');
+    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src', 'rules', 'docs']) cpSync(join(ROOT, p), join(repo, p), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=ci@nbo.invalid', '-c', 'user.name=ci', ...args], { cwd: repo, stdio: 'ignore' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'sources');
+    const project = join(tmp, 'git-project');
+    cpSync(join(ROOT, 'rules'), join(project, 'rules'), { recursive: true });
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-nbo', version: '1.0.0', private: true }));
+    execFileSync('npm', ['install', `git+file://${repo}`], { cwd: project, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(join(project, 'node_modules', '.bin', 'nbo'), ['rules', 'check', 'rules'], { cwd: project, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('rules: ok');
+  }, 300_000);
+});
+
 function readdirMd(dir: string): string[] {
   return execFileSync('ls', [join(ROOT, dir)], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.md')).map((f) => `${dir}/${f}`);
 }
