@@ -32,14 +32,17 @@ export function listRuleFiles(dir: string): Listing {
   const snapshots: Listing['snapshots'] = [];
   const visit = (at: string, rel: string): void => {
     const entries = new Map<string, string>();
+    const kinds = new Map<string, Dirent>();
     const link = join(at, '..data');
     const snapshot = resolves(link);
     if (snapshot !== null) {
       snapshots.push([link, snapshot]);
-      for (const name of readdirSync(snapshot)) if (!name.startsWith('.')) entries.set(name, join(snapshot, name));
+      for (const d of readdirSync(snapshot, { withFileTypes: true })) {
+        if (d.name.startsWith('.')) continue;
+        entries.set(d.name, join(snapshot, d.name));
+        kinds.set(d.name, d);
+      }
     }
-    const kinds = new Map<string, Dirent>();
-    if (snapshot !== null) for (const d of readdirSync(snapshot, { withFileTypes: true })) if (!d.name.startsWith('.')) kinds.set(d.name, d);
     for (const d of readdirSync(at, { withFileTypes: true })) {
       if (d.name.startsWith('.') || entries.has(d.name)) continue;
       // in a kubelet folder a visible symlink leads into ..data; one left dangling is a removed key
