@@ -78,7 +78,7 @@ export const scenario: Scenario = {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const svc = await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), {
-      NBO_PORT: String(port), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: `${prefix}h`, NBO_TRIGGERS: 'none', NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'warn',
+      NBO_PORT: String(port), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: `${prefix}h`, NBO_TRIGGERS: 'none', NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'warn', NBO_LAME_DUCK_MS: '0',
     }, `${url}/readyz`);
     const httpEvents = events.slice(0, Math.min(events.length, ctx.quick ? 20_000 : 60_000)).map((e) => {
       const { timeMs: _t, ...rest } = e;

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NboError } from '../errors/codes.js';
 import { decideOffline } from './decide-offline.js';
@@ -134,12 +135,20 @@ ${USAGE}`);
   }
 }
 
-// run when executed, not when imported by tests
-if (process.argv[1] && /[\\/]main\.(js|ts)$/.test(process.argv[1])) {
+// run when this file is the script (`node dist/cli/main.js serve`), not when imported (bin.ts, tests)
+if (process.argv[1] && isThisFile(process.argv[1])) {
   main(process.argv.slice(2)).then((code) => {
     if (code < 0) return;
     // a serve that failed to start may hold connections open (Redis, Kafka): exit, do not linger
     if (code > 0 && process.argv[2] === 'serve') process.exit(code);
     process.exitCode = code;
   });
+}
+
+function isThisFile(script: string): boolean {
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
 }

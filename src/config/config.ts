@@ -1,6 +1,7 @@
 import { NboError } from '../errors/codes.js';
 import { DEFAULT_LIMITS, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
+import { isServiceLinkValue, isServiceLinkVariable, serviceLinkProblem } from './service-links.js';
 
 /** Everything NBO can be configured with, validated once at start and then frozen. */
 export interface Config {
@@ -10,6 +11,8 @@ export interface Config {
   rulesDir: string;
   /** Reload the rules when their files change (and on SIGHUP). */
   rulesWatch: boolean;
+  /** How often the rules directory's content hash is checked when watching. */
+  rulesPollMs: number;
   /** null: the in-process store (embedded default). */
   redis: {
     url: string | null;
@@ -53,6 +56,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** SIGTERM: how long in-flight work may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** SIGTERM: how long requests are still served, readiness failing, before the drain starts. */
+  lameDuckMs: number;
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
   /** Limits on event data and decide context, the same for HTTP and Kafka (docs/api.md#input-limits). */
   limits: Readonly<InputLimits>;
@@ -70,6 +75,7 @@ export const VARIABLES = {
   NBO_HOST: { default: '0.0.0.0 with API keys, else 127.0.0.1', doc: 'listen address; without NBO_API_KEYS_FILE only a loopback address is accepted' },
   NBO_RULES_DIR: { default: './rules', doc: 'rules directory' },
   NBO_RULES_WATCH: { default: 'true', doc: 'reload rules when their files change (also on SIGHUP); an invalid set is refused and the last good one stays' },
+  NBO_RULES_POLL_MS: { default: '1000', doc: 'how often the rules directory\'s content hash is checked for changes (NBO_RULES_WATCH); a change is live within about this long' },
   NBO_REDIS_URL: { default: 'unset = in-process store', doc: 'redis://host:port/db of a single Redis node' },
   NBO_REDIS_CLUSTER: { default: 'unset', doc: 'comma-separated host:port seeds of a Redis Cluster (instead of NBO_REDIS_URL)' },
   NBO_REDIS_PREFIX: { default: 'nbo', doc: 'key prefix' },
@@ -101,6 +107,7 @@ export const VARIABLES = {
   NBO_MAX_BATCH: { default: '1000', doc: 'most events in one POST /v1/events' },
   NBO_LOG_LEVEL: { default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
   NBO_SHUTDOWN_TIMEOUT_MS: { default: '10000', doc: 'on SIGTERM, how long in-flight work may take' },
+  NBO_LAME_DUCK_MS: { default: '5000', doc: 'on SIGTERM, how long NBO keeps serving with /readyz failing (so load balancers stop routing to it) before it drains; SIGINT skips it' },
   NBO_WS_MAX_BACKPRESSURE_BYTES: { default: '1048576 (1 MiB)', doc: 'a subscriber with more unsent bytes than this is closed (1008)' },
   NBO_WS_IDLE_TIMEOUT_S: { default: '120', doc: 'WebSocket idle timeout; pings are sent automatically' },
   NBO_MAX_DEPTH: { default: String(DEFAULT_LIMITS.maxDepth), doc: `deepest nesting of objects and arrays in an event's data or a decide context (at most ${MAX_DEPTH_CEILING})` },
@@ -125,11 +132,13 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const problems: string[] = [];
   for (const k of Object.keys(env)) {
-    if (k.startsWith('NBO_') && !(k in VARIABLES) && !k.startsWith('NBO_TEST_') && !k.startsWith('NBO_BENCH_')) problems.push(`${k} is not a known variable`);
+    if (k.startsWith('NBO_') && !(k in VARIABLES) && !k.startsWith('NBO_TEST_') && !k.startsWith('NBO_BENCH_') && !isServiceLinkVariable(k, env[k])) problems.push(`${k} is not a known variable`);
+    else if (k in VARIABLES && env[k] !== undefined && isServiceLinkValue(env[k]!)) problems.push(serviceLinkProblem(k, env[k]!));
   }
   const str = (k: keyof typeof VARIABLES): string | undefined => {
     const v = env[k]?.trim();
-    return v === undefined || v === '' ? undefined : v;
+    // a service link is reported above, never read as a value
+    return v === undefined || v === '' || isServiceLinkValue(v) ? undefined : v;
   };
   const int = (k: keyof typeof VARIABLES, def: number, min: number, max: number): number => {
     const v = str(k);
@@ -235,6 +244,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host,
     rulesDir: str('NBO_RULES_DIR') ?? './rules',
     rulesWatch: bool('NBO_RULES_WATCH', true),
+    rulesPollMs: int('NBO_RULES_POLL_MS', 1000, 50, 600_000),
     redis,
     kafka,
     apiKeysFile,
@@ -246,6 +256,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxBatch: int('NBO_MAX_BATCH', 1000, 1, 100_000),
     logLevel: oneOf('NBO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownTimeoutMs: int('NBO_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    lameDuckMs: int('NBO_LAME_DUCK_MS', 5000, 0, 600_000),
     ws: {
       maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1_048_576, 1024, 256 * 1_048_576),
       idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 120, 8, 3600),

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   NBO_ERR_STORE_UNAVAILABLE: { status: 503, retriable: true, message: 'the state store is unavailable' },
   NBO_ERR_STORE_DATA: { status: 500, retriable: false, message: 'the state store holds data it cannot read' },
   NBO_ERR_CONFIG_INVALID: { status: 500, retriable: false, message: 'the configuration is invalid' },
+  NBO_ERR_RUNTIME_UNSUPPORTED: { status: 500, retriable: false, message: 'this Node.js version or platform cannot run the server' },
   NBO_ERR_STATE_FILE: { status: 400, retriable: false, message: 'the customer state file is invalid' },
   NBO_ERR_INTERNAL: { status: 500, retriable: true, message: 'an unexpected error; it is logged' },
   NBO_ERR_EVENT_UNPROCESSABLE: { status: 422, retriable: false, message: 'the event could not be processed because of its content' },

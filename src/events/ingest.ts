@@ -18,7 +18,13 @@ export interface StreamDecision {
   rulesVersion: string;
   degraded: boolean;
   time: string;
+  /** The `X-Request-Id` of the HTTP request that carried the trigger event (absent from Kafka). */
+  requestId?: string;
+  /** W3C trace context of that request (NBO's span), to join the decision to the caller's trace. */
+  traceparent?: string;
 }
+
+/** Where a batch of events came from, carried into the decisions it triggers. */
 
 /** Where stream-triggered decisions go: WebSocket subscribers, the decisions topic. */
 export interface DecisionSink {
@@ -55,6 +61,9 @@ export interface IngestOptions {
    * outside them is rejected (NBO_ERR_FORBIDDEN). Null or absent: any channel.
    */
   channels?: ReadonlySet<string> | null;
+  /** The request the events came with (X-Request-Id, traceparent): carried by the decisions they trigger. */
+  requestId?: string;
+  traceparent?: string;
 }
 
 export interface IngestorOptions {
@@ -66,6 +75,8 @@ export interface IngestorOptions {
   metrics?: Metrics;
   /** Event types the metrics name (others are "other"). */
   knownTypes?: () => ReadonlySet<string>;
+  /** Offer ids the metrics name (others are "other"). */
+  knownOffers?: () => ReadonlySet<string>;
   onSinkError?: (err: unknown) => void;
 }
 
@@ -126,6 +137,10 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         const ev = valid[k]!;
         opts.metrics?.events.inc({ type: opts.metrics.bounded(known, ev.type), result: s });
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
+        if (s === 'applied' && ev.type === 'offer_response' && opts.metrics) {
+          const r = ev.data as { offerId: string; outcome: string };
+          opts.metrics.offerOutcomes.inc({ offer: opts.metrics.bounded(opts.knownOffers?.() ?? noTypes, r.offerId), outcome: r.outcome });
+        }
       });
       const decideOne = async (ev: ValidEvent): Promise<StreamDecision> => {
         const d = await opts.decider.decide({ customerId: ev.customerId, channel: ev.channel!, trigger: ev.type, context: ev.data ?? {}, eventId: ev.id, source: 'stream' });
@@ -140,6 +155,8 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
           rulesVersion: d.rulesVersion,
           degraded: d.degraded,
           time: d.time,
+          ...(ingestOpts.requestId ? { requestId: ingestOpts.requestId } : {}),
+          ...(ingestOpts.traceparent ? { traceparent: ingestOpts.traceparent } : {}),
         };
         await Promise.all(opts.sinks().map(async (s) => s.publish(msg))).catch(onSinkError);
         return msg;

@@ -27,6 +27,11 @@ export interface Metrics {
   kafkaRebalances: Counter;
   kafkaConsumerRestarts: Counter;
   kafkaConsumerRunning: Gauge;
+  /** Applied `offer_response` events by offer and outcome (impression, accepted, declined, redeemed). */
+  offerOutcomes: Counter<'offer' | 'outcome'>;
+  /** What /readyz answers (1 ready, 0 not), computed at each scrape from `setReadyProbe`'s function. */
+  ready: Gauge;
+  setReadyProbe(probe: () => Promise<boolean>): void;
   /** Maps a value onto the known set, else "other" (bounded label cardinality). */
   bounded(known: ReadonlySet<string>, value: string | null | undefined): string;
 }
@@ -38,6 +43,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'nbo_', eventLoopMonitoringPrecision: 10 });
   const r = [registry];
+  let readyProbe: (() => Promise<boolean>) | null = null;
   return {
     registry,
     decisionDuration: new Histogram({ name: 'nbo_decision_duration_seconds', help: 'Time to decide, from request to answer', labelNames: ['source'], buckets: LATENCY_BUCKETS, registers: r }),
@@ -60,6 +66,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     kafkaRebalances: new Counter({ name: 'nbo_kafka_rebalances_total', help: 'Consumer group rebalances', registers: r }),
     kafkaConsumerRestarts: new Counter({ name: 'nbo_kafka_consumer_restarts_total', help: 'Kafka consumer restarts after a crash', registers: r }),
     kafkaConsumerRunning: new Gauge({ name: 'nbo_kafka_consumer_running', help: 'Whether the Kafka consumer is consuming now (1) or not (0: starting, crashed, stalled, paused)', registers: r }),
+    offerOutcomes: new Counter({ name: 'nbo_offer_outcomes_total', help: 'offer_response events applied, by offer and outcome', labelNames: ['offer', 'outcome'], registers: r }),
+    ready: new Gauge({
+      name: 'nbo_ready',
+      help: 'What /readyz answers: 1 ready, 0 not (lame duck, draining, store or consumer down)',
+      registers: r,
+      async collect() {
+        if (readyProbe) this.set((await readyProbe()) ? 1 : 0);
+      },
+    }),
+    setReadyProbe(probe) {
+      readyProbe = probe;
+    },
     bounded(known, value) {
       return value !== null && value !== undefined && known.has(value) ? value : 'other';
     },

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { RULE_LIMITS } from './rule-limits.js';
+import { readConsistently } from './dir-listing.js';
 import type { RuleIssue } from './types.js';
 
 /** One rules file as read from disk. */
@@ -16,21 +16,13 @@ export interface ParsedFile extends RuleFile {
   doc: unknown;
 }
 
-const RULE_EXT = /\.(ya?ml|json)$/i;
-
-/** Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path. */
+/**
+ * Reads every rules file under `dir` (aggregates, segments, offers/**), sorted by path, as
+ * `listRuleFiles` finds them; read again if a kubelet `..data` swap happened meanwhile, so
+ * a reload never mixes two versions of a ConfigMap.
+ */
 export function readRuleFiles(dir: string): RuleFile[] {
-  const files: RuleFile[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const full = join(d, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (RULE_EXT.test(name)) files.push({ file: relative(dir, full).split(sep).join('/'), text: readFileSync(full, 'utf8') });
-    }
-  };
-  walk(dir);
-  return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return readConsistently(dir, (l) => l.files.map((f) => ({ file: f.file, text: readFileSync(f.path, 'utf8') })));
 }
 
 /** Parses YAML or JSON; a syntax error becomes an issue with its line and column. */

@@ -51,17 +51,22 @@ export function readBody(res: HttpResponse, limit: number, done: (body: Buffer |
   });
 }
 
-/** Writes a reply, corked (one syscall), unless the client went away. */
-export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean }): void {
+/**
+ * Writes a reply, corked (one syscall), unless the client went away. `closeConnection`
+ * ends the keep-alive connection after it (shutting down: the client reconnects, through
+ * the load balancer, to another instance).
+ */
+export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean }, closeConnection = false): void {
   if (state.aborted) return;
   const body = reply.contentType && !reply.contentType.includes('json') ? String(reply.body) : JSON.stringify(reply.body);
   res.cork(() => {
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
     res.writeHeader('content-type', reply.contentType ?? 'application/json');
     // uWS closes idle keep-alive connections after 10 s: tell clients to retire them first
-    res.writeHeader('keep-alive', 'timeout=5');
+    // (closing, uWS writes `Connection: close` itself)
+    if (!closeConnection) res.writeHeader('keep-alive', 'timeout=5');
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
-    res.end(body);
+    res.end(body, closeConnection);
   });
 }
 
@@ -77,6 +82,9 @@ export interface RequestFacts {
   origin: string;
   host: string;
   forwardedProto: string;
+  /** Raw `x-request-id` and `traceparent` headers ('' when absent); see request-trace.ts. */
+  requestId: string;
+  traceparent: string;
 }
 
 export function factsOf(req: HttpRequest): RequestFacts {
@@ -90,6 +98,8 @@ export function factsOf(req: HttpRequest): RequestFacts {
     origin: req.getHeader('origin'),
     host: req.getHeader('host'),
     forwardedProto: req.getHeader('x-forwarded-proto'),
+    requestId: req.getHeader('x-request-id'),
+    traceparent: req.getHeader('traceparent'),
   };
 }
 

@@ -10,8 +10,10 @@ import type { Metrics } from '../metrics/metrics.js';
 import { pointerToPath } from '../rules/schema-check.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerStateStore } from '../state/types.js';
+import type { Logger } from '../config/logger.js';
 import type { ApiKey, Scope } from './api-keys.js';
 import { problem, type Reply, type RequestFacts } from './http.js';
+import type { RequestTrace } from './request-trace.js';
 
 export interface ReadyReport {
   ready: boolean;
@@ -37,6 +39,10 @@ export interface RouteContext {
   key: ApiKey | null;
   body: unknown;
   params: Record<string, string>;
+  /** The request's id and trace context (request-trace.ts). */
+  trace: RequestTrace;
+  /** A logger whose lines carry the request's requestId, traceId and spanId. */
+  readonly log: Logger;
 }
 
 export interface Route {
@@ -82,6 +88,11 @@ function forbiddenChannel(key: ApiKey | null, channel: string): Reply | null {
   return null;
 }
 
+/** A decision's debug line: what was decided, under the request's ids (no context, no payloads). */
+function logDecision(log: Logger, dec: { decisionId: string; channel: string; trigger?: string | null; rulesVersion: string; offers: ReadonlyArray<{ offerId: string }>; degraded: boolean }): void {
+  log.debug({ decisionId: dec.decisionId, channel: dec.channel, trigger: dec.trigger ?? null, rulesVersion: dec.rulesVersion, offers: dec.offers.map((o) => o.offerId), degraded: dec.degraded }, 'decision');
+}
+
 /** The HTTP API of docs/api.md and openapi.yaml. */
 export function buildRoutes(d: RouteDeps): Route[] {
   return [
@@ -90,7 +101,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/decide',
       scope: 'decide',
       name: 'decide',
-      async handler({ body, key }) {
+      async handler({ body, key, log }) {
         if (!validateDecide(body)) return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
         const b = body as { customerId: string; channel: string; trigger?: string | null; context?: Record<string, unknown>; limit?: number; explain?: boolean };
         const over = b.context === undefined ? [] : checkPayload(b.context, '$.context', d.config.limits);
@@ -98,6 +109,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
         const no = forbiddenChannel(key, b.channel);
         if (no) return no;
         const dec = await d.decider.decide({ customerId: b.customerId, channel: b.channel, trigger: b.trigger ?? null, context: b.context ?? {}, limit: b.limit ?? 1, explain: b.explain ?? false, source: 'http' });
+        if (log.isLevelEnabled('debug')) logDecision(log, dec);
         return {
           status: 200,
           body: {
@@ -117,13 +129,13 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/events',
       scope: 'events',
       name: 'events',
-      async handler({ body, key }) {
+      async handler({ body, key, trace, log }) {
         const list = Array.isArray(body) ? body : [body];
         if (list.length === 0) return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [{ path: '$', message: 'must hold at least one event' }]);
         if (list.length > d.config.maxBatch) return problem('NBO_ERR_BODY_TOO_LARGE', `at most ${d.config.maxBatch} events per request, got ${list.length}`);
-        const res = await d.ingestor.ingest(list, { channels: key?.channels ?? null });
+        const res = await d.ingestor.ingest(list, { channels: key?.channels ?? null, requestId: trace.requestId, traceparent: trace.traceparent });
         // decisions for triggers go to subscribers after the answer
-        d.track(res.decisions);
+        d.track(log.isLevelEnabled('debug') ? res.decisions.then((ds) => ds.forEach((x) => logDecision(log, x))) : res.decisions);
         const out = { accepted: res.accepted, duplicates: res.duplicates, rejected: res.rejected };
         if (res.accepted + res.duplicates === 0) {
           // every event refused only for its channel: the key is the problem, not the events

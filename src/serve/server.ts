@@ -1,10 +1,12 @@
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { createLogger, type Logger } from '../config/logger.js';
 import { NboError } from '../errors/codes.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing, Scope } from './api-keys.js';
 import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
 import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
 import type { Route, RouteContext } from './routes.js';
+import { requestTrace } from './request-trace.js';
 import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
 import { sameOrigin, sessionSecret } from './ui-session.js';
 import { loadUws } from './uws.js';
@@ -17,10 +19,14 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   ws: { maxBackpressureBytes: number; idleTimeoutS: number; maxPayloadBytes: number };
   onError: (err: unknown) => void;
+  /** Each request logs through a child carrying its requestId, traceId and spanId (debug: one line per request). */
+  log?: Logger;
 }
 
 export interface HttpServer {
   listen(host: string, port: number): Promise<number>;
+  /** Shutting down, still serving: every reply closes its connection, so keep-alive clients move to other instances. */
+  lameDuck(): void;
   /** Refuse new work (503) and wait for in-flight requests, up to `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
   close(): void;
@@ -38,10 +44,12 @@ export interface HttpServer {
  */
 export function createHttpServer(o: ServerOptions): HttpServer {
   const uws = loadUws();
+  const log = o.log ?? createLogger('silent');
   const app: TemplatedApp = uws.App();
   let listenSocket: us_listen_socket | null = null;
   let bound: { host: string; port: number } | null = null;
   let draining = false;
+  let closing = false;
   let inFlight = 0;
   const idle: Array<() => void> = [];
 
@@ -87,12 +95,18 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       if (state.reading) done();
     });
     const facts = factsOf(req);
+    const trace = requestTrace(facts.requestId, facts.traceparent);
     const found = match(facts.url);
     const route = found?.routes.find((r) => r.method === facts.method);
     const label = route?.name ?? (found ? 'method-not-allowed' : 'not-found');
+    // the child logger is built only when something logs (not on the hot path at info)
+    let child: Logger | null = null;
+    const rlog = () => (child ??= log.child({ requestId: trace.requestId, traceId: trace.traceId, spanId: trace.spanId }));
+    const started = log.isLevelEnabled('debug') ? performance.now() : 0;
     const reply = (r: Reply) => {
       o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
-      send(res, r, state);
+      send(res, { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } }, state, closing);
+      if (started > 0) rlog().debug({ method: facts.method, url: facts.url, route: label, status: r.status, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'request');
     };
     if (!found) return reply(problem('NBO_ERR_NOT_FOUND', `no route ${facts.method} ${facts.url}`));
     if (!route) {
@@ -109,9 +123,12 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     state.counted = true;
     const run = async (body: unknown) => {
       try {
-        reply(await route.handler({ facts, key, body, params: found.params }));
+        reply(await route.handler({ facts, key, body, params: found.params, trace, get log() { return rlog(); } }));
       } catch (err) {
-        if (!(err instanceof NboError) || err.status >= 500) o.onError(err);
+        if (!(err instanceof NboError) || err.status >= 500) {
+          if (o.log) rlog().error({ err }, 'request failed');
+          else o.onError(err);
+        }
         reply(problemOf(err));
       } finally {
         done();
@@ -191,8 +208,12 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         });
       });
     },
+    lameDuck() {
+      closing = true;
+    },
     async drain(timeoutMs) {
       draining = true;
+      closing = true;
       o.hub.closeAll(CLOSE.goingAway, 'server shutting down');
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {

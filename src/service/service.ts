@@ -49,6 +49,8 @@ export interface Service {
   addPlugin(p: ServicePlugin): void;
   ingestor: ReturnType<typeof createIngestor>;
   reloadRules(): { ok: boolean; version: string };
+  /** SIGTERM's first step: readiness fails so load balancers stop routing here, while every request is still served. */
+  enterLameDuck(): void;
   /** Graceful stop: readiness fails, new work is refused, in-flight work finishes, WebSockets close with 1001. */
   stop(): Promise<void>;
 }
@@ -117,7 +119,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
           },
           onDirectoryIgnored: (info) => log.warn(info, 'NBO_RULES_DIR differs from the published rules version, which is served (NBO_RULES_SOURCE=redis; publish with nbo rules publish, see docs/publishing.md)'),
         })
-      : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, onReload }), config.rulesDir, instanceId, clock);
+      : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, pollMs: config.rulesPollMs, onReload }), config.rulesDir, instanceId, clock);
   } catch (err) {
     // invalid rules at start: release the store's connection, or the process would never exit
     await store.close().catch(() => {});
@@ -149,6 +151,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
+  // offer ids the metrics name, rebuilt only when the rules change
+  let offerIds: { version: string; set: ReadonlySet<string> } | null = null;
+  const knownOffers = (): ReadonlySet<string> => {
+    const r = rules.current();
+    if (offerIds?.version !== r.version) offerIds = { version: r.version, set: new Set(r.offerById.keys()) };
+    return offerIds.set;
+  };
   const recorder = config.recordEventsFile ? createEventRecorder(config.recordEventsFile, (err) => log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped')) : null;
   const decidingIngestor = observeIngestor(createIngestor({
     store,
@@ -158,6 +167,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     sinks: () => sinks,
     metrics,
     knownTypes,
+    knownOffers,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
   }), offerStats, clock);
   const ingestor = recorder ? recordingIngestor(decidingIngestor, recorder) : decidingIngestor;
@@ -169,6 +179,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     background.add(p);
   };
   let draining = false;
+  let lameDuck = false;
   let storeOk = { ok: true, at: 0 };
   const readiness = async (): Promise<ReadyReport> => {
     if (clock() - storeOk.at > 1000) {
@@ -177,11 +188,12 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     const checks: ReadyReport['checks'] = {
       rules: { ok: true, detail: rules.current().version },
       store: { ok: storeOk.ok, detail: store.kind },
-      draining: { ok: !draining },
+      draining: draining ? { ok: false, detail: 'draining' } : lameDuck ? { ok: false, detail: 'lame duck: shutting down, still serving' } : { ok: true },
     };
     for (const p of plugins) checks[p.name] = p.ready();
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
+  metrics.setReadyProbe(async () => (await readiness()).ready);
 
   const server = createHttpServer({
     routes: [
@@ -196,6 +208,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     bodyLimitBytes: config.bodyLimitBytes,
     ws: config.ws,
     onError: (err) => errorLogs.request.report(err),
+    log,
   });
   const port = await server.listen(config.host, config.port);
   // at the file-descriptor limit, stop accepting rather than spin on failing accepts
@@ -216,6 +229,10 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     ingestor,
     addSink: (s) => void sinks.push(s),
     addPlugin: (p) => void plugins.push(p),
+    enterLameDuck() {
+      lameDuck = true;
+      server.lameDuck();
+    },
     stop() {
       stopping ??= (async () => {
         draining = true;

@@ -11,7 +11,7 @@ describe('SIGTERM', () => {
   it('drains: readiness fails, new work is refused, in-flight work finishes, WebSockets close with 1001, the process exits 0', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-      env: { ...process.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'warn', NBO_RULES_WATCH: 'false', NBO_SHUTDOWN_TIMEOUT_MS: '5000' },
+      env: { ...process.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'warn', NBO_RULES_WATCH: 'false', NBO_SHUTDOWN_TIMEOUT_MS: '5000', NBO_LAME_DUCK_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -76,9 +76,13 @@ describe('rules hot reload', () => {
     expect((await get(`${svc.url}/v1/offers`)).body.offers.map((o: { id: string }) => o.id)).toContain('new-one');
 
     writeFileSync(join(dir, 'offers', 'broken.yaml'), 'id: Broken!\n');
-    await new Promise((r) => setTimeout(r, 800));
+    let m = '';
+    const refusedBy = Date.now() + 5000;
+    while (!/nbo_rules_reloads_total\{result="invalid"\} [1-9]/.test(m) && Date.now() < refusedBy) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = (await get(`${svc.url}/metrics`)).body as string;
+    }
     expect((await get(`${svc.url}/v1/offers`)).body.rulesVersion).toBe(v2);
-    const m = (await get(`${svc.url}/metrics`)).body as string;
     expect(m).toMatch(/nbo_rules_reloads_total\{result="invalid"\} [1-9]/);
     expect(m).toContain(`nbo_rules_info{version="${v2}"} 1`);
     await svc.stop();

@@ -27,6 +27,7 @@ describe('WebSocket stream', () => {
     expect(mine.messages[0]).toEqual({
       type: 'decision', decisionId: expect.any(String), customerId: 'c-ws-1', channel: 'pos', trigger: 'checkout', eventId: e1.id,
       offers: expect.any(Array), rulesVersion: expect.any(String), degraded: false, time: expect.any(String),
+      requestId: expect.any(String), traceparent: expect.any(String),
     });
     expect(pos.messages.map((m) => m.customerId).sort()).toEqual(['c-ws-1', 'c-ws-2']);
     await new Promise((r) => setTimeout(r, 100));
