@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Cluster, Redis } from 'ioredis';
+import type { RedisSecurity } from '../state/redis/security.js';
 import { NboError } from '../errors/codes.js';
 import { diffRuleSets } from './diff.js';
 import { buildRuleSet, buildRuleSetSliced, rulesVersion } from './load.js';
@@ -11,6 +12,8 @@ import type { RuleIssue, RuleSet } from './types.js';
 
 export interface RedisRulesOptions {
   redis: { url: string | null; cluster: string[] | null; prefix: string };
+  /** Password and TLS for every connection (NBO_REDIS_PASSWORD_FILE, NBO_REDIS_TLS_CA_FILE). */
+  security?: RedisSecurity;
   /** Seeds the first version when nothing is published yet. */
   dir: string;
   recheckMs: number;
@@ -65,8 +68,8 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   const startedAt = new Date(clock()).toISOString();
   const make = (commandTimeout?: number) =>
     o.redis.cluster
-      ? new Cluster(o.redis.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })), { lazyConnect: true, redisOptions: { commandTimeout } })
-      : new Redis(o.redis.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout });
+      ? new Cluster(o.redis.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })), { lazyConnect: true, redisOptions: { commandTimeout, ...o.security } })
+      : new Redis(o.redis.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout, ...o.security });
   // commands are bounded so a hung Redis cannot hold a publish, a re-check or a stop forever
   const cmd = make(COMMAND_TIMEOUT_MS);
   const sub = make();

@@ -126,7 +126,9 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         reply(await route.handler({ facts, key, body, params: found.params, trace, get log() { return rlog(); } }));
       } catch (err) {
         if (!(err instanceof NboError) || err.status >= 500) {
-          if (o.log) rlog().error({ err }, 'request failed');
+          // a bug: every time, with its stack and the request's ids; an expected failure (the
+          // store down): onError, which logs it once per interval with a count
+          if (o.log && !(err instanceof NboError && err.retriable)) rlog().error({ err }, 'request failed');
           else o.onError(err);
         }
         reply(problemOf(err));

@@ -107,6 +107,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     config.rulesSource === 'redis' && config.redis
       ? await createRedisRulesSource({
           redis: config.redis,
+          security: redisSecurity,
           dir: config.rulesDir,
           ...config.rulesPublish,
           clock,
@@ -199,7 +200,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     routes: [
       ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.refresh, clock, track }),
       ...adminRoutes(rules),
-      ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock }),
+      ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock, instance: instanceId }),
       ...uiRoutes({ keys }),
     ],
     hub,

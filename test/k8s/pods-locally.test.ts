@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, VARIABLES } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
 import { startService } from '../../src/service/service.js';
 import { ensureTool, k8sCopy, objects, renderers, ROOT } from '../support/k8s.js';
@@ -128,7 +128,6 @@ describe.each(['dev', 'prod'])('the %s overlay, run locally', (overlay) => {
     const env: Record<string, string> = Object.fromEntries(c.env.map((e: any) => [e.name, local(e.value)]));
     env.NBO_REDIS_URL = env.NBO_REDIS_URL!.replace('//nbo-redis:6379', `//localhost:${port}`);
     Object.assign(env, { NBO_PORT: '0', NBO_HOST: '127.0.0.1', NBO_LOG_LEVEL: 'silent', NBO_RULES_WATCH: 'false' });
-    if (!('NBO_LAME_DUCK_MS' in VARIABLES)) delete env.NBO_LAME_DUCK_MS; // agreed name, added on its own branch
     const service = await startService(loadConfig(env), { log: createLogger('silent') });
     try {
       const url = `http://127.0.0.1:${service.port}`;
