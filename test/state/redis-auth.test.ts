@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { readRedisSecurity } from '../../src/state/redis/security.js';
 import { checkout, get, post, startTestService } from '../support/service.js';
 import { ensureTool } from '../support/k8s.js';
-import { freePort, startRedis, type RedisServer } from '../support/servers.js';
+import { freePort, startClusterNode, startRedis, type RedisServer } from '../support/servers.js';
 
 // Redis with a password (requirepass) and TLS, as k8s/ runs it from a Secret: NBO reads
 // NBO_REDIS_PASSWORD_FILE and NBO_REDIS_TLS_CA_FILE and every connection it opens uses them.
@@ -99,7 +99,7 @@ describe('Redis Cluster with a password', () => {
     const auth = ['--requirepass', password, '--masterauth', password];
     const nodes: RedisServer[] = [];
     try {
-      for (let i = 0; i < 3; i++) nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', ...auth]));
+      for (let i = 0; i < 3; i++) nodes.push(await startClusterNode(auth));
       const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
       const cli = (...a: string[]) => execFileSync('redis-cli', ['--no-auth-warning', '-a', password, ...a], { encoding: 'utf8', stdio: 'pipe' });
       cli('--cluster', 'create', ...seeds, '--cluster-replicas', '0', '--cluster-yes');

@@ -92,6 +92,33 @@ export async function startRedis(extra: string[] = [], port?: number): Promise<R
   };
 }
 
+/** Whether a TCP port on loopback can be bound now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Starts a cluster-enabled redis-server: its cluster bus listens on port + 10000, which a
+ * free port does not promise, so a port whose bus port is taken is skipped (and a start
+ * that still loses the race is retried on another port).
+ */
+export async function startClusterNode(extra: string[] = []): Promise<RedisServer> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    if (port + 10_000 > 65_535 || !(await portFree(port + 10_000))) continue;
+    try {
+      return await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', ...extra], port);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
+}
+
 export interface RedisCluster {
   nodes: string[];
   stop(): Promise<void>;
@@ -101,7 +128,7 @@ export interface RedisCluster {
 export async function startRedisCluster(n = 3): Promise<RedisCluster> {
   const servers: RedisServer[] = [];
   for (let i = 0; i < n; i++) {
-    servers.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000']));
+    servers.push(await startClusterNode());
   }
   const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
   execFileSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'pipe' });
