@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   NBO_ERR_CONFIG_INVALID: { status: 500, retriable: false, message: 'the configuration is invalid' },
   NBO_ERR_STATE_FILE: { status: 400, retriable: false, message: 'the customer state file is invalid' },
   NBO_ERR_INTERNAL: { status: 500, retriable: true, message: 'an unexpected error; it is logged' },
+  NBO_ERR_RESPONSE_UNKNOWN_DECISION: { status: 400, retriable: false, message: 'the offer_response names a decision NBO did not issue to this customer' },
+  NBO_ERR_RESPONSE_OFFER_MISMATCH: { status: 400, retriable: false, message: 'the offer_response names an offer its decision did not return' },
+  NBO_ERR_EXPERIMENTS_INVALID: { status: 500, retriable: false, message: 'the experiments file is invalid' },
 } as const satisfies Record<string, { status: number; retriable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,7 @@ import type { Decider } from '../decide/decider.js';
 import type { DecisionOffer } from '../decide/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
+import type { ErrorCode } from '../errors/codes.js';
 import type { ValidEvent } from './types.js';
 import type { EventCheck, EventError } from './validate.js';
 
@@ -27,7 +28,8 @@ export interface DecisionSink {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
-  rejected: Array<{ index: number; errors: EventError[] }>;
+  /** Invalid events, and valid ones the store refused (`code` says why: a response to a decision NBO did not issue…). */
+  rejected: Array<{ index: number; code?: ErrorCode; errors: EventError[] }>;
   /** Per input index: applied, duplicate, or rejected. */
   statuses: Array<'applied' | 'duplicate' | 'rejected'>;
   /** Resolves once the triggered decisions are made and handed to every sink. */
@@ -78,7 +80,12 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
           opts.metrics?.events.inc({ type: opts.metrics.bounded(opts.knownTypes?.() ?? noTypes, type), result: 'rejected' });
         }
       });
-      const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [] };
+      const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [], rejected: [] };
+      for (const r of applied.rejected) {
+        const path = r.code === 'NBO_ERR_RESPONSE_OFFER_MISMATCH' ? '$.data.offerId' : '$.data.decisionId';
+        rejected.push({ index: validIndex[r.index]!, code: r.code, errors: [{ path, message: r.message }] });
+      }
+      if (applied.rejected.length > 0) rejected.sort((a, b) => a.index - b.index);
       const fired: ValidEvent[] = [];
       const known = opts.knownTypes?.() ?? noTypes;
       applied.statuses.forEach((s, k) => {

@@ -128,7 +128,7 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
         throw err;
       }
       for (const r of res.rejected) {
-        dead.push({ m: parsed[r.index]!.m, code: 'NBO_ERR_EVENT_INVALID', message: r.errors.map((e) => `${e.path} ${e.message}`).join('; ') });
+        dead.push({ m: parsed[r.index]!.m, code: r.code ?? 'NBO_ERR_EVENT_INVALID', message: r.errors.map((e) => `${e.path} ${e.message}`).join('; ') });
       }
       metrics.kafkaMessages.inc({ result: 'applied' }, res.accepted);
       metrics.kafkaMessages.inc({ result: 'duplicate' }, res.duplicates);

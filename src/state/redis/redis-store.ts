@@ -5,7 +5,9 @@ import type { Cap } from '../../rules/types.js';
 import { combine } from '../aggregate-state.js';
 import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
 import { emptyModel } from '../model.js';
-import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
+import type { AggValue, ApplyRejection, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
+import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from '../types.js';
+import { DEFAULT_POLICY, learningPrefix, namespaceOf } from '../learning-counts.js';
 import { NboError } from '../../errors/codes.js';
 import { decodeAggState, decodeCustomer, depths, eventOps, readPacked, seenId, type DecodedCustomer } from './codec.js';
 import { coalesceWrites } from './coalesce.js';
@@ -114,7 +116,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
    */
   const applyCustomers = async (group: ReadonlyArray<{ customerId: string; batch: unknown[][] }>, nowMs: number): Promise<Array<EventResult[] | NboError>> => {
     const batches = JSON.stringify(group.map((g) => g.batch));
-    const res = await call(client.nbo_apply_events(group.length, ...group.map((g) => keys.customer(g.customerId)), nowMs, horizon, MAX_WINDOW_MS, batches));
+    const res = await call(client.nbo_apply_events(group.length, ...group.map((g) => keys.customer(g.customerId)), nowMs, horizon, MAX_WINDOW_MS, batches, DECISION_TTL_MS, MAX_DECISIONS_KEPT));
     const out = JSON.parse(checkScriptResult<string>(res, 'apply-events')) as Array<EventResult[] | number>;
     return out.map((r, i) => (typeof r === 'number' ? scriptError(r, 'apply-events', `customer ${group[i]!.customerId}`) : r));
   };
@@ -147,7 +149,11 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
    * per learning field, one count-outcome call per offer and outcome, one SADD per household.
    */
   const afterApply = async (extras: Array<{ customerId: string; x: unknown[] }>, outcomes: Map<string, number>, nowMs: number): Promise<void> => {
-    const learn = new Map<string, number>();
+    /** offer → counter prefix → [impressions, acceptances] */
+    const learn = new Map<string, Map<string, [number, number]>>();
+    /** policy field → amount */
+    const byPolicy = new Map<string, number>();
+    const addPolicy = (field: string, by: number) => byPolicy.set(field, (byPolicy.get(field) ?? 0) + by);
     const members = new Map<string, Set<string>>();
     for (const { customerId, x } of extras) {
       if (x[0] === 'h' && x[1]) {
@@ -155,19 +161,35 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         members.set(x[1] as string, set.add(customerId));
       }
       if (x[0] !== 'r') continue;
-      const [, offerId, impressions, accepted, segment] = x as [string, string, number, number, string];
+      const [, offerId, impressions, accepted, segment, policyText] = x as [string, string, number, number, string, string];
       const seg = segment || null;
+      const policy = policyText || DEFAULT_POLICY;
       if (!impressions && !accepted) continue;
-      stats.bumpLearning(offerId, seg, impressions, accepted);
-      for (const p of seg === null ? ['*'] : ['*', `s:${seg}`]) {
-        if (impressions) learn.set(`${offerId}\u0000${p}:i`, (learn.get(`${offerId}\u0000${p}:i`) ?? 0) + impressions);
-        if (accepted) learn.set(`${offerId}\u0000${p}:a`, (learn.get(`${offerId}\u0000${p}:a`) ?? 0) + accepted);
+      const value = model.learningOf(offerId)?.value ?? 0;
+      stats.bumpPolicy(policy, { impressions, accepted, value: accepted * value, valueSq: accepted * value * value });
+      addPolicy(`${policy}:i`, impressions);
+      addPolicy(`${policy}:a`, accepted);
+      if (accepted) {
+        addPolicy(`${policy}:v`, accepted * value);
+        addPolicy(`${policy}:v2`, accepted * value * value);
+      }
+      const namespace = namespaceOf(policy);
+      if (namespace === null) continue;
+      stats.bumpLearning(offerId, seg, impressions, accepted, namespace, model.learningOf(offerId)?.halfLifeMs ?? null, nowMs);
+      let m = learn.get(offerId);
+      if (!m) learn.set(offerId, (m = new Map()));
+      for (const p of seg === null ? [learningPrefix(namespace, null)] : [learningPrefix(namespace, null), learningPrefix(namespace, seg)]) {
+        const c = m.get(p) ?? [0, 0];
+        m.set(p, [c[0] + impressions, c[1] + accepted]);
       }
     }
     const work: Array<Promise<unknown>> = [];
-    for (const [k, by] of learn) {
-      const [offerId, field] = k.split('\u0000') as [string, string];
-      work.push(client.hincrby(keys.learning(offerId), field, by));
+    for (const [offerId, prefixes] of learn) {
+      const halfLifeMs = model.learningOf(offerId)?.halfLifeMs ?? null;
+      work.push(client.nbo_learn(keys.learning(offerId), nowMs, halfLifeMs ?? 0, ...[...prefixes].flatMap(([p, [i, a]]) => [p, i, a])));
+    }
+    for (const [field, by] of byPolicy) {
+      work.push(Number.isInteger(by) ? client.hincrby(keys.policies(), field, by) : client.hincrbyfloat(keys.policies(), field, by));
     }
     for (const [hid, set] of members) work.push(client.sadd(keys.household(hid), ...set));
     for (const [k, by] of outcomes) {
@@ -212,6 +234,13 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         },
       );
     }
+  };
+
+  /** Decisions per policy, counted in one HINCRBY per policy per turn of the event loop. */
+  const decisionCounts = new Map<string, number>();
+  const flushDecisionCounts = (): void => {
+    for (const [policy, n] of decisionCounts) client.hincrby(keys.policies(), `${policy}:d`, n).catch(onBackgroundError);
+    decisionCounts.clear();
   };
 
   const readCustomer = async (customerId: string): Promise<DecodedCustomer> => {
@@ -264,6 +293,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         batch: idx.map((i) => [seenId(events[i]!.id), ...eventOps(events[i]!, model, nowMs)]),
       }));
       const statuses: ApplyStatus[] = new Array(events.length);
+      const rejected: ApplyRejection[] = [];
       const extras: Array<{ customerId: string; x: unknown[] }> = [];
       const outcomes = new Map<string, number>();
       const countOutcome = (offerId: string, outcome: string) => {
@@ -281,6 +311,17 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
             }
             const { customerId, idx } = group[g]!;
             res.forEach(([status, ...x], k) => {
+              if (status === 2) {
+                statuses[idx[k]!] = 'rejected';
+                const d = events[idx[k]!]!.data!;
+                rejected.push({
+                  index: idx[k]!,
+                  ...(x[0] === 2
+                    ? { code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' as const, message: `decision "${String(d.decisionId)}" did not offer "${String(d.offerId)}"` }
+                    : { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION' as const, message: `decision "${String(d.decisionId)}" was not issued to this customer (or is older than 30 days, or more than 32 decisions ago)` }),
+                });
+                return;
+              }
               statuses[idx[k]!] = status === 1 ? 'applied' : 'duplicate';
               for (const e of x as unknown[][]) extras.push({ customerId, x: e });
               const ev = events[idx[k]!]!;
@@ -297,7 +338,8 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       await afterApply(extras, outcomes, nowMs);
       if (failed) throw failed;
       const applied = statuses.filter((s) => s === 'applied').length;
-      return { applied, duplicates: statuses.length - applied, statuses };
+      rejected.sort((a, b) => a.index - b.index);
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected };
     },
     async snapshot(customerId, nowMs) {
       const me = await readCustomer(customerId);
@@ -325,8 +367,15 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     recordOffered(rec) {
       return new Promise<void>((resolve, reject) => {
         if (offered.length === 0) setImmediate(flushOffered);
-        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])], resolve, reject });
+        const decision = ['D', seenId(rec.decisionId), rec.atMs, rec.offerIds.join(','), rec.policy ?? DEFAULT_POLICY, rec.segment ?? ''];
+        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)]), ...decision], resolve, reject });
       });
+    },
+    policies: () => stats.policies(),
+    countDecision(policy) {
+      stats.bumpPolicy(policy, { decisions: 1 });
+      if (decisionCounts.size === 0) setImmediate(flushDecisionCounts);
+      decisionCounts.set(policy, (decisionCounts.get(policy) ?? 0) + 1);
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {
       const offered = caps.filter((c) => c.outcome === 'offered');
@@ -344,6 +393,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     },
     async close() {
       if (offered.length > 0) flushOffered(); // written before QUIT
+      if (decisionCounts.size > 0) flushDecisionCounts();
       stats.stop();
       await client.quit().catch(() => client.disconnect());
     },
