@@ -1,5 +1,5 @@
 import type { Decider } from '../decide/decider.js';
-import type { DecisionOffer } from '../decide/types.js';
+import type { Candidate, DecisionOffer } from '../decide/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
 import type { ErrorCode } from '../errors/codes.js';
@@ -18,6 +18,10 @@ export interface StreamDecision {
   rulesVersion: string;
   degraded: boolean;
   time: string;
+  /** The policy that made it (default, holdout, experiment arm). */
+  policy: string;
+  /** The qualifying offers and their scores (off-policy logging; see Decision.candidates). */
+  candidates: Candidate[];
 }
 
 /** Where stream-triggered decisions go: WebSocket subscribers, the decisions topic. */
@@ -86,6 +90,11 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         rejected.push({ index: validIndex[r.index]!, code: r.code, errors: [{ path, message: r.message }] });
       }
       if (applied.rejected.length > 0) rejected.sort((a, b) => a.index - b.index);
+      for (const a of applied.attributed ?? []) {
+        // policies are few and named by configuration: bounded labels
+        opts.metrics?.policyOutcomes.inc({ policy: a.policy, outcome: a.outcome });
+        if (a.value > 0) opts.metrics?.policyValue.inc({ policy: a.policy }, a.value);
+      }
       const fired: ValidEvent[] = [];
       const known = opts.knownTypes?.() ?? noTypes;
       applied.statuses.forEach((s, k) => {
@@ -108,6 +117,8 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
             rulesVersion: d.rulesVersion,
             degraded: d.degraded,
             time: d.time,
+            policy: d.policy,
+            candidates: d.candidates,
           };
           await Promise.all(opts.sinks().map(async (s) => s.publish(msg))).catch(onSinkError);
           return msg;

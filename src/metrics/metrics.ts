@@ -24,6 +24,10 @@ export interface Metrics {
   kafkaBatchDuration: Histogram;
   kafkaLag: Gauge<'partition'>;
   kafkaRebalances: Counter;
+  /** Decisions, response outcomes and accepted value per policy (default, holdout, experiment arms). */
+  policyDecisions: Counter<'policy'>;
+  policyOutcomes: Counter<'policy' | 'outcome'>;
+  policyValue: Counter<'policy'>;
   /** Maps a value onto the known set, else "other" (bounded label cardinality). */
   bounded(known: ReadonlySet<string>, value: string | null | undefined): string;
 }
@@ -54,6 +58,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     kafkaBatchDuration: new Histogram({ name: 'nbo_kafka_batch_duration_seconds', help: 'Time to process one fetched batch', buckets: LATENCY_BUCKETS, registers: r }),
     kafkaLag: new Gauge({ name: 'nbo_kafka_consumer_lag', help: 'High watermark minus committed offset, per partition', labelNames: ['partition'], registers: r }),
     kafkaRebalances: new Counter({ name: 'nbo_kafka_rebalances_total', help: 'Consumer group rebalances', registers: r }),
+    policyDecisions: new Counter({ name: 'nbo_policy_decisions_total', help: 'Decisions by policy (default, holdout, experiment arm)', labelNames: ['policy'], registers: r }),
+    policyOutcomes: new Counter({ name: 'nbo_policy_outcomes_total', help: 'Offer responses attributed to the policy whose decision they answer, by outcome', labelNames: ['policy', 'outcome'], registers: r }),
+    policyValue: new Counter({ name: 'nbo_policy_value_total', help: 'Value of accepted offers (offer value) attributed to the policy whose decision they answer', labelNames: ['policy'], registers: r }),
     bounded(known, value) {
       return value !== null && value !== undefined && known.has(value) ? value : 'other';
     },

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
+import { loadPolicyPlan } from '../decide/experiments-file.js';
 import { createIngestor, type DecisionSink } from '../events/ingest.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
@@ -49,6 +50,11 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const clock = opts.clock ?? Date.now;
   const metrics = createMetrics();
   const keys = config.apiKeysFile ? loadKeyRing(config.apiKeysFile) : null;
+  // before anything is connected: an invalid experiments file stops the start at once
+  const policies = loadPolicyPlan(
+    { exploration: config.exploration, segmentation: config.learningSegmentation, learning: config.learning, holdout: config.holdout },
+    config.experimentsFile,
+  );
   if (!keys) log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
 
   const store: CustomerStateStore = config.redis
@@ -69,22 +75,21 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
       metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
       if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
       else if (r.changed) {
-        store.setModel(stateModelFrom(live));
+        store.setModel(stateModelFrom(live, { halfLifeMs: config.learning.halfLifeMs }));
         metrics.rulesInfo.reset();
         metrics.rulesInfo.set({ version: live.version }, 1);
         log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
       }
     },
   });
-  store.setModel(stateModelFrom(rules.current()));
+  store.setModel(stateModelFrom(rules.current(), { halfLifeMs: config.learning.halfLifeMs }));
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
   const decider = createDecider({
     store,
     rules: rules.current,
     clock,
-    learningSegmentation: config.learningSegmentation,
-    exploration: config.exploration,
+    policies,
     snapshotTimeoutMs: config.decideTimeoutMs,
     metrics,
     onBackgroundError: (err) => log.warn({ err }, 'recording offered failed'),
@@ -133,7 +138,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   };
 
   const server = createHttpServer({
-    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track }),
+    routes: buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.reload, clock, track, policies }),
     hub,
     keys,
     metrics,

@@ -9,6 +9,7 @@ import { emptyModel } from './model.js';
 import type {
   AggValue,
   ApplyRejection,
+  ApplyResult,
   ApplyStatus,
   CustomerSnapshot,
   CustomerStateStore,
@@ -141,6 +142,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     r.household = { id: householdId, t: tMs };
   };
 
+  let attributed: NonNullable<ApplyResult['attributed']> = [];
   const applyOne = (ev: ValidEvent, nowMs: number, reject: (r: Omit<ApplyRejection, 'index'>) => void): ApplyStatus => {
     const known = customers.get(ev.customerId);
     const seenUntil = known?.seen.get(ev.id);
@@ -182,6 +184,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         pc.value += delta.accepted * value;
         pc.valueSq += delta.accepted * value * value;
       }
+      attributed.push({ policy: issued!.policy, outcome: data.outcome as string, value: delta.accepted * (model.learningOf(offerId)?.value ?? 0) });
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
       countTotal(offerId, data.outcome as Outcome, ev.timeMs);
     }
@@ -255,6 +258,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       assertOpen();
       const nowMs = clock();
       const rejected: ApplyRejection[] = [];
+      attributed = [];
       const statuses = events.map((ev, index) => applyOne(ev, nowMs, (r) => rejected.push({ index, ...r })));
       // keep memory bounded by the windows: trim what each touched customer no longer needs
       for (const id of new Set(events.map((e) => e.customerId))) {
@@ -262,7 +266,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         if (r) trimCustomer(id, r, nowMs);
       }
       const applied = statuses.filter((s) => s === 'applied').length;
-      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected };
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected, attributed };
     },
     async snapshot(customerId, nowMs) {
       assertOpen();

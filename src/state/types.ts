@@ -77,6 +77,8 @@ export interface ApplyResult {
   statuses: ApplyStatus[];
   /** The events refused (status `rejected`), with why. */
   rejected: ApplyRejection[];
+  /** Each applied response's policy and outcome, and the value it counted (an acceptance's offer value), for metrics. */
+  attributed?: Array<{ policy: string; outcome: string; value: number }>;
 }
 
 /** Offers a decision returned, recorded as `offered` for the customer. */

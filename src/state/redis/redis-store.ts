@@ -294,6 +294,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       }));
       const statuses: ApplyStatus[] = new Array(events.length);
       const rejected: ApplyRejection[] = [];
+      const attributed: Array<{ policy: string; outcome: string; value: number }> = [];
       const extras: Array<{ customerId: string; x: unknown[] }> = [];
       const outcomes = new Map<string, number>();
       const countOutcome = (offerId: string, outcome: string) => {
@@ -328,6 +329,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
               if (status !== 1 || ev.type !== 'offer_response') return;
               const r = (x as unknown[][]).find((e) => e[0] === 'r');
               const offerId = ev.data!.offerId as string;
+              if (r) attributed.push({ policy: (r[5] as string) || DEFAULT_POLICY, outcome: ev.data!.outcome as string, value: (r[3] as number) * (model.learningOf(offerId)?.value ?? 0) });
               if (r && r[2] && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
               countOutcome(offerId, ev.data!.outcome as string);
             });
@@ -339,7 +341,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       if (failed) throw failed;
       const applied = statuses.filter((s) => s === 'applied').length;
       rejected.sort((a, b) => a.index - b.index);
-      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected };
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected, attributed };
     },
     async snapshot(customerId, nowMs) {
       const me = await readCustomer(customerId);

@@ -1,0 +1,69 @@
+import type { Offer } from '../rules/types.js';
+import { decayedAt } from '../state/learning-counts.js';
+import type { GlobalStats } from '../state/types.js';
+
+/** How a policy learns: its namespace of counters, the bound on a prior's weight, the default half-life. */
+export interface LearningSettings {
+  /** Learning namespace ('' = the main counters; an experiment arm has its own). */
+  namespace: string;
+  /** A prior (or older evidence) weighs at most this many pseudo-impressions. */
+  priorMaxImpressions: number;
+  /** Half-life of learned evidence (ms) for offers that set none; null = never forget. */
+  halfLifeMs: number | null;
+}
+
+/** A Beta posterior of an offer's acceptance probability. */
+export interface Posterior {
+  alpha: number;
+  beta: number;
+  /** Lifetime impressions and acceptances it learned from (overall, or in the segment). */
+  impressions: number;
+  accepted: number;
+}
+
+export const posteriorMeanOf = (p: Posterior): number => p.alpha / (p.alpha + p.beta);
+
+/** The half-life that applies to an offer: its own (`propensity.halfLife`), else the policy's. */
+export function halfLifeOf(offer: Offer, s: LearningSettings): number | null {
+  return offer.halfLifeMs === undefined ? s.halfLifeMs : offer.halfLifeMs;
+}
+
+/**
+ * An offer's acceptance posterior, built in layers so that each starts from the one
+ * below it rather than from the author's prior alone:
+ *
+ * 1. the author's prior, weighing at most `priorMaxImpressions`;
+ * 2. the evidence the half-life has forgotten, folded into that prior (its weight again
+ *    bounded): what is forgotten falls back toward older evidence, not the prior;
+ * 3. the recent (decayed) evidence of the offer across all customers;
+ * 4. with a segment: the segment's recent evidence on a prior at the offer's overall
+ *    estimate (hierarchical shrinkage), so a segment never pays for a bad prior alone.
+ *
+ * Without a half-life and within the bound this is the classic
+ * `(prior.accepted + accepted) / (prior.impressions + impressions)`.
+ */
+export function posteriorOf(offer: Offer, stats: GlobalStats, segment: string | null, s: LearningSettings, nowMs: number): Posterior {
+  const k = s.priorMaxImpressions;
+  const halfLife = halfLifeOf(offer, s);
+  const w0 = Math.min(offer.prior.impressions, k);
+  const a0 = (offer.prior.accepted / offer.prior.impressions) * w0;
+  const all = stats.learning(offer.id, null, s.namespace);
+  const recent = decayedAt(all, halfLife, nowMs);
+  const forgottenI = Math.max(0, all.impressions - recent.impressions);
+  const forgottenA = Math.min(forgottenI, Math.max(0, all.accepted - recent.accepted));
+  const oldMean = (a0 + forgottenA) / (w0 + forgottenI);
+  const oldWeight = Math.min(k, w0 + forgottenI);
+  const alpha = oldMean * oldWeight + recent.accepted;
+  const beta = (1 - oldMean) * oldWeight + Math.max(0, recent.impressions - recent.accepted);
+  if (segment === null) return { alpha, beta, impressions: all.impressions, accepted: all.accepted };
+  const seg = stats.learning(offer.id, segment, s.namespace);
+  const segRecent = decayedAt(seg, halfLife, nowMs);
+  const mean = alpha / (alpha + beta);
+  const weight = Math.min(k, alpha + beta);
+  return {
+    alpha: mean * weight + segRecent.accepted,
+    beta: (1 - mean) * weight + Math.max(0, segRecent.impressions - segRecent.accepted),
+    impressions: seg.impressions,
+    accepted: seg.accepted,
+  };
+}
