@@ -4,7 +4,7 @@ import { NboError } from '../errors/codes.js';
 import { decideOffline } from './decide-offline.js';
 import YAML from 'yaml';
 import { newKey, SCOPES, type Scope } from '../serve/api-keys.js';
-import { rulesCheck } from './rules-check.js';
+import { priorBound, rulesCheck } from './rules-check.js';
 import { serve } from './serve.js';
 
 const USAGE = `nbo — next-best-offer decisioning
@@ -39,7 +39,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       out.write(`# the secret — give it to the client; it is not stored anywhere:\n${secret}\n\n# add this entry to NBO_API_KEYS_FILE:\n${YAML.stringify([entry])}`);
       return 0;
     }
-    if (cmd === 'rules' && sub === 'check') return rulesCheck(rest[0] ?? process.env.NBO_RULES_DIR ?? './rules', out, err);
+    if (cmd === 'rules' && sub === 'check') return rulesCheck(rest[0] ?? process.env.NBO_RULES_DIR ?? './rules', out, err, priorBound(process.env.NBO_PRIOR_MAX_IMPRESSIONS));
     if (cmd === 'decide') {
       const { values } = parseArgs({
         args: argv.slice(1),
