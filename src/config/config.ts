@@ -37,7 +37,7 @@ export interface Config {
   learningSegmentation: string | null;
   exploration: 'mean' | 'thompson';
   /** A prior weighs at most this many pseudo-impressions; learned evidence forgets with this half-life (null: never). */
-  learning: { priorMaxImpressions: number; halfLifeMs: number | null };
+  learning: { priorMaxImpressions: number; halfLifeMs: number | null; model: 'segment' | 'contextual' };
   /** Share of customers (by id hash) decided by a control policy. */
   holdout: { share: number; policy: 'none' | 'random' | 'static' };
   /** YAML/JSON file of experiment arms (see docs/learning.md), or null. */
@@ -84,6 +84,7 @@ export const VARIABLES = {
   NBO_EXPLORATION: { default: 'thompson', doc: 'thompson (a Thompson sample of each posterior: explores) or mean (the posterior mean: deterministic ranking)' },
   NBO_PRIOR_MAX_IMPRESSIONS: { default: '20', doc: 'an offer prior weighs at most this many pseudo-impressions (a larger one is scaled down; `nbo rules check` warns)' },
   NBO_LEARNING_HALF_LIFE: { default: '1d', doc: 'half-life of learned evidence (e.g. 12h, 3d), or none to never forget; an offer may set its own (propensity.halfLife)' },
+  NBO_LEARNING_MODEL: { default: 'segment', doc: 'segment (a Beta posterior per offer and segment of NBO_LEARNING_SEGMENTATION) or contextual (over segments, profile attributes and basket categories); an offer may choose its own (propensity.model)' },
   NBO_HOLDOUT_SHARE: { default: '0', doc: 'share of customers (0 to 0.5, by customer-id hash) in the holdout, decided by NBO_HOLDOUT_POLICY' },
   NBO_HOLDOUT_POLICY: { default: 'none', doc: 'what the holdout gets: none (no offer), random (a random qualifying offer) or static (the prior ranking, no learning)' },
   NBO_EXPERIMENTS_FILE: { default: 'unset', doc: 'YAML/JSON file of experiment arms (exploration, segmentation, half-life, weights per arm; see docs/learning.md)' },
@@ -231,7 +232,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     triggers,
     learningSegmentation: str('NBO_LEARNING_SEGMENTATION') ?? null,
     exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const, 'thompson'),
-    learning: { priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 20, 1, 1_000_000), halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE', DEFAULT_HALF_LIFE_MS) },
+    learning: { priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 20, 1, 1_000_000), halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE', DEFAULT_HALF_LIFE_MS), model: oneOf('NBO_LEARNING_MODEL', ['segment', 'contextual'] as const, 'segment') },
     holdout: { share: fraction('NBO_HOLDOUT_SHARE', 0, 0.5), policy: oneOf('NBO_HOLDOUT_POLICY', ['none', 'random', 'static'] as const, 'none') },
     experimentsFile: str('NBO_EXPERIMENTS_FILE') ?? null,
     decideTimeoutMs: int('NBO_DECIDE_TIMEOUT_MS', 50, 1, 60_000),

@@ -146,7 +146,7 @@ export function createDecider(opts: DeciderOptions): Decider {
         // after the answer: not on the decision's critical path
         if (offers.length > 0) {
           store
-            .recordOffered({ customerId: req.customerId, decisionId, offerIds: offers.map((o) => o.offerId), atMs: nowMs, segment: res.learningSegment, policy: arm.policy })
+            .recordOffered({ customerId: req.customerId, decisionId, offerIds: offers.map((o) => o.offerId), atMs: nowMs, segment: res.learningSegment, policy: arm.policy, ...(res.features ? { features: res.features } : {}) })
             .catch(onBackgroundError);
         }
       }

@@ -10,6 +10,16 @@ export interface LearningSettings {
   priorMaxImpressions: number;
   /** Half-life of learned evidence (ms) for offers that set none; null = never forget. */
   halfLifeMs: number | null;
+  /** The model for offers that choose none: per segment (`segment`, the default) or `contextual`. */
+  model?: LearningModel;
+}
+
+/** Beta posteriors per offer and segment of the learning segmentation, or the contextual model over features. */
+export type LearningModel = 'segment' | 'contextual';
+
+/** The model that applies to an offer: its own (`propensity.model`), else the policy's. */
+export function modelOf(offer: Offer, s: LearningSettings): LearningModel {
+  return offer.model ?? s.model ?? 'segment';
 }
 
 /** A Beta posterior of an offer's acceptance probability. */
@@ -66,4 +76,51 @@ export function posteriorOf(offer: Offer, stats: GlobalStats, segment: string | 
     impressions: seg.impressions,
     accepted: seg.accepted,
   };
+}
+
+const logit = (p: number): number => Math.log(p / (1 - p));
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+const clampP = (p: number): number => Math.min(1 - 1e-6, Math.max(1e-6, p));
+
+/** The contextual model's estimate for one offer and context. */
+export interface ContextualEstimate {
+  /** The offer's overall posterior (what exploration samples). */
+  base: Posterior;
+  /** How far the context moves the offer's log-odds (shrunk estimates, summed). */
+  shift: number;
+}
+
+/**
+ * The contextual model: the offer's overall posterior, its log-odds shifted by what each
+ * feature of the context (segments, profile attributes, basket categories: features.ts)
+ * has shown — per feature, the acceptance rate among the offer's impressions with that
+ * feature, on a prior at the overall estimate weighing `priorMaxImpressions`, as a log-odds
+ * difference; the differences add up (naive Bayes: features taken as independent).
+ * Feature counts decay with the offer's half-life like every other count.
+ */
+export function contextualOf(offer: Offer, stats: GlobalStats, featureSegments: readonly string[], s: LearningSettings, nowMs: number): ContextualEstimate {
+  const base = posteriorOf(offer, stats, null, s, nowMs);
+  const m0 = clampP(base.alpha / (base.alpha + base.beta));
+  const k = s.priorMaxImpressions;
+  const halfLife = halfLifeOf(offer, s);
+  let shift = 0;
+  for (const f of featureSegments) {
+    const c = stats.learning(offer.id, f, s.namespace);
+    if (c.impressions === 0) continue;
+    const r = decayedAt(c, halfLife, nowMs);
+    shift += logit(clampP((m0 * k + r.accepted) / (k + r.impressions))) - logit(m0);
+  }
+  return { base, shift };
+}
+
+/** A propensity from the contextual estimate and a sample (or the mean) of its base. */
+export function contextualPropensity(e: ContextualEstimate, baseDraw: number): number {
+  return e.shift === 0 ? baseDraw : sigmoid(logit(clampP(baseDraw)) + e.shift);
+}
+
+/** The Beta the choice probability works with: the base's weight, at the contextual mean. */
+export function contextualPosterior(e: ContextualEstimate): Posterior {
+  const n = e.base.alpha + e.base.beta;
+  const mean = contextualPropensity(e, e.base.alpha / n);
+  return { alpha: mean * n, beta: (1 - mean) * n, impressions: e.base.impressions, accepted: e.base.accepted };
 }

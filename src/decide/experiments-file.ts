@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { NboError } from '../errors/codes.js';
-import type { LearningSettings } from './estimate.js';
+import type { LearningModel, LearningSettings } from './estimate.js';
 import type { Arm, ControlPolicy, Exploration, PolicyPlan } from './policy.js';
 import { parseDuration } from '../rules/duration.js';
 import { DEFAULT_POLICY, HOLDOUT_POLICY } from '../state/learning-counts.js';
@@ -15,7 +15,7 @@ export interface PlanDefaults {
 }
 
 const ARM_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const ARM_KEYS = new Set(['id', 'share', 'exploration', 'segmentation', 'halfLife', 'priorMaxImpressions', 'weights', 'description']);
+const ARM_KEYS = new Set(['id', 'share', 'exploration', 'segmentation', 'model', 'halfLife', 'priorMaxImpressions', 'weights', 'description']);
 
 /**
  * The policies customers are split between: the holdout (NBO_HOLDOUT_SHARE), the arms of
@@ -29,6 +29,7 @@ const ARM_KEYS = new Set(['id', 'share', 'exploration', 'segmentation', 'halfLif
  *     share: 0.2                # of all customers
  *     exploration: mean         # mean | thompson (default: NBO_EXPLORATION)
  *     segmentation: value_tier  # or null (default: NBO_LEARNING_SEGMENTATION)
+ *     model: contextual         # or segment (default: NBO_LEARNING_MODEL)
  *     halfLife: 3d              # or none (default: NBO_LEARNING_HALF_LIFE)
  *     priorMaxImpressions: 20   # default: NBO_PRIOR_MAX_IMPRESSIONS
  *     weights: { pastry-with-coffee: 2 }   # offer weights instead of the catalog's
@@ -85,6 +86,8 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
           if ('error' in p) problems.push(`${at}.halfLife: ${p.error}, or none`);
           else halfLifeMs = p.ms;
         }
+        const model = a.model ?? d.learning.model ?? 'segment';
+        if (model !== 'segment' && model !== 'contextual') problems.push(`${at}.model: must be segment or contextual`);
         const priorMax = a.priorMaxImpressions ?? d.learning.priorMaxImpressions;
         if (typeof priorMax !== 'number' || !Number.isInteger(priorMax) || priorMax < 1) problems.push(`${at}.priorMaxImpressions: must be a positive integer`);
         let weights: Map<string, number> | null = null;
@@ -103,7 +106,7 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
           share: Number(share),
           exploration: exploration as Exploration,
           segmentation: (segmentation as string | null) ?? null,
-          learning: { namespace: String(id), priorMaxImpressions: Number(priorMax), halfLifeMs },
+          learning: { namespace: String(id), priorMaxImpressions: Number(priorMax), halfLifeMs, model: model as LearningModel },
           weights,
         });
       });

@@ -2,7 +2,8 @@ import { traceLogic, type RuleRuntime } from '../jsonlogic/index.js';
 import type { Cap, Offer, RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, GlobalStats, OfferHistory } from '../state/types.js';
 import { assignSegments, buildContext, type DecisionContext } from './context.js';
-import { posteriorOf, posteriorMeanOf, type LearningSettings, type Posterior } from './estimate.js';
+import { contextualOf, contextualPosterior, contextualPropensity, modelOf, posteriorOf, posteriorMeanOf, type LearningSettings, type Posterior } from './estimate.js';
+import { contextFeatures, featureSegment } from './features.js';
 import type { Exploration } from './policy.js';
 import { betaSample, seededRandom } from './propensity.js';
 import type { DecideRequest, OfferFate } from './types.js';
@@ -54,6 +55,17 @@ export interface PipelineResult {
   ruleErrors: number;
   /** The customer's segment in the learning segmentation. */
   learningSegment: string | null;
+  /** The context's feature buckets, when an offer used the contextual model (recorded with the decision, learned from its responses). */
+  features: number[] | null;
+}
+
+/** Whether any offer of a rule set learns with the contextual model (then scores depend on the context: no cached order). */
+const CONTEXTUAL = new WeakMap<readonly Offer[], boolean>();
+function anyContextual(offers: readonly Offer[], learning: LearningSettings): boolean {
+  if (learning.model === 'contextual') return true;
+  let v = CONTEXTUAL.get(offers);
+  if (v === undefined) CONTEXTUAL.set(offers, (v = offers.some((o) => o.model === 'contextual')));
+  return v;
 }
 
 /** Count of an outcome a cap counts: lifetime, or the recent times inside its window. */
@@ -169,7 +181,11 @@ export function evaluate(input: PipelineInput): PipelineResult {
     return null;
   };
 
-  if (!fates && !rand) {
+  let features: number[] | null = null;
+  let featureSegments: string[] = [];
+  const contextual = anyContextual(rules.offers, learning) && input.exploration !== 'static' && input.exploration !== 'random' && input.exploration !== 'none';
+
+  if (!fates && !rand && !contextual) {
     // score-ordered walk: stop once `limit` offers qualify that need no total-cap reservation
     const want = Math.max(1, request.limit ?? 1);
     const order = scoreOrder(candidates, stats, learningSegment, input, learning);
@@ -185,7 +201,7 @@ export function evaluate(input: PipelineInput): PipelineResult {
     };
     // fallbacks matter when no regular offer is certain (the rest may lose their reservations)
     if (walk(false, ranked) === 0) walk(true, fallbacks);
-    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };
+    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
   }
 
   if (fates) {
@@ -207,6 +223,15 @@ export function evaluate(input: PipelineInput): PipelineResult {
     if (input.exploration === 'static' || input.exploration === 'none' || input.exploration === 'random') {
       const propensity = priorMean(offer);
       scored = { offer, propensity, score: propensity * multiplier, multiplier, ...(input.exploration === 'random' ? { key: rand!() } : {}) };
+    } else if (modelOf(offer, learning) === 'contextual') {
+      if (features === null) {
+        features = contextFeatures(ctx);
+        featureSegments = features.map(featureSegment);
+      }
+      const e = contextualOf(offer, stats, featureSegments, learning, nowMs);
+      const draw = input.exploration === 'thompson' ? betaSample(e.base.alpha, e.base.beta, rand!) : posteriorMeanOf(e.base);
+      const propensity = contextualPropensity(e, draw);
+      scored = { offer, propensity, score: propensity * multiplier, multiplier, posterior: contextualPosterior(e) };
     } else {
       const posterior = posteriorOf(offer, stats, learningSegment, learning, nowMs);
       const propensity = input.exploration === 'thompson' ? betaSample(posterior.alpha, posterior.beta, rand!) : posteriorMeanOf(posterior);
@@ -221,5 +246,5 @@ export function evaluate(input: PipelineInput): PipelineResult {
   }
   ranked.sort(byScore);
   fallbacks.sort(byScore);
-  return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };
+  return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
 }

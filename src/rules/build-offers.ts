@@ -13,7 +13,7 @@ export interface RawOffer {
   eligibility?: unknown;
   value: number;
   weight?: number;
-  propensity?: { prior?: { accepted: number; impressions: number }; halfLife?: string };
+  propensity?: { prior?: { accepted: number; impressions: number }; halfLife?: string; model?: 'segment' | 'contextual' };
   caps?: { customer?: RawCap[]; total?: RawCap[] };
   cooldown?: Record<string, string>;
   fallback?: boolean;
@@ -110,6 +110,7 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
     weight: raw.weight ?? 1,
     prior,
     ...(halfLifeMs !== undefined ? { halfLifeMs } : {}),
+    ...(raw.propensity?.model ? { model: raw.propensity.model } : {}),
     customerCaps,
     totalCaps,
     offeredTotalCaps: totalCaps.filter((c) => c.outcome === 'offered'),

@@ -9,6 +9,8 @@ export interface IssuedDecision {
   /** The customer's learning segment at the time. */
   segment: string | null;
   atMs: number;
+  /** The context's feature buckets when the contextual model decided (learned per feature). */
+  features?: readonly number[];
 }
 
 /**

@@ -17,6 +17,14 @@ export function learningPrefix(namespace: string, segment: string | null): strin
   return `${namespace === '' ? '' : `${namespace}/`}${segment === null ? '*' : `s:${segment}`}`;
 }
 
+/** Every counter prefix a response updates: overall, its segment, and each feature bucket of its context (`s:#12`, see decide/features.ts). */
+export function learningKeys(namespace: string, segment: string | null, features: readonly number[] = []): string[] {
+  const keys = [learningPrefix(namespace, null)];
+  if (segment !== null) keys.push(learningPrefix(namespace, segment));
+  for (const f of features) keys.push(learningPrefix(namespace, `#${f}`));
+  return keys;
+}
+
 /** Nothing learned. */
 export function noCounts(): LearningCounts {
   return { impressions: 0, accepted: 0, recentImpressions: 0, recentAccepted: 0, atMs: 0 };

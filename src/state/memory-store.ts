@@ -2,7 +2,7 @@ import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
 import type { Cap } from '../rules/types.js';
 import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
-import { addCounts, namespaceOf, learningPrefix, noCounts, noPolicyCounts, DEFAULT_POLICY } from './learning-counts.js';
+import { addCounts, namespaceOf, learningKeys, learningPrefix, noCounts, noPolicyCounts, DEFAULT_POLICY } from './learning-counts.js';
 import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
 import { checkResponse, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
@@ -110,12 +110,12 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   };
 
   let learningVersion = 0;
-  const learn = (offerId: string, namespace: string, segment: string | null, impressions: number, accepted: number, nowMs: number) => {
+  const learn = (offerId: string, namespace: string, segment: string | null, impressions: number, accepted: number, nowMs: number, features: readonly number[] = []) => {
     learningVersion++;
     let m = learning.get(offerId);
     if (!m) learning.set(offerId, (m = new Map()));
     const halfLifeMs = model.learningOf(offerId)?.halfLifeMs ?? null;
-    for (const key of segment === null ? [learningPrefix(namespace, null)] : [learningPrefix(namespace, null), learningPrefix(namespace, segment)]) {
+    for (const key of learningKeys(namespace, segment, features)) {
       m.set(key, addCounts(m.get(key) ?? noCounts(), impressions, accepted, halfLifeMs, nowMs));
     }
   };
@@ -175,7 +175,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       if (!h) r.offers.set(offerId, (h = emptyHistory()));
       const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
       const namespace = namespaceOf(issued!.policy);
-      if ((delta.impressions || delta.accepted) && namespace !== null) learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs);
+      if ((delta.impressions || delta.accepted) && namespace !== null) learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs, issued!.features);
       if (delta.impressions || delta.accepted) {
         const pc = policyCounts(issued!.policy);
         const value = model.learningOf(offerId)?.value ?? 0;
@@ -293,7 +293,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
       r.decisions.delete(rec.decisionId);
-      r.decisions.set(rec.decisionId, { offerIds: [...rec.offerIds], policy: rec.policy ?? DEFAULT_POLICY, segment: rec.segment, atMs: rec.atMs });
+      r.decisions.set(rec.decisionId, { offerIds: [...rec.offerIds], policy: rec.policy ?? DEFAULT_POLICY, segment: rec.segment, atMs: rec.atMs, ...(rec.features?.length ? { features: [...rec.features] } : {}) });
       while (r.decisions.size > MAX_DECISIONS_KEPT) r.decisions.delete(r.decisions.keys().next().value!);
     },
     policies: () => policies,

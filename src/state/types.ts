@@ -95,6 +95,8 @@ export interface OfferedRecord {
    * `holdout` learns nothing, any other arm in counters of its own. Default `default`.
    */
   policy?: string;
+  /** The context's feature buckets (contextual model): its responses are learned per feature too. */
+  features?: readonly number[];
 }
 
 /** Learned acceptance counts for an offer (per segment, or `null` for all). */

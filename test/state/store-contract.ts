@@ -440,6 +440,16 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(policies.get('default')).toEqual({ decisions: 2, impressions: 1, accepted: 0, value: 0, valueSq: 0 });
       });
 
+      it('a decision of the contextual model is learned per feature bucket of its context', async () => {
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: 'gold', features: [3, 200] });
+        await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'accepted' })]);
+        const f = await settle(() => store.stats.learning('o1', '#200'), (c) => c.accepted === 1);
+        expect(f).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('o1', '#3')).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('o1', 'gold')).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('o1', '#4')).toMatchObject({ impressions: 0 });
+      });
+
       it('learned counts decay by the offer half-life: a day later a 1d half-life counts them half', async () => {
         const respond = async (c: string, outcome: string) => {
           await store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['hl'], atMs: clock.now(), segment: null });

@@ -7,7 +7,7 @@ import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
 import { emptyModel } from '../model.js';
 import type { AggValue, ApplyRejection, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel } from '../types.js';
 import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from '../types.js';
-import { DEFAULT_POLICY, learningPrefix, namespaceOf } from '../learning-counts.js';
+import { DEFAULT_POLICY, learningKeys, namespaceOf } from '../learning-counts.js';
 import { NboError } from '../../errors/codes.js';
 import { decodeAggState, decodeCustomer, depths, eventOps, readPacked, seenId, type DecodedCustomer } from './codec.js';
 import { coalesceWrites } from './coalesce.js';
@@ -161,7 +161,8 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         members.set(x[1] as string, set.add(customerId));
       }
       if (x[0] !== 'r') continue;
-      const [, offerId, impressions, accepted, segment, policyText] = x as [string, string, number, number, string, string];
+      const [, offerId, impressions, accepted, segment, policyText, featureText] = x as [string, string, number, number, string, string, string];
+      const features = featureText ? featureText.split('.').map(Number) : [];
       const seg = segment || null;
       const policy = policyText || DEFAULT_POLICY;
       if (!impressions && !accepted) continue;
@@ -175,10 +176,11 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       }
       const namespace = namespaceOf(policy);
       if (namespace === null) continue;
-      stats.bumpLearning(offerId, seg, impressions, accepted, namespace, model.learningOf(offerId)?.halfLifeMs ?? null, nowMs);
+      const keys = learningKeys(namespace, seg, features);
+      stats.bumpLearning(offerId, keys, impressions, accepted, model.learningOf(offerId)?.halfLifeMs ?? null, nowMs);
       let m = learn.get(offerId);
       if (!m) learn.set(offerId, (m = new Map()));
-      for (const p of seg === null ? [learningPrefix(namespace, null)] : [learningPrefix(namespace, null), learningPrefix(namespace, seg)]) {
+      for (const p of keys) {
         const c = m.get(p) ?? [0, 0];
         m.set(p, [c[0] + impressions, c[1] + accepted]);
       }
@@ -369,7 +371,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     recordOffered(rec) {
       return new Promise<void>((resolve, reject) => {
         if (offered.length === 0) setImmediate(flushOffered);
-        const decision = ['D', seenId(rec.decisionId), rec.atMs, rec.offerIds.join(','), rec.policy ?? DEFAULT_POLICY, rec.segment ?? ''];
+        const decision = ['D', seenId(rec.decisionId), rec.atMs, rec.offerIds.join(','), rec.policy ?? DEFAULT_POLICY, rec.segment ?? '', (rec.features ?? []).join('.')];
         offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)]), ...decision], resolve, reject });
       });
     },

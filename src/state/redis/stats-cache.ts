@@ -16,7 +16,8 @@ import type { KeyBuilder } from './keys.js';
 export interface StatsCache extends GlobalStats {
   track(offerIds: Iterable<string>): void;
   refresh(): Promise<void>;
-  bumpLearning(offerId: string, segment: string | null, impressions: number, accepted: number, namespace: string, halfLifeMs: number | null, nowMs: number): void;
+  /** Adds to the counters under each prefix (learning-counts.ts learningKeys). */
+  bumpLearning(offerId: string, prefixes: readonly string[], impressions: number, accepted: number, halfLifeMs: number | null, nowMs: number): void;
   bumpPolicy(policy: string, by: Partial<PolicyCounts>): void;
   policies(): ReadonlyMap<string, PolicyCounts>;
   bumpTotal(offerId: string, field: string, by: number): void;
@@ -131,11 +132,11 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       return sumPacked(m.get(`${outcome}@${size}`), Math.floor((nowMs - windowMs) / size));
     },
     version: () => version,
-    bumpLearning(offerId, segment, impressions, accepted, namespace, halfLifeMs, nowMs) {
+    bumpLearning(offerId, prefixes, impressions, accepted, halfLifeMs, nowMs) {
       version++;
       let m = learning.get(offerId);
       if (!m) learning.set(offerId, (m = new Map()));
-      for (const p of segment === null ? [learningPrefix(namespace, null)] : [learningPrefix(namespace, null), learningPrefix(namespace, segment)]) {
+      for (const p of prefixes) {
         const cur: LearningCounts = m.has(`${p}:i`)
           ? { impressions: m.get(`${p}:i`)!, accepted: m.get(`${p}:a`) ?? 0, recentImpressions: m.get(`${p}:ri`) ?? m.get(`${p}:i`)!, recentAccepted: m.get(`${p}:ra`) ?? m.get(`${p}:a`) ?? 0, atMs: m.get(`${p}:t`) ?? nowMs }
           : noCounts();

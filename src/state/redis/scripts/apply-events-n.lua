@@ -26,12 +26,13 @@
                                                   only when field "d" holds decisionKey with offerId,
                                                   else the event is refused (nothing of it stored)
              "f", offerId, decisionKey, segment, t, depths  offered by a decision
-             "D", decisionKey, t, offers, policy, segment  a decision issued (offers "a,b"), kept in "d"
+             "D", decisionKey, t, offers, policy, segment, features  a decision issued (offers "a,b";
+                                                  features "12.40.7" or ""), kept in "d"
            decisionKey: the decision id hashed to 10 characters (codec.ts seenId)
            depths: [how many recent times the offer keeps per outcome] (its windowed customer caps)
   Returns  JSON, one entry per key: [[status, extras...], ...] per event, status 1 applied,
            0 duplicate, 2 refused (extras [reason]: 1 unknown decision, 2 offer not in it);
-           extras ["r", offerId, impressions, accepted, segment, policy] and
+           extras ["r", offerId, impressions, accepted, segment, policy, features] and
            ["h", householdId] (the current link, also for a duplicate, so membership can be
            repaired). An entry is -2 when that customer's stored state cannot be read
            (nothing of that customer is written). -1 when ARGV[4] is not one batch per key.
@@ -59,7 +60,7 @@ local function field_of(kind, name)
   return 'h'
 end
 -- how many array slots an op takes, its kind included
-local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6, f = 6, D = 6 }
+local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6, f = 6, D = 7 }
 
 local function stamped(raw)
   if not raw then return nil, nil end
@@ -124,8 +125,8 @@ local function apply_customer(state, batch)
       local p = string.find(seen, ',' .. id .. '=', 1, true)
       if p and tonumber(string.match(seen, '^(%d+)', p + #id + 2)) > now_s then dup = true end
     end
-    local refused, policy, segment = 0, nil, nil
-    if not dup then refused, policy, segment = verify(ev) end
+    local refused, policy, segment, features = 0, nil, nil, nil
+    if not dup then refused, policy, segment, features = verify(ev) end
     if not dup and refused == 0 and id ~= '' then
       seen = seen .. ',' .. id .. '=' .. nbo_fmt(math.ceil((now + horizon) / 1000))
     end
@@ -137,10 +138,10 @@ local function apply_customer(state, batch)
     local j = 2
     while j <= #ev do
       local kind = ev[j]
-      local a1, a2, a3, a4, a5 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5]
+      local a1, a2, a3, a4, a5, a6 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5], ev[j + 6]
       j = j + (SLOTS[kind] or #ev)
       if kind == 'D' then
-        set('d', nbo_decisions_add(cur.d, a1 .. '|' .. nbo_fmt(a2) .. '|' .. a3 .. '|' .. a4 .. '|' .. a5, now, decision_ttl, decisions_max))
+        set('d', nbo_decisions_add(cur.d, a1 .. '|' .. nbo_fmt(a2) .. '|' .. a3 .. '|' .. a4 .. '|' .. a5 .. '|' .. a6, now, decision_ttl, decisions_max))
       elseif kind == 'h' and refused ~= 0 then
         -- a refused event changes nothing, not even the reported link
       elseif kind == 'h' then
@@ -168,7 +169,7 @@ local function apply_customer(state, batch)
           end
           if kind == 'r' then
             local imp, acc = nbo_hist_response(h, a2, a3, a4, a5)
-            res[#res + 1] = { 'r', a1, imp, acc, segment or '', policy or '' }
+            res[#res + 1] = { 'r', a1, imp, acc, segment or '', policy or '', features or '' }
           else
             nbo_hist_count(h, 1, a4, a5[1])
             h.di = a2

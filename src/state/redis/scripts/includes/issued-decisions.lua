@@ -1,6 +1,7 @@
 -- Decisions issued to one customer, in hash field "d", oldest first, mirroring
--- src/state/issued-decisions.ts: entries ";<key>|<atMs>|<offer>,<offer>|<policy>|<segment>"
--- (key: the decision id hashed to 10 characters; none of the parts holds | ; or ,).
+-- src/state/issued-decisions.ts: entries ";<key>|<atMs>|<offer>,<offer>|<policy>|<segment>|<features>"
+-- (key: the decision id hashed to 10 characters; features: feature buckets "12.40.7" of the
+-- contextual model, or empty; none of the parts holds | ; or ,).
 
 -- The entries still kept at `now` (younger than ttl), the newest `max` of them, plus `add`.
 local function nbo_decisions_add(raw, add, now, ttl, max)
@@ -17,15 +18,15 @@ local function nbo_decisions_add(raw, add, now, ttl, max)
 end
 
 -- The decision `key` if it was issued younger than ttl and offered `offer`:
--- returns 0, policy, segment; or 1 (unknown decision) / 2 (offer not in it).
+-- returns 0, policy, segment, features; or 1 (unknown decision) / 2 (offer not in it).
 local function nbo_decisions_check(raw, key, offer, now, ttl)
   local p = string.find(raw or '', ';' .. key .. '|', 1, true)
   if not p then return 1 end
   local e = string.match(raw, '^;([^;]+)', p)
-  local _, at, offers, policy, segment = string.match(e, '^([^|]*)|(%d+)|([^|]*)|([^|]*)|(.*)$')
+  local _, at, offers, policy, segment, features = string.match(e, '^([^|]*)|(%d+)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
   if not at or tonumber(at) + ttl <= now then return 1 end
   for o in string.gmatch(offers, '[^,]+') do
-    if o == offer then return 0, policy, segment end
+    if o == offer then return 0, policy, segment, features end
   end
   return 2
 end
