@@ -1,7 +1,9 @@
 // `npm run bench` (full) and `npm run bench:quick`: runs every scenario in bench/scenarios,
-// each against baselines in the same run, prints the machine first, writes
-// bench/results/latest.json and regenerates docs/benchmarks.md. A slow number never fails
-// the run; a broken bench does.
+// each against baselines in the same run, prints the machine first. A full run of every
+// scenario writes bench/results/latest.json and regenerates docs/benchmarks.md; a quick
+// run or one scenario (`--only=name`) writes bench/results/quick.json or only-<name>.json
+// (untracked), so CI never rewrites tracked files. A slow number never fails the run; a
+// broken bench does.
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -45,7 +47,7 @@ const kafka = await startKafkaMock();
 const ctx = { quick, redisUrl: redis.url, kafkaBrokers: kafka.brokers, log: (l: string) => process.stdout.write(`${l}\n`) };
 
 const files = readdirSync(new URL('./scenarios', import.meta.url)).filter((f) => f.endsWith('.bench.ts')).sort();
-const order = ['rules-eval', 'decide-http', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory'];
+const order = ['rules-eval', 'decide-http', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory', 'learning'];
 const scenarios: Scenario[] = [];
 for (const f of files) scenarios.push(((await import(`./scenarios/${f}`)) as { scenario: Scenario }).scenario);
 scenarios.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
@@ -82,8 +84,11 @@ const table = [
 process.stdout.write(`\n${table}\n`);
 
 mkdirSync(new URL('./results', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results.map(({ note: _n, ...r }) => r), null, 2)}\n`);
-if (!only) {
+const resultsFile = quick ? 'quick.json' : only ? `only-${only}.json` : 'latest.json';
+writeFileSync(new URL(`./results/${resultsFile}`, import.meta.url), `${JSON.stringify(results.map(({ note: _n, detail: _d, ...r }) => r), null, 2)}\n`);
+process.stdout.write(`\nresults: bench/results/${resultsFile}\n`);
+for (const r of results) if (r.detail && (quick || only)) process.stdout.write(`\n${r.detail}`);
+if (!only && !quick) {
   const notes = results.filter((r) => r.note).map((r) => `- **${r.name}**: ${r.note}`).join('\n');
   const doc = `# Benchmarks
 
@@ -100,7 +105,7 @@ ${table}
 ## Notes
 
 ${notes}
-`;
+${results.filter((r) => r.detail).map((r) => `\n${r.detail}`).join('')}`;
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
 }
 if (broken > 0) process.stdout.write(`\n${broken} scenario(s) broken\n`);

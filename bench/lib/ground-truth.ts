@@ -22,6 +22,8 @@ import { rng } from './synthetic.js';
 const TIERS = ['gold', 'silver', 'bronze'] as const;
 const TIER_SHARE = [0.2, 0.3, 0.5];
 const PETS = ['cat', 'dog', 'none'] as const;
+/** An attribute that changes nothing: a segmentation by it is a wrong one. */
+const REGIONS = ['north', 'south', 'east', 'west'] as const;
 const CATEGORIES = ['coffee', 'bakery', 'dairy', 'produce'] as const;
 const DAY = 86_400_000;
 
@@ -50,6 +52,7 @@ interface Customer {
   id: string;
   tier: (typeof TIERS)[number];
   pet: (typeof PETS)[number];
+  region: (typeof REGIONS)[number];
 }
 
 /**
@@ -83,8 +86,8 @@ export function generateWorld(seed: number, opts: { newOfferAt?: number } = {}):
   for (const o of offers) if (o.prior.impressions === 10) o.prior = { accepted: Math.max(0.05, Math.min(5, 10 * (0.16 / Math.pow(o.value, 0.75)))), impressions: 10 };
   if (opts.newOfferAt !== undefined) {
     const p: WorldOffer['p'] = {};
-    for (const t of TIERS) p[t] = Object.fromEntries(PETS.map((pet) => [pet, 0.09])) as Record<string, number>;
-    offers.push({ id: 'o13-new', value: 4, needs: null, prior: { accepted: 1, impressions: 10 }, p, from: opts.newOfferAt });
+    for (const t of TIERS) p[t] = Object.fromEntries(PETS.map((pet) => [pet, 0.11])) as Record<string, number>;
+    offers.push({ id: 'o13-new', value: 8, needs: null, prior: { accepted: 1, impressions: 10 }, p, from: opts.newOfferAt });
   }
   const swap: [string, string] = [byBronze[0]!.id, byBronze[Math.floor(byBronze.length / 2)]!.id];
   return { offers, rules: rulesOf(offers), rulesBefore: rulesOf(offers.filter((o) => o.from === 0)), swap };
@@ -93,7 +96,13 @@ export function generateWorld(seed: number, opts: { newOfferAt?: number } = {}):
 /** The world's catalog as a rules directory, built with the product's loader. */
 function rulesOf(offers: readonly WorldOffer[]): RuleSet {
   const files = [
-    { file: 'segments.json', text: JSON.stringify({ value_tier: TIERS.map((t) => ({ id: t, when: { '==': [{ var: 'customer.profile.tier' }, t] } })) }) },
+    {
+      file: 'segments.json',
+      text: JSON.stringify({
+        value_tier: TIERS.map((t) => ({ id: t, when: { '==': [{ var: 'customer.profile.tier' }, t] } })),
+        region: REGIONS.map((r) => ({ id: r, when: { '==': [{ var: 'customer.profile.region' }, r] } })),
+      }),
+    },
     {
       file: 'offers/world.json',
       text: JSON.stringify(
@@ -121,6 +130,7 @@ export interface RunConfig {
   priorMaxImpressions: number;
   halfLifeMs: number | null;
   holdout?: { share: number; policy: ControlPolicy };
+  model?: 'segment' | 'contextual';
 }
 
 export interface RunOptions {
@@ -158,7 +168,7 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
   const store = createMemoryStore({ clock });
   store.setModel(stateModelFrom(world.rules, { halfLifeMs: cfg.halfLifeMs }));
   const policies = buildPolicyPlan(
-    { exploration: cfg.exploration, segmentation: cfg.segmentation, learning: { priorMaxImpressions: cfg.priorMaxImpressions, halfLifeMs: cfg.halfLifeMs }, holdout: cfg.holdout ?? { share: 0, policy: 'none' } },
+    { exploration: cfg.exploration, segmentation: cfg.segmentation, learning: { priorMaxImpressions: cfg.priorMaxImpressions, halfLifeMs: cfg.halfLifeMs, model: cfg.model ?? 'segment' }, holdout: cfg.holdout ?? { share: 0, policy: 'none' } },
     null,
   );
   let seq = 0;
@@ -175,10 +185,10 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
     for (let i = 0; i < xs.length; i++) if (u < (acc += shares[i]!)) return xs[i]!;
     return xs[xs.length - 1]!;
   };
-  for (let i = 0; i < 20_000; i++) customers.push({ id: `c${i}`, tier: pick(TIERS, TIER_SHARE), pet: pick(PETS) });
+  for (let i = 0; i < 20_000; i++) customers.push({ id: `c${i}`, tier: pick(TIERS, TIER_SHARE), pet: pick(PETS), region: pick(REGIONS) });
   const iso = () => new Date(now).toISOString();
   for (let i = 0; i < customers.length; i += 1000) {
-    await ingestor.ingest(customers.slice(i, i + 1000).map((c) => ({ id: `p-${c.id}`, type: 'profile', customerId: c.id, time: iso(), data: { tier: c.tier, pet: c.pet } })));
+    await ingestor.ingest(customers.slice(i, i + 1000).map((c) => ({ id: `p-${c.id}`, type: 'profile', customerId: c.id, time: iso(), data: { tier: c.tier, pet: c.pet, region: c.region } })));
   }
 
   const truth = new Map(world.offers.map((w) => [w.id, w]));

@@ -2,7 +2,7 @@ import type { DecisionContext } from './context.js';
 
 /** Features hash into this many counters per offer (a contextual offer keeps at most this many feature counters). */
 export const FEATURE_BUCKETS = 256;
-/** At most this many profile attributes and basket categories make features (first by name). */
+/** At most this many profile attributes, aggregates and basket categories make features (first by name). */
 const MAX_PROFILE_FEATURES = 16;
 const MAX_BASKET_FEATURES = 8;
 
@@ -23,18 +23,25 @@ function featureValue(v: unknown): string | null {
 
 /**
  * The features the contextual model learns over, as hashed counter buckets (sorted,
- * distinct): every segment the customer is in (`segmentation=segment`), scalar profile
- * attributes (`profile.key=value`, numbers by order of magnitude; the first 16 keys by
- * name) and the basket's categories (the first 8). Cheap: a few dozen string hashes.
+ * distinct): scalar profile attributes (`profile.key=value`, numbers by order of
+ * magnitude; the first 16 keys by name), aggregates (the same way, the first 16) and the
+ * basket's categories (the first 8). Not segments: they are functions of these, and the
+ * model adds its features' evidence up as if independent — a segment would count the
+ * attribute it is built on twice (measured: 0.78 against 0.86 of the oracle, bench
+ * learning scenario). Cheap: a few dozen string hashes.
  */
 export function contextFeatures(ctx: DecisionContext): number[] {
   const out = new Set<number>();
-  for (const [name, seg] of Object.entries(ctx.customer.segments)) if (seg !== null) out.add(bucket(`s:${name}=${seg}`));
   const profile = ctx.customer.profile as Record<string, unknown>;
   const keys = Object.keys(profile).sort().slice(0, MAX_PROFILE_FEATURES);
   for (const k of keys) {
     const v = featureValue(profile[k]);
     if (v !== null) out.add(bucket(`p:${k}=${v}`));
+  }
+  const agg = ctx.customer.agg;
+  for (const k of Object.keys(agg).sort().slice(0, MAX_PROFILE_FEATURES)) {
+    const v = featureValue(agg[k]);
+    if (v !== null) out.add(bucket(`a:${k}=${v}`));
   }
   const basket = (ctx.event.data as { basket?: { categories?: unknown } } | undefined)?.basket;
   if (Array.isArray(basket?.categories)) {
