@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/config.js';
 import { loadRulesDir } from '../rules/load.js';
-import type { RuleIssue, RuleSet } from '../rules/types.js';
+import type { RuleIssue } from '../rules/types.js';
+import { ruleWarnings } from '../rules/warnings.js';
 
 /** One line per issue: `file [id] path: message`. */
 export function formatIssue(i: RuleIssue): string {
@@ -10,21 +11,6 @@ export function formatIssue(i: RuleIssue): string {
 /** NBO_PRIOR_MAX_IMPRESSIONS as the service reads it (validated the same way). */
 export function priorBound(value: string | undefined): number {
   return loadConfig(value === undefined ? {} : { NBO_PRIOR_MAX_IMPRESSIONS: value }).learning.priorMaxImpressions;
-}
-
-/**
- * Warnings that do not refuse the rules: a prior written with more pseudo-impressions than
- * NBO_PRIOR_MAX_IMPRESSIONS (it keeps its mean and weighs only that many).
- */
-export function ruleWarnings(rules: RuleSet, priorMaxImpressions: number): RuleIssue[] {
-  return rules.offers
-    .filter((o) => o.prior.impressions > priorMaxImpressions)
-    .map((o) => ({
-      file: o.file,
-      id: o.id,
-      path: '$.propensity.prior.impressions',
-      message: `warning: a prior of ${o.prior.impressions} impressions weighs only ${priorMaxImpressions} (NBO_PRIOR_MAX_IMPRESSIONS): its mean ${+(o.prior.accepted / o.prior.impressions).toFixed(4)} is kept, learned evidence outweighs it after about ${priorMaxImpressions} impressions`,
-    }));
 }
 
 /** `nbo rules check [dir]`: exit 0 when the rules load (warnings on stderr), else 1 listing every error. */

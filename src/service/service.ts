@@ -7,6 +7,7 @@ import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createRulesSource } from '../rules/source.js';
+import { ruleWarnings } from '../rules/warnings.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
@@ -76,6 +77,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
       if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
       else if (r.changed) {
         store.setModel(stateModelFrom(live, { halfLifeMs: config.learning.halfLifeMs }));
+        for (const w of ruleWarnings(live, config.learning.priorMaxImpressions)) log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
         metrics.rulesInfo.reset();
         metrics.rulesInfo.set({ version: live.version }, 1);
         log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
@@ -83,6 +85,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     },
   });
   store.setModel(stateModelFrom(rules.current(), { halfLifeMs: config.learning.halfLifeMs }));
+  for (const w of ruleWarnings(rules.current(), config.learning.priorMaxImpressions)) log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
   const decider = createDecider({
