@@ -195,6 +195,27 @@ describe('off-policy logging — the probability a Thompson decision had', () =>
   });
 });
 
+describe('the contextual model', () => {
+  it('learns who accepts from profile attributes no segmentation names', async () => {
+    const { decide, store } = setup({ offers: [offer('cat-food', { value: 1 }), offer('steady', { value: 1, propensity: { prior: { accepted: 3, impressions: 20 } } })] }, { exploration: 'mean', learning: { namespace: '', priorMaxImpressions: 20, halfLifeMs: null, model: 'contextual' } });
+    // cat owners accept cat food, dog owners never do; one in five accepts the steady offer
+    for (let i = 0; i < 200; i++) {
+      const pet = i % 2 === 0 ? 'cat' : 'dog';
+      const customerId = `${pet}-${i}`;
+      await store.applyEvents([ev(customerId, 'profile', { pet })]);
+      const d = await decide({ customerId, limit: 2 });
+      const accepted = pet === 'cat' ? 'accepted' : 'declined';
+      await store.applyEvents(d.offers.map((o) => ev(customerId, 'offer_response', { decisionId: d.decisionId, offerId: o.offerId, outcome: o.offerId === 'cat-food' ? accepted : i % 5 === 0 ? 'accepted' : 'declined' })));
+    }
+    await store.applyEvents([ev('new-cat', 'profile', { pet: 'cat' }), ev('new-dog', 'profile', { pet: 'dog' })]);
+    const cat = await decide({ customerId: 'new-cat' });
+    const dog = await decide({ customerId: 'new-dog' });
+    expect(cat.offers[0]!.offerId).toBe('cat-food');
+    expect(cat.offers[0]!.propensity).toBeGreaterThan(0.6);
+    expect(dog.offers[0]!.offerId).toBe('steady');
+  });
+});
+
 describe('explanations show what was learned', () => {
   it('each eligible offer carries its counts and current estimate', async () => {
     const { decide, respond } = setup({ offers: [offer('o')] });
