@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors/codes.js';
-import { DECISION_TTL_MS } from './types.js';
+import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from './types.js';
 
 /** A decision NBO issued to a customer, kept so that responses to it can be verified and attributed. */
 export interface IssuedDecision {
@@ -26,7 +26,7 @@ export function checkResponse(
 ): { decision: IssuedDecision } | { code: ErrorCode; message: string } {
   const d = decisions?.get(decisionId);
   if (!d || d.atMs + DECISION_TTL_MS <= nowMs) {
-    return { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION', message: `decision "${decisionId}" was not issued to this customer (or is older than 30 days, or more than 32 decisions ago)` };
+    return { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION', message: `decision "${decisionId}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)` };
   }
   if (!d.offerIds.includes(offerId)) {
     return { code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH', message: `decision "${decisionId}" did not offer "${offerId}"` };

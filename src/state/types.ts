@@ -4,8 +4,11 @@ import type { AggregateDef, Cap } from '../rules/types.js';
 
 /** A customer's issued decisions are kept for responses this long (then a response to one is refused). */
 export const DECISION_TTL_MS = 30 * 86_400_000;
-/** At most this many issued decisions are kept per customer (the newest). */
-export const MAX_DECISIONS_KEPT = 32;
+/**
+ * At most this many issued decisions are kept per customer (the newest): about 45 bytes
+ * each in Redis, so a customer's hash stays within `hash-max-listpack-value 512` (state.md).
+ */
+export const MAX_DECISIONS_KEPT = 8;
 
 /** A customer's offer history for one offer. Times are epoch milliseconds. */
 export interface OfferHistory {

@@ -22,7 +22,7 @@ async function keysUnder(client: { scan: (...a: Array<string | number>) => Promi
 }
 
 describe('Redis store — hostile responses leave nothing behind', () => {
-  it('5,000 responses naming unknown offers and decisions create no key; a customer keeps at most 32 decisions', async () => {
+  it('5,000 responses naming unknown offers and decisions create no key; a customer keeps at most 8 decisions (its hash stays a listpack)', async () => {
     const p = `t${randomBytes(4).toString('hex')}`;
     const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
     store.setModel(stateModelFrom(RULES));
@@ -42,9 +42,14 @@ describe('Redis store — hostile responses leave nothing behind', () => {
       const c1 = await store.client.hgetall(`${p}:{c1}`);
       expect(Object.keys(c1).sort()).toEqual(['d', 'o:o1', 's']);
 
-      for (let i = 0; i < 200; i++) await store.recordOffered({ customerId: 'c1', decisionId: `x${i}`, offerIds: ['o1', 'o2'], atMs: T0 + i, segment: null });
+      for (let i = 0; i < 200; i++) {
+        await store.recordOffered({ customerId: 'c1', decisionId: `x-${i}-${randomBytes(8).toString('hex')}`, offerIds: ['o1', 'o2'], atMs: T0 + i, segment: 'silver', policy: 'arm-b' });
+      }
       const d = (await store.client.hget(`${p}:{c1}`, 'd'))!;
       expect(d.split(';').filter(Boolean)).toHaveLength(MAX_DECISIONS_KEPT);
+      // compact enough that the customer's hash stays a listpack (hash-max-listpack-value 512)
+      expect(d.length).toBeLessThan(512);
+      expect(await store.client.object('ENCODING', `${p}:{c1}`)).toBe('listpack');
       expect(Object.keys(await store.client.hgetall(`${p}:{c1}`)).sort()).toEqual(['d', 'o:o1', 'o:o2', 's']);
     } finally {
       await deleteByPrefix(store.client, p);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stateModelFrom } from '../../src/state/model.js';
-import type { CustomerStateStore } from '../../src/state/types.js';
+import { MAX_DECISIONS_KEPT, type CustomerStateStore } from '../../src/state/types.js';
 import { DAY, ev, HOUR, manualClock, MIN, T0 } from '../support/events.js';
 import { offer, ruleSet } from '../support/rules.js';
 
@@ -30,6 +30,7 @@ const RULES = ruleSet({
     offer('o1', { caps: { customer: [{ outcome: 'offered', max: 20, window: '30d' }, { outcome: 'declined', max: 2, window: '30d' }] } }),
     offer('daily', { caps: { total: [{ outcome: 'offered', max: 3, window: '1d' }] } }),
     offer('hl', { value: 4, propensity: { halfLife: '1d' } }),
+    offer('half', { value: 2.5 }),
   ],
 });
 
@@ -330,7 +331,8 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
       it('keeps recent times only as deep as the offer\'s windowed customer caps need, ascending', async () => {
         for (let i = 0; i < 25; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1', 'o2'], atMs: T0 + i * MIN, segment: null });
-        await store.applyEvents([2, 0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${i}`, offerId: 'o1', outcome: 'declined' }, T0 + i * MIN)));
+        // answers to three of the latest decisions, out of order in time
+        await store.applyEvents([2, 0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${22 + i}`, offerId: 'o1', outcome: 'declined' }, T0 + i * MIN)));
         const { o1, o2 } = (await snap('c1')).offers;
         expect(o1!.counts.offered).toBe(25);
         expect(o1!.recent.offered).toEqual(Array.from({ length: 20 }, (_, i) => T0 + (i + 5) * MIN)); // capped at 20 per 30d
@@ -409,12 +411,12 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await settle(() => store.stats.learning('o1', null).accepted, (a) => a === 1)).toBe(1);
       });
 
-      it(`keeps the newest ${32} decisions of a customer for 30 days; responses to older ones are refused`, async () => {
-        for (let i = 0; i < 33; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1'], atMs: T0 + i, segment: null });
+      it(`keeps the newest ${MAX_DECISIONS_KEPT} decisions of a customer for 30 days; responses to older ones are refused`, async () => {
+        for (let i = 0; i <= MAX_DECISIONS_KEPT; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1'], atMs: T0 + i, segment: null });
         const r = await store.applyEvents([0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${i}`, offerId: 'o1', outcome: 'impression' })));
         expect(r.statuses).toEqual(['rejected', 'applied']);
         clock.advance(30 * DAY + HOUR);
-        const late = await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd32', offerId: 'o1', outcome: 'accepted' })]);
+        const late = await store.applyEvents([ev('c1', 'offer_response', { decisionId: `d${MAX_DECISIONS_KEPT}`, offerId: 'o1', outcome: 'accepted' })]);
         expect(late.rejected[0]?.code).toBe('NBO_ERR_RESPONSE_UNKNOWN_DECISION');
       });
 
@@ -448,6 +450,15 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(store.stats.learning('o1', '#3')).toMatchObject({ impressions: 1, accepted: 1 });
         expect(store.stats.learning('o1', 'gold')).toMatchObject({ impressions: 1, accepted: 1 });
         expect(store.stats.learning('o1', '#4')).toMatchObject({ impressions: 0 });
+      });
+
+      it('sums fractional offer values per policy, batch after batch', async () => {
+        for (const c of ['c1', 'c2', 'c3']) await store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['half'], atMs: T0, segment: null });
+        await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd-c1', offerId: 'half', outcome: 'accepted' })]);
+        // 2 × 2.5 is a whole number: it must add to a sum that is not
+        await store.applyEvents(['c2', 'c3'].map((c) => ev(c, 'offer_response', { decisionId: `d-${c}`, offerId: 'half', outcome: 'accepted' })));
+        const p = await settle(() => store.policies().get('default'), (x) => x?.accepted === 3);
+        expect(p).toMatchObject({ accepted: 3, value: 7.5, valueSq: 18.75 });
       });
 
       it('learned counts decay by the offer half-life: a day later a 1d half-life counts them half', async () => {

@@ -162,7 +162,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       }
       if (x[0] !== 'r') continue;
       const [, offerId, impressions, accepted, segment, policyText, featureText] = x as [string, string, number, number, string, string, string];
-      const features = featureText ? featureText.split('.').map(Number) : [];
+      const features = featureText ? featureText.split('.').map((f) => parseInt(f, 36)) : [];
       const seg = segment || null;
       const policy = policyText || DEFAULT_POLICY;
       if (!impressions && !accepted) continue;
@@ -191,7 +191,8 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       work.push(client.nbo_learn(keys.learning(offerId), nowMs, halfLifeMs ?? 0, ...[...prefixes].flatMap(([p, [i, a]]) => [p, i, a])));
     }
     for (const [field, by] of byPolicy) {
-      work.push(Number.isInteger(by) ? client.hincrby(keys.policies(), field, by) : client.hincrbyfloat(keys.policies(), field, by));
+      // counts are integers; value sums take fractions (and once a field holds one, HINCRBY refuses it)
+      work.push(field.endsWith(':v') || field.endsWith(':v2') ? client.hincrbyfloat(keys.policies(), field, by) : client.hincrby(keys.policies(), field, by));
     }
     for (const [hid, set] of members) work.push(client.sadd(keys.household(hid), ...set));
     for (const [k, by] of outcomes) {
@@ -321,7 +322,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
                   index: idx[k]!,
                   ...(x[0] === 2
                     ? { code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' as const, message: `decision "${String(d.decisionId)}" did not offer "${String(d.offerId)}"` }
-                    : { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION' as const, message: `decision "${String(d.decisionId)}" was not issued to this customer (or is older than 30 days, or more than 32 decisions ago)` }),
+                    : { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION' as const, message: `decision "${String(d.decisionId)}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)` }),
                 });
                 return;
               }
@@ -371,7 +372,9 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     recordOffered(rec) {
       return new Promise<void>((resolve, reject) => {
         if (offered.length === 0) setImmediate(flushOffered);
-        const decision = ['D', seenId(rec.decisionId), rec.atMs, rec.offerIds.join(','), rec.policy ?? DEFAULT_POLICY, rec.segment ?? '', (rec.features ?? []).join('.')];
+        // compact (state.md): seconds in base 36, the default policy as '', feature buckets in base 36
+        const policy = rec.policy === undefined || rec.policy === DEFAULT_POLICY ? '' : rec.policy;
+        const decision = ['D', seenId(rec.decisionId), Math.floor(rec.atMs / 1000).toString(36), rec.offerIds.join(','), policy, rec.segment ?? '', (rec.features ?? []).map((f) => f.toString(36)).join('.')];
         offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)]), ...decision], resolve, reject });
       });
     },

@@ -26,8 +26,9 @@
                                                   only when field "d" holds decisionKey with offerId,
                                                   else the event is refused (nothing of it stored)
              "f", offerId, decisionKey, segment, t, depths  offered by a decision
-             "D", decisionKey, t, offers, policy, segment, features  a decision issued (offers "a,b";
-                                                  features "12.40.7" or ""), kept in "d"
+             "D", decisionKey, at, offers, policy, segment, features  a decision issued (at: epoch
+                                                  seconds in base 36; offers "a,b"; policy "" = default;
+                                                  features in base 36 "c.14.7" or ""), kept in "d"
            decisionKey: the decision id hashed to 10 characters (codec.ts seenId)
            depths: [how many recent times the offer keeps per outcome] (its windowed customer caps)
   Returns  JSON, one entry per key: [[status, extras...], ...] per event, status 1 applied,
@@ -141,7 +142,7 @@ local function apply_customer(state, batch)
       local a1, a2, a3, a4, a5, a6 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5], ev[j + 6]
       j = j + (SLOTS[kind] or #ev)
       if kind == 'D' then
-        set('d', nbo_decisions_add(cur.d, a1 .. '|' .. nbo_fmt(a2) .. '|' .. a3 .. '|' .. a4 .. '|' .. a5 .. '|' .. a6, now, decision_ttl, decisions_max))
+        set('d', nbo_decisions_add(cur.d, a1 .. '|' .. a2 .. '|' .. a3 .. '|' .. a4 .. '|' .. a5 .. '|' .. a6, now, decision_ttl, decisions_max))
       elseif kind == 'h' and refused ~= 0 then
         -- a refused event changes nothing, not even the reported link
       elseif kind == 'h' then
