@@ -4,6 +4,7 @@ import type { CustomerSnapshot, GlobalStats, OfferHistory } from '../state/types
 import { assignSegments, buildContext, type DecisionContext } from './context.js';
 import { contextualOf, contextualPosterior, contextualPropensity, modelOf, posteriorOf, posteriorMeanOf, type LearningSettings, type Posterior } from './estimate.js';
 import { contextFeatures, featureSegment } from './features.js';
+import { boundOrder, thompsonWalk, type Drawn } from './thompson-walk.js';
 import type { Exploration } from './policy.js';
 import { betaSample, seededRandom } from './propensity.js';
 import type { DecideRequest, OfferFate } from './types.js';
@@ -201,6 +202,22 @@ export function evaluate(input: PipelineInput): PipelineResult {
     };
     // fallbacks matter when no regular offer is certain (the rest may lose their reservations)
     if (walk(false, ranked) === 0) walk(true, fallbacks);
+    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
+  }
+
+  if (!fates && input.exploration === 'thompson' && !contextual) {
+    // Thompson sampling that visits offers by the best score each could draw (thompson-walk.ts)
+    const want = Math.max(1, request.limit ?? 1);
+    const version = `${stats.version()}@${Math.floor(nowMs / DECAY_TICK_MS)}`;
+    const order = boundOrder(candidates, stats, learningSegment, learning, input.weights, version, nowMs);
+    const qualifies = (o: Offer) => check(o) === null;
+    const toScored = (d: Drawn): Scored => ({ offer: d.offer, score: d.score, propensity: d.propensity, multiplier: d.multiplier, posterior: d.posterior });
+    ranked.push(...thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true).map(toScored));
+    ranked.sort(byScore);
+    if (!ranked.some((s) => s.offer.offeredTotalCaps.length === 0)) {
+      fallbacks.push(...thompsonWalk(order, want, qualifies, rand!, true, false).map(toScored));
+      fallbacks.sort(byScore);
+    }
     return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
   }
 

@@ -182,6 +182,20 @@ describe('off-policy logging — the probability a Thompson decision had', () =>
     for (const id of ['a', 'b', 'c']) expect(Math.abs((seen.get(id) ?? 0) / N - logged.get(id)!), id).toBeLessThan(0.03);
   });
 
+  it('Thompson sampling stops at the offers that could still win: a learned catalog is not evaluated whole', async () => {
+    const offers = [offer('star', { value: 10 }), ...Array.from({ length: 30 }, (_, i) => offer(`small-${i}`, { value: 1 }))];
+    const { decide, respond } = setup({ offers }, { exploration: 'thompson' });
+    await respond('star', 'accepted', 60);
+    await respond('star', 'declined', 140);
+    for (let i = 0; i < 30; i++) await respond(`small-${i}`, 'declined', 40);
+    const d = await decide({ customerId: 'someone' });
+    expect(d.offers[0]!.offerId).toBe('star');
+    expect(d.candidates.map((c) => c.offerId)).toEqual(['star']); // no small offer could draw above the star's sample
+    expect(d.offers[0]!.probability).toBeCloseTo(1, 6);
+    const full = await decide({ customerId: 'someone', explain: true });
+    expect(full.candidates).toHaveLength(31);
+  });
+
   it('property — the probabilities of every candidate ranking first add up to 1', () => {
     const rand = seededRandom('p');
     for (let t = 0; t < 200; t++) {
