@@ -131,6 +131,8 @@ export interface RunConfig {
   halfLifeMs: number | null;
   holdout?: { share: number; policy: ControlPolicy };
   model?: 'segment' | 'contextual';
+  /** The least pseudo-counts a prior holds (default: the product's). */
+  priorFloor?: number;
 }
 
 export interface RunOptions {
@@ -168,7 +170,7 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
   const store = createMemoryStore({ clock });
   store.setModel(stateModelFrom(world.rules, { halfLifeMs: cfg.halfLifeMs }));
   const policies = buildPolicyPlan(
-    { exploration: cfg.exploration, segmentation: cfg.segmentation, learning: { priorMaxImpressions: cfg.priorMaxImpressions, halfLifeMs: cfg.halfLifeMs, model: cfg.model ?? 'segment' }, holdout: cfg.holdout ?? { share: 0, policy: 'none' } },
+    { exploration: cfg.exploration, segmentation: cfg.segmentation, learning: { priorMaxImpressions: cfg.priorMaxImpressions, halfLifeMs: cfg.halfLifeMs, model: cfg.model ?? 'segment', ...(cfg.priorFloor !== undefined ? { priorFloor: cfg.priorFloor } : {}) }, holdout: cfg.holdout ?? { share: 0, policy: 'none' } },
     null,
   );
   let seq = 0;

@@ -8,10 +8,10 @@ import type { BenchResult, Scenario } from '../lib/types.js';
  * same decisions; a drift scenario (two offers' truths swapped halfway), a new offer
  * published halfway, and a 10 % holdout whose measured uplift is checked against the true
  * one. Traffic: one decision per simulated minute (1,440 a day), so the default half-life
- * (7 days) is about 10,000 decisions.
+ * (14 days) is about 20,000 decisions.
  */
 const STEP_MS = 60_000;
-const DEFAULTS: RunConfig = { label: 'default: Thompson, per value tier, prior ≤ 20, half-life 7d', exploration: 'thompson', segmentation: 'value_tier', priorMaxImpressions: 20, halfLifeMs: DEFAULT_HALF_LIFE_MS };
+const DEFAULTS: RunConfig = { label: 'default: Thompson, per value tier, prior ≤ 20, half-life 14d', exploration: 'thompson', segmentation: 'value_tier', priorMaxImpressions: 20, halfLifeMs: DEFAULT_HALF_LIFE_MS };
 
 const pct = (x: number) => x.toFixed(2);
 
@@ -37,7 +37,7 @@ export const scenario: Scenario = {
       ? [DEFAULTS]
       : [
           DEFAULTS,
-          { ...DEFAULTS, label: 'before: posterior mean, prior at its word, no forgetting', exploration: 'mean', priorMaxImpressions: 1e9, halfLifeMs: null },
+          { ...DEFAULTS, label: 'before: posterior mean, prior at its word, no forgetting', exploration: 'mean', priorMaxImpressions: 1e9, halfLifeMs: null, priorFloor: 0 },
           { ...DEFAULTS, label: 'Thompson, one propensity per offer', segmentation: null },
           { ...DEFAULTS, label: 'Thompson, segmented by region (a wrong segmentation)', segmentation: 'region' },
           { ...DEFAULTS, label: 'Thompson, contextual model (profile, aggregates, basket)', segmentation: 'region', model: 'contextual' },
@@ -53,7 +53,8 @@ export const scenario: Scenario = {
     const recovery = (r: RunResult) => {
       const before = at(r, half, 2 * window);
       const back = r.windows.find((w) => w.end > half && w.nbo >= before - 0.05);
-      return { before, decisions: back ? back.end - half : Infinity, after: at(r, n, half / 2) };
+      const next = r.windows.filter((w) => w.end > half).slice(0, 3).map((w) => pct(w.nbo));
+      return { before, decisions: back ? back.end - half : Infinity, after: at(r, n, half / 2), next };
     };
     const rec = recovery(drift);
     const recNo = driftNoForget ? recovery(driftNoForget) : null;
@@ -75,7 +76,7 @@ export const scenario: Scenario = {
       '',
       `Static prior ranking: ${pct(def.total.static)} of the oracle; random eligible offer: ${pct(def.total.random)}.`,
       '',
-      `- **Drift** (two offers' truths swapped at ${half / 1000}k): ${pct(rec.before)} before; back within 0.05 of it after ${Number.isFinite(rec.decisions) ? rec.decisions.toLocaleString('en-US') : 'never'} decisions; ${pct(rec.after)} over the last ${(half / 2000).toFixed(1)}k.${recNo ? ` Without forgetting: back after ${Number.isFinite(recNo.decisions) ? recNo.decisions.toLocaleString('en-US') : 'never'} decisions, ${pct(recNo.after)} over the last ${(half / 2000).toFixed(1)}k.` : ''}`,
+      `- **Drift** (two offers' truths swapped at ${half / 1000}k): ${pct(rec.before)} before; back within 0.05 of it after ${Number.isFinite(rec.decisions) ? rec.decisions.toLocaleString('en-US') : 'never'} decisions (windows of ${window.toLocaleString('en-US')} after the swap: ${rec.next.join(', ')}); ${pct(rec.after)} over the last ${(half / 2000).toFixed(1)}k.${recNo ? ` Without forgetting: back after ${Number.isFinite(recNo.decisions) ? recNo.decisions.toLocaleString('en-US') : 'never'} decisions (${recNo.next.join(', ')}), ${pct(recNo.after)} over the last ${(half / 2000).toFixed(1)}k.` : ''}`,
       `- **New offer** (published at ${half / 1000}k, good for everyone, neutral prior): returned in ${pct(newOffer.newOfferHitRate ?? 0)} of the decisions where it was the best; ${pct(at(newOffer, n, half))} of the oracle after it arrived.`,
       `- **Holdout** (10 %, no offer): uplift per decision measured ${up.estimate.toFixed(3)} (95 % CI ${up.ci95[0].toFixed(3)} … ${up.ci95[1].toFixed(3)}), true ${up.truth.toFixed(3)}: ${upliftInCi ? 'inside' : '**outside**'} the interval.`,
     ].join('\n');

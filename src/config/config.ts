@@ -2,8 +2,8 @@ import { NboError } from '../errors/codes.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
 import { parseDuration } from '../rules/duration.js';
 
-/** Learned evidence loses half its weight in 7 days unless configured otherwise (chosen with bench/scenarios/learning.bench.ts). */
-export const DEFAULT_HALF_LIFE_MS = 7 * 86_400_000;
+/** Learned evidence loses half its weight in 14 days unless configured otherwise (chosen with bench/scenarios/learning.bench.ts). */
+export const DEFAULT_HALF_LIFE_MS = 14 * 86_400_000;
 
 /** Everything NBO can be configured with, validated once at start and then frozen. */
 export interface Config {
@@ -83,7 +83,7 @@ export const VARIABLES = {
   NBO_LEARNING_SEGMENTATION: { default: 'unset', doc: 'learn propensity per segment of this segmentation' },
   NBO_EXPLORATION: { default: 'thompson', doc: 'thompson (a Thompson sample of each posterior: explores) or mean (the posterior mean: deterministic ranking)' },
   NBO_PRIOR_MAX_IMPRESSIONS: { default: '20', doc: 'an offer prior weighs at most this many pseudo-impressions (a larger one is scaled down; `nbo rules check` warns)' },
-  NBO_LEARNING_HALF_LIFE: { default: '7d', doc: 'half-life of learned evidence (e.g. 12h, 3d), or none to never forget; an offer may set its own (propensity.halfLife)' },
+  NBO_LEARNING_HALF_LIFE: { default: '14d', doc: 'half-life of learned evidence (e.g. 12h, 3d), or none to never forget; an offer may set its own (propensity.halfLife)' },
   NBO_LEARNING_MODEL: { default: 'segment', doc: 'segment (a Beta posterior per offer and segment of NBO_LEARNING_SEGMENTATION) or contextual (over segments, profile attributes and basket categories); an offer may choose its own (propensity.model)' },
   NBO_HOLDOUT_SHARE: { default: '0', doc: 'share of customers (0 to 0.5, by customer-id hash) in the holdout, decided by NBO_HOLDOUT_POLICY' },
   NBO_HOLDOUT_POLICY: { default: 'none', doc: 'what the holdout gets: none (no offer), random (a random qualifying offer) or static (the prior ranking, no learning)' },

@@ -12,6 +12,8 @@ export interface LearningSettings {
   halfLifeMs: number | null;
   /** The model for offers that choose none: per segment (`segment`, the default) or `contextual`. */
   model?: LearningModel;
+  /** The least pseudo-acceptances and pseudo-declines a prior holds (default ½: Jeffreys); 0 = a prior may rule an outcome out. */
+  priorFloor?: number;
 }
 
 /** Beta posteriors per offer and segment of the learning segmentation, or the contextual model over features. */
@@ -31,6 +33,9 @@ export interface Posterior {
   accepted: number;
 }
 
+/** The least pseudo-acceptances (and pseudo-declines) a prior holds. */
+const PRIOR_FLOOR = 0.5;
+
 export const posteriorMeanOf = (p: Posterior): number => p.alpha / (p.alpha + p.beta);
 
 /** The half-life that applies to an offer: its own (`propensity.halfLife`), else the policy's. */
@@ -42,7 +47,8 @@ export function halfLifeOf(offer: Offer, s: LearningSettings): number | null {
  * An offer's acceptance posterior, built in layers so that each starts from the one
  * below it rather than from the author's prior alone:
  *
- * 1. the author's prior, weighing at most `priorMaxImpressions`;
+ * 1. the author's prior, weighing at most `priorMaxImpressions` (and holding at least
+ *    half a pseudo-acceptance and half a pseudo-decline);
  * 2. the evidence the half-life has forgotten, folded into that prior (its weight again
  *    bounded): what is forgotten falls back toward older evidence, not the prior;
  * 3. the recent (decayed) evidence of the offer across all customers;
@@ -63,8 +69,13 @@ export function posteriorOf(offer: Offer, stats: GlobalStats, segment: string | 
   const forgottenA = Math.min(forgottenI, Math.max(0, all.accepted - recent.accepted));
   const oldMean = (a0 + forgottenA) / (w0 + forgottenI);
   const oldWeight = Math.min(k, w0 + forgottenI);
-  const alpha = oldMean * oldWeight + recent.accepted;
-  const beta = (1 - oldMean) * oldWeight + Math.max(0, recent.impressions - recent.accepted);
+  // a prior never rules an outcome out: at least half a pseudo-acceptance and half a
+  // pseudo-decline (Jeffreys' Beta(½, ½)), so an offer written off as "2 in 1,000" still
+  // gets tried now and then (bench learning scenario: 0.59 → 0.75 of the oracle in a world
+  // where the written-off offer is the best for most customers)
+  const floor = s.priorFloor ?? PRIOR_FLOOR;
+  const alpha = Math.max(floor, oldMean * oldWeight) + recent.accepted;
+  const beta = Math.max(floor, (1 - oldMean) * oldWeight) + Math.max(0, recent.impressions - recent.accepted);
   if (segment === null) return { alpha, beta, impressions: all.impressions, accepted: all.accepted };
   const seg = stats.learning(offer.id, segment, s.namespace);
   const segRecent = decayedAt(seg, halfLife, nowMs);

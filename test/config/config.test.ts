@@ -7,7 +7,7 @@ describe('configuration', () => {
   it('defaults to the embedded store, HTTP events only, no auth, loopback, port 8080', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', rulesDir: './rules', redis: null, kafka: null, apiKeysFile: null, triggers: ['checkout', 'claim'], exploration: 'thompson' });
-    expect(c).toMatchObject({ learning: { priorMaxImpressions: 20, halfLifeMs: 7 * 86_400_000, model: 'segment' }, holdout: { share: 0, policy: 'none' }, experimentsFile: null });
+    expect(c).toMatchObject({ learning: { priorMaxImpressions: 20, halfLifeMs: 14 * 86_400_000, model: 'segment' }, holdout: { share: 0, policy: 'none' }, experimentsFile: null });
     expect(Object.isFrozen(c) && Object.isFrozen(c.ws)).toBe(true);
   });
 

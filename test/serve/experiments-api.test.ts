@@ -54,7 +54,7 @@ describe('holdout and experiments over HTTP', () => {
 
     const learning = await get(`${svc.url}/v1/learning`);
     const one = learning.body.offers.find((o: { impressions: number }) => o.impressions > 0);
-    expect(one).toMatchObject({ segmentation: 'value_tier', bySegment: expect.any(Object), byArm: { 'mean-arm': expect.any(Object) }, halfLife: '168h' });
+    expect(one).toMatchObject({ segmentation: 'value_tier', bySegment: expect.any(Object), byArm: { 'mean-arm': expect.any(Object) }, halfLife: '336h' });
     const metrics = (await get(`${svc.url}/metrics`)).body as string;
     expect(metrics).toMatch(/nbo_policy_decisions_total\{policy="holdout"\} \d+/);
   });
