@@ -46,6 +46,8 @@ export interface World {
   rulesBefore: RuleSet;
   /** Which two offers swap their truths in the drift scenario. */
   swap: [string, string];
+  /** A harder drift: the favourite and the least accepted offer swap their truths. */
+  collapse: [string, string];
 }
 
 interface Customer {
@@ -89,8 +91,15 @@ export function generateWorld(seed: number, opts: { newOfferAt?: number } = {}):
     for (const t of TIERS) p[t] = Object.fromEntries(PETS.map((pet) => [pet, 0.11])) as Record<string, number>;
     offers.push({ id: 'o13-new', value: 8, needs: null, prior: { accepted: 1, impressions: 10 }, p, from: opts.newOfferAt });
   }
+  // a harder drift: the favourite for most customers (the best one its prior does not
+  // hide) collapses to the acceptance of the least accepted offer, which takes the favourite's
+  const pBronze = (o: WorldOffer) => PETS.reduce((sum, pet) => sum + o.p.bronze![pet]!, 0) / PETS.length;
+  const favourite = byBronze[1]!;
+  const rarest = offers.filter((o) => o !== favourite && o !== byBronze[0] && o !== byBronze[byBronze.length - 1]).sort((a, b) => pBronze(a) - pBronze(b))[0]!;
+  const collapse: [string, string] = [favourite.id, rarest.id];
+  // the drift: the offer written off (and best for most customers) swaps truths with a middling one
   const swap: [string, string] = [byBronze[0]!.id, byBronze[Math.floor(byBronze.length / 2)]!.id];
-  return { offers, rules: rulesOf(offers), rulesBefore: rulesOf(offers.filter((o) => o.from === 0)), swap };
+  return { offers, rules: rulesOf(offers), rulesBefore: rulesOf(offers.filter((o) => o.from === 0)), swap, collapse };
 }
 
 /** The world's catalog as a rules directory, built with the product's loader. */
@@ -139,8 +148,9 @@ export interface RunOptions {
   decisions: number;
   /** Simulated time between decisions. */
   stepMs: number;
-  /** Truth of `world.swap` swapped at this decision. */
+  /** Truth of `swap` (default `world.swap`) swapped at this decision. */
   swapAt?: number;
+  swap?: [string, string];
   /** Share of the oracle is reported per window of this many decisions. */
   window: number;
   seed: number;
@@ -149,7 +159,7 @@ export interface RunOptions {
 export interface RunResult {
   label: string;
   /** Per window: share of the oracle's expected value for NBO, the static ranking, random. */
-  windows: Array<{ end: number; nbo: number; static: number; random: number }>;
+  windows: Array<{ end: number; nbo: number; static: number; random: number; segmentOracle: number }>;
   /** Over all decisions; `segmentOracle`: the best any policy can do knowing only the value tier (not the pet). */
   total: { nbo: number; static: number; random: number; segmentOracle: number };
   /** How often the new offer was returned when it was the oracle's choice, after it arrived. */
@@ -194,16 +204,17 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
   }
 
   const truth = new Map(world.offers.map((w) => [w.id, w]));
+  const pair = o.swap ?? world.swap;
   const swapped = (id: string, k: number): WorldOffer => {
-    if (o.swapAt !== undefined && k >= o.swapAt && (id === world.swap[0] || id === world.swap[1])) {
-      return { ...truth.get(id)!, p: truth.get(id === world.swap[0] ? world.swap[1] : world.swap[0])!.p };
+    if (o.swapAt !== undefined && k >= o.swapAt && (id === pair[0] || id === pair[1])) {
+      return { ...truth.get(id)!, p: truth.get(id === pair[0] ? pair[1] : pair[0])!.p };
     }
     return truth.get(id)!;
   };
   const ev = (w: WorldOffer, c: Customer, k: number) => swapped(w.id, k).p[c.tier]![c.pet]! * w.value;
 
   const windows: RunResult['windows'] = [];
-  const acc = { nbo: 0, static: 0, random: 0, oracle: 0 };
+  const acc = { nbo: 0, static: 0, random: 0, oracle: 0, segmentOracle: 0 };
   const tot = { nbo: 0, static: 0, random: 0, oracle: 0, segmentOracle: 0 };
   const tierEv = (w: WorldOffer, c: Customer, k: number) => (PETS.reduce((s, pet) => s + swapped(w.id, k).p[c.tier]![pet]!, 0) / PETS.length) * w.value;
   const arms = new Map<string, { n: number; ev: number }>();
@@ -227,7 +238,10 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
     arms.set(d.policy, { n: arm.n + 1, ev: arm.ev + got });
     if (d.policy === 'default') {
       const bestForTier = eligible.reduce((m, w) => (tierEv(w, c, k) > tierEv(m, c, k) ? w : m), eligible[0]!);
-      if (bestForTier) tot.segmentOracle += ev(bestForTier, c, k);
+      if (bestForTier) {
+        tot.segmentOracle += ev(bestForTier, c, k);
+        acc.segmentOracle += ev(bestForTier, c, k);
+      }
       for (const key of ['nbo', 'static', 'random', 'oracle'] as const) {
         acc[key] += step[key];
         tot[key] += step[key];
@@ -251,8 +265,8 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
       pending = [];
     }
     if ((k + 1) % o.window === 0) {
-      windows.push({ end: k + 1, nbo: acc.nbo / acc.oracle, static: acc.static / acc.oracle, random: acc.random / acc.oracle });
-      acc.nbo = acc.static = acc.random = acc.oracle = 0;
+      windows.push({ end: k + 1, nbo: acc.nbo / acc.oracle, static: acc.static / acc.oracle, random: acc.random / acc.oracle, segmentOracle: acc.segmentOracle / acc.oracle });
+      acc.nbo = acc.static = acc.random = acc.oracle = acc.segmentOracle = 0;
     }
   }
   if (pending.length > 0) await ingestor.ingest(pending);

@@ -22,9 +22,9 @@ export const scenario: Scenario = {
     const half = n / 2;
     const window = ctx.quick ? 1000 : 2500;
     const world = generateWorld(42);
-    const run = (cfg: RunConfig, extra: { swapAt?: number; world?: typeof world } = {}) => {
+    const run = (cfg: RunConfig, extra: { swapAt?: number; swap?: [string, string]; world?: typeof world } = {}) => {
       ctx.log(`  ${cfg.label}${extra.swapAt ? ' — truth swapped' : ''}${extra.world ? ' — new offer' : ''}`);
-      return runWorld(extra.world ?? world, cfg, { decisions: n, stepMs: STEP_MS, window, seed: 1, ...(extra.swapAt ? { swapAt: extra.swapAt } : {}) });
+      return runWorld(extra.world ?? world, cfg, { decisions: n, stepMs: STEP_MS, window, seed: 1, ...(extra.swapAt ? { swapAt: extra.swapAt } : {}), ...(extra.swap ? { swap: extra.swap } : {}) });
     };
     /** Share of the oracle over the `span` decisions ending at `end`. */
     const at = (r: RunResult, end: number, span = 5000) => {
@@ -46,6 +46,7 @@ export const scenario: Scenario = {
     for (const cfg of configs) stationary.push([cfg, await run(cfg)]);
     const drift = await run(DEFAULTS, { swapAt: half });
     const driftNoForget = ctx.quick ? null : await run({ ...DEFAULTS, label: 'no forgetting', halfLifeMs: null }, { swapAt: half });
+    const collapse = ctx.quick ? null : await run(DEFAULTS, { swapAt: half, swap: world.collapse });
     const newOffer = await run(DEFAULTS, { world: generateWorld(42, { newOfferAt: half }) });
     const holdout = await run({ ...DEFAULTS, label: `${DEFAULTS.label}, 10 % holdout (no offer)`, holdout: { share: 0.1, policy: 'none' } });
 
@@ -77,6 +78,11 @@ export const scenario: Scenario = {
       `Static prior ranking: ${pct(def.total.static)} of the oracle; random eligible offer: ${pct(def.total.random)}.`,
       '',
       `- **Drift** (two offers' truths swapped at ${half / 1000}k): ${pct(rec.before)} before; back within 0.05 of it after ${Number.isFinite(rec.decisions) ? rec.decisions.toLocaleString('en-US') : 'never'} decisions (windows of ${window.toLocaleString('en-US')} after the swap: ${rec.next.join(', ')}); ${pct(rec.after)} over the last ${(half / 2000).toFixed(1)}k.${recNo ? ` Without forgetting: back after ${Number.isFinite(recNo.decisions) ? recNo.decisions.toLocaleString('en-US') : 'never'} decisions (${recNo.next.join(', ')}), ${pct(recNo.after)} over the last ${(half / 2000).toFixed(1)}k.` : ''}`,
+      ...(collapse
+        ? [
+            `- **A favourite collapses** (the favourite of most customers, ${world.collapse[0]}, and the least accepted offer, ${world.collapse[1]}, swap truths at ${half / 1000}k): ${pct(at(collapse, half, 2 * window))} before, windows of ${window.toLocaleString('en-US')} after: ${collapse.windows.filter((w) => w.end > half).map((w) => pct(w.nbo)).join(', ')} — ${Number.isFinite(recovery(collapse).decisions) ? `back within 0.05 after ${recovery(collapse).decisions.toLocaleString('en-US')} decisions` : `not back within 0.05 in ${(half / 1000).toFixed(0)}k decisions`}, while the best a policy knowing only the value tier could do went from ${pct(collapse.windows.filter((w) => w.end <= half).slice(-2).reduce((s2, w) => s2 + w.segmentOracle, 0) / 2)} to ${pct(collapse.windows.filter((w) => w.end > half).reduce((s2, w) => s2 + w.segmentOracle, 0) / collapse.windows.filter((w) => w.end > half).length)}.`,
+          ]
+        : []),
       `- **New offer** (published at ${half / 1000}k, good for everyone, neutral prior): returned in ${pct(newOffer.newOfferHitRate ?? 0)} of the decisions where it was the best; ${pct(at(newOffer, n, half))} of the oracle after it arrived.`,
       `- **Holdout** (10 %, no offer): uplift per decision measured ${up.estimate.toFixed(3)} (95 % CI ${up.ci95[0].toFixed(3)} … ${up.ci95[1].toFixed(3)}), true ${up.truth.toFixed(3)}: ${upliftInCi ? 'inside' : '**outside**'} the interval.`,
     ].join('\n');
