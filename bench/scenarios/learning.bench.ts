@@ -119,8 +119,10 @@ export const scenario: Scenario = {
         baseline: 'true uplift',
         baselineValue: up.truth,
         ratio: null,
-        budget: 'truth inside CI',
-        met: upliftInCi,
+        // a 95 % interval misses one run in twenty: judged on the full run only, like the other budgets here
+        budget: ctx.quick ? null : 'truth inside CI',
+        met: ctx.quick ? null : upliftInCi,
+        note: `95 % CI ${up.ci95[0].toFixed(3)} … ${up.ci95[1].toFixed(3)}`,
       },
     ];
     return results;
