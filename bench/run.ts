@@ -46,7 +46,7 @@ const kafka = await startKafkaMock();
 const ctx = { quick, redisUrl: redis.url, kafkaBrokers: kafka.brokers, log: (l: string) => process.stdout.write(`${l}\n`) };
 
 const files = readdirSync(new URL('./scenarios', import.meta.url)).filter((f) => f.endsWith('.bench.ts')).sort();
-const order = ['rules-eval', 'decide-http', 'rules-swap', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory'];
+const order = ['rules-eval', 'decide-http', 'rules-swap', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory', 'learning'];
 const scenarios: Scenario[] = [];
 for (const f of files) scenarios.push(((await import(`./scenarios/${f}`)) as { scenario: Scenario }).scenario);
 scenarios.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
@@ -78,6 +78,7 @@ const file = quick || only ? `./results/${quick ? 'quick' : `only-${only}`}.tmp.
 writeFileSync(new URL(file, import.meta.url), `${JSON.stringify(run, null, 2)}\n`);
 process.stdout.write(`results: bench/${file.slice(2)}\n`);
 if (!quick && !only) writeDocs(run);
+for (const r of results) if (r.detail && (quick || only)) process.stdout.write(`\n${r.detail}`);
 if (broken > 0) process.stdout.write(`\n${broken} scenario(s) broken\n`);
 // clients of the finished scenarios may still hold sockets open: leave now
 process.exit(broken > 0 ? 1 : 0);

@@ -56,7 +56,7 @@ ${renderTable(results)}
 ## Notes
 
 ${notes}
-`;
+${results.filter((r) => r.detail).map((r) => `\n${r.detail}`).join('')}`;
 }
 
 export function writeDocs(run: BenchRun): void {

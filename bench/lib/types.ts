@@ -12,6 +12,8 @@ export interface BenchResult {
   budget: string | null;
   met: boolean | null;
   note?: string;
+  /** Markdown that a full run puts in docs/benchmarks.md as a section of its own (a scenario's detailed table). */
+  detail?: string;
 }
 
 export interface BenchContext {

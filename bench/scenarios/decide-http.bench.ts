@@ -131,7 +131,7 @@ export const scenario: Scenario = {
     // NBO as it runs in production: compiled by tsc (npm run build), not through tsx
     buildNbo();
     const nbo = await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), {
-      NBO_PORT: String(pNbo), NBO_RULES_DIR: dir, NBO_RULES_WATCH: 'false', NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: prefix, NBO_LOG_LEVEL: 'warn', NBO_LAME_DUCK_MS: '0',
+      NBO_PORT: String(pNbo), NBO_RULES_DIR: dir, NBO_RULES_WATCH: 'false', NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: prefix, NBO_LOG_LEVEL: 'warn', NBO_LAME_DUCK_MS: '0', ...(process.env.NBO_BENCH_EXPLORATION ? { NBO_EXPLORATION: process.env.NBO_BENCH_EXPLORATION } : {}),
     }, `http://127.0.0.1:${pNbo}/readyz`);
     const echo = await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']), { PORT: String(pEcho) }, null);
     const naive = await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/naive-service.ts']), { PORT: String(pNaive), RULES_DIR: dir, REDIS_URL: ctx.redisUrl }, null);

@@ -37,7 +37,8 @@ export async function decideOffline(args: OfflineDecideArgs, out: NodeJS.Writabl
     }
   }
   const { store, customerId } = await storeFromStateFile(args.state, loaded.rules, nowMs, args.customer);
-  const decider = createDecider({ store, rules: () => loaded.rules, clock: () => nowMs });
+  // a try-out of rules: the deterministic ranking (the posterior mean), so the same input gives the same answer
+  const decider = createDecider({ store, rules: () => loaded.rules, clock: () => nowMs, exploration: 'mean' });
   const decision = await decider.decide({ customerId, channel: args.channel, trigger: args.trigger, context, limit: args.limit ?? 1, explain: args.explain });
   out.write(`${JSON.stringify(decision, null, 2)}\n`);
   return 0;

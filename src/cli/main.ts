@@ -6,7 +6,7 @@ import { decideOffline } from './decide-offline.js';
 import YAML from 'yaml';
 import { newKey, SCOPES, type Scope } from '../serve/api-keys.js';
 import type { RuleIssue } from '../rules/types.js';
-import { formatIssue, rulesCheck } from './rules-check.js';
+import { formatIssue, priorBound, rulesCheck } from './rules-check.js';
 import { rulesDiff, rulesHistory, rulesPublish, rulesRollback } from './rules-publish.js';
 import { simulateCommand } from './simulate-command.js';
 import { serve } from './serve.js';
@@ -55,7 +55,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       out.write(`# the secret — give it to the client; it is not stored anywhere:\n${secret}\n\n# add this entry to NBO_API_KEYS_FILE:\n${YAML.stringify([entry])}`);
       return 0;
     }
-    if (cmd === 'rules' && sub === 'check') return rulesCheck(rest[0] ?? process.env.NBO_RULES_DIR ?? './rules', out, err);
+    if (cmd === 'rules' && sub === 'check') return rulesCheck(rest[0] ?? process.env.NBO_RULES_DIR ?? './rules', out, err, priorBound(process.env.NBO_PRIOR_MAX_IMPRESSIONS));
     if (cmd === 'rules' && (sub === 'publish' || sub === 'history' || sub === 'rollback' || sub === 'diff')) {
       const { values, positionals } = parseArgs({
         args: rest,

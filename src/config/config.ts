@@ -2,6 +2,10 @@ import { NboError } from '../errors/codes.js';
 import { DEFAULT_LIMITS, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
 import { isServiceLinkValue, isServiceLinkVariable, serviceLinkProblem } from './service-links.js';
+import { parseDuration } from '../rules/duration.js';
+
+/** Learned evidence loses half its weight in 14 days unless configured otherwise (chosen with bench/scenarios/learning.bench.ts). */
+export const DEFAULT_HALF_LIFE_MS = 14 * 86_400_000;
 
 /** Everything NBO can be configured with, validated once at start and then frozen. */
 export interface Config {
@@ -48,6 +52,12 @@ export interface Config {
   triggers: readonly string[];
   learningSegmentation: string | null;
   exploration: 'mean' | 'thompson';
+  /** A prior weighs at most this many pseudo-impressions; learned evidence forgets with this half-life (null: never). */
+  learning: { priorMaxImpressions: number; halfLifeMs: number | null; model: 'segment' | 'contextual' };
+  /** Share of customers (by id hash) decided by a control policy. */
+  holdout: { share: number; policy: 'none' | 'random' | 'static' };
+  /** YAML/JSON file of experiment arms (see docs/learning.md), or null. */
+  experimentsFile: string | null;
   /** How long a decision waits for customer state before answering degraded. */
   decideTimeoutMs: number;
   bodyLimitBytes: number;
@@ -101,7 +111,13 @@ export const VARIABLES = {
   NBO_API_KEYS_FILE: { default: 'unset = no auth, 127.0.0.1 only', doc: 'YAML/JSON list of API keys (see docs/api.md#auth)' },
   NBO_TRIGGERS: { default: 'checkout,claim', doc: 'event types that trigger a decision' },
   NBO_LEARNING_SEGMENTATION: { default: 'unset', doc: 'learn propensity per segment of this segmentation' },
-  NBO_EXPLORATION: { default: 'mean', doc: 'mean (Beta posterior mean) or thompson (a Thompson sample)' },
+  NBO_EXPLORATION: { default: 'thompson', doc: 'thompson (a Thompson sample of each posterior: explores) or mean (the posterior mean: deterministic ranking)' },
+  NBO_PRIOR_MAX_IMPRESSIONS: { default: '20', doc: 'an offer prior weighs at most this many pseudo-impressions (a larger one is scaled down; `nbo rules check` warns)' },
+  NBO_LEARNING_HALF_LIFE: { default: '14d', doc: 'half-life of learned evidence (e.g. 12h, 3d), or none to never forget; an offer may set its own (propensity.halfLife)' },
+  NBO_LEARNING_MODEL: { default: 'segment', doc: 'segment (a Beta posterior per offer and segment of NBO_LEARNING_SEGMENTATION) or contextual (over segments, profile attributes and basket categories); an offer may choose its own (propensity.model)' },
+  NBO_HOLDOUT_SHARE: { default: '0', doc: 'share of customers (0 to 0.5, by customer-id hash) in the holdout, decided by NBO_HOLDOUT_POLICY' },
+  NBO_HOLDOUT_POLICY: { default: 'none', doc: 'what the holdout gets: none (no offer), random (a random qualifying offer) or static (the prior ranking, no learning)' },
+  NBO_EXPERIMENTS_FILE: { default: 'unset', doc: 'YAML/JSON file of experiment arms (exploration, segmentation, half-life, weights per arm; see docs/learning.md)' },
   NBO_DECIDE_TIMEOUT_MS: { default: '50', doc: 'how long a decision waits for customer state before answering degraded' },
   NBO_BODY_LIMIT_BYTES: { default: '1048576 (1 MiB)', doc: 'largest request body' },
   NBO_MAX_BATCH: { default: '1000', doc: 'most events in one POST /v1/events' },
@@ -166,6 +182,27 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       return def;
     }
     return v as T;
+  };
+  const fraction = (k: keyof typeof VARIABLES, def: number, max: number): number => {
+    const v = str(k);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > max) {
+      problems.push(`${k}="${v}" must be a number from 0 to ${max}`);
+      return def;
+    }
+    return n;
+  };
+  const halfLife = (k: keyof typeof VARIABLES, def: number | null): number | null => {
+    const v = str(k);
+    if (v === undefined) return def;
+    if (v === 'none') return null;
+    const d = parseDuration(v);
+    if ('error' in d) {
+      problems.push(`${k}: ${d.error}, or none`);
+      return def;
+    }
+    return d.ms;
   };
   const list = (k: keyof typeof VARIABLES): string[] | null => {
     const v = str(k);
@@ -250,7 +287,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     apiKeysFile,
     triggers,
     learningSegmentation: str('NBO_LEARNING_SEGMENTATION') ?? null,
-    exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const, 'mean'),
+    exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const, 'thompson'),
+    learning: { priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 20, 1, 1_000_000), halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE', DEFAULT_HALF_LIFE_MS), model: oneOf('NBO_LEARNING_MODEL', ['segment', 'contextual'] as const, 'segment') },
+    holdout: { share: fraction('NBO_HOLDOUT_SHARE', 0, 0.5), policy: oneOf('NBO_HOLDOUT_POLICY', ['none', 'random', 'static'] as const, 'none') },
+    experimentsFile: str('NBO_EXPERIMENTS_FILE') ?? null,
     decideTimeoutMs: int('NBO_DECIDE_TIMEOUT_MS', 50, 1, 60_000),
     bodyLimitBytes: int('NBO_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     maxBatch: int('NBO_MAX_BATCH', 1000, 1, 100_000),

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, CustomerStateStore } from '../state/types.js';
-import { evaluate, type Exploration, type Scored } from './pipeline.js';
-import type { DecideRequest, Decision, DecisionOffer, OfferFate } from './types.js';
+import { probabilityFirst } from './choice-probability.js';
+import type { LearningSettings } from './estimate.js';
+import { DEFAULT_LEARNING, evaluate, type Scored } from './pipeline.js';
+import { armOf, singlePolicyPlan, type Arm, type Exploration, type PolicyPlan } from './policy.js';
+import type { Candidate, DecideRequest, Decision, DecisionOffer, OfferFate } from './types.js';
 
 export interface DeciderOptions {
   store: CustomerStateStore;
@@ -13,8 +16,12 @@ export interface DeciderOptions {
   newId?: () => string;
   /** Learn propensity per segment of this segmentation (null: per offer only). */
   learningSegmentation?: string | null;
-  /** `mean` (default): Beta posterior mean; `thompson`: a Thompson sample, to explore. */
+  /** `thompson` (default): a Thompson sample, to explore; `mean`: the posterior mean, deterministic. */
   exploration?: Exploration;
+  /** Namespace, prior bound and half-life of learning (default: main counters, 20 impressions, never forget). */
+  learning?: LearningSettings;
+  /** Holdout and experiment arms; without it every decision is the default policy's (the options above). */
+  policies?: PolicyPlan;
   /** How long to wait for customer state before answering degraded (default 50 ms). */
   snapshotTimeoutMs?: number;
   /** Called with errors of work done after the answer (recording `offered`). */
@@ -53,6 +60,19 @@ export function createDecider(opts: DeciderOptions): Decider {
   const timeoutMs = opts.snapshotTimeoutMs ?? 50;
   const onBackgroundError = opts.onBackgroundError ?? (() => {});
   const { store } = opts;
+  const plan: PolicyPlan =
+    opts.policies ?? singlePolicyPlan({ exploration: opts.exploration ?? 'thompson', segmentation: opts.learningSegmentation ?? null, learning: opts.learning ?? DEFAULT_LEARNING });
+
+  /** The probability the policy returns each chosen offer where it stands (see DecisionOffer.probability). */
+  const probabilities = (arm: Arm, list: readonly Scored[], chosen: readonly Scored[]): number[] => {
+    if (arm.exploration !== 'thompson' && arm.exploration !== 'random') return chosen.map(() => 1);
+    let rest = list.filter((s) => chosen.includes(s) || s.offer.offeredTotalCaps.length === 0);
+    return chosen.map((c) => {
+      const p = arm.exploration === 'random' ? 1 / rest.length : probabilityFirst(rest.indexOf(c), rest.map((s) => ({ posterior: s.posterior!, multiplier: s.multiplier })));
+      rest = rest.filter((s) => s !== c);
+      return p;
+    });
+  };
 
   return {
     async decide(req) {
@@ -72,6 +92,7 @@ export function createDecider(opts: DeciderOptions): Decider {
         snap = emptySnapshot(req.customerId);
         degraded = true;
       }
+      const arm = armOf(plan, req.customerId);
       const res = evaluate({
         rules,
         snap,
@@ -79,8 +100,10 @@ export function createDecider(opts: DeciderOptions): Decider {
         nowMs,
         stats: store.stats,
         decisionId,
-        learningSegmentation: opts.learningSegmentation ?? null,
-        exploration: opts.exploration ?? 'mean',
+        learningSegmentation: arm.segmentation,
+        exploration: arm.exploration,
+        learning: arm.learning,
+        weights: arm.weights,
         fallbackOnly: degraded,
       });
       const limit = Math.min(Math.max(1, Math.floor(req.limit ?? 1)), MAX_LIMIT);
@@ -103,19 +126,29 @@ export function createDecider(opts: DeciderOptions): Decider {
         }
         return chosen;
       };
-      let chosen = await pick(res.ranked);
-      if (chosen.length === 0) chosen = await pick(res.fallbacks);
+      // the holdout's "none" control returns nothing (it was evaluated for the explanation)
+      let from = res.ranked;
+      let chosen = arm.exploration === 'none' ? [] : await pick(res.ranked);
+      if (chosen.length === 0 && arm.exploration !== 'none') {
+        from = res.fallbacks;
+        chosen = await pick(res.fallbacks);
+      }
+      const chance = probabilities(arm, from, chosen);
 
-      const offers: DecisionOffer[] = chosen.map((s) => {
+      const offers: DecisionOffer[] = chosen.map((s, i) => {
         res.fates?.set(s.offer.id, { ...res.fates.get(s.offer.id)!, status: 'selected' });
-        return { offerId: s.offer.id, name: s.offer.name, score: s.score, propensity: s.propensity, value: s.offer.value, payload: s.offer.payload };
+        return { offerId: s.offer.id, name: s.offer.name, score: s.score, propensity: s.propensity, value: s.offer.value, payload: s.offer.payload, probability: chance[i]! };
       });
+      const candidates: Candidate[] = [...res.ranked, ...res.fallbacks].map((s) => ({ offerId: s.offer.id, score: s.score, propensity: s.propensity }));
 
-      if (!degraded && offers.length > 0) {
+      if (!degraded) {
+        store.countDecision(arm.policy);
         // after the answer: not on the decision's critical path
-        store
-          .recordOffered({ customerId: req.customerId, decisionId, offerIds: offers.map((o) => o.offerId), atMs: nowMs, segment: res.learningSegment })
-          .catch(onBackgroundError);
+        if (offers.length > 0) {
+          store
+            .recordOffered({ customerId: req.customerId, decisionId, offerIds: offers.map((o) => o.offerId), atMs: nowMs, segment: res.learningSegment, policy: arm.policy, ...(res.features ? { features: res.features } : {}) })
+            .catch(onBackgroundError);
+        }
       }
 
       const decision: Decision = {
@@ -129,11 +162,14 @@ export function createDecider(opts: DeciderOptions): Decider {
         time: new Date(nowMs).toISOString(),
         segments: res.ctx.customer.segments,
         ruleErrors: res.ruleErrors,
+        policy: arm.policy,
+        candidates,
       };
       if (m) {
         m.decisionDuration.observe({ source: req.source ?? 'http' }, Number(process.hrtime.bigint() - started) / 1e9);
         m.decisions.inc({ channel: m.bounded(rules.channels, req.channel), result: degraded ? 'degraded' : offers.length > 0 ? 'offers' : 'empty' });
         for (const o of offers) m.offersSelected.inc({ offer: o.offerId });
+        m.policyDecisions.inc({ policy: arm.policy });
         if (res.ruleErrors > 0) m.ruleErrors.inc({ kind: 'eligibility' }, res.ruleErrors);
       }
       if (res.fates) {

@@ -2,10 +2,17 @@ import { traceLogic, type RuleRuntime } from '../jsonlogic/index.js';
 import type { Cap, Offer, RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, GlobalStats, OfferHistory } from '../state/types.js';
 import { assignSegments, buildContext, type DecisionContext } from './context.js';
-import { posteriorMean, seededRandom, thompsonSample } from './propensity.js';
+import { contextualOf, contextualPosterior, contextualPropensity, modelOf, posteriorOf, posteriorMeanOf, type LearningSettings, type Posterior } from './estimate.js';
+import { contextFeatures, featureSegment } from './features.js';
+import { boundOrder, thompsonWalk, type Drawn } from './thompson-walk.js';
+import type { Exploration } from './policy.js';
+import { betaSample, seededRandom } from './propensity.js';
 import type { DecideRequest, OfferFate } from './types.js';
 
-export type Exploration = 'mean' | 'thompson';
+export type { Exploration } from './policy.js';
+
+/** Learning settings when none are given: main counters, a prior weighs at most 20 impressions, nothing forgotten. */
+export const DEFAULT_LEARNING: LearningSettings = Object.freeze({ namespace: '', priorMaxImpressions: 20, halfLifeMs: null });
 
 export interface PipelineInput {
   rules: RuleSet;
@@ -17,6 +24,10 @@ export interface PipelineInput {
   /** The segmentation propensity is learned per (null: one propensity per offer). */
   learningSegmentation: string | null;
   exploration: Exploration;
+  /** Namespace, prior bound and half-life of the policy's learning (default {@link DEFAULT_LEARNING}). */
+  learning?: LearningSettings;
+  /** Offer id → weight used instead of the catalog's (an experiment arm's). */
+  weights?: ReadonlyMap<string, number> | null;
   /** Only fallback offers are considered (a degraded decision). */
   fallbackOnly?: boolean;
 }
@@ -26,6 +37,12 @@ export interface Scored {
   offer: Offer;
   score: number;
   propensity: number;
+  /** value × weight (the policy's weight). */
+  multiplier: number;
+  /** The posterior the propensity came from (learning policies). */
+  posterior?: Posterior;
+  /** What ranks it when that is not the score (a random control's draw). */
+  key?: number;
 }
 
 export interface PipelineResult {
@@ -39,6 +56,17 @@ export interface PipelineResult {
   ruleErrors: number;
   /** The customer's segment in the learning segmentation. */
   learningSegment: string | null;
+  /** The context's feature buckets, when an offer used the contextual model (recorded with the decision, learned from its responses). */
+  features: number[] | null;
+}
+
+/** Whether any offer of a rule set learns with the contextual model (then scores depend on the context: no cached order). */
+const CONTEXTUAL = new WeakMap<readonly Offer[], boolean>();
+function anyContextual(offers: readonly Offer[], learning: LearningSettings): boolean {
+  if (learning.model === 'contextual') return true;
+  let v = CONTEXTUAL.get(offers);
+  if (v === undefined) CONTEXTUAL.set(offers, (v = offers.some((o) => o.model === 'contextual')));
+  return v;
 }
 
 /** Count of an outcome a cap counts: lifetime, or the recent times inside its window. */
@@ -56,28 +84,38 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** Ranking order: higher score first; ties by ascending offer id, so decisions are reproducible. */
 export function byScore(a: Scored, b: Scored): number {
-  return b.score - a.score || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0);
+  return (b.key ?? b.score) - (a.key ?? a.score) || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0);
 }
+
+/** The author's prior mean: what the static ranking scores by. */
+const priorMean = (offer: Offer): number => offer.prior.accepted / offer.prior.impressions;
+
+/** How long a cached score order may stay when counters decay (decay moves estimates without new counts). */
+const DECAY_TICK_MS = 10_000;
 
 type Fate = Omit<OfferFate, 'offerId'>;
 
 /** Candidates in score order, per learning segment, rebuilt when learned counts change. */
-const ORDERS = new WeakMap<readonly Offer[], Map<string, { version: number; order: Scored[] }>>();
+const ORDERS = new WeakMap<readonly Offer[], Map<string, { version: string; order: Scored[] }>>();
 
-function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: string | null): Scored[] {
+function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: string | null, input: PipelineInput, learning: LearningSettings): Scored[] {
   let bySegment = ORDERS.get(candidates);
   if (!bySegment) ORDERS.set(candidates, (bySegment = new Map()));
-  const key = segment ?? '\u0000';
-  const version = stats.version();
-  let entry = bySegment.get(key);
+  const fixed = input.exploration !== 'mean';
+  const key = `${input.exploration}\u0001${learning.namespace}\u0001${learning.priorMaxImpressions}\u0001${learning.halfLifeMs}\u0001${segment ?? '\u0000'}`;
+  const version = fixed ? 'static' : `${stats.version()}@${Math.floor(input.nowMs / DECAY_TICK_MS)}`;
+  let entry = input.weights ? undefined : bySegment.get(key);
   if (!entry || entry.version !== version) {
-    const order = candidates.map((offer) => {
-      const propensity = posteriorMean(offer.prior, stats.learning(offer.id, segment));
-      return { offer, propensity, score: propensity * offer.value * offer.weight };
+    const order = candidates.map((offer): Scored => {
+      const multiplier = offer.value * (input.weights?.get(offer.id) ?? offer.weight);
+      if (fixed) return { offer, propensity: priorMean(offer), score: priorMean(offer) * multiplier, multiplier };
+      const posterior = posteriorOf(offer, stats, segment, learning, input.nowMs);
+      const propensity = posteriorMeanOf(posterior);
+      return { offer, propensity, score: propensity * multiplier, multiplier, posterior };
     });
     order.sort(byScore);
     entry = { version, order };
-    bySegment.set(key, entry);
+    if (!input.weights) bySegment.set(key, entry);
   }
   return entry.order;
 }
@@ -100,7 +138,8 @@ export function evaluate(input: PipelineInput): PipelineResult {
   const explain = request.explain === true;
   const fates = explain ? new Map<string, OfferFate>() : null;
   const learningSegment = input.learningSegmentation === null ? null : (ctx.customer.segments[input.learningSegmentation] ?? null);
-  const rand = input.exploration === 'thompson' ? seededRandom(input.decisionId) : null;
+  const learning = input.learning ?? DEFAULT_LEARNING;
+  const rand = input.exploration === 'thompson' || input.exploration === 'random' ? seededRandom(input.decisionId) : null;
   const ranked: Scored[] = [];
   const fallbacks: Scored[] = [];
   const candidates = rules.candidates(request.channel, request.trigger);
@@ -143,10 +182,14 @@ export function evaluate(input: PipelineInput): PipelineResult {
     return null;
   };
 
-  if (!fates && !rand) {
+  let features: number[] | null = null;
+  let featureSegments: string[] = [];
+  const contextual = anyContextual(rules.offers, learning) && input.exploration !== 'static' && input.exploration !== 'random' && input.exploration !== 'none';
+
+  if (!fates && !rand && !contextual) {
     // score-ordered walk: stop once `limit` offers qualify that need no total-cap reservation
     const want = Math.max(1, request.limit ?? 1);
-    const order = scoreOrder(candidates, stats, learningSegment);
+    const order = scoreOrder(candidates, stats, learningSegment, input, learning);
     const walk = (fallback: boolean, into: Scored[]): number => {
       let plain = 0;
       for (const s of order) {
@@ -159,7 +202,23 @@ export function evaluate(input: PipelineInput): PipelineResult {
     };
     // fallbacks matter when no regular offer is certain (the rest may lose their reservations)
     if (walk(false, ranked) === 0) walk(true, fallbacks);
-    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };
+    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
+  }
+
+  if (!fates && input.exploration === 'thompson' && !contextual) {
+    // Thompson sampling that visits offers by the best score each could draw (thompson-walk.ts)
+    const want = Math.max(1, request.limit ?? 1);
+    const version = `${stats.version()}@${Math.floor(nowMs / DECAY_TICK_MS)}`;
+    const order = boundOrder(candidates, stats, learningSegment, learning, input.weights, version, nowMs);
+    const qualifies = (o: Offer) => check(o) === null;
+    const toScored = (d: Drawn): Scored => ({ offer: d.offer, score: d.score, propensity: d.propensity, multiplier: d.multiplier, posterior: d.posterior });
+    ranked.push(...thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true).map(toScored));
+    ranked.sort(byScore);
+    if (!ranked.some((s) => s.offer.offeredTotalCaps.length === 0)) {
+      fallbacks.push(...thompsonWalk(order, want, qualifies, rand!, true, false).map(toScored));
+      fallbacks.sort(byScore);
+    }
+    return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
   }
 
   if (fates) {
@@ -176,13 +235,33 @@ export function evaluate(input: PipelineInput): PipelineResult {
       fates?.set(offer.id, withFallback(failed));
       continue;
     }
-    const learned = stats.learning(offer.id, learningSegment);
-    const propensity = rand ? thompsonSample(offer.prior, learned, rand) : posteriorMean(offer.prior, learned);
-    const scored: Scored = { offer, propensity, score: propensity * offer.value * offer.weight };
+    const multiplier = offer.value * (input.weights?.get(offer.id) ?? offer.weight);
+    let scored: Scored;
+    if (input.exploration === 'static' || input.exploration === 'none' || input.exploration === 'random') {
+      const propensity = priorMean(offer);
+      scored = { offer, propensity, score: propensity * multiplier, multiplier, ...(input.exploration === 'random' ? { key: rand!() } : {}) };
+    } else if (modelOf(offer, learning) === 'contextual') {
+      if (features === null) {
+        features = contextFeatures(ctx);
+        featureSegments = features.map(featureSegment);
+      }
+      const e = contextualOf(offer, stats, featureSegments, learning, nowMs);
+      const draw = input.exploration === 'thompson' ? betaSample(e.base.alpha, e.base.beta, rand!) : posteriorMeanOf(e.base);
+      const propensity = contextualPropensity(e, draw);
+      scored = { offer, propensity, score: propensity * multiplier, multiplier, posterior: contextualPosterior(e) };
+    } else {
+      const posterior = posteriorOf(offer, stats, learningSegment, learning, nowMs);
+      const propensity = input.exploration === 'thompson' ? betaSample(posterior.alpha, posterior.beta, rand!) : posteriorMeanOf(posterior);
+      scored = { offer, propensity, score: propensity * multiplier, multiplier, posterior };
+    }
     (offer.fallback ? fallbacks : ranked).push(scored);
-    fates?.set(offer.id, withFallback({ status: 'eligible', score: scored.score, propensity }));
+    if (fates) {
+      const p = scored.posterior;
+      const learned = p ? { learning: { impressions: p.impressions, accepted: p.accepted, estimate: posteriorMeanOf(p), segment: learningSegment } } : {};
+      fates.set(offer.id, withFallback({ status: 'eligible', score: scored.score, propensity: scored.propensity, ...learned }));
+    }
   }
   ranked.sort(byScore);
   fallbacks.sort(byScore);
-  return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment };
+  return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
 }

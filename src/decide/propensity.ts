@@ -49,9 +49,12 @@ function gamma(shape: number, rand: () => number): number {
 
 /** A Thompson sample from Beta(α = accepted, β = impressions − accepted) of the posterior. */
 export function thompsonSample(prior: Prior, learned: LearningCounts, rand: () => number): number {
-  const alpha = Math.max(prior.accepted + learned.accepted, 1e-3);
-  const beta = Math.max(prior.impressions + learned.impressions - (prior.accepted + learned.accepted), 1e-3);
-  const x = gamma(alpha, rand);
-  const y = gamma(beta, rand);
+  return betaSample(prior.accepted + learned.accepted, prior.impressions + learned.impressions - (prior.accepted + learned.accepted), rand);
+}
+
+/** A sample of Beta(alpha, beta) (each floored at 0.001). */
+export function betaSample(alpha: number, beta: number, rand: () => number): number {
+  const x = gamma(Math.max(alpha, 1e-3), rand);
+  const y = gamma(Math.max(beta, 1e-3), rand);
   return x / (x + y);
 }

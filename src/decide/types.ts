@@ -25,6 +25,19 @@ export interface DecisionOffer {
   propensity: number;
   value: number;
   payload: Record<string, unknown>;
+  /**
+   * The probability that the policy returns this offer here, given the qualifying offers:
+   * first among them for the first offer, first among the rest for the next (1 for a
+   * deterministic ranking; 1/n for a random control; Thompson: see choice-probability.ts).
+   */
+  probability: number;
+}
+
+/** A qualifying offer and the score it was ranked by (off-policy logging). */
+export interface Candidate {
+  offerId: string;
+  score: number;
+  propensity: number;
 }
 
 export type OfferStatus = 'selected' | 'eligible' | 'inactive' | 'channel' | 'trigger' | 'ineligible' | 'capped' | 'cooldown';
@@ -42,6 +55,8 @@ export interface OfferFate {
   error?: string;
   /** capped: which cap, and the count that reached it. */
   cap?: { scope: 'customer' | 'total'; outcome: Outcome; max: number; window: string | null; count: number };
+  /** eligible/selected: what has been learned about it (the learning segment's counts when one applies) and the posterior mean. */
+  learning?: { impressions: number; accepted: number; estimate: number; segment: string | null };
   /** cooldown: the outcome that started it and when it ends. */
   cooldown?: { outcome: Outcome; window: string; until: string };
   /** inactive: the offer's active window. */
@@ -68,4 +83,12 @@ export interface Decision {
   explanation?: Explanation;
   /** Rules (eligibility or segment) that raised an error and counted as false. */
   ruleErrors: number;
+  /** The policy that made it: `default`, `holdout`, or an experiment arm. */
+  policy: string;
+  /**
+   * The qualifying offers and their scores, best first. With a deterministic ranking
+   * (`mean`, `static`) and no `explain`, the walk stops at the winners and lists only
+   * the offers it checked.
+   */
+  candidates: Candidate[];
 }

@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   NBO_ERR_RULES_SOURCE: { status: 409, retriable: false, message: 'rules are read from the rules directory here; publishing needs NBO_RULES_SOURCE=redis' },
   NBO_ERR_RULES_VERSION_UNKNOWN: { status: 404, retriable: false, message: 'no such rules version is stored' },
   NBO_ERR_EVENTS_FILE: { status: 400, retriable: false, message: 'the events file is invalid' },
+  NBO_ERR_RESPONSE_UNKNOWN_DECISION: { status: 400, retriable: false, message: 'the offer_response names a decision NBO did not issue to this customer' },
+  NBO_ERR_RESPONSE_OFFER_MISMATCH: { status: 400, retriable: false, message: 'the offer_response names an offer its decision did not return' },
+  NBO_ERR_EXPERIMENTS_INVALID: { status: 500, retriable: false, message: 'the experiments file is invalid' },
 } as const satisfies Record<string, { status: number; retriable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

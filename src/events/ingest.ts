@@ -1,8 +1,8 @@
 import type { Decider } from '../decide/decider.js';
 import type { ErrorCode } from '../errors/codes.js';
-import type { DecisionOffer } from '../decide/types.js';
+import type { Candidate, DecisionOffer } from '../decide/types.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { CustomerStateStore } from '../state/types.js';
+import type { ApplyResult, CustomerStateStore } from '../state/types.js';
 import type { ValidEvent } from './types.js';
 import type { EventCheck, EventError } from './validate.js';
 
@@ -22,6 +22,10 @@ export interface StreamDecision {
   requestId?: string;
   /** W3C trace context of that request (NBO's span), to join the decision to the caller's trace. */
   traceparent?: string;
+  /** The policy that made it (default, holdout, experiment arm). */
+  policy: string;
+  /** The qualifying offers and their scores (off-policy logging; see Decision.candidates). */
+  candidates: Candidate[];
 }
 
 /** Where a batch of events came from, carried into the decisions it triggers. */
@@ -127,9 +131,14 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         valid.push(c.event);
         validIndex.push(index);
       }
-      const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [] };
+      const applied: ApplyResult = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [], rejected: [] };
       for (const x of applied.rejected ?? []) refuse(validIndex[x.index]!, x.code, [{ path: x.path, message: x.message }], valid[x.index]!.type);
       rejected.sort((a, b) => a.index - b.index);
+      for (const a of applied.attributed ?? []) {
+        // policies are few and named by configuration: bounded labels
+        opts.metrics?.policyOutcomes.inc({ policy: a.policy, outcome: a.outcome });
+        if (a.value > 0) opts.metrics?.policyValue.inc({ policy: a.policy }, a.value);
+      }
       const fired: ValidEvent[] = [];
       applied.statuses.forEach((s, k) => {
         if (s === 'rejected') return;
@@ -155,6 +164,8 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
           rulesVersion: d.rulesVersion,
           degraded: d.degraded,
           time: d.time,
+          policy: d.policy,
+          candidates: d.candidates,
           ...(ingestOpts.requestId ? { requestId: ingestOpts.requestId } : {}),
           ...(ingestOpts.traceparent ? { traceparent: ingestOpts.traceparent } : {}),
         };

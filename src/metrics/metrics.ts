@@ -32,6 +32,10 @@ export interface Metrics {
   /** What /readyz answers (1 ready, 0 not), computed at each scrape from `setReadyProbe`'s function. */
   ready: Gauge;
   setReadyProbe(probe: () => Promise<boolean>): void;
+  /** Decisions, response outcomes and accepted value per policy (default, holdout, experiment arms). */
+  policyDecisions: Counter<'policy'>;
+  policyOutcomes: Counter<'policy' | 'outcome'>;
+  policyValue: Counter<'policy'>;
   /** Maps a value onto the known set, else "other" (bounded label cardinality). */
   bounded(known: ReadonlySet<string>, value: string | null | undefined): string;
 }
@@ -78,6 +82,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     setReadyProbe(probe) {
       readyProbe = probe;
     },
+    policyDecisions: new Counter({ name: 'nbo_policy_decisions_total', help: 'Decisions by policy (default, holdout, experiment arm)', labelNames: ['policy'], registers: r }),
+    policyOutcomes: new Counter({ name: 'nbo_policy_outcomes_total', help: 'Offer responses attributed to the policy whose decision they answer, by outcome', labelNames: ['policy', 'outcome'], registers: r }),
+    policyValue: new Counter({ name: 'nbo_policy_value_total', help: 'Value of accepted offers (offer value) attributed to the policy whose decision they answer', labelNames: ['policy'], registers: r }),
     bounded(known, value) {
       return value !== null && value !== undefined && known.has(value) ? value : 'other';
     },

@@ -13,7 +13,7 @@ export interface RawOffer {
   eligibility?: unknown;
   value: number;
   weight?: number;
-  propensity?: { prior?: { accepted: number; impressions: number } };
+  propensity?: { prior?: { accepted: number; impressions: number }; halfLife?: string; model?: 'segment' | 'contextual' };
   caps?: { customer?: RawCap[]; total?: RawCap[] };
   cooldown?: Record<string, string>;
   fallback?: boolean;
@@ -80,6 +80,17 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
     else if (isOutcome(outcome)) cooldowns.push({ outcome, ms: d.ms, window: text });
   }
 
+  let halfLifeMs: number | null | undefined;
+  const halfLife = raw.propensity?.halfLife;
+  if (halfLife === 'none') halfLifeMs = null;
+  else if (halfLife !== undefined) {
+    const d = parseDuration(halfLife);
+    if ('error' in d) problem(`${p}.propensity.halfLife`, `half-life ${d.error}, or "none"`);
+    else halfLifeMs = d.ms;
+  }
+  const prior = raw.propensity?.prior ?? DEFAULT_PRIOR;
+  if (prior.accepted > prior.impressions) problem(`${p}.propensity.prior.accepted`, `accepted (${prior.accepted}) is more than impressions (${prior.impressions})`);
+
   const eligibility =
     raw.eligibility === undefined
       ? null
@@ -97,7 +108,9 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
     eligibilitySource: raw.eligibility ?? null,
     value: raw.value,
     weight: raw.weight ?? 1,
-    prior: raw.propensity?.prior ?? DEFAULT_PRIOR,
+    prior,
+    ...(halfLifeMs !== undefined ? { halfLifeMs } : {}),
+    ...(raw.propensity?.model ? { model: raw.propensity.model } : {}),
     customerCaps,
     totalCaps,
     offeredTotalCaps: totalCaps.filter((c) => c.outcome === 'offered'),

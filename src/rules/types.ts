@@ -81,6 +81,10 @@ export interface Offer {
   value: number;
   weight: number;
   prior: Prior;
+  /** Learning half-life (ms) from `propensity.halfLife`; null = never forget ("none"); undefined = the global NBO_LEARNING_HALF_LIFE. */
+  halfLifeMs?: number | null;
+  /** `propensity.model`: per segment or contextual; undefined = the global NBO_LEARNING_MODEL. */
+  model?: 'segment' | 'contextual';
   customerCaps: readonly Cap[];
   totalCaps: readonly Cap[];
   /** The total caps on `offered`: returning the offer needs an atomic reservation. */

@@ -11,7 +11,9 @@ import { pointerToPath } from '../rules/schema-check.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerStateStore } from '../state/types.js';
 import type { Logger } from '../config/logger.js';
+import type { PolicyPlan } from '../decide/policy.js';
 import type { ApiKey, Scope } from './api-keys.js';
+import { learningRoutes } from './learning-routes.js';
 import { problem, type Reply, type RequestFacts } from './http.js';
 import type { RequestTrace } from './request-trace.js';
 
@@ -32,6 +34,8 @@ export interface RouteDeps {
   clock: () => number;
   /** Keeps work that outlives its request (stream decisions) in view, so a drain waits for it. */
   track: (work: Promise<unknown>) => void;
+  /** Holdout and experiment arms (GET /v1/learning, /v1/experiments). */
+  policies: PolicyPlan;
 }
 
 export interface RouteContext {
@@ -119,6 +123,8 @@ export function buildRoutes(d: RouteDeps): Route[] {
             rulesVersion: dec.rulesVersion,
             offers: dec.offers,
             degraded: dec.degraded,
+            policy: dec.policy,
+            candidates: dec.candidates,
             ...(dec.explanation ? { explanation: dec.explanation } : {}),
           },
         };
@@ -213,6 +219,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
         return { status: 200, body: { rulesVersion: r.version } };
       },
     },
+    ...learningRoutes(d),
     { method: 'GET', path: '/healthz', scope: null, name: 'healthz', handler: () => ({ status: 200, body: { status: 'ok' } }) },
     {
       method: 'GET',

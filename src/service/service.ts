@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
+import { loadPolicyPlan } from '../decide/experiments-file.js';
 import { createIngestor, type DecisionSink } from '../events/ingest.js';
 import { createEventRecorder, recordingIngestor } from '../events/recorder.js';
 import { BUILTIN_TYPES } from '../events/types.js';
@@ -15,6 +16,7 @@ import { createRedisRulesSource } from '../rules/redis-source.js';
 import { createRulesSource, type ReloadResult } from '../rules/source.js';
 import type { RuleSet } from '../rules/types.js';
 import { adminRoutes } from '../serve/admin-routes.js';
+import { ruleWarnings } from '../rules/warnings.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
@@ -66,6 +68,11 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const clock = opts.clock ?? Date.now;
   const metrics = createMetrics();
   const keys = config.apiKeysFile ? loadKeyRing(config.apiKeysFile) : null;
+  // before anything is connected: an invalid experiments file stops the start at once
+  const policies = loadPolicyPlan(
+    { exploration: config.exploration, segmentation: config.learningSegmentation, learning: config.learning, holdout: config.holdout },
+    config.experimentsFile,
+  );
   if (!keys) log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
   // expected failures (Redis down) are logged once per interval with a count, not once per request
   const errorLogs = {
@@ -93,7 +100,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
     if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
     else if (r.changed) {
-      store.setModel(stateModelFrom(live));
+      store.setModel(stateModelFrom(live, { halfLifeMs: config.learning.halfLifeMs }));
+      for (const w of ruleWarnings(live, config.learning.priorMaxImpressions)) log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
       metrics.rulesInfo.reset();
       metrics.rulesInfo.set({ version: live.version }, 1);
       log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
@@ -126,7 +134,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     await store.close().catch(() => {});
     throw err;
   }
-  store.setModel(stateModelFrom(rules.current()));
+  store.setModel(stateModelFrom(rules.current(), { halfLifeMs: config.learning.halfLifeMs }));
+  for (const w of ruleWarnings(rules.current(), config.learning.priorMaxImpressions)) log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
   // counts for the page's plots (GET /v1/stats/offers): every decision and applied response
@@ -135,8 +144,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     store,
     rules: rules.current,
     clock,
-    learningSegmentation: config.learningSegmentation,
-    exploration: config.exploration,
+    policies,
     snapshotTimeoutMs: config.decideTimeoutMs,
     metrics,
     onBackgroundError: (err) => errorLogs.offered.report(err),
@@ -198,7 +206,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const server = createHttpServer({
     routes: [
-      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.refresh, clock, track }),
+      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.refresh, clock, track, policies }),
       ...adminRoutes(rules),
       ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock, instance: instanceId }),
       ...uiRoutes({ keys }),

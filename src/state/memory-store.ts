@@ -2,11 +2,14 @@ import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
 import type { Cap } from '../rules/types.js';
 import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
+import { addCounts, namespaceOf, learningKeys, learningPrefix, noCounts, noPolicyCounts, DEFAULT_POLICY } from './learning-counts.js';
 import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { checkResponse, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
 import { unstorable } from './storable.js';
 import type {
   AggValue,
+  ApplyResult,
   ApplyStatus,
   CustomerSnapshot,
   CustomerStateStore,
@@ -14,9 +17,11 @@ import type {
   LearningCounts,
   OfferedRecord,
   OfferHistory,
+  PolicyCounts,
   StateModel,
   StoreRejection,
 } from './types.js';
+import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from './types.js';
 
 /** How long an event id is remembered to refuse its duplicates (default 7 days). */
 export const DEFAULT_DEDUPE_HORIZON_MS = 7 * 86_400_000;
@@ -38,6 +43,8 @@ interface CustomerRecord {
   household: { id: string | null; t: number } | null;
   aggs: Map<string, AggState>;
   offers: Map<string, OfferHistory>;
+  /** Decisions issued to the customer, oldest first (at most MAX_DECISIONS_KEPT, none older than DECISION_TTL_MS). */
+  decisions: Map<string, IssuedDecision>;
   touchedAt: number;
 }
 
@@ -65,7 +72,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const record = (id: string): CustomerRecord => {
     let r = customers.get(id);
     if (!r) {
-      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), touchedAt: 0 };
+      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), decisions: new Map(), touchedAt: 0 };
       customers.set(id, r);
     }
     return r;
@@ -104,14 +111,20 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   };
 
   let learningVersion = 0;
-  const learn = (offerId: string, segment: string | null, impressions: number, accepted: number) => {
+  const learn = (offerId: string, namespace: string, segment: string | null, impressions: number, accepted: number, nowMs: number, features: readonly number[] = []) => {
     learningVersion++;
     let m = learning.get(offerId);
     if (!m) learning.set(offerId, (m = new Map()));
-    for (const key of segment === null ? ['*'] : ['*', `s:${segment}`]) {
-      const c = m.get(key) ?? { impressions: 0, accepted: 0 };
-      m.set(key, { impressions: c.impressions + impressions, accepted: c.accepted + accepted });
+    const halfLifeMs = model.learningOf(offerId)?.halfLifeMs ?? null;
+    for (const key of learningKeys(namespace, segment, features)) {
+      m.set(key, addCounts(m.get(key) ?? noCounts(), impressions, accepted, halfLifeMs, nowMs));
     }
+  };
+  const policies = new Map<string, PolicyCounts>();
+  const policyCounts = (policy: string): PolicyCounts => {
+    let c = policies.get(policy);
+    if (!c) policies.set(policy, (c = noPolicyCounts()));
+    return c;
   };
 
   const setHousehold = (customerId: string, r: CustomerRecord, householdId: string | null, tMs: number) => {
@@ -130,10 +143,22 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     r.household = { id: householdId, t: tMs };
   };
 
-  const applyOne = (ev: ValidEvent, nowMs: number): ApplyStatus => {
-    const r = record(ev.customerId);
-    const seenUntil = r.seen.get(ev.id);
+  let attributed: NonNullable<ApplyResult['attributed']> = [];
+  const applyOne = (ev: ValidEvent, nowMs: number, reject: (r: Omit<StoreRejection, 'index'>) => void): ApplyStatus => {
+    const known = customers.get(ev.customerId);
+    const seenUntil = known?.seen.get(ev.id);
     if (seenUntil !== undefined && seenUntil > nowMs) return 'duplicate';
+    let issued: IssuedDecision | null = null;
+    if (ev.type === 'offer_response') {
+      // only a decision issued to this customer with this offer counts: checked before anything is stored
+      const check = checkResponse(known?.decisions, ev.data?.decisionId as string, ev.data?.offerId as string, nowMs);
+      if ('code' in check) {
+        reject(check);
+        return 'rejected';
+      }
+      issued = check.decision;
+    }
+    const r = known ?? record(ev.customerId);
     r.seen.set(ev.id, nowMs + horizon);
     r.touchedAt = nowMs;
     const data = ev.data ?? {};
@@ -150,7 +175,17 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       let h = r.offers.get(offerId);
       if (!h) r.offers.set(offerId, (h = emptyHistory()));
       const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
-      if (delta.impressions || delta.accepted) learn(offerId, delta.segment, delta.impressions, delta.accepted);
+      const namespace = namespaceOf(issued!.policy);
+      if ((delta.impressions || delta.accepted) && namespace !== null) learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs, issued!.features);
+      if (delta.impressions || delta.accepted) {
+        const pc = policyCounts(issued!.policy);
+        const value = model.learningOf(offerId)?.value ?? 0;
+        pc.impressions += delta.impressions;
+        pc.accepted += delta.accepted;
+        pc.value += delta.accepted * value;
+        pc.valueSq += delta.accepted * value * value;
+      }
+      attributed.push({ policy: issued!.policy, outcome: data.outcome as string, value: delta.accepted * (model.learningOf(offerId)?.value ?? 0) });
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
       countTotal(offerId, data.outcome as Outcome, ev.timeMs);
     }
@@ -170,6 +205,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
     }
     for (const h of r.offers.values()) trimHistory(h, nowMs);
+    for (const [id, d] of r.decisions) {
+      if (d.atMs + DECISION_TTL_MS > nowMs) break; // oldest first
+      r.decisions.delete(id);
+    }
     if (nowMs - r.touchedAt > CUSTOMER_IDLE_TTL_MS) {
       if (r.household?.id) setHousehold(id, r, null, Infinity);
       customers.delete(id);
@@ -197,10 +236,11 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const statesOf = (r: CustomerRecord | undefined) => model.aggregates.map((d) => r?.aggs.get(d.storageKey));
 
   const stats: GlobalStats = {
-    learning(offerId, segment) {
+    learning(offerId, segment, namespace = '') {
       const m = learning.get(offerId);
-      return m?.get(segment === null ? '*' : `s:${segment}`) ?? { impressions: 0, accepted: 0 };
+      return m?.get(learningPrefix(namespace, segment)) ?? noCounts();
     },
+
     version: () => learningVersion,
     total: readTotal,
   };
@@ -219,13 +259,14 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       assertOpen();
       const nowMs = clock();
       const rejected: StoreRejection[] = [];
+      attributed = [];
       const statuses = events.map((ev, index): ApplyStatus => {
         const why = unstorable(ev, index);
         if (why) {
           rejected.push(why);
           return 'rejected';
         }
-        return applyOne(ev, nowMs);
+        return applyOne(ev, nowMs, (r) => rejected.push({ index, ...r }));
       });
       // keep memory bounded by the windows: trim what each touched customer no longer needs
       for (const id of new Set(events.map((e) => e.customerId))) {
@@ -233,7 +274,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         if (r) trimCustomer(id, r, nowMs);
       }
       const applied = statuses.filter((s) => s === 'applied').length;
-      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, ...(rejected.length > 0 ? { rejected } : {}) };
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected, attributed };
     },
     async snapshot(customerId, nowMs) {
       assertOpen();
@@ -259,6 +300,13 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         if (!h) r.offers.set(offerId, (h = emptyHistory()));
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
+      r.decisions.delete(rec.decisionId);
+      r.decisions.set(rec.decisionId, { offerIds: [...rec.offerIds], policy: rec.policy ?? DEFAULT_POLICY, segment: rec.segment, atMs: rec.atMs, ...(rec.features?.length ? { features: [...rec.features] } : {}) });
+      while (r.decisions.size > MAX_DECISIONS_KEPT) r.decisions.delete(r.decisions.keys().next().value!);
+    },
+    policies: () => policies,
+    countDecision(policy) {
+      policyCounts(policy).decisions += 1;
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {
       assertOpen();

@@ -33,6 +33,16 @@ describe('nbo rules check', () => {
     expect(r.out).toMatch(/rules: ok — \d+ offers \(2 fallback\), \d+ aggregates, 3 segmentations; version [0-9a-f]{12}/);
   });
 
+  it('warns (exit 0) about a prior weighing more than NBO_PRIOR_MAX_IMPRESSIONS', async () => {
+    const dir = join(tmp, 'loud-prior');
+    cpSync('rules', dir, { recursive: true });
+    writeFileSync(join(dir, 'offers', 'zz-loud.yaml'), 'id: zz-loud\nname: Loud\nchannels: [pos]\nvalue: 1\npropensity: { prior: { accepted: 300, impressions: 1000 } }\n');
+    const r = await run('rules', 'check', dir);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('offers/zz-loud.yaml [zz-loud] $.propensity.prior.impressions: warning: a prior of 1000 impressions weighs only 20 (NBO_PRIOR_MAX_IMPRESSIONS)');
+    expect(r.err.match(/warning/g)).toHaveLength(1); // the sample priors (20 and 10 impressions) are within the bound
+  });
+
   it('exits 1 listing every error with file, id and path', async () => {
     const dir = join(tmp, 'broken');
     cpSync('rules', dir, { recursive: true });

@@ -6,7 +6,8 @@ import { NboError } from '../../src/errors/codes.js';
 describe('configuration', () => {
   it('defaults to the embedded store, HTTP events only, no auth, loopback, port 8080', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', rulesDir: './rules', redis: null, kafka: null, apiKeysFile: null, triggers: ['checkout', 'claim'], exploration: 'mean' });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', rulesDir: './rules', redis: null, kafka: null, apiKeysFile: null, triggers: ['checkout', 'claim'], exploration: 'thompson' });
+    expect(c).toMatchObject({ learning: { priorMaxImpressions: 20, halfLifeMs: 14 * 86_400_000, model: 'segment' }, holdout: { share: 0, policy: 'none' }, experimentsFile: null });
     expect(Object.isFrozen(c) && Object.isFrozen(c.ws)).toBe(true);
   });
 
@@ -24,6 +25,20 @@ describe('configuration', () => {
       expect(problems.some((p) => p.includes(part))).toBe(true);
     }
     expect(problems).toContain('NBO_TYPO is not a known variable');
+  });
+
+  it('reads and checks the learning settings', () => {
+    const c = loadConfig({ NBO_EXPLORATION: 'mean', NBO_PRIOR_MAX_IMPRESSIONS: '50', NBO_LEARNING_HALF_LIFE: '12h', NBO_HOLDOUT_SHARE: '0.1', NBO_HOLDOUT_POLICY: 'random', NBO_EXPERIMENTS_FILE: '/etc/nbo/exp.yaml' });
+    expect(c).toMatchObject({ exploration: 'mean', learning: { priorMaxImpressions: 50, halfLifeMs: 12 * 3_600_000 }, holdout: { share: 0.1, policy: 'random' }, experimentsFile: '/etc/nbo/exp.yaml' });
+    expect(loadConfig({ NBO_LEARNING_HALF_LIFE: 'none' }).learning.halfLifeMs).toBeNull();
+    let err: unknown;
+    try {
+      loadConfig({ NBO_PRIOR_MAX_IMPRESSIONS: '0', NBO_LEARNING_HALF_LIFE: 'a week', NBO_HOLDOUT_SHARE: '0.9', NBO_HOLDOUT_POLICY: 'nothing' });
+    } catch (e) {
+      err = e;
+    }
+    const problems = (err as NboError).details as string[];
+    expect(problems.map((p) => p.split(/[=:]/)[0])).toEqual(['NBO_PRIOR_MAX_IMPRESSIONS', 'NBO_LEARNING_HALF_LIFE', 'NBO_HOLDOUT_SHARE', 'NBO_HOLDOUT_POLICY']);
   });
 
   it('reads Redis, Kafka and auth settings', () => {

@@ -13,7 +13,8 @@ function setup(spec: RulesSpec, opts: { learningSegmentation?: string; explorati
   const store = createMemoryStore({ clock: clock.now });
   store.setModel(stateModelFrom(rules));
   let n = 0;
-  const decider = createDecider({ store, rules: () => rules, clock: clock.now, newId: () => `d${++n}`, ...opts });
+  // the deterministic ranking unless a test asks for exploration
+  const decider = createDecider({ store, rules: () => rules, clock: clock.now, newId: () => `d${++n}`, exploration: 'mean', ...opts });
   const decide = (over: Partial<DecideRequest> = {}) =>
     decider.decide({ customerId: 'c1', channel: 'pos', trigger: 'checkout', context: {}, explain: true, ...over });
   const fate = async (offerId: string, over: Partial<DecideRequest> = {}): Promise<OfferFate> =>
@@ -28,8 +29,8 @@ describe('decision pipeline', () => {
     expect(d.offers.map((o) => o.offerId)).toEqual(['high']);
     expect(d.offers[0]).toMatchObject({ name: 'Offer high', value: 5, propensity: 0.1, score: 0.5 });
     expect(d.explanation!.offers).toEqual([
-      { offerId: 'high', status: 'selected', score: 0.5, propensity: 0.1 },
-      { offerId: 'low', status: 'eligible', score: 0.1, propensity: 0.1 },
+      { offerId: 'high', status: 'selected', score: 0.5, propensity: 0.1, learning: { impressions: 0, accepted: 0, estimate: 0.1, segment: null } },
+      { offerId: 'low', status: 'eligible', score: 0.1, propensity: 0.1, learning: { impressions: 0, accepted: 0, estimate: 0.1, segment: null } },
     ]);
     expect(d.rulesVersion).toMatch(/^[0-9a-f]{12}$/);
   });
@@ -150,7 +151,7 @@ describe('decision pipeline', () => {
     expect(d.offers[0]).toMatchObject({ offerId: 'learn', propensity: 0.4, score: 8 });
   });
 
-  it('propensity per segment — learned in the segment the offer was made in', async () => {
+  it('propensity per segment — learned in the segment the offer was made in, starting from the offer\'s overall estimate', async () => {
     const { decide, store } = setup(
       {
         aggregates: { spend: { event: 'purchase', field: 'data.amount', fn: 'sum' } },
@@ -162,8 +163,10 @@ describe('decision pipeline', () => {
     await store.applyEvents([ev('rich', 'purchase', { amount: 500 })]);
     const d = await decide({ customerId: 'rich' });
     await store.applyEvents([ev('rich', 'offer_response', { decisionId: d.decisionId, offerId: 'o', outcome: 'accepted' })]);
-    expect((await decide({ customerId: 'rich' })).offers[0]!.propensity).toBeCloseTo(2 / 11);
-    expect((await decide({ customerId: 'poor' })).offers[0]!.propensity).toBe(0.1);
+    // overall: (1 + 1) / (10 + 1); the segment starts there (weight 11) and adds its own: (2 + 1) / (11 + 1)
+    expect((await decide({ customerId: 'rich' })).offers[0]!.propensity).toBeCloseTo(3 / 12, 12);
+    // a segment without evidence has the offer's overall estimate, not the prior
+    expect((await decide({ customerId: 'poor' })).offers[0]!.propensity).toBeCloseTo(2 / 11, 12);
   });
 
   it('exploration — a Thompson sample, reproducible for the same decision id', async () => {

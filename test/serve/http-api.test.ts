@@ -21,9 +21,11 @@ describe.each(modes)('HTTP API — %s', (_mode, env) => {
   it('POST /v1/decide answers 200 with the contract fields', async () => {
     const r = await post(`${svc.url}/v1/decide`, { customerId: cid(), channel: 'pos', trigger: 'checkout', context: { basket: { total: 50 } }, limit: 2, explain: true });
     expect(r.status).toBe(200);
-    expect(Object.keys(r.body).sort()).toEqual(['channel', 'customerId', 'decisionId', 'degraded', 'explanation', 'offers', 'rulesVersion']);
+    expect(Object.keys(r.body).sort()).toEqual(['candidates', 'channel', 'customerId', 'decisionId', 'degraded', 'explanation', 'offers', 'policy', 'rulesVersion']);
     expect(r.body.offers.length).toBeGreaterThan(0);
-    expect(r.body.offers[0]).toEqual({ offerId: expect.any(String), name: expect.any(String), score: expect.any(Number), propensity: expect.any(Number), value: expect.any(Number), payload: expect.any(Object) });
+    expect(r.body.offers[0]).toEqual({ offerId: expect.any(String), name: expect.any(String), score: expect.any(Number), propensity: expect.any(Number), value: expect.any(Number), payload: expect.any(Object), probability: expect.any(Number) });
+    expect(r.body.policy).toBe('default');
+    expect(r.body.candidates.map((c: { offerId: string }) => c.offerId)).toEqual(expect.arrayContaining(r.body.offers.map((o: { offerId: string }) => o.offerId)));
     expect(r.body.explanation.offers.length).toBe(21);
   });
 

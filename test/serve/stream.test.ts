@@ -28,6 +28,7 @@ describe('WebSocket stream', () => {
       type: 'decision', decisionId: expect.any(String), customerId: 'c-ws-1', channel: 'pos', trigger: 'checkout', eventId: e1.id,
       offers: expect.any(Array), rulesVersion: expect.any(String), degraded: false, time: expect.any(String),
       requestId: expect.any(String), traceparent: expect.any(String),
+      policy: 'default', candidates: expect.any(Array),
     });
     expect(pos.messages.map((m) => m.customerId).sort()).toEqual(['c-ws-1', 'c-ws-2']);
     await new Promise((r) => setTimeout(r, 100));
@@ -107,7 +108,9 @@ describe('POST /v1/decide — store round trips', () => {
     const none = await post(`${svc.url}/v1/decide`, { customerId: 'c-rt', channel: 'nowhere' }); // nothing qualifies
     await new Promise((r) => setTimeout(r, 50));
     expect(none.body.offers).toEqual([]);
-    expect(seen.map((a) => a[0]!.toLowerCase())).toEqual(['evalsha']);
+    // the snapshot; then, after the answer, the decision counted for its policy
+    expect(seen.map((a) => a[0]!.toLowerCase())).toEqual(['evalsha', 'hincrby']);
+    expect(seen[1]).toEqual(['hincrby', `${prefix}:policies`, 'default:d', '1']);
     seen.length = 0;
     const some = await post(`${svc.url}/v1/decide`, { customerId: 'c-rt', channel: 'pos', trigger: 'checkout', context: { basket: { total: 10 } } });
     await new Promise((r) => setTimeout(r, 50));
@@ -119,8 +122,11 @@ describe('POST /v1/decide — store round trips', () => {
     expect(onCustomer[0]![0]!.toLowerCase()).toBe('evalsha');
     expect(onCustomer[0]![1]).not.toBe(onCustomer[1]![1]); // two different scripts
     for (const other of seen.filter((a) => !a.includes(`${prefix}:{c-rt}`))) {
-      expect(other[0]!.toLowerCase()).toBe('hgetall');
-      expect(other[1]).toMatch(new RegExp(`^${prefix}:(learn|tot):`));
+      if (other[0]!.toLowerCase() === 'hincrby') expect(other[1]).toBe(`${prefix}:policies`); // the decision counted
+      else {
+        expect(other[0]!.toLowerCase()).toBe('hgetall');
+        expect(other[1]).toMatch(new RegExp(`^${prefix}:(learn|tot|policies)`));
+      }
     }
     monitor.disconnect();
     await svc.stop();

@@ -22,6 +22,7 @@ describe('Redis store — one round trip per decision snapshot', () => {
     const p = prefix();
     const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
     store.setModel(stateModelFrom(RULES));
+    await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
     await store.applyEvents([
       ev('c1', 'profile', { age: 30 }),
       ev('c1', 'purchase', { amount: 5 }),
@@ -59,6 +60,7 @@ describe('Redis store — shared counters', () => {
     // b reads every offer once (as decisions do), then a learns an acceptance of each
     for (let i = 0; i < 40; i++) b!.stats.learning(`o${i}`, null);
     await new Promise((r) => setTimeout(r, 100)); // b's first reads of new offers are done: from here on only its slices refresh
+    await Promise.all(Array.from({ length: 40 }, (_, i) => a!.recordOffered({ customerId: `c${i}`, decisionId: `d${i}`, offerIds: [`o${i}`], atMs: T0, segment: null })));
     await a!.applyEvents(Array.from({ length: 40 }, (_, i) => ev(`c${i}`, 'offer_response', { decisionId: `d${i}`, offerId: `o${i}`, outcome: 'accepted' })));
     const seen = () => Array.from({ length: 40 }, (_, i) => b!.stats.learning(`o${i}`, null).accepted).filter((n) => n === 1).length;
     const t0 = Date.now();
@@ -119,6 +121,7 @@ describe('Redis store — failure behaviour', () => {
     const store = await createRedisStore({ url: server.url, prefix: p, clock: () => T0 });
     store.setModel(stateModelFrom(RULES));
     const raw = new Redis(server.url);
+    await store.recordOffered({ customerId: 'c9', decisionId: 'd', offerIds: ['o1'], atMs: T0, segment: null });
     await raw.hset(`${p}:{c9}`, 'o:o1', 'not json');
     // c9 shares the batch (and a script call) with others: they are applied, c9's events are rejected, c9 is not touched
     const batch = [ev('c8', 'purchase', { amount: 3 }), ev('c9', 'purchase', { amount: 4 }), ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' }), ev('c10', 'purchase', { amount: 5 })];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stateModelFrom } from '../../src/state/model.js';
-import type { CustomerStateStore } from '../../src/state/types.js';
+import { MAX_DECISIONS_KEPT, type CustomerStateStore } from '../../src/state/types.js';
 import { DAY, ev, HOUR, manualClock, MIN, T0 } from '../support/events.js';
 import { offer, ruleSet } from '../support/rules.js';
 
@@ -29,6 +29,8 @@ const RULES = ruleSet({
     offer('capped', { caps: { total: [{ outcome: 'offered', max: 5 }] } }),
     offer('o1', { caps: { customer: [{ outcome: 'offered', max: 20, window: '30d' }, { outcome: 'declined', max: 2, window: '30d' }] } }),
     offer('daily', { caps: { total: [{ outcome: 'offered', max: 3, window: '1d' }] } }),
+    offer('hl', { value: 4, propensity: { halfLife: '1d' } }),
+    offer('half', { value: 2.5 }),
   ],
 });
 
@@ -62,7 +64,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       it('an event id seen again changes nothing, in the same batch or a later one', async () => {
         const e = ev('c1', 'purchase', { amount: 10 });
         const r1 = await store.applyEvents([e, e]);
-        expect(r1).toEqual({ applied: 1, duplicates: 1, statuses: ['applied', 'duplicate'] });
+        expect(r1).toMatchObject({ applied: 1, duplicates: 1, rejected: [], statuses: ['applied', 'duplicate'] });
         const r2 = await store.applyEvents([e]);
         expect(r2.statuses).toEqual(['duplicate']);
         expect((await snap('c1')).agg).toMatchObject({ spend_30d: 10, purchases_30d: 1 });
@@ -329,7 +331,8 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
       it('keeps recent times only as deep as the offer\'s windowed customer caps need, ascending', async () => {
         for (let i = 0; i < 25; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1', 'o2'], atMs: T0 + i * MIN, segment: null });
-        await store.applyEvents([2, 0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${i}`, offerId: 'o1', outcome: 'declined' }, T0 + i * MIN)));
+        // answers to three of the latest decisions, out of order in time
+        await store.applyEvents([2, 0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${22 + i}`, offerId: 'o1', outcome: 'declined' }, T0 + i * MIN)));
         const { o1, o2 } = (await snap('c1')).offers;
         expect(o1!.counts.offered).toBe(25);
         expect(o1!.recent.offered).toEqual(Array.from({ length: 20 }, (_, i) => T0 + (i + 5) * MIN)); // capped at 20 per 30d
@@ -358,14 +361,127 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
           }
           return store.stats.learning('o1', seg);
         };
-        expect(await read(null)).toEqual({ impressions: 2, accepted: 1 });
-        expect(await read('gold')).toEqual({ impressions: 1, accepted: 1 });
-        expect(await read('silver')).toEqual({ impressions: 1, accepted: 0 });
+        expect(await read(null)).toMatchObject({ impressions: 2, accepted: 1 });
+        expect(await read('gold')).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(await read('silver')).toMatchObject({ impressions: 1, accepted: 0 });
         // decisions cache score orders by this version: it must move with learned counts
         const v = store.stats.version();
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd9', offerIds: ['o1'], atMs: T0, segment: null });
         await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd9', offerId: 'o1', outcome: 'accepted' })]);
         expect(store.stats.version()).not.toBe(v);
 
+      });
+    });
+
+    describe('responses count only for decisions NBO issued', () => {
+      /** Reads a shared counter until it reads `want` (a networked store serves them from a cache), or gives up. */
+      const settle = async <T>(read: () => T, want: (v: T) => boolean): Promise<T> => {
+        await store.ping();
+        for (let i = 0; i < 50 && !want(read()); i++) await new Promise((r) => setTimeout(r, 20));
+        return read();
+      };
+
+      it('a response naming a decision never issued to that customer, or an offer the decision did not return, is refused and changes nothing', async () => {
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: null });
+        await store.recordOffered({ customerId: 'c2', decisionId: 'd2', offerIds: ['o1'], atMs: T0, segment: null });
+        const before = await snap('c1');
+        const forged = [
+          ev('c1', 'offer_response', { decisionId: 'never-issued', offerId: 'o1', outcome: 'accepted' }),
+          ev('c1', 'offer_response', { decisionId: 'd2', offerId: 'o1', outcome: 'accepted' }), // another customer's decision
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o2', outcome: 'accepted' }), // not in the decision
+          ev('c1', 'offer_response', { decisionId: 'never', offerId: 'unknown-offer', outcome: 'accepted' }),
+        ];
+        const r = await store.applyEvents([ev('c1', 'profile', { a: 1 }), ...forged]);
+        expect(r.statuses).toEqual(['applied', 'rejected', 'rejected', 'rejected', 'rejected']);
+        expect(r).toMatchObject({ applied: 1, duplicates: 0 });
+        expect(r.rejected.map((x) => [x.index, x.code])).toEqual([
+          [1, 'NBO_ERR_RESPONSE_UNKNOWN_DECISION'],
+          [2, 'NBO_ERR_RESPONSE_UNKNOWN_DECISION'],
+          [3, 'NBO_ERR_RESPONSE_OFFER_MISMATCH'],
+          [4, 'NBO_ERR_RESPONSE_UNKNOWN_DECISION'],
+        ]);
+        const after = await snap('c1');
+        expect(after.offers).toEqual(before.offers);
+        expect(store.stats.learning('o1', null)).toMatchObject({ impressions: 0, accepted: 0 });
+        expect(store.stats.learning('unknown-offer', null)).toMatchObject({ impressions: 0, accepted: 0 });
+        expect(store.stats.total('o1', 'accepted', null, clock.now())).toBe(0);
+        // a refused event's id is not taken: the genuine response with that id still counts
+        const genuine = { ...forged[0]!, data: { decisionId: 'd1', offerId: 'o1', outcome: 'accepted' } };
+        expect((await store.applyEvents([genuine])).statuses).toEqual(['applied']);
+        expect(await settle(() => store.stats.learning('o1', null).accepted, (a) => a === 1)).toBe(1);
+      });
+
+      it(`keeps the newest ${MAX_DECISIONS_KEPT} decisions of a customer for 30 days; responses to older ones are refused`, async () => {
+        for (let i = 0; i <= MAX_DECISIONS_KEPT; i++) await store.recordOffered({ customerId: 'c1', decisionId: `d${i}`, offerIds: ['o1'], atMs: T0 + i, segment: null });
+        const r = await store.applyEvents([0, 1].map((i) => ev('c1', 'offer_response', { decisionId: `d${i}`, offerId: 'o1', outcome: 'impression' })));
+        expect(r.statuses).toEqual(['rejected', 'applied']);
+        clock.advance(30 * DAY + HOUR);
+        const late = await store.applyEvents([ev('c1', 'offer_response', { decisionId: `d${MAX_DECISIONS_KEPT}`, offerId: 'o1', outcome: 'accepted' })]);
+        expect(late.rejected[0]?.code).toBe('NBO_ERR_RESPONSE_UNKNOWN_DECISION');
+      });
+
+      it('a response is learned in the segment and attributed to the policy of its decision; the holdout is counted but not learned from', async () => {
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['hl'], atMs: T0, segment: 'gold', policy: 'arm-b' });
+        await store.recordOffered({ customerId: 'c2', decisionId: 'd2', offerIds: ['hl'], atMs: T0, segment: null, policy: 'holdout' });
+        await store.recordOffered({ customerId: 'c3', decisionId: 'd3', offerIds: ['hl'], atMs: T0, segment: 'silver' });
+        for (const p of ['arm-b', 'holdout', 'default', 'default']) store.countDecision(p);
+        // c1 is in silver by now: the decision's segment counts, not today's
+        await store.applyEvents([
+          ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'hl', outcome: 'accepted' }),
+          ev('c2', 'offer_response', { decisionId: 'd2', offerId: 'hl', outcome: 'accepted' }),
+          ev('c3', 'offer_response', { decisionId: 'd3', offerId: 'hl', outcome: 'declined' }),
+        ]);
+        const arm = await settle(() => store.stats.learning('hl', 'gold', 'arm-b'), (c) => c.accepted === 1);
+        expect(arm).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('hl', null, 'arm-b')).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(await settle(() => store.stats.learning('hl', null), (c) => c.impressions === 1)).toMatchObject({ impressions: 1, accepted: 0 }); // holdout not learned
+        expect(store.stats.learning('hl', 'silver')).toMatchObject({ impressions: 1, accepted: 0 });
+        const policies = await settle(() => store.policies(), (p) => p.get('default')?.decisions === 2 && p.get('holdout')?.accepted === 1);
+        expect(policies.get('arm-b')).toEqual({ decisions: 1, impressions: 1, accepted: 1, value: 4, valueSq: 16 });
+        expect(policies.get('holdout')).toEqual({ decisions: 1, impressions: 1, accepted: 1, value: 4, valueSq: 16 });
+        expect(policies.get('default')).toEqual({ decisions: 2, impressions: 1, accepted: 0, value: 0, valueSq: 0 });
+      });
+
+      it('a decision of the contextual model is learned per feature bucket of its context', async () => {
+        await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: 'gold', features: [3, 200] });
+        await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o1', outcome: 'accepted' })]);
+        const f = await settle(() => store.stats.learning('o1', '#200'), (c) => c.accepted === 1);
+        expect(f).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('o1', '#3')).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('o1', 'gold')).toMatchObject({ impressions: 1, accepted: 1 });
+        expect(store.stats.learning('o1', '#4')).toMatchObject({ impressions: 0 });
+      });
+
+      it('sums fractional offer values per policy, batch after batch', async () => {
+        for (const c of ['c1', 'c2', 'c3']) await store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['half'], atMs: T0, segment: null });
+        await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd-c1', offerId: 'half', outcome: 'accepted' })]);
+        // 2 × 2.5 is a whole number: it must add to a sum that is not
+        await store.applyEvents(['c2', 'c3'].map((c) => ev(c, 'offer_response', { decisionId: `d-${c}`, offerId: 'half', outcome: 'accepted' })));
+        const p = await settle(() => store.policies().get('default'), (x) => x?.accepted === 3);
+        expect(p).toMatchObject({ accepted: 3, value: 7.5, valueSq: 18.75 });
+      });
+
+      it('learned counts decay by the offer half-life: a day later a 1d half-life counts them half', async () => {
+        const respond = async (c: string, outcome: string) => {
+          await store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['hl'], atMs: clock.now(), segment: null });
+          await store.applyEvents([ev(c, 'offer_response', { decisionId: `d-${c}`, offerId: 'hl', outcome }, clock.now())]);
+        };
+        await respond('c1', 'accepted');
+        await respond('c2', 'declined');
+        clock.advance(DAY);
+        await respond('c3', 'accepted');
+        const c = await settle(() => store.stats.learning('hl', null), (x) => x.impressions === 3);
+        expect(c).toMatchObject({ impressions: 3, accepted: 2, atMs: clock.now() });
+        expect(c.recentImpressions).toBeCloseTo(2 * 0.5 + 1, 9);
+        expect(c.recentAccepted).toBeCloseTo(0.5 + 1, 9);
+        // an offer without a half-life keeps everything
+        await store.recordOffered({ customerId: 'c4', decisionId: 'd4', offerIds: ['o1'], atMs: T0, segment: null });
+        await store.applyEvents([ev('c4', 'offer_response', { decisionId: 'd4', offerId: 'o1', outcome: 'accepted' })]);
+        clock.advance(DAY);
+        await store.recordOffered({ customerId: 'c5', decisionId: 'd5', offerIds: ['o1'], atMs: clock.now(), segment: null });
+        await store.applyEvents([ev('c5', 'offer_response', { decisionId: 'd5', offerId: 'o1', outcome: 'accepted' }, clock.now())]);
+        const o1 = await settle(() => store.stats.learning('o1', null), (x) => x.impressions === 2);
+        expect(o1).toMatchObject({ impressions: 2, accepted: 2, recentImpressions: 2, recentAccepted: 2 });
       });
     });
 
@@ -393,6 +509,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
 
       it('counts response outcomes across customers', async () => {
+        for (const c of ['c1', 'c2', 'c3']) await store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o9'], atMs: T0, segment: null });
         await store.applyEvents(
           ['c1', 'c2', 'c3'].map((c) => ev(c, 'offer_response', { decisionId: `d-${c}`, offerId: 'o9', outcome: 'redeemed' })),
         );

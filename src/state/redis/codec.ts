@@ -44,7 +44,7 @@ export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): unkn
   } else if (ev.type === 'household') {
     ops.push('h', ev.timeMs, (data.householdId as string | null) ?? '');
   } else if (ev.type === 'offer_response') {
-    ops.push('r', data.offerId, OUTCOME_INDEX[data.outcome as Outcome], data.decisionId, ev.timeMs, depths(model, data.offerId as string));
+    ops.push('r', data.offerId, OUTCOME_INDEX[data.outcome as Outcome], seenId(data.decisionId as string), ev.timeMs, depths(model, data.offerId as string));
   }
   for (const def of model.storageByEvent.get(ev.type) ?? []) {
     const value = valueOf(def, ev, nowMs);

@@ -12,8 +12,10 @@ export interface KeyBuilder {
   customer(customerId: string): string;
   /** Set of a household's members. */
   household(householdId: string): string;
-  /** Hash of an offer's learning counters: `*:i`, `*:a`, `s:<segment>:i`, `s:<segment>:a`. */
+  /** Hash of an offer's learning counters per prefix (`*`, `s:<segment>`, `<arm>/…`): `:i`, `:a` lifetime, `:ri`, `:ra`, `:t` decayed. */
   learning(offerId: string): string;
+  /** Hash of every policy's counts (holdout, experiment arms): `<policy>:d`, `:i`, `:a`, `:v`, `:v2`. */
+  policies(): string;
   /** Hash of an offer's totals: `<outcome>` lifetime, `<outcome>@<bucketMs>` packed buckets. */
   totals(offerId: string): string;
 }
@@ -24,6 +26,7 @@ export function keyBuilder(prefix: string): KeyBuilder {
     customer: (c) => `${prefix}:{${c}}`,
     household: (h) => `${prefix}:hh:{${h}}`,
     learning: (o) => `${prefix}:learn:{${o}}`,
+    policies: () => `${prefix}:policies`,
     totals: (o) => `${prefix}:tot:{${o}}`,
   };
 }
@@ -35,4 +38,5 @@ export const FIELD = {
   aggregate: (storageKey: string) => `a:${storageKey}`,
   seen: 's',
   offer: (offerId: string) => `o:${offerId}`,
+  decisions: 'd',
 } as const;

@@ -7,6 +7,8 @@ import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';
 import { emptyModel } from '../model.js';
 import { unstorable } from '../storable.js';
 import type { AggValue, ApplyStatus, CustomerSnapshot, CustomerStateStore, StateModel, StoreRejection } from '../types.js';
+import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from '../types.js';
+import { DEFAULT_POLICY, learningKeys, namespaceOf } from '../learning-counts.js';
 import { NboError } from '../../errors/codes.js';
 import { decodeAggState, decodeCustomer, depths, eventOps, readPacked, seenId, type DecodedCustomer } from './codec.js';
 import { coalesceWrites } from './coalesce.js';
@@ -124,7 +126,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
    */
   const applyCustomers = async (group: ReadonlyArray<{ customerId: string; batch: unknown[][] }>, nowMs: number): Promise<Array<EventResult[] | NboError>> => {
     const batches = JSON.stringify(group.map((g) => g.batch));
-    const res = await call(client.nbo_apply_events(group.length, ...group.map((g) => keys.customer(g.customerId)), nowMs, horizon, MAX_WINDOW_MS, batches));
+    const res = await call(client.nbo_apply_events(group.length, ...group.map((g) => keys.customer(g.customerId)), nowMs, horizon, MAX_WINDOW_MS, batches, DECISION_TTL_MS, MAX_DECISIONS_KEPT));
     const out = JSON.parse(checkScriptResult<string>(res, 'apply-events')) as Array<EventResult[] | number>;
     return out.map((r, i) => (typeof r === 'number' ? scriptError(r, 'apply-events', `customer ${group[i]!.customerId}`) : r));
   };
@@ -157,7 +159,11 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
    * per learning field, one count-outcome call per offer and outcome, one SADD per household.
    */
   const afterApply = async (extras: Array<{ customerId: string; x: unknown[] }>, outcomes: Map<string, number>, nowMs: number): Promise<void> => {
-    const learn = new Map<string, number>();
+    /** offer → counter prefix → [impressions, acceptances] */
+    const learn = new Map<string, Map<string, [number, number]>>();
+    /** policy field → amount */
+    const byPolicy = new Map<string, number>();
+    const addPolicy = (field: string, by: number) => byPolicy.set(field, (byPolicy.get(field) ?? 0) + by);
     const members = new Map<string, Set<string>>();
     for (const { customerId, x } of extras) {
       if (x[0] === 'h' && x[1]) {
@@ -165,19 +171,38 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         members.set(x[1] as string, set.add(customerId));
       }
       if (x[0] !== 'r') continue;
-      const [, offerId, impressions, accepted, segment] = x as [string, string, number, number, string];
+      const [, offerId, impressions, accepted, segment, policyText, featureText] = x as [string, string, number, number, string, string, string];
+      const features = featureText ? featureText.split('.').map((f) => parseInt(f, 36)) : [];
       const seg = segment || null;
+      const policy = policyText || DEFAULT_POLICY;
       if (!impressions && !accepted) continue;
-      stats.bumpLearning(offerId, seg, impressions, accepted);
-      for (const p of seg === null ? ['*'] : ['*', `s:${seg}`]) {
-        if (impressions) learn.set(`${offerId}\u0000${p}:i`, (learn.get(`${offerId}\u0000${p}:i`) ?? 0) + impressions);
-        if (accepted) learn.set(`${offerId}\u0000${p}:a`, (learn.get(`${offerId}\u0000${p}:a`) ?? 0) + accepted);
+      const value = model.learningOf(offerId)?.value ?? 0;
+      stats.bumpPolicy(policy, { impressions, accepted, value: accepted * value, valueSq: accepted * value * value });
+      addPolicy(`${policy}:i`, impressions);
+      addPolicy(`${policy}:a`, accepted);
+      if (accepted) {
+        addPolicy(`${policy}:v`, accepted * value);
+        addPolicy(`${policy}:v2`, accepted * value * value);
+      }
+      const namespace = namespaceOf(policy);
+      if (namespace === null) continue;
+      const keys = learningKeys(namespace, seg, features);
+      stats.bumpLearning(offerId, keys, impressions, accepted, model.learningOf(offerId)?.halfLifeMs ?? null, nowMs);
+      let m = learn.get(offerId);
+      if (!m) learn.set(offerId, (m = new Map()));
+      for (const p of keys) {
+        const c = m.get(p) ?? [0, 0];
+        m.set(p, [c[0] + impressions, c[1] + accepted]);
       }
     }
     const work: Array<Promise<unknown>> = [];
-    for (const [k, by] of learn) {
-      const [offerId, field] = k.split('\u0000') as [string, string];
-      work.push(client.hincrby(keys.learning(offerId), field, by));
+    for (const [offerId, prefixes] of learn) {
+      const halfLifeMs = model.learningOf(offerId)?.halfLifeMs ?? null;
+      work.push(client.nbo_learn(keys.learning(offerId), nowMs, halfLifeMs ?? 0, ...[...prefixes].flatMap(([p, [i, a]]) => [p, i, a])));
+    }
+    for (const [field, by] of byPolicy) {
+      // counts are integers; value sums take fractions (and once a field holds one, HINCRBY refuses it)
+      work.push(field.endsWith(':v') || field.endsWith(':v2') ? client.hincrbyfloat(keys.policies(), field, by) : client.hincrby(keys.policies(), field, by));
     }
     for (const [hid, set] of members) work.push(client.sadd(keys.household(hid), ...set));
     for (const [k, by] of outcomes) {
@@ -222,6 +247,13 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         },
       );
     }
+  };
+
+  /** Decisions per policy, counted in one HINCRBY per policy per turn of the event loop. */
+  const decisionCounts = new Map<string, number>();
+  const flushDecisionCounts = (): void => {
+    for (const [policy, n] of decisionCounts) client.hincrby(keys.policies(), `${policy}:d`, n).catch(onBackgroundError);
+    decisionCounts.clear();
   };
 
   const readCustomer = async (customerId: string): Promise<DecodedCustomer> => {
@@ -285,6 +317,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         } else byCustomer.set(ev.customerId, { idx: [i], batch: [ops] });
       });
       const items = [...byCustomer].map(([customerId, c]) => ({ customerId, ...c }));
+      const attributed: Array<{ policy: string; outcome: string; value: number }> = [];
       const extras: Array<{ customerId: string; x: unknown[] }> = [];
       const outcomes = new Map<string, number>();
       const countOutcome = (offerId: string, outcome: string) => {
@@ -313,12 +346,24 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
           if (res instanceof NboError) return rejectCustomer(group[g]!, res);
           const { customerId, idx } = group[g]!;
           res.forEach(([status, ...x], k) => {
+            if (status === 2) {
+              // a response to a decision NBO did not issue to this customer, or naming an offer it did not return
+              const d = events[idx[k]!]!.data!;
+              reject({
+                index: idx[k]!,
+                ...(x[0] === 2
+                  ? { code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' as const, path: '$.data.offerId', message: `decision "${String(d.decisionId)}" did not offer "${String(d.offerId)}"` }
+                  : { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION' as const, path: '$.data.decisionId', message: `decision "${String(d.decisionId)}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)` }),
+              });
+              return;
+            }
             statuses[idx[k]!] = status === 1 ? 'applied' : 'duplicate';
             for (const e of x as unknown[][]) extras.push({ customerId, x: e });
             const ev = events[idx[k]!]!;
             if (status !== 1 || ev.type !== 'offer_response') return;
             const r = (x as unknown[][]).find((e) => e[0] === 'r');
             const offerId = ev.data!.offerId as string;
+            if (r) attributed.push({ policy: (r[5] as string) || DEFAULT_POLICY, outcome: ev.data!.outcome as string, value: (r[3] as number) * (model.learningOf(offerId)?.value ?? 0) });
             if (r && r[2] && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
             countOutcome(offerId, ev.data!.outcome as string);
           });
@@ -328,7 +373,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       await afterApply(extras, outcomes, nowMs);
       rejected.sort((a, b) => a.index - b.index);
       const applied = statuses.filter((s) => s === 'applied').length;
-      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, ...(rejected.length > 0 ? { rejected } : {}) };
+      return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected, attributed };
     },
     async snapshot(customerId, nowMs) {
       const me = await readCustomer(customerId);
@@ -356,8 +401,17 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     recordOffered(rec) {
       return new Promise<void>((resolve, reject) => {
         if (offered.length === 0) setImmediate(flushOffered);
-        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)])], resolve, reject });
+        // compact (state.md): seconds in base 36, the default policy as '', feature buckets in base 36
+        const policy = rec.policy === undefined || rec.policy === DEFAULT_POLICY ? '' : rec.policy;
+        const decision = ['D', seenId(rec.decisionId), Math.floor(rec.atMs / 1000).toString(36), rec.offerIds.join(','), policy, rec.segment ?? '', (rec.features ?? []).map((f) => f.toString(36)).join('.')];
+        offered.push({ customerId: rec.customerId, event: ['', ...rec.offerIds.flatMap((o) => ['f', o, rec.decisionId, rec.segment ?? '', rec.atMs, depths(model, o)]), ...decision], resolve, reject });
       });
+    },
+    policies: () => stats.policies(),
+    countDecision(policy) {
+      stats.bumpPolicy(policy, { decisions: 1 });
+      if (decisionCounts.size === 0) setImmediate(flushDecisionCounts);
+      decisionCounts.set(policy, (decisionCounts.get(policy) ?? 0) + 1);
     },
     async reserveOffered(offerId: string, caps: readonly Cap[], nowMs: number) {
       const offered = caps.filter((c) => c.outcome === 'offered');
@@ -375,6 +429,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     },
     async close() {
       if (offered.length > 0) flushOffered(); // written before QUIT
+      if (decisionCounts.size > 0) flushDecisionCounts();
       stats.stop();
       await client.quit().catch(() => client.disconnect());
     },

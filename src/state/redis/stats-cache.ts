@@ -1,7 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Outcome } from '../../events/types.js';
 import { bucketSizeFor } from '../../rules/duration.js';
-import type { GlobalStats, LearningCounts } from '../types.js';
+import { addCounts, learningPrefix, noCounts, noPolicyCounts } from '../learning-counts.js';
+import type { GlobalStats, LearningCounts, PolicyCounts } from '../types.js';
 import { sumPacked } from './codec.js';
 import type { KeyBuilder } from './keys.js';
 
@@ -15,7 +16,10 @@ import type { KeyBuilder } from './keys.js';
 export interface StatsCache extends GlobalStats {
   track(offerIds: Iterable<string>): void;
   refresh(): Promise<void>;
-  bumpLearning(offerId: string, segment: string | null, impressions: number, accepted: number): void;
+  /** Adds to the counters under each prefix (learning-counts.ts learningKeys). */
+  bumpLearning(offerId: string, prefixes: readonly string[], impressions: number, accepted: number, halfLifeMs: number | null, nowMs: number): void;
+  bumpPolicy(policy: string, by: Partial<PolicyCounts>): void;
+  policies(): ReadonlyMap<string, PolicyCounts>;
   bumpTotal(offerId: string, field: string, by: number): void;
   stop(): void;
 }
@@ -25,6 +29,22 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
   let version = 0;
   const learning = new Map<string, Map<string, number>>();
   const totals = new Map<string, Map<string, string>>();
+  let policies = new Map<string, PolicyCounts>();
+  const POLICY_FIELDS: Record<string, keyof PolicyCounts> = { d: 'decisions', i: 'impressions', a: 'accepted', v: 'value', v2: 'valueSq' };
+  const readPolicies = async (): Promise<void> => {
+    const raw = await client.hgetall(keys.policies());
+    const next = new Map<string, PolicyCounts>();
+    for (const [f, v] of Object.entries(raw)) {
+      const i = f.lastIndexOf(':');
+      const name = POLICY_FIELDS[f.slice(i + 1)];
+      if (!name) continue;
+      const policy = f.slice(0, i);
+      let c = next.get(policy);
+      if (!c) next.set(policy, (c = noPolicyCounts()));
+      c[name] = Number(v);
+    }
+    policies = next;
+  };
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> | null = null;
 
@@ -42,7 +62,7 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       totals.set(id, new Map(Object.entries(t[i]!)));
     });
   };
-  const refresh = () => refreshIds([...known]);
+  const refresh = () => Promise.all([refreshIds([...known]), readPolicies()]).then(() => {});
 
   // Each tick re-reads a tenth of the offers, so every offer is fresh within refreshMs
   // without a burst of thousands of commands (and replies to parse) once a second;
@@ -58,7 +78,10 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       fresh.clear();
     } else {
       const all = [...known];
-      if (cursor >= all.length) cursor = 0;
+      if (cursor >= all.length) {
+        cursor = 0;
+        readPolicies().catch(onError); // once a round
+      }
       ids = all.slice(cursor, cursor + Math.ceil(all.length / SLICES));
       cursor += ids.length;
     }
@@ -89,12 +112,17 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       tick();
     },
     refresh,
-    learning(offerId, segment): LearningCounts {
+    learning(offerId, segment, namespace = ''): LearningCounts {
       track(offerId);
       const m = learning.get(offerId);
-      const p = segment === null ? '*' : `s:${segment}`;
-      return { impressions: m?.get(`${p}:i`) ?? 0, accepted: m?.get(`${p}:a`) ?? 0 };
+      const p = learningPrefix(namespace, segment);
+      if (!m?.has(`${p}:i`)) return noCounts();
+      const impressions = m.get(`${p}:i`) ?? 0;
+      const accepted = m.get(`${p}:a`) ?? 0;
+      // counters written before decay was kept: their lifetime counts are the recent ones
+      return { impressions, accepted, recentImpressions: m.get(`${p}:ri`) ?? impressions, recentAccepted: m.get(`${p}:ra`) ?? accepted, atMs: m.get(`${p}:t`) ?? 0 };
     },
+    policies: () => policies,
     total(offerId: string, outcome: Outcome, windowMs: number | null, nowMs: number): number {
       track(offerId);
       const m = totals.get(offerId);
@@ -104,14 +132,26 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       return sumPacked(m.get(`${outcome}@${size}`), Math.floor((nowMs - windowMs) / size));
     },
     version: () => version,
-    bumpLearning(offerId, segment, impressions, accepted) {
+    bumpLearning(offerId, prefixes, impressions, accepted, halfLifeMs, nowMs) {
       version++;
       let m = learning.get(offerId);
       if (!m) learning.set(offerId, (m = new Map()));
-      for (const p of segment === null ? ['*'] : ['*', `s:${segment}`]) {
-        m.set(`${p}:i`, (m.get(`${p}:i`) ?? 0) + impressions);
-        m.set(`${p}:a`, (m.get(`${p}:a`) ?? 0) + accepted);
+      for (const p of prefixes) {
+        const cur: LearningCounts = m.has(`${p}:i`)
+          ? { impressions: m.get(`${p}:i`)!, accepted: m.get(`${p}:a`) ?? 0, recentImpressions: m.get(`${p}:ri`) ?? m.get(`${p}:i`)!, recentAccepted: m.get(`${p}:ra`) ?? m.get(`${p}:a`) ?? 0, atMs: m.get(`${p}:t`) ?? nowMs }
+          : noCounts();
+        const next = addCounts(cur, impressions, accepted, halfLifeMs, nowMs);
+        m.set(`${p}:i`, next.impressions);
+        m.set(`${p}:a`, next.accepted);
+        m.set(`${p}:ri`, next.recentImpressions!);
+        m.set(`${p}:ra`, next.recentAccepted!);
+        m.set(`${p}:t`, next.atMs!);
       }
+    },
+    bumpPolicy(policy, by) {
+      let c = policies.get(policy);
+      if (!c) policies.set(policy, (c = noPolicyCounts()));
+      for (const [k, v] of Object.entries(by) as Array<[keyof PolicyCounts, number]>) c[k] += v;
     },
     bumpTotal(offerId, field, by) {
       let m = totals.get(offerId);

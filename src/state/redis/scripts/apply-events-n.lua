@@ -13,6 +13,7 @@
   ARGV[1]  now (ms)
   ARGV[2]  dedupe horizon (ms)
   ARGV[3]  state TTL (ms): a customer is forgotten this long after its last write
+  ARGV[5]  issued decisions: how long one is kept (ms); ARGV[6] how many at most
   ARGV[4]  JSON: one batch per key, in KEYS order: [[[eventId, ops...], ...], ...];
            eventId "" = no dedupe (recorded offers). The ops follow each other flat in the
            event's array (fewer tables for cjson to build), each a kind and its arguments:
@@ -21,11 +22,18 @@
              "b", field, fn, idx, value, firstIdx fold into packed buckets (idx as text), drop buckets < firstIdx
              "l", field, t, json                  last: keep the value of the newest t
              "d", field, key, t, start, max       distinct: key last seen at t
-             "r", offerId, outcome, decisionId, t, depths  offer response (outcome index 2..5)
-             "f", offerId, decisionId, segment, t, depths  offered by a decision
+             "r", offerId, outcome, decisionKey, t, depths  offer response (outcome index 2..5); counts
+                                                  only when field "d" holds decisionKey with offerId,
+                                                  else the event is refused (nothing of it stored)
+             "f", offerId, decisionKey, segment, t, depths  offered by a decision
+             "D", decisionKey, at, offers, policy, segment, features  a decision issued (at: epoch
+                                                  seconds in base 36; offers "a,b"; policy "" = default;
+                                                  features in base 36 "c.14.7" or ""), kept in "d"
+           decisionKey: the decision id hashed to 10 characters (codec.ts seenId)
            depths: [how many recent times the offer keeps per outcome] (its windowed customer caps)
   Returns  JSON, one entry per key: [[status, extras...], ...] per event, status 1 applied,
-           0 duplicate; extras ["r", offerId, impressions, accepted, segment] and
+           0 duplicate, 2 refused (extras [reason]: 1 unknown decision, 2 offer not in it);
+           extras ["r", offerId, impressions, accepted, segment, policy, features] and
            ["h", householdId] (the current link, also for a duplicate, so membership can be
            repaired). An entry is -2 when that customer's stored state cannot be read
            (nothing of that customer is written). -1 when ARGV[4] is not one batch per key.
@@ -33,6 +41,7 @@
 --@include "format"
 --@include "packed-buckets"
 --@include "offer-history"
+--@include "issued-decisions"
 
 local now = tonumber(ARGV[1])
 local horizon = tonumber(ARGV[2])
@@ -40,16 +49,19 @@ local ttl = tonumber(ARGV[3])
 local ok, batches = pcall(cjson.decode, ARGV[4])
 if not ok or type(batches) ~= 'table' or #batches ~= #KEYS then return -1 end
 local now_s = math.floor(now / 1000)
+local decision_ttl = tonumber(ARGV[5])
+local decisions_max = tonumber(ARGV[6])
 
 -- the hash field an op touches: its kind's prefix and its name ('h' has no name)
 local PREFIX = { p = 'p:', b = 'a:', l = 'a:', d = 'a:', r = 'o:', f = 'o:' }
 local function field_of(kind, name)
   local pre = PREFIX[kind]
   if pre then return pre .. name end
+  if kind == 'D' then return 'd' end
   return 'h'
 end
 -- how many array slots an op takes, its kind included
-local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6, f = 6 }
+local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6, f = 6, D = 7 }
 
 local function stamped(raw)
   if not raw then return nil, nil end
@@ -71,6 +83,10 @@ local function apply_customer(state, batch)
         names[#names + 1] = f
         index[f] = #names
       end
+      if kind == 'r' and not index.d then
+        names[#names + 1] = 'd'
+        index.d = #names
+      end
       j = j + (SLOTS[kind] or #ev)
     end
   end
@@ -91,25 +107,45 @@ local function apply_customer(state, batch)
     seen = string.match(seen, '^,[^,]*(.*)$')
   end
 
+  -- a response counts only for a decision issued to this customer with that offer:
+  -- 0 and the decision's policy and segment, or the reason it is refused
+  local function verify(ev)
+    local j = 2
+    while j <= #ev do
+      if ev[j] == 'r' then return nbo_decisions_check(cur.d, ev[j + 3], ev[j + 1], now, decision_ttl) end
+      j = j + (SLOTS[ev[j]] or #ev)
+    end
+    return 0
+  end
+
   local results = {}
   for i, ev in ipairs(batch) do
     local id = ev[1]
     local dup = false
     if id ~= '' then
       local p = string.find(seen, ',' .. id .. '=', 1, true)
-      if p and tonumber(string.match(seen, '^(%d+)', p + #id + 2)) > now_s then
-        dup = true
-      else
-        seen = seen .. ',' .. id .. '=' .. nbo_fmt(math.ceil((now + horizon) / 1000))
-      end
+      if p and tonumber(string.match(seen, '^(%d+)', p + #id + 2)) > now_s then dup = true end
+    end
+    local refused, policy, segment, features = 0, nil, nil, nil
+    if not dup then refused, policy, segment, features = verify(ev) end
+    if not dup and refused == 0 and id ~= '' then
+      seen = seen .. ',' .. id .. '=' .. nbo_fmt(math.ceil((now + horizon) / 1000))
     end
     local res = { dup and 0 or 1 }
+    if refused ~= 0 then
+      res = { 2, refused }
+      dup = true -- nothing of it is applied
+    end
     local j = 2
     while j <= #ev do
       local kind = ev[j]
-      local a1, a2, a3, a4, a5 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5]
+      local a1, a2, a3, a4, a5, a6 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5], ev[j + 6]
       j = j + (SLOTS[kind] or #ev)
-      if kind == 'h' then
+      if kind == 'D' then
+        set('d', nbo_decisions_add(cur.d, a1 .. '|' .. a2 .. '|' .. a3 .. '|' .. a4 .. '|' .. a5 .. '|' .. a6, now, decision_ttl, decisions_max))
+      elseif kind == 'h' and refused ~= 0 then
+        -- a refused event changes nothing, not even the reported link
+      elseif kind == 'h' then
         if not dup then
           local cur_t = stamped(cur.h)
           if not cur_t or cur_t <= a1 then set('h', nbo_fmt(a1) .. '|' .. a2) end
@@ -133,8 +169,8 @@ local function apply_customer(state, batch)
             hist[f] = h
           end
           if kind == 'r' then
-            local imp, acc, seg = nbo_hist_response(h, a2, a3, a4, a5)
-            res[#res + 1] = { 'r', a1, imp, acc, seg }
+            local imp, acc = nbo_hist_response(h, a2, a3, a4, a5)
+            res[#res + 1] = { 'r', a1, imp, acc, segment or '', policy or '', features or '' }
           else
             nbo_hist_count(h, 1, a4, a5[1])
             h.di = a2
