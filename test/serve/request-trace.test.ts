@@ -99,15 +99,16 @@ describe('request ids, traces and SRE metrics in the running service', () => {
     sub.ws.close();
   });
 
-  it('counts applied offer outcomes per offer (unknown offers as "other"), duplicates once', async () => {
+  it('counts applied offer outcomes per offer, duplicates once; a response naming an offer the decision did not return counts nothing', async () => {
     const dec = await post(`${svc.url}/v1/decide`, { customerId: 'c-out', channel: 'pos', trigger: 'checkout' });
     const offerId = dec.body.offers[0].offerId as string;
     const resp = (id: string, offer: string, outcome: string) => ({ id, type: 'offer_response', customerId: 'c-out', time: new Date().toISOString(), data: { decisionId: dec.body.decisionId, offerId: offer, outcome } });
-    await post(`${svc.url}/v1/events`, [resp('o1', offerId, 'accepted'), resp('o1', offerId, 'accepted'), resp('o2', offerId, 'impression'), resp('o3', 'no-such-offer', 'declined')]);
+    const r = await post(`${svc.url}/v1/events`, [resp('o1', offerId, 'accepted'), resp('o1', offerId, 'accepted'), resp('o2', offerId, 'impression'), resp('o3', 'no-such-offer', 'declined')]);
+    expect(r.body.rejected).toMatchObject([{ index: 3, code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' }]);
     const m = (await get(`${svc.url}/metrics`)).body as string;
     expect(m).toContain(`nbo_offer_outcomes_total{offer="${offerId}",outcome="accepted"} 1`);
     expect(m).toContain(`nbo_offer_outcomes_total{offer="${offerId}",outcome="impression"} 1`);
-    expect(m).toContain('nbo_offer_outcomes_total{offer="other",outcome="declined"} 1');
+    expect(m).not.toMatch(/nbo_offer_outcomes_total\{offer="[^"]*",outcome="declined"\}/);
   });
 
   it('nbo_ready says what /readyz says', async () => {

@@ -44,7 +44,7 @@ describe('nbo simulate', () => {
 
     // the service itself, on the in-process store, its clock at each event's time
     let now = 0;
-    const svc = await startService(loadConfig({ NBO_PORT: '0', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_HOST: '127.0.0.1' }), { log: createLogger('silent'), clock: () => now });
+    const svc = await startService(loadConfig({ NBO_PORT: '0', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_HOST: '127.0.0.1', NBO_EXPLORATION: 'mean' }), { log: createLogger('silent'), clock: () => now });
     const url = `http://127.0.0.1:${svc.port}`;
     const subs = ['pos', 'app'].map((ch) => subscribe(`ws://127.0.0.1:${svc.port}/v1/stream?channel=${ch}`));
     await Promise.all(subs.map((s) => s.opened));

@@ -78,8 +78,10 @@ describe('the page /ui in Chromium', () => {
       await page.click('#window-ctl button[data-window="15m"]');
       await page.locator('#kpi-window:has-text("15 min")').waitFor();
       expect(Number(await page.locator('#chart').getAttribute('data-offered'))).toBeGreaterThanOrEqual(7);
-      // panels whose routes this server lacks are greyed, not broken; the rules panel still names this instance and its version
-      await page.locator('#experiments-panel.unavailable').waitFor();
+      // the experiments and learning panels (no holdout here); the rules panel names this instance and its version
+      await page.locator('#experiments-panel:not(.unavailable)').waitFor();
+      await page.locator('#arms td:text-is("default")').waitFor();
+      expect(await page.locator('#learning tr').count()).toBeGreaterThan(0);
       const stats = await fetch(`${svc.url}/v1/stats/offers`).then((r) => r.json() as Promise<any>);
       expect(await page.locator('#instances tr td').first().textContent()).toBe(stats.instance);
       expect(await page.locator('#rules-version').getAttribute('title')).toBe(stats.rulesVersion);
