@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import type { Ingestor } from './ingest.js';
+import type { Ingestor } from '../flow/ingest.js';
 
 /** Past this many unwritten bytes the recorder drops events rather than hold them in memory. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;

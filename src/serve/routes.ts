@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import { assignSegments, buildContext } from '../decide/context.js';
 import type { Decider } from '../decide/decider.js';
 import { MAX_LIMIT } from '../decide/decider.js';
-import type { Ingestor } from '../events/ingest.js';
+import type { Ingestor } from '../flow/ingest.js';
 import { checkPayload } from '../events/limits.js';
 import { OUTCOMES } from '../events/types.js';
 import type { Metrics } from '../metrics/metrics.js';

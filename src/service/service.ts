@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
-import { createIngestor, type DecisionSink } from '../events/ingest.js';
+import { createIngestor, type DecisionSink } from '../flow/ingest.js';
 import { createEventRecorder, recordingIngestor } from '../events/recorder.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';

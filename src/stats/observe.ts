@@ -1,5 +1,5 @@
 import type { Decider } from '../decide/decider.js';
-import type { Ingestor } from '../events/ingest.js';
+import type { Ingestor } from '../flow/ingest.js';
 import type { OfferStats } from './offer-stats.js';
 
 /** A decider that counts every decision it makes (HTTP, stream, CLI) in `stats`, after deciding. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import type { StreamDecision } from '../../src/events/ingest.js';
+import type { StreamDecision } from '../../src/flow/ingest.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { deleteByPrefix } from '../support/redis-keys.js';
 import { post, startTestService } from '../support/service.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
-import type { StreamDecision } from '../../src/events/ingest.js';
+import type { StreamDecision } from '../../src/flow/ingest.js';
 import { startKafka } from '../../src/stream/kafka-service.js';
 import { checkout, startTestService } from '../support/service.js';
 

@@ -3,8 +3,8 @@ import type { ErrorCode } from '../errors/codes.js';
 import type { DecisionOffer } from '../decide/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
-import type { ValidEvent } from './types.js';
-import type { EventCheck, EventError } from './validate.js';
+import type { ValidEvent } from '../events/types.js';
+import type { EventCheck, EventError } from '../events/validate.js';
 
 /** A decision the event stream triggered, as pushed to channels and produced to Kafka. */
 export interface StreamDecision {
