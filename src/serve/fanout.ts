@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import type { DecisionSink, StreamDecision } from '../flow/ingest.js';
+import type { DecisionSink, StreamDecision } from '../flow/decision-sink.js';
 import type { RedisSecurity } from '../state/redis/security.js';
 import type { StreamHub } from './stream-hub.js';
 

@@ -4,8 +4,9 @@ import type { Config } from '../config/config.js';
 import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
-import { createIngestor, type DecisionSink } from '../flow/ingest.js';
-import { createEventRecorder, recordingIngestor } from '../events/recorder.js';
+import { createIngestor, type IngestObserver } from '../flow/ingest.js';
+import type { DecisionSink } from '../flow/decision-sink.js';
+import { createEventRecorder } from '../events/recorder.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -28,7 +29,7 @@ import { createHttpServer } from '../serve/server.js';
 import { createStreamHub } from '../serve/stream-hub.js';
 import { statsRoutes } from '../serve/stats-routes.js';
 import { uiRoutes } from '../serve/ui-routes.js';
-import { observeDecider, observeIngestor } from '../stats/observe.js';
+import { observeDecider, offerStatsObserver } from '../stats/observe.js';
 import { createOfferStats } from '../stats/offer-stats.js';
 
 /** A part that joins the service after start (the Kafka consumer). */
@@ -160,7 +161,10 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     return offerIds.set;
   };
   const recorder = config.recordEventsFile ? createEventRecorder(config.recordEventsFile, (err) => log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped')) : null;
-  const decidingIngestor = observeIngestor(createIngestor({
+  // the page's counts, then the recording: every applied event, whichever way it came in
+  const observers: IngestObserver[] = [offerStatsObserver(offerStats, clock)];
+  if (recorder) observers.push((raw, res) => recorder.record(raw, res.statuses));
+  const ingestor = createIngestor({
     store,
     decider,
     validate: createEventValidator({ triggers: config.triggers, limits: config.limits, clock }),
@@ -170,8 +174,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     knownTypes,
     knownOffers,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
-  }), offerStats, clock);
-  const ingestor = recorder ? recordingIngestor(decidingIngestor, recorder) : decidingIngestor;
+    observers,
+  });
 
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();

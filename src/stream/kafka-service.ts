@@ -1,7 +1,7 @@
 import { Kafka, logLevel, Partitioners, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
-import type { DecisionSink } from '../flow/ingest.js';
+import type { DecisionSink } from '../flow/decision-sink.js';
 import type { Service } from '../service/service.js';
 import { createEventConsumer } from './kafka-consumer.js';
 
