@@ -21,7 +21,7 @@ export interface StreamDecision {
 /**
  * Where stream-triggered decisions go: WebSocket subscribers on this instance
  * (serve/fanout.ts `localFanout`), on every instance through Redis pub/sub (`redisFanout`),
- * and the decisions topic (stream/kafka-sinks.ts). The ingestor hands every decision to
+ * and the decisions topic (stream/kafka-service.ts). The ingestor hands every decision to
  * every sink (flow/ingest.ts); test/flow/decision-sink-contract.ts holds each to this:
  * - every published decision reaches each subscriber exactly once, in publish order per customer;
  * - `publish` resolves only once the decision is handed off (delivered locally, queued on

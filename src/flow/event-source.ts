@@ -8,7 +8,7 @@ export interface Readiness {
 
 /**
  * How events enter NBO: POST /v1/events (serve/http-events.ts) and the events topic
- * (stream/kafka-sinks.ts). Every source hands its events to the one ingestor
+ * (stream/kafka-service.ts). Every source hands its events to the one ingestor
  * (flow/ingest.ts): validate → apply → decide → publish. The service starts every source
  * it built from config and stops them when it drains. test/flow/event-source-contract.ts
  * holds each to this:
