@@ -20,7 +20,7 @@ import { adminRoutes } from '../serve/admin-routes.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
-import { readRedisSecurity } from '../state/redis/security.js';
+import { readRedisSecurity } from '../config/redis-security.js';
 import type { CustomerStateStore } from '../state/types.js';
 import { loadKeyRing } from '../serve/api-keys.js';
 import { localFanout, redisFanout, type Fanout } from '../serve/fanout.js';
