@@ -6,10 +6,12 @@ import { until } from '../support/service.js';
 /** A sink under test, with a real subscriber or consumer attached before the first publish. */
 export interface SinkRig {
   sink: DecisionSink;
-  /** Every decision the subscriber (WebSocket, other instance, topic consumer) received, in arrival order. */
-  received(): StreamDecision[];
+  /** Per subscriber (a WebSocket here or on another instance, a topic consumer): every decision it received, in arrival order. */
+  received(): StreamDecision[][];
   /** How many decisions the sink has handed off so far: sent to local sockets, acknowledged by the broker. */
   handedOff(): Promise<number>;
+  /** Closes the sink alone (its connections), leaving the subscribers listening. */
+  closeSink(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,9 +44,9 @@ const perCustomer = (ds: readonly StreamDecision[]) => {
   return m;
 };
 
-/** Waits until `n` decisions arrived, then a little longer, so a duplicate would show. */
-async function receivedAll(rig: SinkRig, n: number): Promise<StreamDecision[]> {
-  await until(() => rig.received().length >= n, 15_000);
+/** Waits until every subscriber has `n` decisions, then a little longer, so a duplicate would show. */
+async function receivedAll(rig: SinkRig, n: number): Promise<StreamDecision[][]> {
+  await until(() => rig.received().every((got) => got.length >= n), 15_000);
   await new Promise((r) => setTimeout(r, 300));
   return rig.received();
 }
@@ -61,6 +63,7 @@ export function describeDecisionSinkContract(name: string, factory: SinkFactory)
       rig = await factory();
     });
     afterEach(async () => {
+      await rig.closeSink();
       await rig.close();
     });
 
@@ -75,19 +78,26 @@ export function describeDecisionSinkContract(name: string, factory: SinkFactory)
     it('delivers every decision exactly once, whole, in publish order per customer', async () => {
       const sent = Array.from({ length: 30 }, (_, i) => decision(`c-o${i % 4}`));
       for (const d of sent) await rig.sink.publish(d);
-      const got = await receivedAll(rig, sent.length);
-      expect(got).toHaveLength(sent.length);
-      expect(new Set(got.map((d) => d.decisionId)).size).toBe(sent.length);
-      expect(perCustomer(got)).toEqual(perCustomer(sent));
-      const byId = new Map(got.map((d) => [d.decisionId, d]));
-      for (const d of sent) expect(byId.get(d.decisionId)).toEqual(d);
+      for (const got of await receivedAll(rig, sent.length)) {
+        expect(got).toHaveLength(sent.length);
+        expect(new Set(got.map((d) => d.decisionId)).size).toBe(sent.length);
+        expect(perCustomer(got)).toEqual(perCustomer(sent));
+        const byId = new Map(got.map((d) => [d.decisionId, d]));
+        for (const d of sent) expect(byId.get(d.decisionId)).toEqual(d);
+      }
     });
 
     it('delivers decisions published at once (as the ingestor does) exactly once each', async () => {
       const sent = Array.from({ length: 40 }, (_, i) => decision(`c-p${i % 5}`));
       await Promise.all(sent.map(async (d) => rig.sink.publish(d)));
-      const got = await receivedAll(rig, sent.length);
-      expect(got.map((d) => d.decisionId).sort()).toEqual(sent.map((d) => d.decisionId).sort());
+      for (const got of await receivedAll(rig, sent.length)) expect(got.map((d) => d.decisionId).sort()).toEqual(sent.map((d) => d.decisionId).sort());
+    });
+
+    it('loses no decision whose publish resolved when the sink closes right after', async () => {
+      const sent = Array.from({ length: 10 }, (_, i) => decision(`c-c${i % 2}`));
+      for (const d of sent) await rig.sink.publish(d);
+      await rig.closeSink();
+      for (const got of await receivedAll(rig, sent.length)) expect(perCustomer(got)).toEqual(perCustomer(sent));
     });
   });
 }

@@ -35,6 +35,12 @@ async function instance(): Promise<{ hub: StreamHub; metrics: Metrics; received:
   };
 }
 
+/** Runs `f` the first time only (a sink is closed once). */
+const once = (f: () => Promise<void>) => {
+  let p: Promise<void> | null = null;
+  return () => (p ??= f());
+};
+
 const sentBy = async (m: Metrics) => (await m.wsMessagesSent.get()).values.reduce((a, v) => a + v.value, 0);
 
 describeDecisionSinkContract('WebSocket hub, this instance (localFanout)', async () => {
@@ -42,12 +48,10 @@ describeDecisionSinkContract('WebSocket hub, this instance (localFanout)', async
   const sink: Fanout = localFanout(one.hub);
   return {
     sink,
-    received: () => one.received,
+    received: () => [one.received],
     handedOff: () => sentBy(one.metrics),
-    async close() {
-      await sink.close();
-      one.close();
-    },
+    closeSink: () => sink.close(),
+    close: async () => one.close(),
   };
 });
 
@@ -63,12 +67,14 @@ describeDecisionSinkContract('WebSocket hubs across instances (redisFanout)', as
   const other = await redisFanout(there.hub, redis, onError);
   return {
     sink,
-    // what the other instance's subscriber received, through Redis
-    received: () => there.received,
-    // handed off: sent to this instance's subscribers and queued on the Redis connection in order
+    // this instance's subscriber, and the other instance's through Redis
+    received: () => [here.received, there.received],
+    // handed off: sent to this instance's subscribers and queued on the Redis connection, in order
     handedOff: () => sentBy(here.metrics),
+    closeSink: once(() => sink.close()),
     async close() {
-      await Promise.all([sink.close(), other.close()]);
+      await new Promise((r) => setTimeout(r, 100)); // the other instance hears of nothing more
+      await other.close();
       here.close();
       there.close();
     },
@@ -92,18 +98,19 @@ describeDecisionSinkContract('the decisions topic (Kafka)', async () => {
   const high = async () => (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
   return {
     sink: parts.decisions,
-    received: () =>
+    received: () => [
       reader.got.flatMap((m) => {
         const d = JSON.parse(m.value) as StreamDecision;
         if (d.type !== 'decision') return [];
         if (m.key !== d.customerId) throw new Error(`decision ${d.decisionId} keyed ${m.key}, not by its customer`);
         return [d];
       }),
+    ],
     handedOff: async () => (await high()) - 1,
+    closeSink: once(() => parts.close()),
     async close() {
       await reader.stop();
       await admin.disconnect();
-      await parts.close();
     },
   };
 });
