@@ -1,7 +1,7 @@
 import { createDecider } from '../../src/decide/decider.js';
 import { buildPolicyPlan } from '../../src/decide/experiments-file.js';
 import type { ControlPolicy } from '../../src/decide/policy.js';
-import { createIngestor } from '../../src/events/ingest.js';
+import { createIngestor } from '../../src/flow/ingest.js';
 import { createEventValidator } from '../../src/events/validate.js';
 import { buildRuleSet } from '../../src/rules/load.js';
 import type { RuleSet } from '../../src/rules/types.js';

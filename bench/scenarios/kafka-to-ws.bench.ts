@@ -1,7 +1,5 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import WebSocket from 'ws';
-import { createLogger } from '../../src/config/logger.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { startTestService } from '../../test/support/service.js';
 import { percentile, type Scenario } from '../lib/types.js';
 
@@ -15,12 +13,12 @@ export const scenario: Scenario = {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     await producer.connect();
     await producer.send({ topic: `decisions-${id}`, messages: [{ key: 'w', value: '{}' }] });
+    // the events topic exists before the consumer joins (the mock broker has no CreateTopics)
+    await producer.send({ topic, messages: [{ key: 'w', value: 'warm-up' }] });
     const svc = await startTestService({
       NBO_KAFKA_BROKERS: ctx.kafkaBrokers.join(','), NBO_KAFKA_EVENTS_TOPIC: topic, NBO_KAFKA_DECISIONS_TOPIC: `decisions-${id}`,
       NBO_KAFKA_DLQ_TOPIC: `dlq-${id}`, NBO_KAFKA_GROUP_ID: `g-${id}`, NBO_KAFKA_FETCH_MAX_WAIT_MS: '5', NBO_KAFKA_SESSION_TIMEOUT_MS: '6000',
     });
-    await producer.send({ topic, messages: [{ key: 'w', value: 'warm-up' }] });
-    await startKafka(svc, svc.config, createLogger('silent'));
     const ws = new WebSocket(`${svc.ws}/v1/stream?channel=pos`);
     await new Promise((r) => ws.once('open', r));
     const sent = new Map<string, number>();

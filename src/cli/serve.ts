@@ -2,7 +2,6 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { startService } from '../service/service.js';
 import { loadUws } from '../serve/uws.js';
-import { startKafka } from '../stream/kafka-service.js';
 
 /**
  * `nbo serve`: runs the service from environment variables until SIGTERM/SIGINT.
@@ -19,7 +18,6 @@ export async function serve(): Promise<void> {
   loadUws();
   const log = createLogger(config.logLevel);
   const service = await startService(config, { log });
-  await startKafka(service, config, log);
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) process.exit(1);

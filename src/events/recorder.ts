@@ -1,5 +1,4 @@
 import { createWriteStream } from 'node:fs';
-import type { Ingestor } from './ingest.js';
 
 /** Past this many unwritten bytes the recorder drops events rather than hold them in memory. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
@@ -41,16 +40,5 @@ export function createEventRecorder(path: string, onError: (err: unknown) => voi
     },
     dropped: () => dropped,
     close: () => new Promise<void>((resolve) => (failed ? resolve() : out.end(() => resolve()))),
-  };
-}
-
-/** The ingestor with every applied event recorded. */
-export function recordingIngestor(inner: Ingestor, recorder: EventRecorder): Ingestor {
-  return {
-    async ingest(raw, opts) {
-      const res = await inner.ingest(raw, opts);
-      recorder.record(raw, res.statuses);
-      return res;
-    },
   };
 }

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { pointerToPath } from '../rules/schema-check.js';
+import { pointerToPath } from '../errors/json-path.js';
 import eventSchema from './schemas/event.schema.json' with { type: 'json' };
 import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, MAX_DEPTH_CEILING, type InputLimits } from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';

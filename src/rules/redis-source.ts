@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Cluster, Redis } from 'ioredis';
-import type { RedisSecurity } from '../state/redis/security.js';
+import type { RedisSecurity } from '../config/redis-security.js';
 import { NboError } from '../errors/codes.js';
 import { diffRuleSets } from './diff.js';
 import { buildRuleSet, buildRuleSetSliced, rulesVersion } from './load.js';

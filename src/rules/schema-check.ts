@@ -2,7 +2,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import aggregatesSchema from './schemas/aggregates.schema.json' with { type: 'json' };
 import offerSchema from './schemas/offer.schema.json' with { type: 'json' };
 import segmentsSchema from './schemas/segments.schema.json' with { type: 'json' };
+import { pointerToPath } from '../errors/json-path.js';
 import type { RuleIssue } from './types.js';
+
+export { pointerToPath };
 
 export const SCHEMAS = { offer: offerSchema, aggregates: aggregatesSchema, segments: segmentsSchema } as const;
 
@@ -12,16 +15,6 @@ const validators: Record<keyof typeof SCHEMAS, ValidateFunction> = {
   aggregates: ajv.compile(aggregatesSchema),
   segments: ajv.compile(segmentsSchema),
 };
-
-/** `/caps/customer/0/outcome` → `$.caps.customer[0].outcome`, under a prefix. */
-export function pointerToPath(pointer: string, prefix = '$'): string {
-  if (pointer === '') return prefix;
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((p, seg) => (/^\d+$/.test(seg) ? `${p}[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? `${p}.${seg}` : `${p}[${JSON.stringify(seg)}]`), prefix);
-}
 
 function describe(e: ErrorObject): { suffix: string; message: string } {
   const p = e.params as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import type { DecisionSink, StreamDecision } from '../events/ingest.js';
-import type { RedisSecurity } from '../state/redis/security.js';
+import type { DecisionSink, StreamDecision } from '../flow/decision-sink.js';
+import type { RedisSecurity } from '../config/redis-security.js';
 import type { StreamHub } from './stream-hub.js';
 
 export interface Fanout extends DecisionSink {

@@ -1,11 +1,10 @@
 import { Ajv } from 'ajv';
 import type { Config } from '../config/config.js';
-import { assignSegments, buildContext } from '../decide/context.js';
 import type { Decider } from '../decide/decider.js';
 import { MAX_LIMIT } from '../decide/decider.js';
-import type { Ingestor } from '../events/ingest.js';
+import { customerView } from '../flow/customer-view.js';
+import type { Ingestor } from '../flow/ingest.js';
 import { checkPayload } from '../events/limits.js';
-import { OUTCOMES } from '../events/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { pointerToPath } from '../rules/schema-check.js';
 import type { RuleSet } from '../rules/types.js';
@@ -164,20 +163,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
           // a malformed %-escape: not a customer id
         }
         if (!new RegExp(ID).test(id)) return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [{ path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' }]);
-        const now = d.clock();
-        const rules = d.rules();
-        const snap = await d.store.snapshot(id, now);
-        const ctx = buildContext(snap, '', null, {}, now);
-        assignSegments(ctx, rules.segmentations, { nowMs: now });
-        const offers: Record<string, unknown> = {};
-        for (const [offerId, h] of Object.entries(snap.offers)) {
-          offers[offerId] = {
-            ...Object.fromEntries(OUTCOMES.map((o) => [o, h.counts[o]])),
-            lastOutcome: h.lastOutcome,
-            lastAt: h.lastOutcomeAt === null ? null : new Date(h.lastOutcomeAt).toISOString(),
-          };
-        }
-        return { status: 200, body: { customerId: id, profile: snap.profile, agg: snap.agg, segments: ctx.customer.segments, household: snap.household, offers } };
+        return { status: 200, body: await customerView(d.store, d.rules(), id, d.clock()) };
       },
     },
     {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
-import type { StreamDecision } from '../events/ingest.js';
+import type { StreamDecision } from '../flow/decision-sink.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /** What each WebSocket subscribed to. */

@@ -5,8 +5,10 @@ import { createErrorLog } from '../config/error-log.js';
 import type { Logger } from '../config/logger.js';
 import { createDecider } from '../decide/decider.js';
 import { loadPolicyPlan } from '../decide/experiments-file.js';
-import { createIngestor, type DecisionSink } from '../events/ingest.js';
-import { createEventRecorder, recordingIngestor } from '../events/recorder.js';
+import { createIngestor, type IngestObserver } from '../flow/ingest.js';
+import type { DecisionSink } from '../flow/decision-sink.js';
+import type { EventSource } from '../flow/event-source.js';
+import { createEventRecorder } from '../events/recorder.js';
 import { BUILTIN_TYPES } from '../events/types.js';
 import { createEventValidator } from '../events/validate.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -20,20 +22,22 @@ import { ruleWarnings } from '../rules/warnings.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
 import { createRedisStore } from '../state/redis/redis-store.js';
-import { readRedisSecurity } from '../state/redis/security.js';
+import { readRedisSecurity } from '../config/redis-security.js';
 import type { CustomerStateStore } from '../state/types.js';
 import { loadKeyRing } from '../serve/api-keys.js';
 import { localFanout, redisFanout, type Fanout } from '../serve/fanout.js';
 import { buildRoutes, type ReadyReport } from '../serve/routes.js';
 import { fdLimit, startFdGuard } from '../serve/fd-guard.js';
 import { createHttpServer } from '../serve/server.js';
+import { createHttpEventSource } from '../serve/http-events.js';
 import { createStreamHub } from '../serve/stream-hub.js';
 import { statsRoutes } from '../serve/stats-routes.js';
 import { uiRoutes } from '../serve/ui-routes.js';
-import { observeDecider, observeIngestor } from '../stats/observe.js';
+import { observeDecider, offerStatsObserver } from '../stats/observe.js';
 import { createOfferStats } from '../stats/offer-stats.js';
+import { connectKafka, type KafkaParts } from '../stream/kafka-service.js';
 
-/** A part that joins the service after start (the Kafka consumer). */
+/** A part stopped when the service drains, with a readiness check of its own (the file-descriptor guard). */
 export interface ServicePlugin {
   name: string;
   /** Readiness of the part (e.g. "consumer running"). */
@@ -46,9 +50,6 @@ export interface Service {
   config: Readonly<Config>;
   metrics: Metrics;
   store: CustomerStateStore;
-  /** Adds a sink for stream-triggered decisions (the decisions topic). */
-  addSink(sink: DecisionSink): void;
-  addPlugin(p: ServicePlugin): void;
   ingestor: ReturnType<typeof createIngestor>;
   reloadRules(): { ok: boolean; version: string };
   /** SIGTERM's first step: readiness fails so load balancers stop routing here, while every request is still served. */
@@ -60,6 +61,10 @@ export interface Service {
 export interface ServiceOptions {
   log: Logger;
   clock?: () => number;
+  /** Sinks for stream-triggered decisions besides those built from config (tests). */
+  sinks?: readonly DecisionSink[];
+  /** Kafka test hooks: `afterApply` runs after a batch is applied and before its offsets are committed. */
+  kafka?: { afterApply?: () => void | Promise<void> };
 }
 
 /** Builds and starts NBO from its configuration. */
@@ -152,7 +157,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
   const fanout: Fanout = config.redis ? await redisFanout(hub, { ...config.redis, security: redisSecurity }, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
-  const sinks: DecisionSink[] = [fanout];
+  const sinks: DecisionSink[] = [fanout, ...(opts.sinks ?? [])];
   // event types the metrics name, rebuilt only when the rules change
   let types: { version: string; set: ReadonlySet<string> } | null = null;
   const knownTypes = (): ReadonlySet<string> => {
@@ -168,7 +173,10 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     return offerIds.set;
   };
   const recorder = config.recordEventsFile ? createEventRecorder(config.recordEventsFile, (err) => log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped')) : null;
-  const decidingIngestor = observeIngestor(createIngestor({
+  // the page's counts, then the recording: every applied event, whichever way it came in
+  const observers: IngestObserver[] = [offerStatsObserver(offerStats, clock)];
+  if (recorder) observers.push((raw, res) => recorder.record(raw, res.statuses));
+  const ingestor = createIngestor({
     store,
     decider,
     validate: createEventValidator({ triggers: config.triggers, limits: config.limits, clock }),
@@ -178,9 +186,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     knownTypes,
     knownOffers,
     onSinkError: (err) => log.warn({ err }, 'publishing a decision failed'),
-  }), offerStats, clock);
-  const ingestor = recorder ? recordingIngestor(decidingIngestor, recorder) : decidingIngestor;
+    observers,
+  });
 
+  // how events come in: POST /v1/events now, the events topic once the server listens
+  const httpEvents = createHttpEventSource();
+  await httpEvents.start(ingestor);
+  let kafka: KafkaParts | null = null;
   const plugins: ServicePlugin[] = [];
   const background = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -206,7 +218,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const server = createHttpServer({
     routes: [
-      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor, metrics, readiness, reloadRules: rules.refresh, clock, track, policies }),
+      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor: httpEvents, metrics, readiness, reloadRules: rules.refresh, clock, track, policies }),
       ...adminRoutes(rules),
       ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock, instance: instanceId }),
       ...uiRoutes({ keys }),
@@ -229,15 +241,13 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   log.info({ host: config.host, port, store: store.kind, rulesSource: rules.source, instanceId, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
 
   let stopping: Promise<void> | null = null;
-  return {
+  const service: Service = {
     reloadRules: rules.reload,
     port,
     config,
     metrics,
     store,
     ingestor,
-    addSink: (s) => void sinks.push(s),
-    addPlugin: (p) => void plugins.push(p),
     enterLameDuck() {
       lameDuck = true;
       server.lameDuck();
@@ -250,10 +260,12 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         const drained = server.drain(config.shutdownTimeoutMs);
         for (const p of plugins) await p.stop().catch((err: unknown) => log.warn({ err, plugin: p.name }, 'stopping failed'));
         await drained;
+        await httpEvents.stop();
         await Promise.all([...background]);
         server.close();
         await rules.stop();
         await recorder?.close();
+        await kafka?.close().catch((err: unknown) => log.warn({ err }, 'closing the Kafka producer failed'));
         await fanout.close();
         await store.close();
         for (const l of Object.values(errorLogs)) l.flush();
@@ -262,4 +274,19 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
       return stopping;
     },
   };
+
+  // Kafka (NBO_KAFKA_BROKERS): the events topic as a source, the decisions topic as a sink
+  if (config.kafka) {
+    try {
+      kafka = await connectKafka(config.kafka, { store, metrics, log, afterApply: opts.kafka?.afterApply });
+      sinks.push(kafka.decisions);
+      const source: EventSource = kafka.source;
+      plugins.push({ name: source.name, ready: source.ready, stop: source.stop });
+      await source.start(ingestor);
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
+  }
+  return service;
 }

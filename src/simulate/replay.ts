@@ -1,6 +1,6 @@
 import { createDecider, type Decider } from '../decide/decider.js';
 import type { Decision } from '../decide/types.js';
-import { createIngestor, type Ingestor } from '../events/ingest.js';
+import { createIngestor, type Ingestor } from '../flow/ingest.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
 import { createEventValidator, type EventError } from '../events/validate.js';
 import type { RuleSet } from '../rules/types.js';

@@ -1,5 +1,5 @@
 import type { Decider } from '../decide/decider.js';
-import type { Ingestor } from '../events/ingest.js';
+import type { IngestObserver } from '../flow/ingest.js';
 import type { OfferStats } from './offer-stats.js';
 
 /** A decider that counts every decision it makes (HTTP, stream, CLI) in `stats`, after deciding. */
@@ -14,21 +14,17 @@ export function observeDecider(inner: Decider, stats: OfferStats, clock: () => n
 }
 
 /**
- * An ingestor that counts the `offer_response` outcomes it applied (a duplicate or a
- * rejected event counts nothing), whichever way the events came in (HTTP, Kafka).
+ * Counts the `offer_response` outcomes an ingest applied (a duplicate or a rejected event
+ * counts nothing), whichever way the events came in (HTTP, Kafka).
  */
-export function observeIngestor(inner: Ingestor, stats: OfferStats, clock: () => number): Ingestor {
-  return {
-    async ingest(raw, opts) {
-      const res = await inner.ingest(raw, opts);
-      const now = clock();
-      res.statuses.forEach((s, i) => {
-        if (s !== 'applied') return;
-        const ev = raw[i] as { type?: unknown; data?: { offerId?: unknown; outcome?: unknown } };
-        if (ev.type !== 'offer_response' || typeof ev.data?.offerId !== 'string' || typeof ev.data.outcome !== 'string') return;
-        stats.recordResponse(ev.data.offerId, ev.data.outcome, now);
-      });
-      return res;
-    },
+export function offerStatsObserver(stats: OfferStats, clock: () => number): IngestObserver {
+  return (raw, res) => {
+    const now = clock();
+    res.statuses.forEach((s, i) => {
+      if (s !== 'applied') return;
+      const ev = raw[i] as { type?: unknown; data?: { offerId?: unknown; outcome?: unknown } };
+      if (ev.type !== 'offer_response' || typeof ev.data?.offerId !== 'string' || typeof ev.data.outcome !== 'string') return;
+      stats.recordResponse(ev.data.offerId, ev.data.outcome, now);
+    });
   };
 }

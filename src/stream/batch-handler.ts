@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
-import type { Ingestor } from '../events/ingest.js';
+import type { Ingestor } from '../flow/ingest.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
 import { classifyError } from './error-class.js';

@@ -1,7 +1,7 @@
 import type { Consumer, Producer } from 'kafkajs';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
-import type { Ingestor } from '../events/ingest.js';
+import type { Ingestor } from '../flow/ingest.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CustomerStateStore } from '../state/types.js';
 import { createBatchHandler, type BatchHandler } from './batch-handler.js';

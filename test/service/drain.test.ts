@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import type { StreamDecision } from '../../src/events/ingest.js';
+import type { StreamDecision } from '../../src/flow/decision-sink.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { deleteByPrefix } from '../support/redis-keys.js';
 import { post, startTestService } from '../support/service.js';
@@ -17,10 +17,10 @@ const checkout = (i: number) => ({
 describe('drain', () => {
   it('waits for the decisions of accepted trigger events to reach every sink and be recorded before it closes the store', async () => {
     const prefix = `t${randomBytes(4).toString('hex')}`;
-    const svc = await startTestService({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix });
     const published: StreamDecision[] = [];
     // a sink that takes its time, as a decisions topic under load does
-    svc.addSink({ publish: (d) => new Promise<void>((r) => setTimeout(() => (published.push(d), r()), 150)) });
+    const slow = { publish: (d: StreamDecision) => new Promise<void>((r) => setTimeout(() => (published.push(d), r()), 150)) };
+    const svc = await startTestService({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix }, { sinks: [slow] });
 
     const res = await post(`${svc.url}/v1/events`, Array.from({ length: 30 }, (_, i) => checkout(i)));
     expect(res.status).toBe(202);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { readRedisSecurity } from '../../src/state/redis/security.js';
+import { readRedisSecurity } from '../../src/config/redis-security.js';
 import { checkout, get, post, startTestService } from '../support/service.js';
 import { ensureTool } from '../support/k8s.js';
 import { freePort, startClusterNode, startRedis, type RedisServer } from '../support/servers.js';

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
-import type { StreamDecision } from '../../src/events/ingest.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
+import type { StreamDecision } from '../../src/flow/decision-sink.js';
 import { checkout, startTestService } from '../support/service.js';
 
 const kafka = () => new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test', logLevel: logLevel.NOTHING });
@@ -24,11 +22,10 @@ describe('Kafka offsets and decisions', () => {
     await producer.connect();
     // topics exist before the consumers join (the mock broker has no CreateTopics)
     for (const t of [env.NBO_KAFKA_DECISIONS_TOPIC, env.NBO_KAFKA_DLQ_TOPIC]) await producer.send({ topic: t, messages: [{ key: 'w', value: '{}' }] });
-    const svc = await startTestService(env);
     const published: StreamDecision[] = [];
     // a sink slower than the rest of the batch: a commit that does not wait for it runs ahead
-    svc.addSink({ publish: (d) => new Promise<void>((r) => setTimeout(() => (published.push(d), r()), 300)) });
-    await startKafka(svc, svc.config, createLogger('silent'));
+    const slow = { publish: (d: StreamDecision) => new Promise<void>((r) => setTimeout(() => (published.push(d), r()), 300)) };
+    const svc = await startTestService(env, { sinks: [slow] });
     const admin = kafka().admin();
     await admin.connect();
     try {

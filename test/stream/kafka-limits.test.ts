@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
 import { DLQ_HEADERS } from '../../src/stream/kafka-consumer.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { get, startTestService, until } from '../support/service.js';
 
 const kafka = () => new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test', logLevel: logLevel.NOTHING });
@@ -28,7 +26,6 @@ describe('Kafka events are held to the same input limits as HTTP, one event at a
       NBO_KAFKA_FETCH_MAX_WAIT_MS: '20',
       NBO_KAFKA_SESSION_TIMEOUT_MS: '6000',
     });
-    await startKafka(svc, svc.config, createLogger('silent'));
     const reader = kafka().consumer({ groupId: `reader-${id}`, maxWaitTimeInMs: 20 });
     await reader.connect();
     await reader.subscribe({ topic: topics.dlq, fromBeginning: true });

@@ -1,10 +1,8 @@
 import { Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { DLQ_HEADERS } from '../../src/stream/kafka-consumer.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { collect, eventually, kafkaEnv, kafkaOn, metricsOf, metricValue, uid } from '../support/kafka.js';
 import { get, startTestService } from '../support/service.js';
 
@@ -43,7 +41,6 @@ describe('Kafka poison messages', () => {
     // the DLQ topic exists before the consumers join (the mock broker has no CreateTopics)
     await producer.send({ topic: env.NBO_KAFKA_DLQ_TOPIC, messages: [{ key: 'warm-up', value: '{}' }] });
     const svc = await startTestService(env);
-    await startKafka(svc, svc.config, createLogger('silent'));
     const dlq = await collect(brokers(), env.NBO_KAFKA_DLQ_TOPIC);
 
     const amounts = Array.from({ length: 200 }, (_, i) => i + 1);

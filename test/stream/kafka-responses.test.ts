@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { describe, expect, it, inject } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { DLQ_HEADERS } from '../../src/stream/kafka-consumer.js';
 import { get, post, startTestService, until } from '../support/service.js';
 
@@ -25,8 +23,7 @@ describe('Kafka — responses to decisions NBO never issued', () => {
     await producer.connect();
     // topics exist before the consumers join (the mock broker has no CreateTopics)
     for (const t of [env.NBO_KAFKA_DECISIONS_TOPIC, env.NBO_KAFKA_DLQ_TOPIC]) await producer.send({ topic: t, messages: [{ key: 'x', value: '{}' }] });
-    const svc = await startTestService(env);
-    await startKafka(svc, svc.config, createLogger('silent'));
+    const svc = await startTestService(env); // the service builds the Kafka source and sinks from NBO_KAFKA_*
     const reader = kafka.consumer({ groupId: `reader-${id}`, maxWaitTimeInMs: 20 });
     await reader.connect();
     await reader.subscribe({ topic: env.NBO_KAFKA_DLQ_TOPIC, fromBeginning: true });

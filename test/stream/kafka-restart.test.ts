@@ -1,8 +1,6 @@
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { eventually, kafkaEnv, kafkaOn, metricsOf, metricValue, uid } from '../support/kafka.js';
 import { get, startTestService } from '../support/service.js';
 
@@ -18,15 +16,16 @@ describe('Kafka consumer restarts', () => {
     const events = Array.from({ length: 50 }, (_, i) => ({ id: `r-${id}-${i}`, type: 'purchase', customerId: customer, time: new Date().toISOString(), data: { amount: i + 1 } }));
     await producer.send({ topic: env.NBO_KAFKA_EVENTS_TOPIC, messages: events.map((e) => ({ key: customer, value: JSON.stringify(e) })) });
 
-    const svc = await startTestService(env);
     // the first two batches fail after they are applied and before they are committed, as a lost broker connection would
     let failures = 2;
-    await startKafka(svc, svc.config, createLogger('silent'), {
-      afterApply() {
-        if (failures > 0) {
-          failures--;
-          throw new Error('connection to the broker lost');
-        }
+    const svc = await startTestService(env, {
+      kafka: {
+        afterApply() {
+          if (failures > 0) {
+            failures--;
+            throw new Error('connection to the broker lost');
+          }
+        },
       },
     });
 

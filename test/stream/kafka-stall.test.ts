@@ -1,8 +1,6 @@
 import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { eventually, kafkaEnv, kafkaOn, metricsOf, metricValue, uid } from '../support/kafka.js';
 import { startKafkaMock, type KafkaMock } from '../support/servers.js';
 import { get, startTestService } from '../support/service.js';
@@ -34,7 +32,6 @@ describe('Kafka broker stall', () => {
     await send(before);
 
     const svc = await startTestService(env);
-    await startKafka(svc, svc.config, createLogger('silent'));
     const applied = async () => metricValue(await metricsOf(svc.url), 'nbo_kafka_messages_total{result="applied"}');
     expect(await eventually(async () => (await applied()) === 100, 30_000)).toBe(true);
     expect((await get(`${svc.url}/readyz`)).status).toBe(200);

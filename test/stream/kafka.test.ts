@@ -3,8 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 import { DLQ_HEADERS } from '../../src/stream/kafka-consumer.js';
 import { freePort, startRedis, type RedisServer } from '../support/servers.js';
 import { checkout, get, startTestService, subscribe, until } from '../support/service.js';
@@ -68,7 +66,6 @@ describe('Kafka stream processing', () => {
     await produce(producer, env.NBO_KAFKA_DECISIONS_TOPIC, [{ customerId: 'warm-up' }]);
     await produce(producer, env.NBO_KAFKA_DLQ_TOPIC, [{ customerId: 'warm-up' }]);
     const svc = await startTestService(env);
-    await startKafka(svc, svc.config, createLogger('silent'));
     const decisions = await collect(env.NBO_KAFKA_DECISIONS_TOPIC);
     const dlq = await collect(env.NBO_KAFKA_DLQ_TOPIC);
     const ws = subscribe(`${svc.ws}/v1/stream?channel=pos&customerId=c-k1`);
@@ -127,7 +124,6 @@ describe('Kafka stream processing', () => {
       // customers spread over the topic's partitions, consumed concurrently (the default)
       const env = { ...kafkaEnv(uid()), NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: `t${uid()}`, NBO_REDIS_TIMEOUT_MS: '200', NBO_DECIDE_TIMEOUT_MS: '100' };
       const svc = await startTestService(env);
-      await startKafka(svc, svc.config, createLogger('silent'));
       const customers = Array.from({ length: 8 }, (_, i) => `c-down-${i}`);
       const before = Array.from({ length: 40 }, (_, i) => purchase(customers[i % 8]!, i + 1));
       await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, before);

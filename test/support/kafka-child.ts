@@ -3,12 +3,10 @@
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
 import { startService } from '../../src/service/service.js';
-import { startKafka } from '../../src/stream/kafka-service.js';
 
 const config = loadConfig(process.env);
 const log = createLogger(config.logLevel);
-const service = await startService(config, { log });
 const crash = process.env.NBO_TEST_CRASH_AFTER_APPLY === '1';
-await startKafka(service, config, log, { afterApply: crash ? () => void process.kill(process.pid, 'SIGKILL') : undefined });
+const service = await startService(config, { log, kafka: { afterApply: crash ? () => void process.kill(process.pid, 'SIGKILL') : undefined } });
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => void service.stop().then(() => process.exit(0)));

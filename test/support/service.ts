@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
-import { startService, type Service } from '../../src/service/service.js';
+import { startService, type Service, type ServiceOptions } from '../../src/service/service.js';
 import { sha256Hex } from '../../src/serve/api-keys.js';
 
 export const SAMPLE_RULES = new URL('../../rules', import.meta.url).pathname;
 
 /** Starts NBO in-process on an ephemeral port with the given NBO_* variables. */
-export async function startTestService(env: Record<string, string> = {}): Promise<Service & { url: string; ws: string }> {
+export async function startTestService(env: Record<string, string> = {}, opts: Omit<ServiceOptions, 'log'> = {}): Promise<Service & { url: string; ws: string }> {
   const config = loadConfig({ NBO_PORT: '0', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'silent', NBO_HOST: '127.0.0.1', ...env });
-  const service = await startService(config, { log: createLogger('silent') });
+  const service = await startService(config, { log: createLogger('silent'), ...opts });
   return Object.assign(service, { url: `http://127.0.0.1:${service.port}`, ws: `ws://127.0.0.1:${service.port}` });
 }
 

@@ -15,7 +15,7 @@ import { coalesceWrites } from './coalesce.js';
 import { checkScriptResult, scriptError, storeError } from './errors.js';
 import { keyBuilder } from './keys.js';
 import { defineScripts, type ScriptCommands } from './scripts.js';
-import type { RedisSecurity } from './security.js';
+import type { RedisSecurity } from '../../config/redis-security.js';
 import { createStatsCache } from './stats-cache.js';
 
 export interface RedisStoreOptions {

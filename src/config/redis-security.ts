@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'ioredis';
-import { NboError } from '../../errors/codes.js';
+import { NboError } from '../errors/codes.js';
 
 /** Where the Redis password and the TLS CA come from (NBO_REDIS_PASSWORD_FILE, NBO_REDIS_TLS_CA_FILE). */
 export interface RedisSecurityConfig {

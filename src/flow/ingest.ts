@@ -1,39 +1,12 @@
 import type { Decider } from '../decide/decider.js';
 import type { ErrorCode } from '../errors/codes.js';
-import type { Candidate, DecisionOffer } from '../decide/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ApplyResult, CustomerStateStore } from '../state/types.js';
-import type { ValidEvent } from './types.js';
-import type { EventCheck, EventError } from './validate.js';
+import type { ValidEvent } from '../events/types.js';
+import type { EventCheck, EventError } from '../events/validate.js';
+import type { DecisionSink, StreamDecision } from './decision-sink.js';
 
-/** A decision the event stream triggered, as pushed to channels and produced to Kafka. */
-export interface StreamDecision {
-  type: 'decision';
-  decisionId: string;
-  customerId: string;
-  channel: string;
-  trigger: string;
-  eventId: string;
-  offers: DecisionOffer[];
-  rulesVersion: string;
-  degraded: boolean;
-  time: string;
-  /** The `X-Request-Id` of the HTTP request that carried the trigger event (absent from Kafka). */
-  requestId?: string;
-  /** W3C trace context of that request (NBO's span), to join the decision to the caller's trace. */
-  traceparent?: string;
-  /** The policy that made it (default, holdout, experiment arm). */
-  policy: string;
-  /** The qualifying offers and their scores (off-policy logging; see Decision.candidates). */
-  candidates: Candidate[];
-}
-
-/** Where a batch of events came from, carried into the decisions it triggers. */
-
-/** Where stream-triggered decisions go: WebSocket subscribers, the decisions topic. */
-export interface DecisionSink {
-  publish(d: StreamDecision): void | Promise<void>;
-}
+export type { DecisionSink, StreamDecision } from './decision-sink.js';
 
 /** An event that was not applied: its index in the input, why (a code of src/errors/codes.ts), and every offending path. */
 export interface RejectedEvent {
@@ -70,6 +43,13 @@ export interface IngestOptions {
   traceparent?: string;
 }
 
+/**
+ * Watches every ingest (the page's counts, the event recorder): called once per ingest,
+ * after its events are applied and before its decisions are made, with every argument.
+ * Observers hook in here rather than by wrapping the ingestor, so none can drop an argument.
+ */
+export type IngestObserver = (raw: readonly unknown[], result: IngestResult, opts: IngestOptions) => void;
+
 export interface IngestorOptions {
   store: CustomerStateStore;
   decider: Decider;
@@ -82,6 +62,8 @@ export interface IngestorOptions {
   /** Offer ids the metrics name (others are "other"). */
   knownOffers?: () => ReadonlySet<string>;
   onSinkError?: (err: unknown) => void;
+  /** Called in order after each ingest (see IngestObserver). */
+  observers?: readonly IngestObserver[];
 }
 
 /** Longest stretch of validation before the event loop gets a turn. */
@@ -182,7 +164,9 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         }
         return out;
       })();
-      return { accepted: applied.applied, duplicates: applied.duplicates, rejected, statuses, decisions };
+      const result: IngestResult = { accepted: applied.applied, duplicates: applied.duplicates, rejected, statuses, decisions };
+      for (const observe of opts.observers ?? []) observe(raw, result, ingestOpts);
+      return result;
     },
   };
 }
