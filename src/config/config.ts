@@ -2,7 +2,7 @@ import { NboError } from '../errors/codes.js';
 import { DEFAULT_LIMITS, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
 import { isServiceLinkValue, isServiceLinkVariable, serviceLinkProblem } from './service-links.js';
-import { parseDuration } from '../rules/duration.js';
+import { parseDuration } from './duration.js';
 
 /** Learned evidence loses half its weight in 14 days unless configured otherwise (chosen with bench/scenarios/learning.bench.ts). */
 export const DEFAULT_HALF_LIFE_MS = 14 * 86_400_000;

@@ -3,7 +3,7 @@ import YAML from 'yaml';
 import { NboError } from '../errors/codes.js';
 import type { LearningModel, LearningSettings } from './estimate.js';
 import type { Arm, ControlPolicy, Exploration, PolicyPlan } from './policy.js';
-import { parseDuration } from '../rules/duration.js';
+import { parseDuration } from '../config/duration.js';
 import { DEFAULT_POLICY, HOLDOUT_POLICY } from '../state/learning-counts.js';
 
 /** What the default policy and the holdout are, from the environment. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bucketSizeFor, parseDuration } from './duration.js';
+import { bucketSizeFor, parseDuration } from '../config/duration.js';
 import { checkAndCompile, EVENT_ROOTS } from './logic-refs.js';
 import { pointerToPath } from './schema-check.js';
 import type { AggregateDef, AggregateFn, RuleIssue } from './types.js';

@@ -1,5 +1,5 @@
 import { isOutcome, type Outcome } from '../events/types.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../config/duration.js';
 import { checkAndCompile, DECISION_ROOTS } from './logic-refs.js';
 import { DEFAULT_PRIOR, MAX_WINDOWED_CUSTOMER_CAP, type Cap, type Offer, type RuleIssue } from './types.js';
 

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { parseDuration } from '../rules/duration.js';
+import { parseDuration } from '../config/duration.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerStateStore } from '../state/types.js';
 import { NO_SEGMENT, type OfferStats } from '../stats/offer-stats.js';

@@ -1,5 +1,5 @@
 import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
-import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
+import { bucketSizeFor, MAX_WINDOW_MS } from '../config/duration.js';
 import type { Cap } from '../rules/types.js';
 import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
 import { addCounts, namespaceOf, learningKeys, learningPrefix, noCounts, noPolicyCounts, DEFAULT_POLICY } from './learning-counts.js';

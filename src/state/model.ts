@@ -1,5 +1,5 @@
 import type { Outcome } from '../events/types.js';
-import { bucketSizeFor } from '../rules/duration.js';
+import { bucketSizeFor } from '../config/duration.js';
 import type { AggregateDef, RuleSet } from '../rules/types.js';
 import type { StateModel } from './types.js';
 

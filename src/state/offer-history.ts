@@ -1,5 +1,5 @@
 import { OUTCOMES, type Outcome, type ResponseOutcome } from '../events/types.js';
-import { MAX_WINDOW_MS } from '../rules/duration.js';
+import { MAX_WINDOW_MS } from '../config/duration.js';
 import type { OfferHistory } from './types.js';
 
 /** How deep the recent times of an outcome are kept for this offer. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRuleSet, loadRulesDir } from '../../src/rules/load.js';
-import { bucketSizeFor, parseDuration } from '../../src/rules/duration.js';
+import { bucketSizeFor, parseDuration } from '../../src/config/duration.js';
 import { offer, ruleIssues, ruleSet } from '../support/rules.js';
 
 const SAMPLE = new URL('../../rules', import.meta.url).pathname;

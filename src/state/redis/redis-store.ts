@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Outcome, ValidEvent } from '../../events/types.js';
-import { bucketSizeFor, MAX_WINDOW_MS } from '../../rules/duration.js';
+import { bucketSizeFor, MAX_WINDOW_MS } from '../../config/duration.js';
 import type { Cap } from '../../rules/types.js';
 import { combine } from '../aggregate-state.js';
 import { DEFAULT_DEDUPE_HORIZON_MS } from '../memory-store.js';

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Outcome } from '../../events/types.js';
-import { bucketSizeFor } from '../../rules/duration.js';
+import { bucketSizeFor } from '../../config/duration.js';
 import { addCounts, learningPrefix, noCounts, noPolicyCounts } from '../learning-counts.js';
 import type { GlobalStats, LearningCounts, PolicyCounts } from '../types.js';
 import { sumPacked } from './codec.js';
