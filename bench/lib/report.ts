@@ -1,0 +1,63 @@
+// bench/results/latest.json (what full runs measured, per scenario) and docs/benchmarks.md
+// rendered from it. `npm run bench:docs` re-renders the doc without running anything.
+import { existsSync, readFileSync } from 'node:fs';
+import type { BenchResult } from './types.js';
+
+export interface Latest {
+  machine: Record<string, unknown> | null;
+  /** Scenario order for the doc. */
+  order: string[];
+  scenarios: Record<string, { date: string; results: BenchResult[] }>;
+}
+
+const LATEST = new URL('../results/latest.json', import.meta.url);
+
+/** The recorded runs; a file in the old flat format (a list of results) counts as empty. */
+export function readLatest(): Latest {
+  const empty: Latest = { machine: null, order: [], scenarios: {} };
+  if (!existsSync(LATEST)) return empty;
+  const doc = JSON.parse(readFileSync(LATEST, 'utf8')) as unknown;
+  return Array.isArray(doc) ? empty : { ...empty, ...(doc as Latest) };
+}
+
+const fmt = (v: number | null, unit = '') => {
+  if (v === null || Number.isNaN(v)) return '—';
+  const s = Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return unit ? `${s} ${unit}` : s;
+};
+
+export function renderDocs(latest: Latest): string {
+  const m = (latest.machine ?? {}) as Record<string, string | number>;
+  const names = [...latest.order.filter((n) => latest.scenarios[n]), ...Object.keys(latest.scenarios).filter((n) => !latest.order.includes(n))];
+  const results = names.flatMap((n) => latest.scenarios[n]!.results);
+  const dates = [...new Set(names.map((n) => latest.scenarios[n]!.date.slice(0, 10)))].sort();
+  const table = [
+    '| measure | value | baseline (same run) | ratio | budget | met |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...results.map((r) =>
+      `| ${r.name} | ${fmt(r.value, r.unit)} | ${r.baseline ? `${r.baseline}: ${fmt(r.baselineValue)}` : '—'} | ${r.ratio === null ? '—' : fmt(r.ratio)} | ${r.budget ?? '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
+    ),
+  ].join('\n');
+  const notes = results.filter((r) => r.note).map((r) => `- **${r.name}**: ${r.note}`).join('\n');
+  const runs = names.map((n) => `\`${n}\` ${latest.scenarios[n]!.date.slice(0, 16).replace('T', ' ')} UTC`).join(', ');
+  return `# Benchmarks
+
+Generated from full runs (\`npm run bench\`, or \`npx tsx bench/run.ts --only=…\` for some
+scenarios; \`npm run bench:docs\` re-renders this page from \`bench/results/latest.json\`),
+${dates.join(' to ')}. Every number is measured against a baseline **in the same run**: this
+is a shared 2-core machine whose absolute numbers drift ±30 % between runs (more while other
+work runs on it), so ratios are what to trust. The scenarios are one file each in
+\`bench/scenarios/\`; how they measure, and the profiles behind the numbers, are in
+[bench/README.md](../bench/README.md).
+
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}.
+Load: ${m.loadGenerator}. Pinning: ${m.pinning}.
+Runs: ${runs}.
+
+${table}
+
+## Notes
+
+${notes}
+`;
+}
