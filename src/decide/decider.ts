@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, CustomerStateStore } from '../state/types.js';
+import { createDeadlines } from './deadline.js';
 import { evaluate, type Exploration, type Scored } from './pipeline.js';
 import type { DecideRequest, Decision, DecisionOffer, OfferFate } from './types.js';
 
@@ -33,14 +34,6 @@ function emptySnapshot(customerId: string): CustomerSnapshot {
   return { customerId, profile: {}, agg: {}, household: null, offers: {} };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`customer state took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Decides the best offers for a customer in a channel: reads the customer's state in
  * one store call, runs the pipeline, reserves total caps on `offered` for the offers it
@@ -53,6 +46,8 @@ export function createDecider(opts: DeciderOptions): Decider {
   const timeoutMs = opts.snapshotTimeoutMs ?? 50;
   const onBackgroundError = opts.onBackgroundError ?? (() => {});
   const { store } = opts;
+  // one timer for every decision waiting on customer state, not one each (deadline.ts)
+  const deadlines = createDeadlines(timeoutMs, () => new Error(`customer state took longer than ${timeoutMs} ms`));
 
   return {
     async decide(req) {
@@ -65,7 +60,7 @@ export function createDecider(opts: DeciderOptions): Decider {
       const m = opts.metrics;
       const endSnapshot = m?.storeDuration.startTimer({ op: 'snapshot' });
       try {
-        snap = await withTimeout(store.snapshot(req.customerId, nowMs), timeoutMs);
+        snap = await deadlines.wrap(store.snapshot(req.customerId, nowMs));
         endSnapshot?.();
       } catch (err) {
         m?.storeErrors.inc({ op: 'snapshot', code: (err as { code?: string }).code ?? 'NBO_ERR_STORE_UNAVAILABLE' });

@@ -21,14 +21,18 @@ export const EVENT_ROOTS: ReadonlySet<string> = new Set(['id', 'type', 'customer
  * and compiles it. Issues are appended; null when the rule cannot be compiled.
  */
 export function checkAndCompile(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): CompiledPredicate | null {
+  return checkRefs(logic, where, scope, issues) ? compilePredicate(logic) : null;
+}
+
+/** The checks of {@link checkAndCompile} alone (for rules compiled later, together); true when none failed. */
+export function checkRefs(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): boolean {
   const found: RuleIssue[] = checkLogic(logic, where.path).map((i) => ({ file: where.file, id: where.id, path: i.path, message: i.message }));
   for (const ref of collectVarPaths(logic, where.path)) {
     const message = refProblem(ref.segs, scope);
     if (message) found.push({ file: where.file, id: where.id, path: ref.path, message });
   }
   issues.push(...found);
-  if (found.length > 0) return null;
-  return compilePredicate(logic);
+  return found.length === 0;
 }
 
 function refProblem(segs: string[], scope: RefScope): string | null {

@@ -106,6 +106,11 @@ export interface RuleSet {
   channels: ReadonlySet<string>;
   /** Every event type the rules name (aggregates' events). */
   eventTypes: ReadonlySet<string>;
+  /**
+   * Shared sub-expressions of the offers' eligibility (compiled together): a decision
+   * passes a fresh `new Array(memoSlots)` as `rt.memo`. 0 or absent: none.
+   */
+  memoSlots?: number;
   /** Offers that answer this channel and trigger, by ascending id (indexed, cached). */
   candidates(channel: string, trigger: string | null): readonly Offer[];
 }

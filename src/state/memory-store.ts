@@ -2,7 +2,7 @@ import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
 import type { Cap } from '../rules/types.js';
 import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
-import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { cloneHistory, emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
 import { emptyModel } from './model.js';
 import type {
   AggValue,
@@ -37,6 +37,8 @@ interface CustomerRecord {
   aggs: Map<string, AggState>;
   offers: Map<string, OfferHistory>;
   touchedAt: number;
+  /** The profile as snapshots return it (frozen, shared by every snapshot until it changes); null: rebuild. */
+  profileView: Readonly<Record<string, unknown>> | null;
 }
 
 interface TotalCounter {
@@ -63,7 +65,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const record = (id: string): CustomerRecord => {
     let r = customers.get(id);
     if (!r) {
-      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), touchedAt: 0 };
+      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), touchedAt: 0, profileView: null };
       customers.set(id, r);
     }
     return r;
@@ -139,7 +141,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       for (const [k, v] of Object.entries(data)) {
         const cur = r.profile.get(k);
         if (cur && cur.t > ev.timeMs) continue; // an older value never overwrites a newer one
-        r.profile.set(k, { v: v === null ? undefined : v, t: ev.timeMs });
+        // a private, frozen copy: snapshots share it instead of copying it on every read
+        r.profile.set(k, { v: v === null ? undefined : deepFreeze(structuredClone(v)), t: ev.timeMs });
+        r.profileView = null;
       }
     } else if (ev.type === 'household') {
       setHousehold(ev.customerId, r, (data.householdId as string | null) ?? null, ev.timeMs);
@@ -193,6 +197,21 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     return out;
   };
   const statesOf = (r: CustomerRecord | undefined) => model.aggregates.map((d) => r?.aggs.get(d.storageKey));
+  /** One customer's aggregates (the decision path): no per-aggregate member lists. */
+  const ownAggs = (r: CustomerRecord | undefined, nowMs: number): Record<string, AggValue> => {
+    const out: Record<string, AggValue> = {};
+    for (const def of model.aggregates) out[def.name] = read(def, r?.aggs.get(def.storageKey), nowMs);
+    return out;
+  };
+  const profileOf = (r: CustomerRecord | undefined): Readonly<Record<string, unknown>> => {
+    if (!r) return Object.freeze({});
+    if (r.profileView === null) {
+      const view: Record<string, unknown> = {};
+      for (const [k, { v }] of r.profile) if (v !== undefined) view[k] = v;
+      r.profileView = Object.freeze(view);
+    }
+    return r.profileView;
+  };
 
   const stats: GlobalStats = {
     learning(offerId, segment) {
@@ -225,8 +244,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     async snapshot(customerId, nowMs) {
       assertOpen();
       const r = customers.get(customerId);
-      const profile: Record<string, unknown> = {};
-      for (const [k, { v }] of r?.profile ?? []) if (v !== undefined) profile[k] = structuredClone(v);
+      // read-only (frozen): the profile is shared with the store, the rest is the snapshot's own
+      const profile = profileOf(r) as Record<string, unknown>;
       let household: CustomerSnapshot['household'] = null;
       const hid = r?.household?.id ?? null;
       if (hid !== null) {
@@ -234,8 +253,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         household = { id: hid, agg: readAggs(members, nowMs) };
       }
       const offers: Record<string, OfferHistory> = {};
-      for (const [id, h] of r?.offers ?? []) offers[id] = structuredClone(h);
-      return { customerId, profile, agg: readAggs([statesOf(r)], nowMs), household, offers };
+      for (const [id, h] of r?.offers ?? []) offers[id] = cloneHistory(h);
+      return { customerId, profile, agg: ownAggs(r, nowMs), household, offers };
     },
     async recordOffered(rec: OfferedRecord) {
       assertOpen();
@@ -272,6 +291,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       return { customers: customers.size, households: households.size, buckets, seenIds };
     },
   };
+}
+
+/** Freezes a JSON value and everything in it (profile values are shared by snapshots). */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 export interface MemoryStoreSize {
