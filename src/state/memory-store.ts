@@ -1,8 +1,8 @@
 import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../rules/duration.js';
 import type { Cap } from '../rules/types.js';
-import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
-import { cloneHistory, emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { combine, firstBucket, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
+import { cloneHistory, emptyHistory, historyNeedsTrim, recordOffered, recordResponse, trimHistory } from './offer-history.js';
 import { emptyModel } from './model.js';
 import type {
   AggValue,
@@ -39,6 +39,15 @@ interface CustomerRecord {
   touchedAt: number;
   /** The profile as snapshots return it (frozen, shared by every snapshot until it changes); null: rebuild. */
   profileView: Readonly<Record<string, unknown>> | null;
+  /**
+   * The offer histories as snapshots return them; null: rebuild. Histories are never
+   * changed in place (a change replaces the history with a changed copy), so snapshots
+   * share them instead of copying each one on every read.
+   */
+  offersView: Record<string, OfferHistory> | null;
+  /** Aggregate values last read, valid while `aggVersion` and every window's first bucket are unchanged. */
+  aggCache: { version: number; firsts: number[]; values: Record<string, AggValue>; model: StateModel } | null;
+  aggVersion: number;
 }
 
 interface TotalCounter {
@@ -65,7 +74,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const record = (id: string): CustomerRecord => {
     let r = customers.get(id);
     if (!r) {
-      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), touchedAt: 0, profileView: null };
+      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), touchedAt: 0, profileView: null, offersView: null, aggCache: null, aggVersion: 0 };
       customers.set(id, r);
     }
     return r;
@@ -149,8 +158,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       setHousehold(ev.customerId, r, (data.householdId as string | null) ?? null, ev.timeMs);
     } else if (ev.type === 'offer_response') {
       const offerId = data.offerId as string;
-      let h = r.offers.get(offerId);
-      if (!h) r.offers.set(offerId, (h = emptyHistory()));
+      // copy on write: snapshots taken before share the old history
+      const h = cloneHistory(r.offers.get(offerId) ?? emptyHistory());
+      r.offers.set(offerId, h);
+      r.offersView = null;
       const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
       if (delta.impressions || delta.accepted) learn(offerId, delta.segment, delta.impressions, delta.accepted);
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
@@ -160,7 +171,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       const value = valueOf(def, ev, nowMs);
       if (value === undefined) continue;
       const next = fold(def, r.aggs.get(def.storageKey), value, ev.timeMs, nowMs);
-      if (next) r.aggs.set(def.storageKey, next);
+      if (next) {
+        r.aggs.set(def.storageKey, next);
+        r.aggVersion++;
+      }
     }
     return 'applied';
   };
@@ -170,8 +184,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     for (const [key, st] of r.aggs) {
       const def = model.storageByKey.get(key);
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
+      r.aggVersion++;
     }
-    for (const h of r.offers.values()) trimHistory(h, nowMs);
+    for (const [offerId, h] of r.offers) {
+      if (!historyNeedsTrim(h, nowMs)) continue;
+      const t = cloneHistory(h);
+      trimHistory(t, nowMs);
+      r.offers.set(offerId, t);
+      r.offersView = null;
+    }
     if (nowMs - r.touchedAt > CUSTOMER_IDLE_TTL_MS) {
       if (r.household?.id) setHousehold(id, r, null, Infinity);
       customers.delete(id);
@@ -199,9 +220,24 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const statesOf = (r: CustomerRecord | undefined) => model.aggregates.map((d) => r?.aggs.get(d.storageKey));
   /** One customer's aggregates (the decision path): no per-aggregate member lists. */
   const ownAggs = (r: CustomerRecord | undefined, nowMs: number): Record<string, AggValue> => {
+    const defs = model.aggregates;
+    // a value changes only with the customer's buckets or when a window moves to another bucket
+    const firsts = defs.map((def) => (def.bucketMs === null ? 0 : firstBucket(def, nowMs)));
+    const c = r?.aggCache;
+    if (c && c.version === r!.aggVersion && c.firsts.length === firsts.length && c.firsts.every((f, i) => f === firsts[i]) && c.model === model) return { ...c.values };
     const out: Record<string, AggValue> = {};
-    for (const def of model.aggregates) out[def.name] = read(def, r?.aggs.get(def.storageKey), nowMs);
-    return out;
+    for (const def of defs) out[def.name] = read(def, r?.aggs.get(def.storageKey), nowMs);
+    if (r) r.aggCache = { version: r.aggVersion, firsts, values: out, model };
+    return { ...out };
+  };
+  const offersOf = (r: CustomerRecord | undefined): Record<string, OfferHistory> => {
+    if (!r) return {};
+    if (r.offersView === null) {
+      const view: Record<string, OfferHistory> = {};
+      for (const [id, h] of r.offers) view[id] = h;
+      r.offersView = view;
+    }
+    return r.offersView;
   };
   const profileOf = (r: CustomerRecord | undefined): Readonly<Record<string, unknown>> => {
     if (!r) return Object.freeze({});
@@ -252,17 +288,16 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         const members = [...(households.get(hid) ?? [])].map((m) => statesOf(customers.get(m)));
         household = { id: hid, agg: readAggs(members, nowMs) };
       }
-      const offers: Record<string, OfferHistory> = {};
-      for (const [id, h] of r?.offers ?? []) offers[id] = cloneHistory(h);
-      return { customerId, profile, agg: ownAggs(r, nowMs), household, offers };
+      return { customerId, profile, agg: ownAggs(r, nowMs), household, offers: offersOf(r) };
     },
     async recordOffered(rec: OfferedRecord) {
       assertOpen();
       const r = record(rec.customerId);
       r.touchedAt = Math.max(r.touchedAt, clock());
       for (const offerId of rec.offerIds) {
-        let h = r.offers.get(offerId);
-        if (!h) r.offers.set(offerId, (h = emptyHistory()));
+        const h = cloneHistory(r.offers.get(offerId) ?? emptyHistory());
+        r.offers.set(offerId, h);
+        r.offersView = null;
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
     },

@@ -55,6 +55,16 @@ export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, dep
   }
 }
 
+/** Whether {@link trimHistory} would drop anything. */
+export function historyNeedsTrim(h: OfferHistory, nowMs: number): boolean {
+  const oldest = nowMs - MAX_WINDOW_MS;
+  for (const o in h.recent) {
+    const r = h.recent[o as Outcome]!;
+    if (r.length === 0 || r[0]! < oldest) return true;
+  }
+  return false;
+}
+
 /** Drops recent times older than the longest window; true when the history holds nothing. */
 export function trimHistory(h: OfferHistory, nowMs: number): void {
   const oldest = nowMs - MAX_WINDOW_MS;
