@@ -60,7 +60,8 @@ export function createDecider(opts: DeciderOptions): Decider {
       const m = opts.metrics;
       const endSnapshot = m?.storeDuration.startTimer({ op: 'snapshot' });
       try {
-        snap = await deadlines.wrap(store.snapshot(req.customerId, nowMs));
+        // only the histories caps and cooldowns read (with explain too: fates need no more)
+        snap = await deadlines.wrap(store.snapshot(req.customerId, nowMs, rules.historyOffers));
         endSnapshot?.();
       } catch (err) {
         m?.storeErrors.inc({ op: 'snapshot', code: (err as { code?: string }).code ?? 'NBO_ERR_STORE_UNAVAILABLE' });

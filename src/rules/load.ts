@@ -126,6 +126,7 @@ function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[
   return Object.freeze({
     version,
     memoSlots,
+    historyOffers: Object.freeze(sorted.filter((o) => o.customerCaps.length > 0 || o.cooldowns.length > 0).map((o) => o.id)),
     offers: Object.freeze(sorted),
     offerById: new Map(sorted.map((o) => [o.id, o])),
     aggregates: Object.freeze(aggregates),

@@ -102,8 +102,13 @@ export interface CustomerStateStore {
    * id: a duplicate changes nothing. Per customer, events apply in input order.
    */
   applyEvents(events: readonly ValidEvent[]): Promise<ApplyResult>;
-  /** Everything a decision needs about one customer, in one call (one round trip). */
-  snapshot(customerId: string, nowMs: number): Promise<CustomerSnapshot>;
+  /**
+   * Everything a decision needs about one customer, in one call (one round trip).
+   * `histories`: the offers whose history the caller reads (absent: every offer's); a
+   * store may leave the others out of `offers`. The snapshot is read-only: it may share
+   * objects with the store.
+   */
+  snapshot(customerId: string, nowMs: number, histories?: readonly string[]): Promise<CustomerSnapshot>;
   /** Records the offers a decision returned as `offered`. */
   recordOffered(rec: OfferedRecord): Promise<void>;
   /**

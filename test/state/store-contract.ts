@@ -52,6 +52,18 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
     const snap = (id: string) => store.snapshot(id, clock.now());
 
+    it('a snapshot asked for some offers\' histories holds exactly what a full one holds for them', async () => {
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2', 'o3'], atMs: T0, segment: null });
+      await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o2', outcome: 'declined' }, T0 + MIN), ev('c1', 'purchase', { amount: 7 })]);
+      const full = await snap('c1');
+      const some = await store.snapshot('c1', clock.now(), ['o2', 'o3', 'never-offered']);
+      expect(some.offers.o2).toEqual(full.offers.o2);
+      expect(some.offers.o3).toEqual(full.offers.o3);
+      expect(some.offers['never-offered']).toBeUndefined();
+      expect({ ...some, offers: {} }).toEqual({ ...full, offers: {} });
+      expect((await store.snapshot('c1', clock.now(), [])).agg).toEqual(full.agg);
+    });
+
     it('a snapshot keeps what it read: later events, offered records and reads leave it as it was', async () => {
       await store.applyEvents([ev('c1', 'profile', { tier: 'gold', prefs: { coffee: true } }), ev('c1', 'purchase', { amount: 10 })]);
       await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: null });
