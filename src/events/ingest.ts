@@ -81,12 +81,21 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       const applied = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [] };
       const fired: ValidEvent[] = [];
       const known = opts.knownTypes?.() ?? noTypes;
+      // counted per type and result once per batch: a labelled inc per event was a visible share of ingestion
+      const counts = new Map<string, number>();
       applied.statuses.forEach((s, k) => {
         statuses[validIndex[k]!] = s;
         const ev = valid[k]!;
-        opts.metrics?.events.inc({ type: opts.metrics.bounded(known, ev.type), result: s });
+        const key = `${ev.type}\u0000${s}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
       });
+      if (opts.metrics) {
+        for (const [key, n] of counts) {
+          const [type, result] = key.split('\u0000') as [string, string];
+          opts.metrics.events.inc({ type: opts.metrics.bounded(known, type), result }, n);
+        }
+      }
       const decisions = Promise.all(
         fired.map(async (ev): Promise<StreamDecision> => {
           const d = await opts.decider.decide({ customerId: ev.customerId, channel: ev.channel!, trigger: ev.type, context: ev.data ?? {}, eventId: ev.id, source: 'stream' });
