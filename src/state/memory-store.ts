@@ -24,7 +24,7 @@ export const CUSTOMER_IDLE_TTL_MS = MAX_WINDOW_MS;
 export interface MemoryStoreOptions {
   clock?: () => number;
   dedupeHorizonMs?: number;
-  /** How often idle customers and expired buckets are swept; 0 = never (call sweep()). */
+  /** How often every customer's expired buckets are swept and idle customers forgotten (a slice at a time); 0 = never (call sweep()). */
   sweepIntervalMs?: number;
 }
 
@@ -205,7 +205,28 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     const nowMs = clock();
     for (const [id, r] of customers) trimCustomer(id, r, nowMs);
   };
-  const timer = opts.sweepIntervalMs ? setInterval(sweep, opts.sweepIntervalMs) : null;
+  // The periodic sweep goes through the customers a slice at a time (a full pass per
+  // interval): one pass over every customer at once stalled decisions for milliseconds.
+  const SWEEP_SLICES = 60;
+  let cursor: Iterator<[string, CustomerRecord]> | null = null;
+  let slice = 0;
+  const sweepSlice = () => {
+    const nowMs = clock();
+    if (cursor === null) {
+      cursor = customers.entries();
+      slice = Math.ceil(customers.size / SWEEP_SLICES); // fixed for the pass: forgotten customers shrink the map
+    }
+    let left = slice;
+    while (left-- > 0) {
+      const next = cursor.next();
+      if (next.done) {
+        cursor = null;
+        return;
+      }
+      trimCustomer(next.value[0], next.value[1], nowMs);
+    }
+  };
+  const timer = opts.sweepIntervalMs ? setInterval(sweepSlice, Math.max(1, Math.floor(opts.sweepIntervalMs / SWEEP_SLICES))) : null;
   timer?.unref();
 
   /** Reads every aggregate over one customer's states, or combines several members'. */
