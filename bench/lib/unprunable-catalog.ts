@@ -166,3 +166,21 @@ export function unprunableHistory(customerId: string, nowMs: number, rand: () =>
   }
   return out;
 }
+
+/** Decision contexts as a rule sees them, for evaluating the catalog in-process (rules-eval). */
+export function unprunableContexts(count: number, seed = 16) {
+  const rand = rng(seed);
+  const now = Date.parse('2026-11-23T09:15:00Z');
+  return Array.from({ length: count }, (_, k) => {
+    const evs = unprunableHistory(`c-${k}`, now, rand);
+    const sum = (d: number) => evs.filter((e) => e.type === 'purchase' && e.timeMs >= now - d * DAY).reduce((s, e) => s + (e.data!.amount as number), 0);
+    const data = unprunableContext(rand);
+    return {
+      customer: { id: `c-${k}`, profile: evs[0]!.data!, agg: { spend_7d: sum(7), spend_30d: sum(30), spend_90d: sum(90), purchases_90d: evs.length - 1 }, segments: {} },
+      household: null,
+      event: { type: rand() < 0.85 ? 'checkout' : 'claim', channel: U_CHANNELS[k % U_CHANNELS.length]!, data },
+      context: data,
+      now: { iso: '2026-11-23T09:15:00.000Z', hour: 9, dow: 1 },
+    };
+  });
+}
