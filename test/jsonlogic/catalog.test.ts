@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import jsonLogic from 'json-logic-js';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +49,19 @@ const run = (f: () => unknown): Run => {
 const eligible = (r: Run) => r.ok && r.value === true;
 
 describe('compileCatalog — rules compiled together, against json-logic-js', () => {
+  const SUITE = new URL('../../../shared/conformance/jsonlogic-tests.json', import.meta.url);
+  it.runIf(existsSync(SUITE))('the official JsonLogic suite compiled as one catalog: each rule holds exactly when its expected value is truthy', () => {
+    const suite = JSON.parse(readFileSync(SUITE, 'utf8')) as unknown[];
+    const cases = suite.filter((e): e is [unknown, unknown, unknown] => Array.isArray(e) && e.length >= 3);
+    const cat = compileCatalog(cases.map((c) => c[0]));
+    expect(cat.memoSlots).toBeGreaterThan(0);
+    cases.forEach(([, d, expected], i) => {
+      // one memo per data object: each case has its own data
+      const got = run(() => cat.predicates[i]!(d, { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) }));
+      expect(eligible(got), JSON.stringify(cases[i])).toBe(truthy(expected));
+    });
+  });
+
   it('property — every rule of a catalog, evaluated in turn with one memo per data object, is eligible exactly when json-logic-js says it holds', () => {
     fc.assert(
       fc.property(fc.array(rule, { minLength: 1, maxLength: 12 }), fc.array(data, { minLength: 1, maxLength: 4 }), (rules, datas) => {
