@@ -8,6 +8,8 @@ export interface Latest {
   /** Scenario order for the doc. */
   order: string[];
   scenarios: Record<string, { date: string; results: BenchResult[] }>;
+  /** What the machine was doing during the runs (written by hand: load averages, other work): "*" for all, else per scenario. */
+  conditions?: Record<string, string>;
 }
 
 const LATEST = new URL('../results/latest.json', import.meta.url);
@@ -39,6 +41,10 @@ export function renderDocs(latest: Latest): string {
     ),
   ].join('\n');
   const notes = results.filter((r) => r.note).map((r) => `- **${r.name}**: ${r.note}`).join('\n');
+  const conditions = [
+    ...(latest.conditions?.['*'] ? [latest.conditions['*']] : []),
+    ...names.filter((n) => latest.conditions?.[n]).map((n) => `- \`${n}\`: ${latest.conditions![n]}`),
+  ].join('\n\n');
   const runs = names.map((n) => `\`${n}\` ${latest.scenarios[n]!.date.slice(0, 16).replace('T', ' ')} UTC`).join(', ');
   return `# Benchmarks
 
@@ -54,7 +60,7 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, Redis $
 Load: ${m.loadGenerator}. Pinning: ${m.pinning}.
 Runs: ${runs}.
 
-${table}
+${conditions ? `Conditions of the runs (the machine is shared; read each ratio with these in mind):\n\n${conditions}\n\n` : ''}${table}
 
 ## Notes
 
