@@ -228,21 +228,25 @@ const fieldNames = (model: StateModel): string[] => {
   return names;
 };
 
-export function decodeCustomer(json: string, model: StateModel): DecodedCustomer {
+/** snapshot-1.lua's reply (fields and values, flat) → what the decision path reads. */
+export function decodeCustomer(flat: readonly string[], model: StateModel): DecodedCustomer {
   const out: DecodedCustomer = { profile: {}, householdId: null, raw: [], offers: {} };
-  if (json === '') return out;
-  const fields = JSON.parse(json) as Record<string, string>;
-  for (const f in fields) {
-    const v = fields[f]!;
-    if (f.startsWith('p:')) {
+  if (flat.length === 0) return out;
+  const agg = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const f = flat[i]!;
+    const v = flat[i + 1]!;
+    const c0 = f.charCodeAt(0);
+    if (c0 === 97 /* a */ && f.charCodeAt(1) === 58) agg.set(f, v);
+    else if (c0 === 112 /* p */ && f.charCodeAt(1) === 58) {
       const rest = v.slice(v.indexOf('|') + 1);
       if (rest !== '') out.profile[f.slice(2)] = JSON.parse(rest);
-    } else if (f.startsWith('o:')) {
+    } else if (c0 === 111 /* o */ && f.charCodeAt(1) === 58) {
       out.offers[f.slice(2)] = decodeHistory(v);
     } else if (f === FIELD.household) {
       out.householdId = v.slice(v.indexOf('|') + 1) || null;
     }
   }
-  out.raw = fieldNames(model).map((name) => fields[name]);
+  out.raw = fieldNames(model).map((name) => agg.get(name));
   return out;
 }
