@@ -40,9 +40,10 @@ interface CustomerRecord {
   /** The profile as snapshots return it (frozen, shared by every snapshot until it changes); null: rebuild. */
   profileView: Readonly<Record<string, unknown>> | null;
   /**
-   * The offer histories as snapshots return them; null: rebuild. Histories are never
-   * changed in place (a change replaces the history with a changed copy), so snapshots
-   * share them instead of copying each one on every read.
+   * The offer histories as full snapshots return them; null: rebuild. A history a
+   * snapshot has been given is never changed in place afterwards (a change replaces it
+   * with a changed copy: see `writable`), so snapshots share histories instead of copying
+   * each one on every read.
    */
   offersView: Record<string, OfferHistory> | null;
   /** Aggregate values last read, valid while `aggVersion` and every window's first bucket are unchanged. */
@@ -78,6 +79,19 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       customers.set(id, r);
     }
     return r;
+  };
+
+  /** Histories some snapshot has been given: written only as copies from then on. */
+  const shared = new WeakSet<OfferHistory>();
+  /** The customer's history of an offer, ready to change: a copy when a snapshot holds it. */
+  const writable = (r: CustomerRecord, offerId: string): OfferHistory => {
+    let h = r.offers.get(offerId);
+    if (h === undefined || shared.has(h)) {
+      h = h === undefined ? emptyHistory() : cloneHistory(h);
+      r.offers.set(offerId, h);
+      r.offersView = null;
+    }
+    return h;
   };
 
   const totalKey = (offerId: string, outcome: Outcome) => `${offerId}\u0000${outcome}`;
@@ -158,10 +172,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       setHousehold(ev.customerId, r, (data.householdId as string | null) ?? null, ev.timeMs);
     } else if (ev.type === 'offer_response') {
       const offerId = data.offerId as string;
-      // copy on write: snapshots taken before share the old history
-      const h = cloneHistory(r.offers.get(offerId) ?? emptyHistory());
-      r.offers.set(offerId, h);
-      r.offersView = null;
+      const h = writable(r, offerId);
       const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
       if (delta.impressions || delta.accepted) learn(offerId, delta.segment, delta.impressions, delta.accepted);
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
@@ -187,11 +198,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       r.aggVersion++;
     }
     for (const [offerId, h] of r.offers) {
-      if (!historyNeedsTrim(h, nowMs)) continue;
-      const t = cloneHistory(h);
-      trimHistory(t, nowMs);
-      r.offers.set(offerId, t);
-      r.offersView = null;
+      if (historyNeedsTrim(h, nowMs)) trimHistory(writable(r, offerId), nowMs);
     }
     if (nowMs - r.touchedAt > CUSTOMER_IDLE_TTL_MS) {
       if (r.household?.id) setHousehold(id, r, null, Infinity);
@@ -251,11 +258,25 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     if (r) r.aggCache = { version: r.aggVersion, firsts, values: out, model };
     return { ...out };
   };
-  const offersOf = (r: CustomerRecord | undefined): Record<string, OfferHistory> => {
+  const offersOf = (r: CustomerRecord | undefined, only: readonly string[] | undefined): Record<string, OfferHistory> => {
     if (!r) return {};
+    if (only !== undefined) {
+      // a decision: just the histories its caps and cooldowns read; the others stay writable in place
+      const some: Record<string, OfferHistory> = {};
+      for (const id of only) {
+        const h = r.offers.get(id);
+        if (h === undefined) continue;
+        shared.add(h);
+        some[id] = h;
+      }
+      return some;
+    }
     if (r.offersView === null) {
       const view: Record<string, OfferHistory> = {};
-      for (const [id, h] of r.offers) view[id] = h;
+      for (const [id, h] of r.offers) {
+        shared.add(h);
+        view[id] = h;
+      }
       r.offersView = view;
     }
     return r.offersView;
@@ -298,7 +319,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       const applied = statuses.filter((s) => s === 'applied').length;
       return { applied, duplicates: statuses.length - applied, statuses };
     },
-    async snapshot(customerId, nowMs) {
+    async snapshot(customerId, nowMs, histories) {
       assertOpen();
       const r = customers.get(customerId);
       // read-only (frozen): the profile is shared with the store, the rest is the snapshot's own
@@ -309,16 +330,14 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         const members = [...(households.get(hid) ?? [])].map((m) => statesOf(customers.get(m)));
         household = { id: hid, agg: readAggs(members, nowMs) };
       }
-      return { customerId, profile, agg: ownAggs(r, nowMs), household, offers: offersOf(r) };
+      return { customerId, profile, agg: ownAggs(r, nowMs), household, offers: offersOf(r, histories) };
     },
     async recordOffered(rec: OfferedRecord) {
       assertOpen();
       const r = record(rec.customerId);
       r.touchedAt = Math.max(r.touchedAt, clock());
       for (const offerId of rec.offerIds) {
-        const h = cloneHistory(r.offers.get(offerId) ?? emptyHistory());
-        r.offers.set(offerId, h);
-        r.offersView = null;
+        const h = writable(r, offerId);
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
     },

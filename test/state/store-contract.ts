@@ -64,11 +64,24 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await store.snapshot('c1', clock.now(), [])).agg).toEqual(full.agg);
     });
 
+    it('a snapshot of some histories (as a decision reads them) keeps them as they were', async () => {
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2'], atMs: T0, segment: null });
+      const partial = await store.snapshot('c1', clock.now(), ['o1']);
+      const copy = structuredClone(partial);
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd2', offerIds: ['o1', 'o2'], atMs: T0 + MIN, segment: null });
+      await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd2', offerId: 'o1', outcome: 'declined' }, T0 + 2 * MIN)]);
+      expect(partial).toEqual(copy);
+      const after = await snap('c1');
+      expect(after.offers.o1!.counts).toMatchObject({ offered: 2, declined: 1 });
+      expect(after.offers.o2!.counts).toMatchObject({ offered: 2 });
+    });
+
     it('a snapshot keeps what it read: later events, offered records and reads leave it as it was', async () => {
       await store.applyEvents([ev('c1', 'profile', { tier: 'gold', prefs: { coffee: true } }), ev('c1', 'purchase', { amount: 10 })]);
       await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: null });
       const before = await snap('c1');
       const copy = structuredClone(before);
+
       await store.recordOffered({ customerId: 'c1', decisionId: 'd2', offerIds: ['o1'], atMs: T0 + MIN, segment: null });
       await store.applyEvents([
         ev('c1', 'profile', { tier: 'silver', prefs: { coffee: false } }, T0 + MIN),
