@@ -1,8 +1,7 @@
-// `npm run bench:docs`: renders docs/benchmarks.md from the last full run
-// (bench/results/latest.json) without measuring again.
-import { readFileSync } from 'node:fs';
-import { writeDocs, type BenchRun } from './lib/report.js';
+// `npm run bench:docs`: renders docs/benchmarks.md from bench/results/latest.json (what the
+// last full runs measured) without running anything.
+import { writeFileSync } from 'node:fs';
+import { readLatest, renderDocs } from './lib/report.js';
 
-const run = JSON.parse(readFileSync(new URL('./results/latest.json', import.meta.url), 'utf8')) as BenchRun;
-writeDocs(run);
+writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), renderDocs(readLatest()));
 process.stdout.write('docs/benchmarks.md rendered from bench/results/latest.json\n');

@@ -1,17 +1,19 @@
 // `npm run bench` (full) and `npm run bench:quick`: runs every scenario in bench/scenarios,
-// each against baselines in the same run, prints the machine first, writes
-// bench/results/latest.json and regenerates docs/benchmarks.md (a full run only: a quick run
-// writes bench/results/quick.tmp.json). A slow number never fails the run; a broken bench does.
+// each against baselines in the same run, prints the machine first. A full run records its
+// scenarios in bench/results/latest.json and regenerates docs/benchmarks.md from it
+// (`--only=a,b` replaces just those scenarios there); a quick run writes only the untracked
+// bench/results/quick.json, so CI never rewrites tracked files. A slow number never fails
+// the run; a broken bench does.
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readLatest, renderDocs, type Latest } from './lib/report.js';
 import { ensureInstalled, startKafkaMock, startRedis } from '../test/support/servers.js';
 import type { BenchResult, Scenario } from './lib/types.js';
-import { renderTable, writeDocs, type BenchRun } from './lib/report.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 
 const sh = (cmd: string) => {
   try {
@@ -33,7 +35,7 @@ const machine = {
   redis: sh('redis-server --version')?.match(/v=(\S+)/)?.[1] ?? 'unknown',
   loadGenerator: sh('command -v wrk') ? 'wrk (closed loop), bench/lib/load.ts (open loop)' : 'bench/lib/load.ts',
   pinning: sh('command -v taskset') ? 'servers on core 0; load generator and Redis on core 1 (taskset)' : 'none (taskset missing)',
-  mode: quick ? ('quick' as const) : ('full' as const),
+  mode: quick ? 'quick' : 'full',
   date: new Date().toISOString(),
 };
 process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}\n`);
@@ -46,19 +48,22 @@ const kafka = await startKafkaMock();
 const ctx = { quick, redisUrl: redis.url, kafkaBrokers: kafka.brokers, log: (l: string) => process.stdout.write(`${l}\n`) };
 
 const files = readdirSync(new URL('./scenarios', import.meta.url)).filter((f) => f.endsWith('.bench.ts')).sort();
-const order = ['rules-eval', 'decide-http', 'rules-swap', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory', 'learning'];
+const order = ['rules-eval', 'decide-http', 'decide-unprunable', 'mixed-load', 'rules-swap', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory', 'learning'];
 const scenarios: Scenario[] = [];
 for (const f of files) scenarios.push(((await import(`./scenarios/${f}`)) as { scenario: Scenario }).scenario);
 scenarios.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 
 const results: BenchResult[] = [];
+const byScenario = new Map<string, BenchResult[]>();
 let broken = 0;
 for (const s of scenarios) {
-  if (only && s.name !== only) continue;
+  if (only && !only.includes(s.name)) continue;
   process.stdout.write(`▶ ${s.name}\n`);
   const t0 = Date.now();
   try {
-    results.push(...(await s.run(ctx)));
+    const got = await s.run(ctx);
+    byScenario.set(s.name, got);
+    results.push(...got);
   } catch (err) {
     broken++;
     process.stdout.write(`  BROKEN: ${(err as Error).stack ?? err}\n`);
@@ -68,17 +73,29 @@ for (const s of scenarios) {
 await redis.stop();
 await kafka.stop();
 
-process.stdout.write(`\n${renderTable(results)}\n`);
+const fmt = (v: number | null, unit = '') => {
+  if (v === null || Number.isNaN(v)) return '—';
+  const s = Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return unit ? `${s} ${unit}` : s;
+};
+for (const r of results) {
+  process.stdout.write(`${r.name}: ${fmt(r.value, r.unit)}${r.ratio === null ? '' : ` (× ${fmt(r.ratio)} ${r.baseline})`}${r.budget ? ` — ${r.budget}: ${r.met ? 'met' : 'NOT met'}` : ''}\n`);
+}
 
-// A full run replaces bench/results/latest.json and docs/benchmarks.md; a quick or partial run
-// writes only its own untracked file, so CI (which runs bench:quick) never rewrites the tree.
-const run: BenchRun = { machine, results };
-mkdirSync(new URL('./results', import.meta.url), { recursive: true });
-const file = quick || only ? `./results/${quick ? 'quick' : `only-${only}`}.tmp.json` : './results/latest.json';
-writeFileSync(new URL(file, import.meta.url), `${JSON.stringify(run, null, 2)}\n`);
-process.stdout.write(`results: bench/${file.slice(2)}\n`);
-if (!quick && !only) writeDocs(run);
-for (const r of results) if (r.detail && (quick || only)) process.stdout.write(`\n${r.detail}`);
+const resultsDir = new URL('./results/', import.meta.url);
+mkdirSync(resultsDir, { recursive: true });
+if (quick) {
+  // untracked (.gitignore): CI proves the benches run without rewriting tracked files
+  writeFileSync(new URL('quick.json', resultsDir), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+  for (const r of results) if (r.detail) process.stdout.write(`\n${r.detail}`);
+} else {
+  const latest: Latest = readLatest();
+  latest.machine = machine;
+  for (const [name, list] of byScenario) latest.scenarios[name] = { date: machine.date, results: list };
+  latest.order = order;
+  writeFileSync(new URL('latest.json', resultsDir), `${JSON.stringify(latest, null, 2)}\n`);
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), renderDocs(latest));
+}
 if (broken > 0) process.stdout.write(`\n${broken} scenario(s) broken\n`);
 // clients of the finished scenarios may still hold sockets open: leave now
 process.exit(broken > 0 ? 1 : 0);

@@ -70,7 +70,7 @@ class Conn {
       const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
       if (this.buf.length < end + 4 + len) return;
       this.buf = this.buf.subarray(end + 4 + len);
-      if (this.done) this.finish(head.startsWith('HTTP/1.1 200'));
+      if (this.done) this.finish(head.startsWith('HTTP/1.1 2'));
     }
   }
   close(): void {

@@ -24,11 +24,11 @@ export function buildNbo(): void {
 }
 
 /** Starts a server and waits until `readyUrl` answers 2xx (null: until it prints "ready"). */
-export async function startChild(cmd: string[], env: Record<string, string>, readyUrl: string | null): Promise<ChildProcess> {
+export async function startChild(cmd: string[], env: Record<string, string>, readyUrl: string | null, timeoutMs = 30_000): Promise<ChildProcess> {
   const child = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${cmd.join(' ')} exited: ${out}`);
     if (readyUrl === null ? out.includes('ready') : await fetch(readyUrl).then((r) => r.ok, () => false)) return child;

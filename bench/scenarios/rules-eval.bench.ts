@@ -1,10 +1,11 @@
 import jsonLogic from 'json-logic-js';
 import { LogicEngine } from 'json-logic-engine';
 import { evaluate } from '../../src/decide/pipeline.js';
-import { compilePredicate, truthy } from '../../src/jsonlogic/index.js';
+import { compileCatalog, compilePredicate, truthy } from '../../src/jsonlogic/index.js';
 import { buildRuleSet } from '../../src/rules/load.js';
 import type { CustomerSnapshot, GlobalStats } from '../../src/state/types.js';
 import { catalogFiles, contexts, generateCatalog } from '../lib/catalog.js';
+import { generateUnprunable, unprunableContexts } from '../lib/unprunable-catalog.js';
 import { ratioResult, steadyOpsPerSecond, type BenchResult, type Scenario } from '../lib/types.js';
 
 /**
@@ -55,6 +56,41 @@ export const scenario: Scenario = {
       out.push(ratioResult(`rules-eval: NBO compiled, ${n} offers`, nboRate, 'catalogs/s', 'hand-written JS', handRate, 0.5));
       out.push(ratioResult(`rules-eval: json-logic-engine build(), ${n} offers`, jleRate, 'catalogs/s', 'hand-written JS', handRate, null));
       out.push(ratioResult(`rules-eval: json-logic-js apply, ${n} offers`, jlRate, 'catalogs/s', 'hand-written JS', handRate, null));
+    }
+
+    // the un-prunable catalog (every offer applies): NBO compiles it as one catalog, so the
+    // conditions many offers share are evaluated once per context (a fresh memo per context)
+    {
+      const catalog = generateUnprunable(200);
+      const uctx = unprunableContexts(64);
+      const cat = compileCatalog(catalog.map((o) => o.logic));
+      const alone = catalog.map((o) => compilePredicate(o.logic));
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const hand = catalog.map((o) => new Function('c', `return ${o.js};`) as (c: unknown) => boolean);
+      const engine = new LogicEngine();
+      const jle = catalog.map((o) => engine.build(o.logic as never) as (c: unknown) => unknown);
+      for (const c of uctx) {
+        const memo = { nowMs: rt.nowMs, memo: new Array<unknown>(cat.memoSlots) };
+        for (let i = 0; i < catalog.length; i++) {
+          const want = hand[i]!(c);
+          if (cat.predicates[i]!(c, memo) !== want || alone[i]!(c, rt) !== want || truthy(jle[i]!(c)) !== want) throw new Error(`engines disagree on offer ${catalog[i]!.id}`);
+        }
+      }
+      const all = (f: (i: number, c: unknown, r: { nowMs: number; memo?: unknown[] }) => unknown, memoSlots = 0) => (k: number) => {
+        const c = uctx[k & 63];
+        const r = memoSlots > 0 ? { nowMs: rt.nowMs, memo: new Array<unknown>(memoSlots) } : rt;
+        let hits = 0;
+        for (let i = 0; i < catalog.length; i++) if (f(i, c, r)) hits++;
+        return hits;
+      };
+      const warm = ctx.quick ? 500 : 4000;
+      const handRate = steadyOpsPerSecond(all((i, c) => hand[i]!(c)), ms, maxMs, warm);
+      const catRate = steadyOpsPerSecond(all((i, c, r) => cat.predicates[i]!(c, r), cat.memoSlots), ms, maxMs, warm);
+      const aloneRate = steadyOpsPerSecond(all((i, c) => alone[i]!(c, rt)), ms, maxMs, warm);
+      const jleRate = steadyOpsPerSecond(all((i, c) => truthy(jle[i]!(c))), ms, maxMs, warm);
+      ctx.log(`  un-prunable 200: hand ${handRate.toFixed(0)}/s, nbo catalog ${catRate.toFixed(0)}/s (${cat.memoSlots} shared), nbo rule by rule ${aloneRate.toFixed(0)}/s, json-logic-engine ${jleRate.toFixed(0)}/s`);
+      out.push(ratioResult('rules-eval: NBO catalog, un-prunable 200', catRate, 'catalogs/s', 'hand-written JS', handRate, 0.5, `all 200 rules against each context; ${cat.memoSlots} sub-expressions shared across offers, evaluated once per context; each rule compiled on its own: ${(aloneRate / handRate).toFixed(2)}× hand-written`));
+      out.push(ratioResult('rules-eval: json-logic-engine build(), un-prunable 200', jleRate, 'catalogs/s', 'NBO catalog', catRate, null));
     }
 
     // the decision pipeline (segments, channel/trigger index, eligibility, caps, scoring) as the catalog grows

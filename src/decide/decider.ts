@@ -3,6 +3,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, CustomerStateStore } from '../state/types.js';
 import { probabilityFirst } from './choice-probability.js';
+import { createDeadlines } from './deadline.js';
 import type { LearningSettings } from './estimate.js';
 import { DEFAULT_LEARNING, evaluate, type Scored } from './pipeline.js';
 import { armOf, singlePolicyPlan, type Arm, type Exploration, type PolicyPlan } from './policy.js';
@@ -40,14 +41,6 @@ function emptySnapshot(customerId: string): CustomerSnapshot {
   return { customerId, profile: {}, agg: {}, household: null, offers: {} };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`customer state took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Decides the best offers for a customer in a channel: reads the customer's state in
  * one store call, runs the pipeline, reserves total caps on `offered` for the offers it
@@ -74,6 +67,9 @@ export function createDecider(opts: DeciderOptions): Decider {
     });
   };
 
+  // one timer for every decision waiting on customer state, not one each (deadline.ts)
+  const deadlines = createDeadlines(timeoutMs, () => new Error(`customer state took longer than ${timeoutMs} ms`));
+
   return {
     async decide(req) {
       const started = process.hrtime.bigint();
@@ -85,7 +81,8 @@ export function createDecider(opts: DeciderOptions): Decider {
       const m = opts.metrics;
       const endSnapshot = m?.storeDuration.startTimer({ op: 'snapshot' });
       try {
-        snap = await withTimeout(store.snapshot(req.customerId, nowMs), timeoutMs);
+        // only the histories caps and cooldowns read (with explain too: fates need no more)
+        snap = await deadlines.wrap(store.snapshot(req.customerId, nowMs, rules.historyOffers));
         endSnapshot?.();
       } catch (err) {
         m?.storeErrors.inc({ op: 'snapshot', code: (err as { code?: string }).code ?? 'NBO_ERR_STORE_UNAVAILABLE' });

@@ -132,7 +132,8 @@ function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: s
  */
 export function evaluate(input: PipelineInput): PipelineResult {
   const { rules, snap, request, nowMs, stats } = input;
-  const rt: RuleRuntime = { nowMs };
+  // one memo per decision: eligibility sub-expressions several offers share are computed once
+  const rt: RuleRuntime = { nowMs, memo: rules.memoSlots ? new Array<unknown>(rules.memoSlots) : undefined };
   const ctx = buildContext(snap, request.channel, request.trigger, request.context, nowMs);
   let ruleErrors = assignSegments(ctx, rules.segmentations, rt).errors;
   const explain = request.explain === true;

@@ -122,17 +122,26 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         if (a.value > 0) opts.metrics?.policyValue.inc({ policy: a.policy }, a.value);
       }
       const fired: ValidEvent[] = [];
+      // counted per type and result once per batch: a labelled inc per event was a visible share of ingestion
+      const counts = new Map<string, number>();
       applied.statuses.forEach((s, k) => {
         if (s === 'rejected') return;
         statuses[validIndex[k]!] = s;
         const ev = valid[k]!;
-        opts.metrics?.events.inc({ type: opts.metrics.bounded(known, ev.type), result: s });
+        const key = `${ev.type}\u0000${s}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
         if (s === 'applied' && ev.type === 'offer_response' && opts.metrics) {
           const r = ev.data as { offerId: string; outcome: string };
           opts.metrics.offerOutcomes.inc({ offer: opts.metrics.bounded(opts.knownOffers?.() ?? noTypes, r.offerId), outcome: r.outcome });
         }
       });
+      if (opts.metrics) {
+        for (const [key, n] of counts) {
+          const [type, result] = key.split('\u0000') as [string, string];
+          opts.metrics.events.inc({ type: opts.metrics.bounded(known, type), result }, n);
+        }
+      }
       const decideOne = async (ev: ValidEvent): Promise<StreamDecision> => {
         const d = await opts.decider.decide({ customerId: ev.customerId, channel: ev.channel!, trigger: ev.type, context: ev.data ?? {}, eventId: ev.id, source: 'stream' });
         const msg: StreamDecision = {

@@ -54,22 +54,172 @@ export function compilePredicate(logic: unknown): CompiledPredicate {
   return build(logic, true) as CompiledPredicate;
 }
 
-function build(logic: unknown, predicate: boolean): CompiledLogic {
+function build(logic: unknown, predicate: boolean, shared: SharedTable | null = null): CompiledLogic {
+  return buildExpr(logic, predicate, shared).fn;
+}
+
+function buildExpr(logic: unknown, predicate: boolean, shared: SharedTable | null): { fn: CompiledLogic; ty: Ty } {
   const issues = checkLogic(logic);
   if (issues.length > 0) throw new LogicError(issues);
-  const prog = new Program();
-  const main = new FnCtx(prog, { kind: 'data', d: 'd' });
+  const prog = new Program(shared);
+  const main = new FnCtx(prog, { kind: 'data', d: 'd' }, true);
   const body = main.compile(logic);
   const result = predicate ? main.truthy(body) : body.code; // before decls(): it may add a temp
   const helperDecls = [...prog.helpers].map((h) => `const h_${h} = H.${h};`).join('\n');
-  const source = `"use strict";\n${helperDecls}\n${prog.fns.join('\n')}\nreturn function rule(d, rt) { ${main.decls()} return ${result}; };`;
+  const memo = prog.usesShared ? 'const M = rt.memo;' : '';
+  const source = `"use strict";\n${helperDecls}\n${prog.fns.join('\n')}\nreturn function rule(d, rt) { ${memo} ${main.decls()} return ${result}; };`;
   // Faster than walking the tree per call: V8 compiles this to straight-line code.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('H', 'c', source) as (h: typeof HELPERS, c: unknown[]) => CompiledLogic;
-  return factory(HELPERS, prog.consts);
+  const factory = new Function('H', 'c', 'S', source) as (h: typeof HELPERS, c: unknown[], s: CompiledLogic[]) => CompiledLogic;
+  return { fn: factory(HELPERS, prog.consts, shared?.fns ?? []), ty: predicate ? 'bool' : body.ty };
+}
+
+/** Sub-expressions compiled once for a whole catalog, by canonical key → slot. */
+interface SharedTable {
+  slots: Map<string, number>;
+  fns: CompiledLogic[];
+  types: Ty[];
+}
+
+/**
+ * Canonical text of a rule node: objects with sorted keys, numbers told apart from their
+ * look-alikes (-0, NaN and Infinity, which JSON.stringify would print as 0 or null).
+ */
+export function canonicalKey(node: unknown): string {
+  if (Array.isArray(node)) return `[${node.map(canonicalKey).join(',')}]`;
+  if (node === null) return 'null';
+  switch (typeof node) {
+    case 'number':
+      return Object.is(node, -0) ? '-0' : String(node);
+    case 'string':
+      return JSON.stringify(node);
+    case 'boolean':
+      return String(node);
+    case 'object': {
+      const o = node as Record<string, unknown>;
+      return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalKey(o[k])}`).join(',')}}`;
+    }
+    default:
+      return 'undefined';
+  }
+}
+
+/** Rough relative cost of evaluating a node once (loops count their body eight times). */
+export function logicCost(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((s: number, n) => s + logicCost(n), 0);
+  if (!isLogic(node)) return 0;
+  const { op, args } = opAndArgs(node);
+  switch (op) {
+    case 'var':
+      return isLogic(args[0]) ? 3 + logicCost(args[0]) : 1;
+    case 'some':
+    case 'all':
+    case 'none':
+    case 'filter':
+    case 'map':
+    case 'reduce':
+      return 4 + logicCost(args[0]) + 8 * logicCost(args[1]) + logicCost(args[2]);
+    case 'in':
+      return 2 + logicCost(args[0]) + (Array.isArray(args[1]) && isPureLiteral(args[1]) ? args[1].length / 2 : logicCost(args[1]));
+    default:
+      return 1 + logicCost(args);
+  }
+}
+
+/** Only sub-expressions at least this costly are worth a memo slot (a lookup costs about 1). */
+const SHARE_MIN_COST = 5;
+
+/** Options of {@link compileCatalog}; both on by default. */
+export interface CatalogOptions {
+  /** Evaluate a sub-expression that several rules contain once per evaluation (needs `rt.memo`). */
+  share?: boolean;
+  /** Evaluate a top-level `and`'s conditions cheapest first. */
+  reorder?: boolean;
+}
+
+/** A catalog of predicates compiled together; see {@link compileCatalog}. */
+export interface CompiledCatalog {
+  predicates: CompiledPredicate[];
+  /** Length of the `rt.memo` array one evaluation needs (0: no shared sub-expressions). */
+  memoSlots: number;
+  /** Canonical keys of the shared sub-expressions, by slot. */
+  shared: string[];
+}
+
+/**
+ * Compiles many predicates that run against the same data one after another (an offer
+ * catalog's eligibility rules) so that they share work:
+ *
+ * - A costly sub-expression found in several rules (the same store list, the same basket
+ *   `some`) is compiled once; each rule reads its value from `rt.memo[slot]`, computing it
+ *   only the first time. `rt.memo` must be a fresh array (length `memoSlots`) for each data
+ *   object; without `rt.memo` every rule computes everything itself. A sub-expression that
+ *   raises is not remembered, so it raises again for every rule that reaches it.
+ * - A rule's top-level `and` checks its conditions cheapest first (a memoized condition
+ *   counts as cheap). Only truthiness is used, so the outcome is the same in any order;
+ *   a rule that fails one condition and would raise on another may be found false without
+ *   raising.
+ *
+ * Semantics are those of {@link compilePredicate} for each rule (differential tests check
+ * both against json-logic-js).
+ */
+export function compileCatalog(logics: readonly unknown[], opts: CatalogOptions = {}): CompiledCatalog {
+  const share = opts.share ?? true;
+  const reorder = opts.reorder ?? true;
+  for (const l of logics) {
+    const issues = checkLogic(l);
+    if (issues.length > 0) throw new LogicError(issues);
+  }
+  // occurrences of each costly node in the data scope of every rule (not inside loop bodies)
+  const counts = new Map<string, { node: unknown; n: number; cost: number }>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isLogic(node)) return;
+    const cost = logicCost(node);
+    if (share && cost >= SHARE_MIN_COST) {
+      const key = canonicalKey(node);
+      const c = counts.get(key);
+      if (c) c.n++;
+      else counts.set(key, { node, n: 1, cost });
+    }
+    const { op, args } = opAndArgs(node);
+    if (op === 'some' || op === 'all' || op === 'none' || op === 'filter' || op === 'map' || op === 'reduce') {
+      visit(args[0]);
+      visit(args[2]);
+    } else visit(args);
+  };
+  logics.forEach(visit);
+  const table: SharedTable = { slots: new Map(), fns: [], types: [] };
+  const keys: string[] = [];
+  for (const [key, c] of counts) {
+    if (c.n < 2) continue;
+    const { fn, ty } = buildExpr(c.node, false, null);
+    table.slots.set(key, keys.length);
+    table.fns.push(fn);
+    table.types.push(ty);
+    keys.push(key);
+  }
+  const effective = (node: unknown): number => {
+    const c = table.slots.has(canonicalKey(node)) ? counts.get(canonicalKey(node)) : undefined;
+    return c ? 1 + c.cost / c.n : logicCost(node);
+  };
+  const predicates = logics.map((logic) => {
+    let l = logic;
+    if (reorder && isLogic(l)) {
+      const { op, args, argsIsArray } = opAndArgs(l);
+      if (op === 'and' && argsIsArray && args.length > 1) {
+        const ranked = args.map((a, i) => ({ a, i, cost: effective(a) })).sort((x, y) => x.cost - y.cost || x.i - y.i);
+        l = { and: ranked.map((r) => r.a) };
+      }
+    }
+    return build(l, true, keys.length > 0 ? table : null) as CompiledPredicate;
+  });
+  return { predicates, memoSlots: keys.length, shared: keys };
 }
 
 class Program {
+  usesShared = false;
+  constructor(readonly shared: SharedTable | null = null) {}
   readonly consts: unknown[] = [];
   readonly fns: string[] = [];
   readonly helpers = new Set<HelperName>();
@@ -112,6 +262,8 @@ class FnCtx {
   constructor(
     private readonly prog: Program,
     private readonly scope: Scope,
+    /** The rule's own data scope (not a loop body): where shared sub-expressions apply. */
+    private readonly top = false,
   ) {}
 
   decls(): string {
@@ -158,6 +310,16 @@ class FnCtx {
       return { code: `[${node.map((n) => this.compile(n).code).join(', ')}]`, ty: 'arr' };
     }
     if (!isLogic(node)) return this.literal(node);
+    const shared = this.top ? this.prog.shared : null;
+    if (shared) {
+      const slot = shared.slots.get(canonicalKey(node));
+      if (slot !== undefined) {
+        this.prog.usesShared = true;
+        const t = this.temp();
+        const call = `S[${slot}](d, rt)`;
+        return { code: `(M === undefined ? ${call} : (${t} = M[${slot}]) !== undefined ? ${t} : (M[${slot}] = ${call}))`, ty: shared.types[slot]! };
+      }
+    }
     const { op, args } = opAndArgs(node);
     const arg = (i: number): Expr => (i < args.length ? this.compile(args[i]) : ANY_UNDEFINED);
     const all = (): Expr[] => args.map((a) => this.compile(a));

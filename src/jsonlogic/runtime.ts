@@ -8,6 +8,12 @@
 export interface RuleRuntime {
   /** Milliseconds since the epoch, the moment the rule is evaluated at. */
   nowMs: number;
+  /**
+   * Values of shared sub-expressions, for rules compiled together by `compileCatalog`: a
+   * fresh array of its `memoSlots` for each data object the rules run against. Absent:
+   * every rule computes everything itself.
+   */
+  memo?: unknown[];
 }
 
 /** Path segments a `var` may never walk through (prototype pollution / escape). */

@@ -1,6 +1,7 @@
 import { isOutcome, type Outcome } from '../events/types.js';
+import { compileCatalog } from '../jsonlogic/index.js';
 import { parseDuration } from '../config/duration.js';
-import { checkAndCompile, DECISION_ROOTS } from './logic-refs.js';
+import { checkRefs, DECISION_ROOTS } from './logic-refs.js';
 import { DEFAULT_PRIOR, MAX_WINDOWED_CUSTOMER_CAP, type Cap, type Offer, type RuleIssue } from './types.js';
 
 /** An offer as written (already schema-valid). */
@@ -37,6 +38,20 @@ export function parseIsoTime(v: unknown): number | null {
 export interface OfferScope {
   aggregates: ReadonlySet<string>;
   segmentations: ReadonlySet<string>;
+}
+
+/**
+ * Compiles every offer's eligibility together (jsonlogic compileCatalog: sub-expressions
+ * several offers share are evaluated once per decision, conditions cheapest first); returns
+ * the memo length a decision passes as `rt.memo`.
+ */
+export function compileOfferCatalog(offers: readonly Offer[]): number {
+  const withRule = offers.filter((o) => o.eligibilitySource !== null);
+  const catalog = compileCatalog(withRule.map((o) => o.eligibilitySource));
+  withRule.forEach((o, i) => {
+    (o as { eligibility: Offer['eligibility'] }).eligibility = catalog.predicates[i]!;
+  });
+  return catalog.memoSlots;
 }
 
 /** Resolves one offer at JSON path `p` of `file`; issues appended; null when invalid. */
@@ -91,10 +106,9 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
   const prior = raw.propensity?.prior ?? DEFAULT_PRIOR;
   if (prior.accepted > prior.impressions) problem(`${p}.propensity.prior.accepted`, `accepted (${prior.accepted}) is more than impressions (${prior.impressions})`);
 
-  const eligibility =
-    raw.eligibility === undefined
-      ? null
-      : checkAndCompile(raw.eligibility, { file, id, path: `${p}.eligibility` }, { roots: DECISION_ROOTS, ...scope }, issues);
+  // checked here; compiled with the rest of the catalog (load.ts: compileOfferCatalog), so
+  // that rules can share sub-expressions
+  if (raw.eligibility !== undefined) checkRefs(raw.eligibility, { file, id, path: `${p}.eligibility` }, { roots: DECISION_ROOTS, ...scope }, issues);
 
   if (issues.length > before) return null;
   return {
@@ -104,7 +118,7 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
     triggers: raw.triggers ? new Set(raw.triggers) : null,
     activeFromMs,
     activeToMs,
-    eligibility,
+    eligibility: null, // set by compileOfferCatalog
     eligibilitySource: raw.eligibility ?? null,
     value: raw.value,
     weight: raw.weight ?? 1,

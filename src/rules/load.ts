@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { buildAggregates } from './build-aggregates.js';
-import { buildOffer, type RawOffer } from './build-offers.js';
+import { buildOffer, compileOfferCatalog, type RawOffer } from './build-offers.js';
 import { buildSegmentations } from './build-segments.js';
 import { parseRuleFile, readRuleFiles, type ParsedFile, type RuleFile } from './read-files.js';
 import { firstTooDeep, RULE_LIMITS } from './rule-limits.js';
@@ -189,8 +189,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[], segmentations: Segmentation[]): RuleSet {
   const sorted = offers.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = new Map<string, readonly Offer[]>();
+  const memoSlots = compileOfferCatalog(sorted);
   return Object.freeze({
     version,
+    memoSlots,
+    historyOffers: Object.freeze(sorted.filter((o) => o.customerCaps.length > 0 || o.cooldowns.length > 0).map((o) => o.id)),
     offers: Object.freeze(sorted),
     offerById: new Map(sorted.map((o) => [o.id, o])),
     aggregates: Object.freeze(aggregates),

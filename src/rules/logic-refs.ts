@@ -22,9 +22,20 @@ export const EVENT_ROOTS: ReadonlySet<string> = new Set(['id', 'type', 'customer
  * and compiles it. Issues are appended; null when the rule cannot be compiled.
  */
 export function checkAndCompile(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): CompiledPredicate | null {
+  if (!checkRefs(logic, where, scope, issues)) return null;
+  try {
+    return compilePredicate(logic);
+  } catch (err) {
+    issues.push({ file: where.file, id: where.id, path: where.path, message: `cannot be compiled: ${(err as Error).message}` });
+    return null;
+  }
+}
+
+/** The checks of {@link checkAndCompile} alone (for rules compiled later, together); true when none failed. */
+export function checkRefs(logic: unknown, where: { file: string; id: string; path: string }, scope: RefScope, issues: RuleIssue[]): boolean {
   const refuse = (message: string, path = where.path) => {
     issues.push({ file: where.file, id: where.id, path, message });
-    return null;
+    return false;
   };
   if (typeof logic !== 'boolean' && (typeof logic !== 'object' || logic === null || Array.isArray(logic))) {
     // a string is a truthy value to JsonLogic: eligibility "false" (or YAML `no`) would always hold
@@ -39,12 +50,7 @@ export function checkAndCompile(logic: unknown, where: { file: string; id: strin
     if (message) found.push({ file: where.file, id: where.id, path: ref.path, message });
   }
   issues.push(...found);
-  if (found.length > 0) return null;
-  try {
-    return compilePredicate(logic);
-  } catch (err) {
-    return refuse(`cannot be compiled: ${(err as Error).message}`);
-  }
+  return found.length === 0;
 }
 
 function refProblem(segs: string[], scope: RefScope): string | null {

@@ -110,6 +110,16 @@ export interface RuleSet {
   channels: ReadonlySet<string>;
   /** Every event type the rules name (aggregates' events). */
   eventTypes: ReadonlySet<string>;
+  /**
+   * Shared sub-expressions of the offers' eligibility (compiled together): a decision
+   * passes a fresh `new Array(memoSlots)` as `rt.memo`. 0 or absent: none.
+   */
+  memoSlots?: number;
+  /**
+   * Offers whose customer history a decision reads (those with customer caps or cooldowns):
+   * a decision asks the store for these histories only.
+   */
+  historyOffers?: readonly string[];
   /** Offers that answer this channel and trigger, by ascending id (indexed, cached). */
   candidates(channel: string, trigger: string | null): readonly Offer[];
 }

@@ -47,7 +47,8 @@ export function readBody(res: HttpResponse, limit: number, done: (body: Buffer |
       return;
     }
     chunks.push(Buffer.from(chunk.slice(0)));
-    if (isLast) done(Buffer.concat(chunks, size), false);
+    // one chunk (the usual case): no second copy
+    if (isLast) done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), false);
   });
 }
 
@@ -65,7 +66,7 @@ export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean 
     // uWS closes idle keep-alive connections after 10 s: tell clients to retire them first
     // (closing, uWS writes `Connection: close` itself)
     if (!closeConnection) res.writeHeader('keep-alive', 'timeout=5');
-    for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+    if (reply.headers) for (const k in reply.headers) res.writeHeader(k, reply.headers[k]!);
     res.end(body, closeConnection);
   });
 }
@@ -88,10 +89,15 @@ export interface RequestFacts {
 }
 
 export function factsOf(req: HttpRequest): RequestFacts {
+  const rawQuery = req.getQuery() ?? '';
+  let query: URLSearchParams | null = null;
   return {
     method: req.getCaseSensitiveMethod().toUpperCase(),
     url: req.getUrl(),
-    query: new URLSearchParams(req.getQuery() ?? ''),
+    // parsed when read (WebSocket upgrades): the API routes take no query
+    get query() {
+      return (query ??= new URLSearchParams(rawQuery));
+    },
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
     cookie: req.getHeader('cookie'),

@@ -127,6 +127,23 @@ export function read(def: AggregateDef, st: AggState | undefined, nowMs: number)
 }
 
 /**
+ * One customer's buckets at or after `first`, combined in ascending bucket order without
+ * sorting, when the map already holds them in that order (events mostly arrive in time
+ * order, and a Map iterates in insertion order); undefined when it does not. Null: none.
+ */
+function ascendingSum(fn: 'count' | 'sum' | 'min' | 'max', buckets: Map<number, number>, first: number): number | null | undefined {
+  let acc: number | null = null;
+  let prev = -Infinity;
+  for (const [idx, v] of buckets) {
+    if (idx < prev) return undefined;
+    prev = idx;
+    if (idx < first) continue;
+    acc = acc === null ? v : fn === 'min' ? Math.min(acc, v) : fn === 'max' ? Math.max(acc, v) : acc + v;
+  }
+  return acc;
+}
+
+/**
  * Combines the states of several customers (a household): count and sum add up, min
  * and max take the extreme, avg divides total sum by total count, last takes the
  * newest, distinct counts the union.
@@ -140,6 +157,10 @@ export function combine(def: AggregateDef, states: readonly AggState[], nowMs: n
     case 'min':
     case 'max': {
       let acc: number | null = null;
+      if (states.length === 1 && states[0]!.kind === 'num') {
+        const ordered = ascendingSum(def.fn, states[0]!.buckets, first);
+        if (ordered !== undefined) return ordered ?? (def.fn === 'count' || def.fn === 'sum' ? 0 : null);
+      }
       // sorted bucket order keeps floating-point sums identical across stores
       for (const st of states) {
         if (st.kind !== 'num') continue;

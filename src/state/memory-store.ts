@@ -1,9 +1,9 @@
 import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../config/duration.js';
 import type { Cap } from '../rules/types.js';
-import { combine, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
+import { combine, firstBucket, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
 import { addCounts, namespaceOf, learningKeys, learningPrefix, noCounts, noPolicyCounts, DEFAULT_POLICY } from './learning-counts.js';
-import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { cloneHistory, emptyHistory, historyNeedsTrim, recordOffered, recordResponse, trimHistory } from './offer-history.js';
 import { checkResponse, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
 import { unstorable } from './storable.js';
@@ -31,7 +31,7 @@ export const CUSTOMER_IDLE_TTL_MS = MAX_WINDOW_MS;
 export interface MemoryStoreOptions {
   clock?: () => number;
   dedupeHorizonMs?: number;
-  /** How often idle customers and expired buckets are swept; 0 = never (call sweep()). */
+  /** How often every customer's expired buckets are swept and idle customers forgotten (a slice at a time); 0 = never (call sweep()). */
   sweepIntervalMs?: number;
 }
 
@@ -46,6 +46,18 @@ interface CustomerRecord {
   /** Decisions issued to the customer, oldest first (at most MAX_DECISIONS_KEPT, none older than DECISION_TTL_MS). */
   decisions: Map<string, IssuedDecision>;
   touchedAt: number;
+  /** The profile as snapshots return it (frozen, shared by every snapshot until it changes); null: rebuild. */
+  profileView: Readonly<Record<string, unknown>> | null;
+  /**
+   * The offer histories as full snapshots return them; null: rebuild. A history a
+   * snapshot has been given is never changed in place afterwards (a change replaces it
+   * with a changed copy: see `writable`), so snapshots share histories instead of copying
+   * each one on every read.
+   */
+  offersView: Record<string, OfferHistory> | null;
+  /** Aggregate values last read, valid while `aggVersion` and every window's first bucket are unchanged. */
+  aggCache: { version: number; firsts: number[]; values: Record<string, AggValue>; model: StateModel } | null;
+  aggVersion: number;
 }
 
 interface TotalCounter {
@@ -72,10 +84,23 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const record = (id: string): CustomerRecord => {
     let r = customers.get(id);
     if (!r) {
-      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), decisions: new Map(), touchedAt: 0 };
+      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), decisions: new Map(), touchedAt: 0, profileView: null, offersView: null, aggCache: null, aggVersion: 0 };
       customers.set(id, r);
     }
     return r;
+  };
+
+  /** Histories some snapshot has been given: written only as copies from then on. */
+  const shared = new WeakSet<OfferHistory>();
+  /** The customer's history of an offer, ready to change: a copy when a snapshot holds it. */
+  const writable = (r: CustomerRecord, offerId: string): OfferHistory => {
+    let h = r.offers.get(offerId);
+    if (h === undefined || shared.has(h)) {
+      h = h === undefined ? emptyHistory() : cloneHistory(h);
+      r.offers.set(offerId, h);
+      r.offersView = null;
+    }
+    return h;
   };
 
   const totalKey = (offerId: string, outcome: Outcome) => `${offerId}\u0000${outcome}`;
@@ -166,14 +191,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       for (const [k, v] of Object.entries(data)) {
         const cur = r.profile.get(k);
         if (cur && cur.t > ev.timeMs) continue; // an older value never overwrites a newer one
-        r.profile.set(k, { v: v === null ? undefined : v, t: ev.timeMs });
+        // a private, frozen copy: snapshots share it instead of copying it on every read
+        r.profile.set(k, { v: v === null ? undefined : deepFreeze(structuredClone(v)), t: ev.timeMs });
+        r.profileView = null;
       }
     } else if (ev.type === 'household') {
       setHousehold(ev.customerId, r, (data.householdId as string | null) ?? null, ev.timeMs);
     } else if (ev.type === 'offer_response') {
       const offerId = data.offerId as string;
-      let h = r.offers.get(offerId);
-      if (!h) r.offers.set(offerId, (h = emptyHistory()));
+      const h = writable(r, offerId);
       const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
       const namespace = namespaceOf(issued!.policy);
       if ((delta.impressions || delta.accepted) && namespace !== null) learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs, issued!.features);
@@ -193,7 +219,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       const value = valueOf(def, ev, nowMs);
       if (value === undefined) continue;
       const next = fold(def, r.aggs.get(def.storageKey), value, ev.timeMs, nowMs);
-      if (next) r.aggs.set(def.storageKey, next);
+      if (next) {
+        r.aggs.set(def.storageKey, next);
+        r.aggVersion++;
+      }
     }
     return 'applied';
   };
@@ -203,8 +232,11 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     for (const [key, st] of r.aggs) {
       const def = model.storageByKey.get(key);
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
+      r.aggVersion++;
     }
-    for (const h of r.offers.values()) trimHistory(h, nowMs);
+    for (const [offerId, h] of r.offers) {
+      if (historyNeedsTrim(h, nowMs)) trimHistory(writable(r, offerId), nowMs);
+    }
     for (const [id, d] of r.decisions) {
       if (d.atMs + DECISION_TTL_MS > nowMs) break; // oldest first
       r.decisions.delete(id);
@@ -221,7 +253,28 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     const nowMs = clock();
     for (const [id, r] of customers) trimCustomer(id, r, nowMs);
   };
-  const timer = opts.sweepIntervalMs ? setInterval(sweep, opts.sweepIntervalMs) : null;
+  // The periodic sweep goes through the customers a slice at a time (a full pass per
+  // interval): one pass over every customer at once stalled decisions for milliseconds.
+  const SWEEP_SLICES = 60;
+  let cursor: Iterator<[string, CustomerRecord]> | null = null;
+  let slice = 0;
+  const sweepSlice = () => {
+    const nowMs = clock();
+    if (cursor === null) {
+      cursor = customers.entries();
+      slice = Math.ceil(customers.size / SWEEP_SLICES); // fixed for the pass: forgotten customers shrink the map
+    }
+    let left = slice;
+    while (left-- > 0) {
+      const next = cursor.next();
+      if (next.done) {
+        cursor = null;
+        return;
+      }
+      trimCustomer(next.value[0], next.value[1], nowMs);
+    }
+  };
+  const timer = opts.sweepIntervalMs ? setInterval(sweepSlice, Math.max(1, Math.floor(opts.sweepIntervalMs / SWEEP_SLICES))) : null;
   timer?.unref();
 
   /** Reads every aggregate over one customer's states, or combines several members'. */
@@ -234,6 +287,50 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     return out;
   };
   const statesOf = (r: CustomerRecord | undefined) => model.aggregates.map((d) => r?.aggs.get(d.storageKey));
+  /** One customer's aggregates (the decision path): no per-aggregate member lists. */
+  const ownAggs = (r: CustomerRecord | undefined, nowMs: number): Record<string, AggValue> => {
+    const defs = model.aggregates;
+    // a value changes only with the customer's buckets or when a window moves to another bucket
+    const firsts = defs.map((def) => (def.bucketMs === null ? 0 : firstBucket(def, nowMs)));
+    const c = r?.aggCache;
+    if (c && c.version === r!.aggVersion && c.firsts.length === firsts.length && c.firsts.every((f, i) => f === firsts[i]) && c.model === model) return { ...c.values };
+    const out: Record<string, AggValue> = {};
+    for (const def of defs) out[def.name] = read(def, r?.aggs.get(def.storageKey), nowMs);
+    if (r) r.aggCache = { version: r.aggVersion, firsts, values: out, model };
+    return { ...out };
+  };
+  const offersOf = (r: CustomerRecord | undefined, only: readonly string[] | undefined): Record<string, OfferHistory> => {
+    if (!r) return {};
+    if (only !== undefined) {
+      // a decision: just the histories its caps and cooldowns read; the others stay writable in place
+      const some: Record<string, OfferHistory> = {};
+      for (const id of only) {
+        const h = r.offers.get(id);
+        if (h === undefined) continue;
+        shared.add(h);
+        some[id] = h;
+      }
+      return some;
+    }
+    if (r.offersView === null) {
+      const view: Record<string, OfferHistory> = {};
+      for (const [id, h] of r.offers) {
+        shared.add(h);
+        view[id] = h;
+      }
+      r.offersView = view;
+    }
+    return r.offersView;
+  };
+  const profileOf = (r: CustomerRecord | undefined): Readonly<Record<string, unknown>> => {
+    if (!r) return Object.freeze({});
+    if (r.profileView === null) {
+      const view: Record<string, unknown> = {};
+      for (const [k, { v }] of r.profile) if (v !== undefined) view[k] = v;
+      r.profileView = Object.freeze(view);
+    }
+    return r.profileView;
+  };
 
   const stats: GlobalStats = {
     learning(offerId, segment, namespace = '') {
@@ -276,28 +373,25 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       const applied = statuses.filter((s) => s === 'applied').length;
       return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected, attributed };
     },
-    async snapshot(customerId, nowMs) {
+    async snapshot(customerId, nowMs, histories) {
       assertOpen();
       const r = customers.get(customerId);
-      const profile: Record<string, unknown> = {};
-      for (const [k, { v }] of r?.profile ?? []) if (v !== undefined) profile[k] = structuredClone(v);
+      // read-only (frozen): the profile is shared with the store, the rest is the snapshot's own
+      const profile = profileOf(r) as Record<string, unknown>;
       let household: CustomerSnapshot['household'] = null;
       const hid = r?.household?.id ?? null;
       if (hid !== null) {
         const members = [...(households.get(hid) ?? [])].map((m) => statesOf(customers.get(m)));
         household = { id: hid, agg: readAggs(members, nowMs) };
       }
-      const offers: Record<string, OfferHistory> = {};
-      for (const [id, h] of r?.offers ?? []) offers[id] = structuredClone(h);
-      return { customerId, profile, agg: readAggs([statesOf(r)], nowMs), household, offers };
+      return { customerId, profile, agg: ownAggs(r, nowMs), household, offers: offersOf(r, histories) };
     },
     async recordOffered(rec: OfferedRecord) {
       assertOpen();
       const r = record(rec.customerId);
       r.touchedAt = Math.max(r.touchedAt, clock());
       for (const offerId of rec.offerIds) {
-        let h = r.offers.get(offerId);
-        if (!h) r.offers.set(offerId, (h = emptyHistory()));
+        const h = writable(r, offerId);
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
       r.decisions.delete(rec.decisionId);
@@ -333,6 +427,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       return { customers: customers.size, households: households.size, buckets, seenIds };
     },
   };
+}
+
+/** Freezes a JSON value and everything in it (profile values are shared by snapshots). */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 export interface MemoryStoreSize {

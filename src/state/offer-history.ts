@@ -20,6 +20,23 @@ export function emptyHistory(): OfferHistory {
   };
 }
 
+/** A copy sharing nothing with `h` (a snapshot's own; written out by hand: a decision copies several). */
+export function cloneHistory(h: OfferHistory): OfferHistory {
+  const c = h.counts;
+  const recent: OfferHistory['recent'] = {};
+  for (const o in h.recent) recent[o as Outcome] = h.recent[o as Outcome]!.slice();
+  return {
+    counts: { offered: c.offered, impression: c.impression, accepted: c.accepted, declined: c.declined, redeemed: c.redeemed },
+    lastAt: { ...h.lastAt },
+    recent,
+    lastOutcome: h.lastOutcome,
+    lastOutcomeAt: h.lastOutcomeAt,
+    lastDecisionId: h.lastDecisionId,
+    segment: h.segment,
+    impressedDecisionId: h.impressedDecisionId,
+  };
+}
+
 /** Counts one outcome at `tMs`: lifetime count, latest time, recent times (as deep as `depth`), last outcome. */
 export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, depth: number): void {
   h.counts[outcome] += 1;
@@ -36,6 +53,16 @@ export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, dep
     h.lastOutcome = outcome;
     h.lastOutcomeAt = tMs;
   }
+}
+
+/** Whether {@link trimHistory} would drop anything. */
+export function historyNeedsTrim(h: OfferHistory, nowMs: number): boolean {
+  const oldest = nowMs - MAX_WINDOW_MS;
+  for (const o in h.recent) {
+    const r = h.recent[o as Outcome]!;
+    if (r.length === 0 || r[0]! < oldest) return true;
+  }
+  return false;
 }
 
 /** Drops recent times older than the longest window; true when the history holds nothing. */

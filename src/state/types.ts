@@ -163,8 +163,13 @@ export interface CustomerStateStore {
    * Rejects as a whole only when the store is unavailable (retriable).
    */
   applyEvents(events: readonly ValidEvent[]): Promise<ApplyResult>;
-  /** Everything a decision needs about one customer, in one call (one round trip). */
-  snapshot(customerId: string, nowMs: number): Promise<CustomerSnapshot>;
+  /**
+   * Everything a decision needs about one customer, in one call (one round trip).
+   * `histories`: the offers whose history the caller reads (absent: every offer's); a
+   * store may leave the others out of `offers`. The snapshot is read-only: it may share
+   * objects with the store.
+   */
+  snapshot(customerId: string, nowMs: number, histories?: readonly string[]): Promise<CustomerSnapshot>;
   /**
    * Records the offers a decision returned as `offered`, and the decision itself: only a
    * response naming a recorded decision of that customer with one of its offers counts

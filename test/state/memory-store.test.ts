@@ -31,4 +31,21 @@ describe('in-process store — bounded memory', () => {
     store.sweep();
     expect(store.size().customers).toBe(0);
   });
+
+  it('the periodic sweep goes through every customer a slice at a time, within one interval', async () => {
+    const clock = manualClock(T0);
+    const store = createMemoryStore({ clock: clock.now, sweepIntervalMs: 120 });
+    try {
+      await store.applyEvents(Array.from({ length: 600 }, (_, i) => ev(`c${i}`, 'profile', { a: 1 })));
+      clock.advance(401 * DAY + HOUR);
+      await new Promise((r) => setTimeout(r, 15));
+      const partway = store.size().customers;
+      expect(partway).toBeGreaterThan(0); // not all at once
+      expect(partway).toBeLessThan(600); // but under way
+      for (let i = 0; i < 100 && store.size().customers > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(store.size().customers).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -141,3 +141,31 @@ describe('Redis store — failure behaviour', () => {
     await store.close();
   });
 });
+
+describe('Redis store — a decision reads only the histories it needs', () => {
+  it('histories not asked for stay in Redis: the reply carries only the asked ones', async () => {
+    const p = prefix();
+    const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
+    store.setModel(stateModelFrom(RULES));
+    await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2', 'o3'], atMs: T0, segment: null });
+    await store.applyEvents([ev('c1', 'purchase', { amount: 5 })]);
+    const raw = new Redis(inject('redisUrl'));
+    try {
+      await new Promise((r) => setTimeout(r, 20)); // the offered records are written at the end of the loop turn
+      const fields = async (ids: string[] | null) => {
+        const flat = await (store.client as unknown as { nbo_snapshot(k: string, ...a: string[]): Promise<string[]> }).nbo_snapshot(`${p}:{c1}`, ...(ids ? ['+', ...ids] : []));
+        return flat.filter((_, i) => i % 2 === 0);
+      };
+      expect((await fields(null)).filter((f) => f.startsWith('o:')).sort()).toEqual(['o:o1', 'o:o2', 'o:o3']);
+      expect((await fields(['o2'])).filter((f) => f.startsWith('o:'))).toEqual(['o:o2']);
+      expect((await fields([])).filter((f) => f.startsWith('o:'))).toEqual([]);
+      expect(await fields([])).not.toContain('s'); // the seen ids never leave Redis
+      expect(Object.keys((await store.snapshot('c1', T0, ['o3'])).offers)).toEqual(['o3']);
+      expect((await store.snapshot('c1', T0, [])).agg.spend_30d).toBe(5);
+    } finally {
+      await deleteByPrefix(raw, p);
+      raw.disconnect();
+      await store.close();
+    }
+  });
+});

@@ -54,6 +54,52 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
     const snap = (id: string) => store.snapshot(id, clock.now());
 
+    it('a snapshot asked for some offers\' histories holds exactly what a full one holds for them', async () => {
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2', 'o3'], atMs: T0, segment: null });
+      await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd1', offerId: 'o2', outcome: 'declined' }, T0 + MIN), ev('c1', 'purchase', { amount: 7 })]);
+      const full = await snap('c1');
+      const some = await store.snapshot('c1', clock.now(), ['o2', 'o3', 'never-offered']);
+      expect(some.offers.o2).toEqual(full.offers.o2);
+      expect(some.offers.o3).toEqual(full.offers.o3);
+      expect(some.offers['never-offered']).toBeUndefined();
+      expect({ ...some, offers: {} }).toEqual({ ...full, offers: {} });
+      expect((await store.snapshot('c1', clock.now(), [])).agg).toEqual(full.agg);
+    });
+
+    it('a snapshot of some histories (as a decision reads them) keeps them as they were', async () => {
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2'], atMs: T0, segment: null });
+      const partial = await store.snapshot('c1', clock.now(), ['o1']);
+      const copy = structuredClone(partial);
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd2', offerIds: ['o1', 'o2'], atMs: T0 + MIN, segment: null });
+      await store.applyEvents([ev('c1', 'offer_response', { decisionId: 'd2', offerId: 'o1', outcome: 'declined' }, T0 + 2 * MIN)]);
+      expect(partial).toEqual(copy);
+      const after = await snap('c1');
+      expect(after.offers.o1!.counts).toMatchObject({ offered: 2, declined: 1 });
+      expect(after.offers.o2!.counts).toMatchObject({ offered: 2 });
+    });
+
+    it('a snapshot keeps what it read: later events, offered records and reads leave it as it was', async () => {
+      await store.applyEvents([ev('c1', 'profile', { tier: 'gold', prefs: { coffee: true } }), ev('c1', 'purchase', { amount: 10 })]);
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: null });
+      const before = await snap('c1');
+      const copy = structuredClone(before);
+
+      await store.recordOffered({ customerId: 'c1', decisionId: 'd2', offerIds: ['o1'], atMs: T0 + MIN, segment: null });
+      await store.applyEvents([
+        ev('c1', 'profile', { tier: 'silver', prefs: { coffee: false } }, T0 + MIN),
+        ev('c1', 'purchase', { amount: 5 }, T0 + MIN),
+        ev('c1', 'offer_response', { decisionId: 'd2', offerId: 'o1', outcome: 'declined' }, T0 + 2 * MIN),
+      ]);
+      const after = await snap('c1');
+      expect(before).toEqual(copy);
+      expect(after.profile).toEqual({ tier: 'silver', prefs: { coffee: false } });
+      expect(after.agg.spend_30d).toBe(15);
+      expect(after.offers.o1!.counts).toMatchObject({ offered: 2, declined: 1 });
+      // a read later in the window sees the window moved, whatever was read before
+      clock.advance(31 * DAY);
+      expect((await snap('c1')).agg.spend_30d).toBe(0);
+    });
+
     it('an unknown customer reads as an empty state, with every aggregate at its empty value', async () => {
       const s = await snap('nobody');
       expect(s).toMatchObject({ customerId: 'nobody', profile: {}, household: null, offers: {} });

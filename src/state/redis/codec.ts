@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { OUTCOMES, type Outcome, type ValidEvent } from '../../events/types.js';
 import type { AggregateDef } from '../../rules/types.js';
@@ -23,12 +24,16 @@ const floor = (n: number) => (Number.isFinite(n) ? n : NO_FLOOR);
 /** An event id as a short, fixed-size member of the seen set, however long the id. */
 export function seenId(id: string): string {
   // 60 bits: a collision among one customer's ids within the dedupe horizon is negligible
-  return createHash('sha1').update(id).digest('base64url').slice(0, 10);
+  return sha1(id).slice(0, 10);
 }
+
+// crypto.hash (Node ≥ 20.12): one call, no Hash object per event; the same digest as createHash
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'base64url') => string }).hash;
+const sha1 = (s: string): string => (oneShot ? oneShot('sha1', s, 'base64url') : createHash('sha1').update(s).digest('base64url'));
 
 /** A distinct value as a short, fixed-size key (the packed format has no escaping). */
 export function distinctHash(v: AggValue): string {
-  return createHash('sha1').update(distinctKey(v)).digest('base64url').slice(0, 8);
+  return sha1(distinctKey(v)).slice(0, 8);
 }
 
 /**
@@ -223,21 +228,25 @@ const fieldNames = (model: StateModel): string[] => {
   return names;
 };
 
-export function decodeCustomer(json: string, model: StateModel): DecodedCustomer {
+/** snapshot-1.lua's reply (fields and values, flat) → what the decision path reads. */
+export function decodeCustomer(flat: readonly string[], model: StateModel): DecodedCustomer {
   const out: DecodedCustomer = { profile: {}, householdId: null, raw: [], offers: {} };
-  if (json === '') return out;
-  const fields = JSON.parse(json) as Record<string, string>;
-  for (const f in fields) {
-    const v = fields[f]!;
-    if (f.startsWith('p:')) {
+  if (flat.length === 0) return out;
+  const agg = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const f = flat[i]!;
+    const v = flat[i + 1]!;
+    const c0 = f.charCodeAt(0);
+    if (c0 === 97 /* a */ && f.charCodeAt(1) === 58) agg.set(f, v);
+    else if (c0 === 112 /* p */ && f.charCodeAt(1) === 58) {
       const rest = v.slice(v.indexOf('|') + 1);
       if (rest !== '') out.profile[f.slice(2)] = JSON.parse(rest);
-    } else if (f.startsWith('o:')) {
+    } else if (c0 === 111 /* o */ && f.charCodeAt(1) === 58) {
       out.offers[f.slice(2)] = decodeHistory(v);
     } else if (f === FIELD.household) {
       out.householdId = v.slice(v.indexOf('|') + 1) || null;
     }
   }
-  out.raw = fieldNames(model).map((name) => fields[name]);
+  out.raw = fieldNames(model).map((name) => agg.get(name));
   return out;
 }

@@ -256,8 +256,8 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
     decisionCounts.clear();
   };
 
-  const readCustomer = async (customerId: string): Promise<DecodedCustomer> => {
-    const raw = await call(client.nbo_snapshot(keys.customer(customerId)));
+  const readCustomer = async (customerId: string, histories?: readonly string[]): Promise<DecodedCustomer> => {
+    const raw = await call(histories ? client.nbo_snapshot(keys.customer(customerId), '+', ...histories) : client.nbo_snapshot(keys.customer(customerId)));
     try {
       return decodeCustomer(raw, model);
     } catch (err) {
@@ -375,13 +375,13 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
       const applied = statuses.filter((s) => s === 'applied').length;
       return { applied, duplicates: statuses.filter((s) => s === 'duplicate').length, statuses, rejected, attributed };
     },
-    async snapshot(customerId, nowMs) {
-      const me = await readCustomer(customerId);
+    async snapshot(customerId, nowMs, histories) {
+      const me = await readCustomer(customerId, histories);
       let household: CustomerSnapshot['household'] = null;
       if (me.householdId !== null) {
         const hid = me.householdId;
         const memberIds = (await call(client.smembers(keys.household(hid)))).filter((m) => m !== customerId);
-        const others = await Promise.all(memberIds.map(readCustomer));
+        const others = await Promise.all(memberIds.map((m) => readCustomer(m, [])));
         // a member that has moved on still listed is skipped, and dropped from the set
         const current = others.filter((o, i) => {
           if (o.householdId === hid) return true;

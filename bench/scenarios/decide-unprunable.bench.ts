@@ -1,0 +1,94 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, has } from '../../test/support/servers.js';
+import { closedLoop, median, spread, writeBodies, type LoadResult } from '../lib/http-load.js';
+import { buildNbo, pinned, startChild, stopChild } from '../lib/processes.js';
+import type { BenchResult, Scenario } from '../lib/types.js';
+import { unprunableBodies } from '../lib/unprunable-catalog.js';
+import { postEvents, unprunableSetup } from '../lib/unprunable-setup.js';
+
+/**
+ * POST /v1/decide on a catalog that indexing cannot prune (lib/unprunable-catalog.ts: 200
+ * offers, every one on every channel and trigger, each an `and` of 3–6 conditions; 10,000
+ * seeded customers; limit 2). NBO in both store modes against the stronger baseline (uWS +
+ * ioredis HGETALL + json-logic-engine compiled, all 200 rules) and the uWS echo ceiling,
+ * in interleaved rounds (each round runs every server once, the order rotated), medians
+ * reported with their spread. Then NBO at 4, 50 and 200 connections, and its client-side
+ * p99 at 4 connections.
+ */
+export const scenario: Scenario = {
+  name: 'decide-unprunable',
+  async run(ctx) {
+    const customers = ctx.quick ? 2000 : 10_000;
+    const seconds = ctx.quick ? 2 : 8;
+    const rounds = ctx.quick ? 1 : 3;
+    const setup = await unprunableSetup(ctx.redisUrl, customers);
+    const work = mkdtempSync(join(tmpdir(), 'nbo-bench-unprunable-load-'));
+    const bodies = writeBodies(work, 'decide', '/v1/decide', unprunableBodies(2000, customers));
+
+    buildNbo();
+    const [pRedis, pMem, pEcho, pBase] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const base = (p: number) => `http://127.0.0.1:${p}`;
+    const nboEnv = (port: number) => ({ NBO_PORT: String(port), NBO_RULES_DIR: setup.rulesDir, NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'warn' });
+    const children = [
+      await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), { ...nboEnv(pRedis), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: setup.prefix }, `${base(pRedis)}/readyz`),
+      await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), nboEnv(pMem), `${base(pMem)}/readyz`),
+      await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']), { PORT: String(pEcho) }, null),
+      await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-engine-service.ts']), { PORT: String(pBase), RULES_DIR: setup.rulesDir, REDIS_URL: ctx.redisUrl }, null),
+    ];
+    try {
+      // the in-process store holds the same customers: the same events, over HTTP
+      await postEvents(base(pMem), setup.events());
+      const servers = [
+        { key: 'echo', port: pEcho },
+        { key: 'baseline', port: pBase },
+        { key: 'redis', port: pRedis },
+        { key: 'memory', port: pMem },
+      ];
+      for (const s of servers) closedLoop(base(s.port), 20, ctx.quick ? 1 : 3, bodies); // warm-up: JIT, connections
+      const runs = new Map<string, LoadResult[]>(servers.map((s) => [s.key, []]));
+      for (let r = 0; r < rounds; r++) {
+        for (let k = 0; k < servers.length; k++) {
+          const s = servers[(k + r) % servers.length]!;
+          runs.get(s.key)!.push(closedLoop(base(s.port), 50, seconds, bodies));
+        }
+      }
+      const rps = (key: string) => runs.get(key)!.map((x) => x.rps);
+      const med = (key: string) => median(rps(key));
+      // per round, NBO against the baseline measured in the same round: the spread of the ratio
+      const ratios = (key: string) => runs.get(key)!.map((x, i) => x.rps / runs.get('baseline')![i]!.rps);
+      ctx.log(`  50 connections, ${rounds} round(s): echo ${spread(rps('echo'))}, baseline ${spread(rps('baseline'))}, NBO redis ${spread(rps('redis'))}, NBO in-process ${spread(rps('memory'))} req/s`);
+
+      // connections 4 → 50 → 200, and the client-side p99 at 4
+      const sweep = new Map<string, Map<number, LoadResult>>();
+      for (const s of servers.filter((x) => x.key === 'redis' || x.key === 'memory')) {
+        const byConns = new Map<number, LoadResult>();
+        for (const c of [4, 50, 200]) byConns.set(c, closedLoop(base(s.port), c, ctx.quick ? 2 : 5, bodies));
+        sweep.set(s.key, byConns);
+        ctx.log(`  NBO ${s.key}: ${[...byConns].map(([c, x]) => `${c} conns ${x.rps.toFixed(0)} req/s p99 ${x.p99.toFixed(2)} ms`).join('; ')}`);
+      }
+      const errors = [...runs.values()].flat().reduce((n, x) => n + x.errors, 0);
+      const gen = has('wrk') ? 'wrk, 1 thread, core 1' : 'Node generator, core 1';
+      const shape = `${customers} customers, 200 offers on every channel and trigger, limit 2; ${rounds} interleaved round(s) of ${seconds} s, ${gen}`;
+      const mode = (key: string, label: string): BenchResult[] => {
+        const s = sweep.get(key)!;
+        const fall = s.get(200)!.rps / s.get(4)!.rps;
+        return [
+          { name: `decide-unprunable: NBO ${label} vs baseline`, value: med(key), unit: 'req/s', baseline: 'uWS + ioredis HGETALL + json-logic-engine (all 200 rules)', baselineValue: med('baseline'), ratio: med(key) / med('baseline'), budget: 'ratio ≥ 2.5', met: med(key) / med('baseline') >= 2.5, note: `50 connections; ${shape}; ratio per round ${spread(ratios(key), 2)}; NBO/echo ${(med(key) / med('echo')).toFixed(2)}` },
+          { name: `decide-unprunable: NBO ${label}, 200 vs 4 connections`, value: s.get(200)!.rps, unit: 'req/s', baseline: '4 connections', baselineValue: s.get(4)!.rps, ratio: fall, budget: 'ratio ≥ 0.9 (does not fall)', met: fall >= 0.9, note: `4: ${s.get(4)!.rps.toFixed(0)}, 50: ${s.get(50)!.rps.toFixed(0)}, 200: ${s.get(200)!.rps.toFixed(0)} req/s (one run each)` },
+          { name: `decide-unprunable: NBO ${label}, client p99 at 4 connections`, value: s.get(4)!.p99, unit: 'ms', baseline: null, baselineValue: null, ratio: null, budget: 'p99 ≤ 2 ms', met: s.get(4)!.p99 <= 2, note: `closed loop, ${gen}; p50 ${s.get(4)!.p50.toFixed(2)} ms` },
+        ];
+      };
+      const out: BenchResult[] = [
+        ...mode('redis', 'Redis'),
+        ...mode('memory', 'in-process'),
+        { name: 'decide-unprunable: NBO in-process vs Redis', value: med('memory'), unit: 'req/s', baseline: 'NBO Redis', baselineValue: med('redis'), ratio: med('memory') / med('redis'), budget: 'ratio ≥ 1', met: med('memory') >= med('redis'), note: `per round ${spread(runs.get('memory')!.map((x, i) => x.rps / runs.get('redis')![i]!.rps), 2)}` },
+        { name: 'decide-unprunable: baseline vs echo', value: med('baseline'), unit: 'req/s', baseline: 'uWS echo server (no work)', baselineValue: med('echo'), ratio: med('baseline') / med('echo'), budget: null, met: null, note: errors > 0 ? `${errors} non-2xx answers` : 'no errors' },
+      ];
+      return out;
+    } finally {
+      await Promise.all(children.map(stopChild));
+    }
+  },
+};

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { createDeadlines } from '../../src/decide/deadline.js';
+
+const never = () => new Promise<never>(() => {});
+
+describe('deadlines — one timer for every decision waiting on state', () => {
+  it('a promise that settles in time passes through: its value, or its error', async () => {
+    const d = createDeadlines(1000, () => new Error('late'));
+    await expect(d.wrap(Promise.resolve(42))).resolves.toBe(42);
+    await expect(d.wrap(Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  });
+
+  it('a promise still pending at its deadline rejects with the timeout error, in deadline order', async () => {
+    let now = 0;
+    const d = createDeadlines(30, () => new Error(`late at ${now}`), () => now);
+    const order: string[] = [];
+    const a = d.wrap(never()).catch((e: Error) => order.push(`a ${e.message}`));
+    now = 10;
+    const b = d.wrap(never()).catch((e: Error) => order.push(`b ${e.message}`));
+    const c = d.wrap(new Promise((r) => setTimeout(() => r('c'), 5))).then((v) => order.push(`${v} resolved`));
+    now = 35; // a is due, b is not
+    await new Promise((r) => setTimeout(r, 60));
+    expect(order).toEqual(['c resolved', 'a late at 35']);
+    now = 45;
+    await Promise.race([Promise.all([a, b]), new Promise((r) => setTimeout(r, 200))]);
+    expect(order).toEqual(['c resolved', 'a late at 35', 'b late at 45']);
+  });
+
+  it('settled entries leave the queue: thousands of decisions leave nothing behind', async () => {
+    const d = createDeadlines(5, () => new Error('late'));
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => d.wrap(Promise.resolve(i))));
+    for (let i = 0; i < 50 && d.pending() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(d.pending()).toBe(0);
+  });
+
+  it('a late settle after the timeout changes nothing', async () => {
+    let resolve!: (v: string) => void;
+    const d = createDeadlines(5, () => new Error('late'));
+    const p = d.wrap(new Promise<string>((r) => (resolve = r)));
+    await expect(p).rejects.toThrow('late');
+    resolve('too late');
+    await expect(p).rejects.toThrow('late');
+  });
+});
