@@ -1,23 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { describe, expect, inject, it } from 'vitest';
 import type { StreamDecision } from '../../src/flow/decision-sink.js';
+import { kafkaEnv, kafkaOn } from '../support/kafka.js';
 import { checkout, startTestService } from '../support/service.js';
 
-const kafka = () => new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test', logLevel: logLevel.NOTHING });
+const kafka = () => kafkaOn(inject('kafkaBrokers'));
 
 describe('Kafka offsets and decisions', () => {
   it('commits a trigger event\'s offset only after its decision has been handed to every sink', async () => {
     const id = randomBytes(4).toString('hex');
-    const env = {
-      NBO_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
-      NBO_KAFKA_EVENTS_TOPIC: `events-${id}`,
-      NBO_KAFKA_DECISIONS_TOPIC: `decisions-${id}`,
-      NBO_KAFKA_DLQ_TOPIC: `dlq-${id}`,
-      NBO_KAFKA_GROUP_ID: `nbo-${id}`,
-      NBO_KAFKA_FETCH_MAX_WAIT_MS: '20',
-      NBO_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
+    const env = kafkaEnv(inject('kafkaBrokers'), id);
     const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     await producer.connect();
     // topics exist before the consumers join (the mock broker has no CreateTopics)

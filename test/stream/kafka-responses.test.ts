@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it, inject } from 'vitest';
 import { DLQ_HEADERS } from '../../src/stream/kafka-consumer.js';
+import { kafkaEnv, kafkaOn } from '../support/kafka.js';
 import { get, post, startTestService, until } from '../support/service.js';
 
 const uid = () => randomBytes(4).toString('hex');
@@ -9,16 +10,8 @@ const uid = () => randomBytes(4).toString('hex');
 describe('Kafka — responses to decisions NBO never issued', () => {
   it('go to the DLQ with their code; the genuine one next to them counts', async () => {
     const id = uid();
-    const env = {
-      NBO_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
-      NBO_KAFKA_EVENTS_TOPIC: `events-${id}`,
-      NBO_KAFKA_DECISIONS_TOPIC: `decisions-${id}`,
-      NBO_KAFKA_DLQ_TOPIC: `dlq-${id}`,
-      NBO_KAFKA_GROUP_ID: `nbo-${id}`,
-      NBO_KAFKA_FETCH_MAX_WAIT_MS: '20',
-      NBO_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
-    const kafka = new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test', logLevel: logLevel.NOTHING });
+    const env = kafkaEnv(inject('kafkaBrokers'), id);
+    const kafka = kafkaOn(inject('kafkaBrokers'));
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     await producer.connect();
     // topics exist before the consumers join (the mock broker has no CreateTopics)
