@@ -30,4 +30,41 @@ describe('Redis store apply', () => {
       await store.close();
     }
   });
+
+  it("fails only the events of a customer whose key is not a hash (the call refused as a whole, then retried per customer)", async () => {
+    const prefix = `t${randomBytes(4).toString('hex')}`;
+    const store = await createRedisStore({ url: inject('redisUrl'), prefix, clock: () => T0, statsRefreshMs: 60_000 });
+    store.setModel(stateModelFrom(RULES));
+    try {
+      await store.client.set(keyBuilder(prefix).customer('c2'), 'not a hash');
+      const res = await store.applyEvents([ev('c1', 'profile', { tier: 'gold' }), ev('c2', 'profile', { tier: 'gold' }), ev('c3', 'profile', { tier: 'gold' })]);
+      // c1 comes before c2 in the refused call: Redis keeps a script's writes made before
+      // its error, so the retry finds c1's event already recorded
+      expect(res.statuses).toEqual(['duplicate', 'rejected', 'applied']);
+      expect(res.rejected).toEqual([expect.objectContaining({ index: 1, code: 'NBO_ERR_STORE_DATA', path: '$.customerId' })]);
+      for (const c of ['c1', 'c3']) expect((await store.snapshot(c, T0)).profile).toEqual({ tier: 'gold' });
+    } finally {
+      await deleteByPrefix(store.client, prefix);
+      await store.close();
+    }
+  });
+
+  it("refuses a recorded decision whose customer's offer history cannot be read; the others of the turn are written", async () => {
+    const prefix = `t${randomBytes(4).toString('hex')}`;
+    const store = await createRedisStore({ url: inject('redisUrl'), prefix, clock: () => T0, statsRefreshMs: 60_000 });
+    store.setModel(stateModelFrom(RULES));
+    try {
+      await store.client.hset(keyBuilder(prefix).customer('c2'), 'o:o1', 'not json');
+      const [c1, c2] = await Promise.allSettled(
+        ['c1', 'c2'].map((c) => store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o1'], atMs: T0, segment: null })),
+      );
+      expect(c1.status).toBe('fulfilled');
+      expect(c2.status).toBe('rejected');
+      expect((c2 as PromiseRejectedResult).reason).toMatchObject({ code: 'NBO_ERR_STORE_DATA' });
+      expect((await store.snapshot('c1', T0)).offers['o1']?.counts.offered).toBe(1);
+    } finally {
+      await deleteByPrefix(store.client, prefix);
+      await store.close();
+    }
+  });
 });
