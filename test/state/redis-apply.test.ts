@@ -55,9 +55,8 @@ describe('Redis store apply', () => {
     store.setModel(stateModelFrom(RULES));
     try {
       await store.client.hset(keyBuilder(prefix).customer('c2'), 'o:o1', 'not json');
-      const [c1, c2] = await Promise.allSettled(
-        ['c1', 'c2'].map((c) => store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o1'], atMs: T0, segment: null })),
-      );
+      const record = (c: string) => store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o1'], atMs: T0, segment: null });
+      const [c1, c2] = await Promise.allSettled([record('c1'), record('c2')]);
       expect(c1.status).toBe('fulfilled');
       expect(c2.status).toBe('rejected');
       expect((c2 as PromiseRejectedResult).reason).toMatchObject({ code: 'NBO_ERR_STORE_DATA' });
