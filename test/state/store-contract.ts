@@ -566,6 +566,18 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         }
         expect(n).toBe(3);
       });
+
+      it('counts the impression a response implies once: not again after an explicit one', async () => {
+        for (const c of ['c1', 'c2']) await store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o9'], atMs: T0, segment: null });
+        await store.applyEvents([
+          ev('c1', 'offer_response', { decisionId: 'd-c1', offerId: 'o9', outcome: 'impression' }),
+          ev('c1', 'offer_response', { decisionId: 'd-c1', offerId: 'o9', outcome: 'accepted' }),
+          ev('c2', 'offer_response', { decisionId: 'd-c2', offerId: 'o9', outcome: 'accepted' }), // implies its impression
+        ]);
+        const counts = () => [store.stats.total('o9', 'impression', null, clock.now()), store.stats.total('o9', 'accepted', null, clock.now())];
+        for (let i = 0; i < 50 && counts().join() !== '2,2'; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(counts()).toEqual([2, 2]);
+      });
     });
 
     describe('per-event isolation', () => {

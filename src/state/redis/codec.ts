@@ -6,6 +6,7 @@ import { bucketIndex, distinctKey, firstBucket, valueOf, windowStartMs, type Agg
 import { emptyHistory } from '../offer-history.js';
 import type { AggValue, OfferHistory, StateModel } from '../types.js';
 import { FIELD } from './keys.js';
+import { bucketOp, distinctOp, householdOp, lastOp, profileOp, responseOp, type Op } from './apply-protocol.js';
 
 /** Stands for "no lower bound" in scripts (JSON has no -Infinity). */
 export const NO_FLOOR = -9e15;
@@ -37,32 +38,31 @@ export function distinctHash(v: AggValue): string {
 }
 
 /**
- * The ops apply-events-n.lua runs for one event, flat (each a kind and its arguments,
- * one after another): the rule model applied here, in the same pure functions the
- * in-process store uses, so the script stays model-free.
+ * The ops apply-events-n.lua runs for one event (apply-protocol.ts): the rule model applied
+ * here, in the same pure functions the in-process store uses, so the script stays model-free.
  */
-export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): unknown[] {
-  const ops: unknown[] = [];
+export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): Op[] {
+  const ops: Op[] = [];
   const data = ev.data ?? {};
   if (ev.type === 'profile') {
-    for (const [k, v] of Object.entries(data)) ops.push('p', k, ev.timeMs, v === null ? '' : JSON.stringify(v));
+    for (const [k, v] of Object.entries(data)) ops.push(profileOp(k, ev.timeMs, v === null ? '' : JSON.stringify(v)));
   } else if (ev.type === 'household') {
-    ops.push('h', ev.timeMs, (data.householdId as string | null) ?? '');
+    ops.push(householdOp(ev.timeMs, (data.householdId as string | null) ?? ''));
   } else if (ev.type === 'offer_response') {
-    ops.push('r', data.offerId, OUTCOME_INDEX[data.outcome as Outcome], seenId(data.decisionId as string), ev.timeMs, depths(model, data.offerId as string));
+    ops.push(responseOp(data.offerId as string, OUTCOME_INDEX[data.outcome as Outcome], seenId(data.decisionId as string), ev.timeMs, depths(model, data.offerId as string)));
   }
   for (const def of model.storageByEvent.get(ev.type) ?? []) {
     const value = valueOf(def, ev, nowMs);
     if (value === undefined || ev.timeMs < windowStartMs(def, nowMs)) continue;
     switch (def.fn) {
       case 'last':
-        ops.push('l', def.storageKey, ev.timeMs, JSON.stringify(value));
+        ops.push(lastOp(def.storageKey, ev.timeMs, JSON.stringify(value)));
         break;
       case 'distinct':
-        ops.push('d', def.storageKey, distinctHash(value), ev.timeMs, floor(windowStartMs(def, nowMs)), def.maxDistinct);
+        ops.push(distinctOp(def.storageKey, distinctHash(value), ev.timeMs, floor(windowStartMs(def, nowMs)), def.maxDistinct));
         break;
       default:
-        ops.push('b', def.storageKey, FN_CODE[def.fn], String(bucketIndex(def, ev.timeMs)), value ?? 0, floor(firstBucket(def, nowMs)));
+        ops.push(bucketOp(def.storageKey, FN_CODE[def.fn], String(bucketIndex(def, ev.timeMs)), value ?? 0, floor(firstBucket(def, nowMs))));
     }
   }
   return ops;

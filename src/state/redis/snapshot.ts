@@ -1,0 +1,67 @@
+import { NboError } from '../../errors/codes.js';
+import { combine } from '../aggregate-state.js';
+import type { AggValue, CustomerSnapshot } from '../types.js';
+import { decodeAggState, decodeCustomer, readPacked, type DecodedCustomer } from './codec.js';
+import { call, type StoreContext } from './context.js';
+
+const undecodable = (customerId: string, err: unknown) =>
+  new NboError('NBO_ERR_STORE_DATA', `customer ${customerId}: stored state cannot be decoded: ${(err as Error).message}`, { cause: err });
+
+/** A customer's stored state in one snapshot call (only the offer histories asked for, when given). */
+async function readCustomer(ctx: StoreContext, customerId: string, histories?: readonly string[]): Promise<DecodedCustomer> {
+  const { client, keys } = ctx;
+  const raw = await call(histories ? client.nbo_snapshot(keys.customer(customerId), '+', ...histories) : client.nbo_snapshot(keys.customer(customerId)));
+  try {
+    return decodeCustomer(raw, ctx.model());
+  } catch (err) {
+    throw undecodable(customerId, err);
+  }
+}
+
+/** A household's aggregates: every member's buckets decoded and combined. */
+function combineMembers(ctx: StoreContext, members: DecodedCustomer[], nowMs: number): Record<string, AggValue> {
+  const out: Record<string, AggValue> = {};
+  ctx.model().aggregates.forEach((def, i) => {
+    const states = members.flatMap((m) => (m.raw[i] === undefined ? [] : [decodeAggState(def, m.raw[i]!)]));
+    out[def.name] = combine(def, states, nowMs);
+  });
+  return out;
+}
+
+/** One customer's aggregates, read straight from the stored fields. */
+function ownAggs(ctx: StoreContext, me: DecodedCustomer, nowMs: number): Record<string, AggValue> {
+  const out: Record<string, AggValue> = {};
+  ctx.model().aggregates.forEach((def, i) => {
+    out[def.name] = readPacked(def, me.raw[i], nowMs);
+  });
+  return out;
+}
+
+/**
+ * The Redis store's snapshot: one script call for the customer; for a household member,
+ * the members (one SMEMBERS, then their hashes) combined at read time.
+ */
+export async function snapshot(ctx: StoreContext, customerId: string, nowMs: number, histories?: readonly string[]): Promise<CustomerSnapshot> {
+  const { client, keys } = ctx;
+  const me = await readCustomer(ctx, customerId, histories);
+  let household: CustomerSnapshot['household'] = null;
+  if (me.householdId !== null) {
+    const hid = me.householdId;
+    const memberIds = (await call(client.smembers(keys.household(hid)))).filter((m) => m !== customerId);
+    const others = await Promise.all(memberIds.map((m) => readCustomer(ctx, m, [])));
+    // a member that has moved on still listed is skipped, and dropped from the set
+    const current = others.filter((o, i) => {
+      if (o.householdId === hid) return true;
+      client.srem(keys.household(hid), memberIds[i]!).catch(ctx.onBackgroundError);
+      return false;
+    });
+    household = { id: hid, agg: combineMembers(ctx, [me, ...current], nowMs) };
+  }
+  let agg: Record<string, AggValue>;
+  try {
+    agg = ownAggs(ctx, me, nowMs);
+  } catch (err) {
+    throw undecodable(customerId, err);
+  }
+  return { customerId, profile: me.profile, agg, household, offers: me.offers };
+}
