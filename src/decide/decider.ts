@@ -36,8 +36,6 @@ export interface Decider {
   decide(req: DecideRequest): Promise<Decision>;
 }
 
-export { MAX_LIMIT } from './rank.js';
-
 /**
  * Decides the best offers for a customer in a channel: reads the customer's state in
  * one store call, runs the pipeline, reserves total caps on `offered` for the offers it

@@ -14,7 +14,6 @@ import { byScore, wantOf, type Scored } from './rank.js';
 import type { DecideRequest, OfferFate } from './types.js';
 
 export type { Exploration } from './policy.js';
-export type { Scored } from './rank.js';
 
 /** Learning settings when none are given: main counters, a prior weighs at most 20 impressions, nothing forgotten. */
 export const DEFAULT_LEARNING: LearningSettings = Object.freeze({ namespace: '', priorMaxImpressions: 20, halfLifeMs: null });
