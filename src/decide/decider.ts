@@ -38,9 +38,10 @@ export interface Decider {
 
 /**
  * Decides the best offers for a customer in a channel: reads the customer's state in
- * one store call, runs the pipeline, reserves total caps on `offered` for the offers it
- * returns, and records them as offered after answering. When state cannot be read in
- * time, answers `degraded` from fallback offers instead of failing.
+ * one store call, runs the pipeline, picks the offers (rank.ts) reserving total caps on
+ * `offered` for those it returns (caps.ts), and records them as offered after answering.
+ * When state cannot be read in time, answers `degraded` from fallback offers instead of
+ * failing (fallback.ts).
  */
 export function createDecider(opts: DeciderOptions): Decider {
   const clock = opts.clock ?? Date.now;

@@ -97,7 +97,8 @@ function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: s
 
 /**
  * The pure part of a decision: context → segments → filters (active, channel, trigger)
- * → eligibility → caps → cooldowns → propensity × value × weight → rank. Deterministic
+ * → eligibility → caps (caps.ts) → cooldowns (cooldowns.ts) → propensity × value × weight
+ * → rank (rank.ts), fallbacks under the fallback rule (fallback.ts). Deterministic
  * for the same snapshot, rules, clock and decision id. Never throws on a rule error.
  *
  * A score does not depend on eligibility, so without `explain` (and without Thompson
