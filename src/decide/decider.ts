@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerSnapshot, CustomerStateStore } from '../state/types.js';
-import { probabilityFirst } from './choice-probability.js';
+import { reserveOffered } from './caps.js';
 import { createDeadlines } from './deadline.js';
 import type { LearningSettings } from './estimate.js';
-import { DEFAULT_LEARNING, evaluate, type Scored } from './pipeline.js';
-import { armOf, singlePolicyPlan, type Arm, type Exploration, type PolicyPlan } from './policy.js';
+import { chooseOffers, degradedSnapshot } from './fallback.js';
+import { DEFAULT_LEARNING, evaluate } from './pipeline.js';
+import { armOf, singlePolicyPlan, type Exploration, type PolicyPlan } from './policy.js';
+import { limitOf, pick, selectionProbabilities } from './rank.js';
 import type { Candidate, DecideRequest, Decision, DecisionOffer, OfferFate } from './types.js';
 
 export interface DeciderOptions {
@@ -34,18 +36,12 @@ export interface Decider {
   decide(req: DecideRequest): Promise<Decision>;
 }
 
-/** The most offers one decision returns. */
-export const MAX_LIMIT = 20;
-
-function emptySnapshot(customerId: string): CustomerSnapshot {
-  return { customerId, profile: {}, agg: {}, household: null, offers: {} };
-}
-
 /**
  * Decides the best offers for a customer in a channel: reads the customer's state in
- * one store call, runs the pipeline, reserves total caps on `offered` for the offers it
- * returns, and records them as offered after answering. When state cannot be read in
- * time, answers `degraded` from fallback offers instead of failing.
+ * one store call, runs the pipeline, picks the offers (rank.ts) reserving total caps on
+ * `offered` for those it returns (caps.ts), and records them as offered after answering.
+ * When state cannot be read in time, answers `degraded` from fallback offers instead of
+ * failing (fallback.ts).
  */
 export function createDecider(opts: DeciderOptions): Decider {
   const clock = opts.clock ?? Date.now;
@@ -55,17 +51,6 @@ export function createDecider(opts: DeciderOptions): Decider {
   const { store } = opts;
   const plan: PolicyPlan =
     opts.policies ?? singlePolicyPlan({ exploration: opts.exploration ?? 'thompson', segmentation: opts.learningSegmentation ?? null, learning: opts.learning ?? DEFAULT_LEARNING });
-
-  /** The probability the policy returns each chosen offer where it stands (see DecisionOffer.probability). */
-  const probabilities = (arm: Arm, list: readonly Scored[], chosen: readonly Scored[]): number[] => {
-    if (arm.exploration !== 'thompson' && arm.exploration !== 'random') return chosen.map(() => 1);
-    let rest = list.filter((s) => chosen.includes(s) || s.offer.offeredTotalCaps.length === 0);
-    return chosen.map((c) => {
-      const p = arm.exploration === 'random' ? 1 / rest.length : probabilityFirst(rest.indexOf(c), rest.map((s) => ({ posterior: s.posterior!, multiplier: s.multiplier })));
-      rest = rest.filter((s) => s !== c);
-      return p;
-    });
-  };
 
   // one timer for every decision waiting on customer state, not one each (deadline.ts)
   const deadlines = createDeadlines(timeoutMs, () => new Error(`customer state took longer than ${timeoutMs} ms`));
@@ -86,7 +71,7 @@ export function createDecider(opts: DeciderOptions): Decider {
         endSnapshot?.();
       } catch (err) {
         m?.storeErrors.inc({ op: 'snapshot', code: (err as { code?: string }).code ?? 'NBO_ERR_STORE_UNAVAILABLE' });
-        snap = emptySnapshot(req.customerId);
+        snap = degradedSnapshot(req.customerId);
         degraded = true;
       }
       const arm = armOf(plan, req.customerId);
@@ -103,34 +88,17 @@ export function createDecider(opts: DeciderOptions): Decider {
         weights: arm.weights,
         fallbackOnly: degraded,
       });
-      const limit = Math.min(Math.max(1, Math.floor(req.limit ?? 1)), MAX_LIMIT);
-
-      const pick = async (list: Scored[]): Promise<Scored[]> => {
-        const chosen: Scored[] = [];
-        for (const s of list) {
-          if (chosen.length >= limit) break;
-          const offeredCaps = s.offer.offeredTotalCaps;
-          if (offeredCaps.length > 0) {
-            // the store is down when degraded: an offer that needs a reservation is skipped
-            const reserved = !degraded && (await store.reserveOffered(s.offer.id, offeredCaps, nowMs).catch(() => false));
-            if (!reserved) {
-              const cap = offeredCaps[0]!;
-              res.fates?.set(s.offer.id, { offerId: s.offer.id, status: 'capped', cap: { scope: 'total', outcome: 'offered', max: cap.max, window: cap.window, count: cap.max } });
-              continue;
-            }
-          }
-          chosen.push(s);
-        }
-        return chosen;
-      };
-      // the holdout's "none" control returns nothing (it was evaluated for the explanation)
-      let from = res.ranked;
-      let chosen = arm.exploration === 'none' ? [] : await pick(res.ranked);
-      if (chosen.length === 0 && arm.exploration !== 'none') {
-        from = res.fallbacks;
-        chosen = await pick(res.fallbacks);
-      }
-      const chance = probabilities(arm, from, chosen);
+      // selection (rank.ts) with the total-cap reservation on `offered` (caps.ts), under the fallback rule (fallback.ts)
+      const limit = limitOf(req.limit);
+      const { from, chosen } = await chooseOffers(arm.exploration, res.ranked, res.fallbacks, (list) =>
+        pick(
+          list,
+          limit,
+          (offer) => reserveOffered(store, offer, nowMs, degraded),
+          (offer, capped) => res.fates?.set(offer.id, { offerId: offer.id, ...capped }),
+        ),
+      );
+      const chance = selectionProbabilities(arm.exploration, from, chosen);
 
       const offers: DecisionOffer[] = chosen.map((s, i) => {
         res.fates?.set(s.offer.id, { ...res.fates.get(s.offer.id)!, status: 'selected' });

@@ -1,12 +1,16 @@
 import { traceLogic, type RuleRuntime } from '../jsonlogic/index.js';
-import type { Cap, Offer, RuleSet } from '../rules/types.js';
-import type { CustomerSnapshot, GlobalStats, OfferHistory } from '../state/types.js';
+import type { Offer, RuleSet } from '../rules/types.js';
+import type { CustomerSnapshot, GlobalStats } from '../state/types.js';
+import { capFate, needsReservation } from './caps.js';
 import { assignSegments, buildContext, type DecisionContext } from './context.js';
-import { contextualOf, contextualPosterior, contextualPropensity, modelOf, posteriorOf, posteriorMeanOf, type LearningSettings, type Posterior } from './estimate.js';
+import { cooldownFate } from './cooldowns.js';
+import { contextualOf, contextualPosterior, contextualPropensity, modelOf, posteriorOf, posteriorMeanOf, type LearningSettings } from './estimate.js';
+import { considered, fallbacksNeeded } from './fallback.js';
 import { contextFeatures, featureSegment } from './features.js';
 import { boundOrder, thompsonWalk, type Drawn } from './thompson-walk.js';
 import type { Exploration } from './policy.js';
 import { betaSample, seededRandom } from './propensity.js';
+import { byScore, wantOf, type Scored } from './rank.js';
 import type { DecideRequest, OfferFate } from './types.js';
 
 export type { Exploration } from './policy.js';
@@ -30,19 +34,6 @@ export interface PipelineInput {
   weights?: ReadonlyMap<string, number> | null;
   /** Only fallback offers are considered (a degraded decision). */
   fallbackOnly?: boolean;
-}
-
-/** An offer that passed every filter, with its score. */
-export interface Scored {
-  offer: Offer;
-  score: number;
-  propensity: number;
-  /** value × weight (the policy's weight). */
-  multiplier: number;
-  /** The posterior the propensity came from (learning policies). */
-  posterior?: Posterior;
-  /** What ranks it when that is not the score (a random control's draw). */
-  key?: number;
 }
 
 export interface PipelineResult {
@@ -69,23 +60,7 @@ function anyContextual(offers: readonly Offer[], learning: LearningSettings): bo
   return v;
 }
 
-/** Count of an outcome a cap counts: lifetime, or the recent times inside its window. */
-export function capCount(h: OfferHistory | undefined, cap: Cap, nowMs: number): number {
-  if (!h) return 0;
-  if (cap.windowMs === null) return h.counts[cap.outcome];
-  const since = nowMs - cap.windowMs;
-  const recent = h.recent[cap.outcome] ?? [];
-  let n = 0;
-  for (let i = recent.length - 1; i >= 0 && recent[i]! > since; i--) n++;
-  return n;
-}
-
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** Ranking order: higher score first; ties by ascending offer id, so decisions are reproducible. */
-export function byScore(a: Scored, b: Scored): number {
-  return (b.key ?? b.score) - (a.key ?? a.score) || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0);
-}
 
 /** The author's prior mean: what the static ranking scores by. */
 const priorMean = (offer: Offer): number => offer.prior.accepted / offer.prior.impressions;
@@ -122,7 +97,8 @@ function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: s
 
 /**
  * The pure part of a decision: context → segments → filters (active, channel, trigger)
- * → eligibility → caps → cooldowns → propensity × value × weight → rank. Deterministic
+ * → eligibility → caps (caps.ts) → cooldowns (cooldowns.ts) → propensity × value × weight
+ * → rank (rank.ts), fallbacks under the fallback rule (fallback.ts). Deterministic
  * for the same snapshot, rules, clock and decision id. Never throws on a rule error.
  *
  * A score does not depend on eligibility, so without `explain` (and without Thompson
@@ -165,22 +141,9 @@ export function evaluate(input: PipelineInput): PipelineResult {
         return { status: 'ineligible', ...(trace.failure ? { condition: trace.failure } : {}), ...(error ? { error } : {}) };
       }
     }
+    // caps.ts, then cooldowns.ts
     const history = snap.offers[offer.id];
-    for (const cap of offer.customerCaps) {
-      const count = capCount(history, cap, nowMs);
-      if (count >= cap.max) return { status: 'capped', cap: { scope: 'customer', outcome: cap.outcome, max: cap.max, window: cap.window, count } };
-    }
-    for (const cap of offer.totalCaps) {
-      const count = stats.total(offer.id, cap.outcome, cap.windowMs, nowMs);
-      if (count >= cap.max) return { status: 'capped', cap: { scope: 'total', outcome: cap.outcome, max: cap.max, window: cap.window, count } };
-    }
-    for (const cd of offer.cooldowns) {
-      const last = history?.lastAt[cd.outcome];
-      if (last !== undefined && last + cd.ms > nowMs) {
-        return { status: 'cooldown', cooldown: { outcome: cd.outcome, window: cd.window, until: new Date(last + cd.ms).toISOString() } };
-      }
-    }
-    return null;
+    return capFate(offer, history, stats, nowMs) ?? cooldownFate(offer, history, nowMs);
   };
 
   let features: number[] | null = null;
@@ -189,33 +152,33 @@ export function evaluate(input: PipelineInput): PipelineResult {
 
   if (!fates && !rand && !contextual) {
     // score-ordered walk: stop once `limit` offers qualify that need no total-cap reservation
-    const want = Math.max(1, request.limit ?? 1);
+    const want = wantOf(request.limit);
     const order = scoreOrder(candidates, stats, learningSegment, input, learning);
-    const walk = (fallback: boolean, into: Scored[]): number => {
+    const walk = (fallback: boolean, into: Scored[]): void => {
       let plain = 0;
       for (const s of order) {
-        if (s.offer.fallback !== fallback || (input.fallbackOnly && !fallback)) continue;
+        if (s.offer.fallback !== fallback || !considered(s.offer, input.fallbackOnly)) continue;
         if (check(s.offer) !== null) continue;
         into.push(s);
-        if (s.offer.offeredTotalCaps.length === 0 && ++plain >= want) break;
+        if (!needsReservation(s.offer) && ++plain >= want) break;
       }
-      return plain;
     };
-    // fallbacks matter when no regular offer is certain (the rest may lose their reservations)
-    if (walk(false, ranked) === 0) walk(true, fallbacks);
+    // fallback.ts: fallbacks matter when no regular offer is certain (the rest may lose their reservations)
+    walk(false, ranked);
+    if (fallbacksNeeded(ranked)) walk(true, fallbacks);
     return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
   }
 
   if (!fates && input.exploration === 'thompson' && !contextual) {
     // Thompson sampling that visits offers by the best score each could draw (thompson-walk.ts)
-    const want = Math.max(1, request.limit ?? 1);
+    const want = wantOf(request.limit);
     const version = `${stats.version()}@${Math.floor(nowMs / DECAY_TICK_MS)}`;
     const order = boundOrder(candidates, stats, learningSegment, learning, input.weights, version, nowMs);
     const qualifies = (o: Offer) => check(o) === null;
     const toScored = (d: Drawn): Scored => ({ offer: d.offer, score: d.score, propensity: d.propensity, multiplier: d.multiplier, posterior: d.posterior });
     ranked.push(...thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true).map(toScored));
     ranked.sort(byScore);
-    if (!ranked.some((s) => s.offer.offeredTotalCaps.length === 0)) {
+    if (fallbacksNeeded(ranked)) {
       fallbacks.push(...thompsonWalk(order, want, qualifies, rand!, true, false).map(toScored));
       fallbacks.sort(byScore);
     }
@@ -229,7 +192,7 @@ export function evaluate(input: PipelineInput): PipelineResult {
     }
   }
   for (const offer of candidates) {
-    if (input.fallbackOnly && !offer.fallback) continue;
+    if (!considered(offer, input.fallbackOnly)) continue;
     const withFallback = (f: Fate): OfferFate => ({ offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) });
     const failed = check(offer);
     if (failed) {

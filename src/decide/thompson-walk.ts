@@ -1,6 +1,8 @@
 import type { Offer } from '../rules/types.js';
 import type { GlobalStats } from '../state/types.js';
+import { needsReservation } from './caps.js';
 import { posteriorOf, type LearningSettings, type Posterior } from './estimate.js';
+import { considered } from './fallback.js';
 import { betaSample } from './propensity.js';
 
 /** A candidate with its posterior and the range its score can take. */
@@ -70,13 +72,13 @@ export function thompsonWalk(order: readonly Bounded[], want: number, qualifies:
   const top: number[] = [];
   let plain = 0;
   for (const b of order) {
-    if (b.offer.fallback !== fallback || (fallbackOnly && !fallback)) continue;
+    if (b.offer.fallback !== fallback || !considered(b.offer, fallbackOnly)) continue;
     if (plain >= want && b.upper < top[top.length - 1]!) break;
     if (!qualifies(b.offer)) continue;
     const propensity = betaSample(b.posterior.alpha, b.posterior.beta, rand);
     const score = propensity * b.multiplier;
     drawn.push({ offer: b.offer, posterior: b.posterior, multiplier: b.multiplier, propensity, score });
-    if (b.offer.offeredTotalCaps.length > 0) continue;
+    if (needsReservation(b.offer)) continue;
     plain++;
     top.push(score);
     top.sort((x, y) => y - x);

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import type { Config } from '../config/config.js';
 import type { Decider } from '../decide/decider.js';
-import { MAX_LIMIT } from '../decide/decider.js';
+import { MAX_LIMIT } from '../decide/rank.js';
 import { customerView } from '../flow/customer-view.js';
 import type { Ingestor } from '../flow/ingest.js';
 import { checkPayload } from '../events/limits.js';
