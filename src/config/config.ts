@@ -1,6 +1,7 @@
 import { NboError } from '../errors/codes.js';
 import { DEFAULT_LIMITS, MAX_DEPTH_CEILING, type InputLimits } from '../events/limits.js';
 import { DEFAULT_TRIGGERS } from '../events/types.js';
+import { EVENT_TYPE_RE } from '../events/vocabulary.js';
 import { isServiceLinkValue, isServiceLinkVariable, serviceLinkProblem } from './service-links.js';
 import { parseDuration } from './duration.js';
 
@@ -271,7 +272,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     : null;
 
   const triggers = list('NBO_TRIGGERS') ?? [...DEFAULT_TRIGGERS];
-  for (const t of triggers) if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
+  for (const t of triggers) if (!EVENT_TYPE_RE.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
 
   const rulesSource = oneOf('NBO_RULES_SOURCE', ['directory', 'redis'] as const, redis ? 'redis' : 'directory');
   if (rulesSource === 'redis' && !redis) problems.push('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { NboError } from '../errors/codes.js';
+import { CHANNEL } from '../events/vocabulary.js';
 
 export const SCOPES = ['decide', 'events', 'read', 'stream', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -31,7 +32,7 @@ const keysSchema = {
       id: { type: 'string', minLength: 1, maxLength: 64 },
       sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...SCOPES] } },
-      channels: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' } },
+      channels: { type: 'array', minItems: 1, items: { type: 'string', pattern: CHANNEL } },
     },
   },
 } as const;

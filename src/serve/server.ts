@@ -4,6 +4,7 @@ import { NboError } from '../errors/codes.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing, Scope } from './api-keys.js';
 import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
+import { CHANNEL_RE, CUSTOMER_ID_RE } from '../events/vocabulary.js';
 import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
 import type { Route, RouteContext } from './routes.js';
 import { requestTrace } from './request-trace.js';
@@ -182,8 +183,8 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       const channel = facts.query.get('channel');
       const customerId = facts.query.get('customerId');
       const errors = [];
-      if (!channel || !/^[a-z0-9_-]{1,32}$/.test(channel)) errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
-      if (customerId !== null && !/^[\x21-\x7a\x7c\x7e]{1,128}$/.test(customerId)) errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
+      if (!channel || !CHANNEL_RE.test(channel)) errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
+      if (customerId !== null && !CUSTOMER_ID_RE.test(customerId)) errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
       if (errors.length > 0) return fail(problem('NBO_ERR_BODY_INVALID', 'invalid subscription', errors));
       const auth = authorize('stream', bearer(facts, true) ?? (sameOrigin(facts) ? sessionSecret(facts) : null));
       if (auth.fail) return fail(auth.fail);
