@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { pointerToPath } from '../errors/json-path.js';
+import { ajvIssue, pointerToPath } from '../errors/json-path.js';
 import eventSchema from './schemas/event.schema.json' with { type: 'json' };
 import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, MAX_DEPTH_CEILING, type InputLimits } from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';
@@ -33,17 +33,13 @@ function toEventError(e: ErrorObject): EventError | null {
   switch (e.keyword) {
     case 'if':
       return null; // the failing "then" is reported on its own
-    case 'required':
-      return { path: pointerToPath(`${e.instancePath}/${String(p.missingProperty)}`), message: 'is required' };
-    case 'additionalProperties':
-      return { path: pointerToPath(`${e.instancePath}/${String(p.additionalProperty)}`), message: 'is not a field of an event' };
     case 'enum':
       return { path: pointerToPath(e.instancePath), message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
     case 'propertyNames':
       return { path: pointerToPath(e.instancePath), message: `"${String(p.propertyName)}" is not an allowed key` };
     default:
       if (e.propertyName !== undefined) return null;
-      return { path: pointerToPath(e.instancePath), message: e.message ?? 'is invalid' };
+      return ajvIssue(e, 'is not a field of an event');
   }
 }
 

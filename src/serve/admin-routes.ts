@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { NboError } from '../errors/codes.js';
+import { ajvIssue } from '../errors/json-path.js';
 import type { AdminRulesSource } from '../rules/rules-admin.js';
 import { problem, type Reply } from './http.js';
 import type { Route } from './routes.js';
@@ -34,13 +35,7 @@ const validateRollback = ajv.compile({
 });
 
 function bodyErrors(errors: typeof validatePublish.errors): Array<{ path: string; message: string }> {
-  return (errors ?? []).map((e) => {
-    const p = e.params as Record<string, unknown>;
-    const at = `$${e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`;
-    if (e.keyword === 'required') return { path: `${at}.${String(p.missingProperty)}`, message: 'is required' };
-    if (e.keyword === 'additionalProperties') return { path: `${at}.${String(p.additionalProperty)}`, message: 'is not an allowed field' };
-    return { path: at, message: e.message ?? 'is invalid' };
-  });
+  return (errors ?? []).map((e) => ajvIssue(e));
 }
 
 /** A refused rule set as a problem: the same issue listing as `nbo rules check`. */

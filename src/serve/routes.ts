@@ -5,8 +5,9 @@ import { MAX_LIMIT } from '../decide/rank.js';
 import { customerView } from '../flow/customer-view.js';
 import type { Ingestor } from '../flow/ingest.js';
 import { checkPayload } from '../events/limits.js';
+import { CHANNEL, CUSTOMER_ID, CUSTOMER_ID_RE, EVENT_TYPE } from '../events/vocabulary.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { pointerToPath } from '../rules/schema-check.js';
+import { ajvIssue } from '../errors/json-path.js';
 import type { RuleSet } from '../rules/types.js';
 import type { CustomerStateStore } from '../state/types.js';
 import type { Logger } from '../config/logger.js';
@@ -59,16 +60,14 @@ export interface Route {
   handler: (ctx: RouteContext) => Promise<Reply> | Reply;
 }
 
-const ID = '^[\\x21-\\x7a\\x7c\\x7e]{1,128}$';
-const CHANNEL = '^[a-z0-9_-]{1,32}$';
 const decideSchema = {
   type: 'object',
   required: ['customerId', 'channel'],
   additionalProperties: false,
   properties: {
-    customerId: { type: 'string', pattern: ID },
+    customerId: { type: 'string', pattern: CUSTOMER_ID },
     channel: { type: 'string', pattern: CHANNEL },
-    trigger: { type: ['string', 'null'], pattern: '^[a-z][a-z0-9_.-]{0,63}$' },
+    trigger: { type: ['string', 'null'], pattern: EVENT_TYPE },
     context: { type: 'object' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT },
     explain: { type: 'boolean' },
@@ -78,12 +77,7 @@ const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 const validateDecide = ajv.compile(decideSchema);
 
 function schemaErrors(errors: typeof validateDecide.errors): Array<{ path: string; message: string }> {
-  return (errors ?? []).map((e) => {
-    const p = e.params as Record<string, unknown>;
-    if (e.keyword === 'required') return { path: pointerToPath(`${e.instancePath}/${String(p.missingProperty)}`), message: 'is required' };
-    if (e.keyword === 'additionalProperties') return { path: pointerToPath(`${e.instancePath}/${String(p.additionalProperty)}`), message: 'is not an allowed field' };
-    return { path: pointerToPath(e.instancePath), message: e.message ?? 'is invalid' };
-  });
+  return (errors ?? []).map((e) => ajvIssue(e));
 }
 
 function forbiddenChannel(key: ApiKey | null, channel: string): Reply | null {
@@ -162,7 +156,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
         } catch {
           // a malformed %-escape: not a customer id
         }
-        if (!new RegExp(ID).test(id)) return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [{ path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' }]);
+        if (!CUSTOMER_ID_RE.test(id)) return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [{ path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' }]);
         return { status: 200, body: await customerView(d.store, d.rules(), id, d.clock()) };
       },
     },
