@@ -110,7 +110,7 @@ export const VARIABLES = {
   NBO_KAFKA_SASL_USERNAME: { default: 'unset', doc: 'SASL user' },
   NBO_KAFKA_SASL_PASSWORD: { default: 'unset', doc: 'SASL password' },
   NBO_API_KEYS_FILE: { default: 'unset = no auth, 127.0.0.1 only', doc: 'YAML/JSON list of API keys (see docs/api.md#auth)' },
-  NBO_TRIGGERS: { default: 'checkout,claim', doc: 'event types that trigger a decision' },
+  NBO_TRIGGERS: { default: DEFAULT_TRIGGERS.join(','), doc: 'event types that trigger a decision' },
   NBO_LEARNING_SEGMENTATION: { default: 'unset', doc: 'learn propensity per segment of this segmentation' },
   NBO_EXPLORATION: { default: 'thompson', doc: 'thompson (a Thompson sample of each posterior: explores) or mean (the posterior mean: deterministic ranking)' },
   NBO_PRIOR_MAX_IMPRESSIONS: { default: '20', doc: 'an offer prior weighs at most this many pseudo-impressions (a larger one is scaled down; `nbo rules check` warns)' },
@@ -157,7 +157,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     // a service link is reported above, never read as a value
     return v === undefined || v === '' || isServiceLinkValue(v) ? undefined : v;
   };
-  const int = (k: keyof typeof VARIABLES, def: number, min: number, max: number): number => {
+  /** The table's default: its first word ("1048576 (1 MiB)" → "1048576"). */
+  const tableDefault = (k: keyof typeof VARIABLES): string => VARIABLES[k].default.split(' ')[0]!;
+  const strOr = (k: keyof typeof VARIABLES): string => str(k) ?? tableDefault(k);
+  const int = (k: keyof typeof VARIABLES, min: number, max: number): number => {
+    const def = Number(tableDefault(k));
     const v = str(k);
     if (v === undefined) return def;
     const n = Number(v);
@@ -167,7 +171,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     return n;
   };
-  const bool = (k: keyof typeof VARIABLES, def: boolean): boolean => {
+  const bool = (k: keyof typeof VARIABLES): boolean => {
+    const def = tableDefault(k) === 'true';
     const v = str(k);
     if (v === undefined) return def;
     if (/^(true|1|yes)$/i.test(v)) return true;
@@ -175,7 +180,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push(`${k}="${v}" must be true or false`);
     return def;
   };
-  const oneOf = <T extends string>(k: keyof typeof VARIABLES, values: readonly T[], def: T): T => {
+  const oneOf = <T extends string>(k: keyof typeof VARIABLES, values: readonly T[], def = tableDefault(k) as T): T => {
     const v = str(k);
     if (v === undefined) return def;
     if (!(values as readonly string[]).includes(v)) {
@@ -184,7 +189,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     return v as T;
   };
-  const fraction = (k: keyof typeof VARIABLES, def: number, max: number): number => {
+  const fraction = (k: keyof typeof VARIABLES, max: number): number => {
+    const def = Number(tableDefault(k));
     const v = str(k);
     if (v === undefined) return def;
     const n = Number(v);
@@ -194,7 +200,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     return n;
   };
-  const halfLife = (k: keyof typeof VARIABLES, def: number | null): number | null => {
+  const halfLife = (k: keyof typeof VARIABLES): number | null => {
+    const d0 = parseDuration(tableDefault(k));
+    const def = 'error' in d0 ? null : d0.ms;
     const v = str(k);
     if (v === undefined) return def;
     if (v === 'none') return null;
@@ -235,9 +243,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       ? {
           url: redisUrl,
           cluster: redisCluster,
-          prefix: str('NBO_REDIS_PREFIX') ?? 'nbo',
-          timeoutMs: int('NBO_REDIS_TIMEOUT_MS', 500, 10, 60_000),
-          statsRefreshMs: int('NBO_STATS_REFRESH_MS', 1000, 10, 600_000),
+          prefix: strOr('NBO_REDIS_PREFIX'),
+          timeoutMs: int('NBO_REDIS_TIMEOUT_MS', 10, 60_000),
+          statsRefreshMs: int('NBO_STATS_REFRESH_MS', 10, 600_000),
           passwordFile: redisPasswordFile,
           tlsCaFile: redisTlsCaFile,
         }
@@ -256,65 +264,65 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const kafka = brokers
     ? {
         brokers,
-        clientId: str('NBO_KAFKA_CLIENT_ID') ?? 'nbo',
-        groupId: str('NBO_KAFKA_GROUP_ID') ?? 'nbo',
-        eventsTopic: str('NBO_KAFKA_EVENTS_TOPIC') ?? 'nbo.events',
-        decisionsTopic: str('NBO_KAFKA_DECISIONS_TOPIC') ?? 'nbo.decisions',
-        dlqTopic: str('NBO_KAFKA_DLQ_TOPIC') ?? 'nbo.events.dlq',
-        fetchMaxWaitMs: int('NBO_KAFKA_FETCH_MAX_WAIT_MS', 100, 1, 60_000),
-        sessionTimeoutMs: int('NBO_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
-        requestTimeoutMs: int('NBO_KAFKA_REQUEST_TIMEOUT_MS', 30_000, 1000, 300_000),
-        maxBatchEvents: int('NBO_KAFKA_MAX_BATCH_EVENTS', 2000, 1, 100_000),
-        partitionsConcurrently: int('NBO_KAFKA_PARTITIONS_CONCURRENTLY', 4, 1, 64),
-        ssl: bool('NBO_KAFKA_SSL', false),
+        clientId: strOr('NBO_KAFKA_CLIENT_ID'),
+        groupId: strOr('NBO_KAFKA_GROUP_ID'),
+        eventsTopic: strOr('NBO_KAFKA_EVENTS_TOPIC'),
+        decisionsTopic: strOr('NBO_KAFKA_DECISIONS_TOPIC'),
+        dlqTopic: strOr('NBO_KAFKA_DLQ_TOPIC'),
+        fetchMaxWaitMs: int('NBO_KAFKA_FETCH_MAX_WAIT_MS', 1, 60_000),
+        sessionTimeoutMs: int('NBO_KAFKA_SESSION_TIMEOUT_MS', 6000, 300_000),
+        requestTimeoutMs: int('NBO_KAFKA_REQUEST_TIMEOUT_MS', 1000, 300_000),
+        maxBatchEvents: int('NBO_KAFKA_MAX_BATCH_EVENTS', 1, 100_000),
+        partitionsConcurrently: int('NBO_KAFKA_PARTITIONS_CONCURRENTLY', 1, 64),
+        ssl: bool('NBO_KAFKA_SSL'),
         sasl,
       }
     : null;
 
-  const triggers = list('NBO_TRIGGERS') ?? [...DEFAULT_TRIGGERS];
+  const triggers = list('NBO_TRIGGERS') ?? tableDefault('NBO_TRIGGERS').split(',');
   for (const t of triggers) if (!EVENT_TYPE_RE.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
 
   const rulesSource = oneOf('NBO_RULES_SOURCE', ['directory', 'redis'] as const, redis ? 'redis' : 'directory');
   if (rulesSource === 'redis' && !redis) problems.push('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');
 
   const config: Config = {
-    port: int('NBO_PORT', 8080, 0, 65_535),
+    port: int('NBO_PORT', 0, 65_535),
     host,
-    rulesDir: str('NBO_RULES_DIR') ?? './rules',
-    rulesWatch: bool('NBO_RULES_WATCH', true),
-    rulesPollMs: int('NBO_RULES_POLL_MS', 1000, 50, 600_000),
+    rulesDir: strOr('NBO_RULES_DIR'),
+    rulesWatch: bool('NBO_RULES_WATCH'),
+    rulesPollMs: int('NBO_RULES_POLL_MS', 50, 600_000),
     redis,
     kafka,
     apiKeysFile,
     triggers,
     learningSegmentation: str('NBO_LEARNING_SEGMENTATION') ?? null,
-    exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const, 'thompson'),
-    learning: { priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 20, 1, 1_000_000), halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE', DEFAULT_HALF_LIFE_MS), model: oneOf('NBO_LEARNING_MODEL', ['segment', 'contextual'] as const, 'segment') },
-    holdout: { share: fraction('NBO_HOLDOUT_SHARE', 0, 0.5), policy: oneOf('NBO_HOLDOUT_POLICY', ['none', 'random', 'static'] as const, 'none') },
+    exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const),
+    learning: { priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 1, 1_000_000), halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE'), model: oneOf('NBO_LEARNING_MODEL', ['segment', 'contextual'] as const) },
+    holdout: { share: fraction('NBO_HOLDOUT_SHARE', 0.5), policy: oneOf('NBO_HOLDOUT_POLICY', ['none', 'random', 'static'] as const) },
     experimentsFile: str('NBO_EXPERIMENTS_FILE') ?? null,
-    decideTimeoutMs: int('NBO_DECIDE_TIMEOUT_MS', 50, 1, 60_000),
-    bodyLimitBytes: int('NBO_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
-    maxBatch: int('NBO_MAX_BATCH', 1000, 1, 100_000),
-    logLevel: oneOf('NBO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    shutdownTimeoutMs: int('NBO_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
-    lameDuckMs: int('NBO_LAME_DUCK_MS', 5000, 0, 600_000),
+    decideTimeoutMs: int('NBO_DECIDE_TIMEOUT_MS', 1, 60_000),
+    bodyLimitBytes: int('NBO_BODY_LIMIT_BYTES', 1024, 64 * 1_048_576),
+    maxBatch: int('NBO_MAX_BATCH', 1, 100_000),
+    logLevel: oneOf('NBO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    shutdownTimeoutMs: int('NBO_SHUTDOWN_TIMEOUT_MS', 0, 600_000),
+    lameDuckMs: int('NBO_LAME_DUCK_MS', 0, 600_000),
     ws: {
-      maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1_048_576, 1024, 256 * 1_048_576),
-      idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 120, 8, 3600),
+      maxBackpressureBytes: int('NBO_WS_MAX_BACKPRESSURE_BYTES', 1024, 256 * 1_048_576),
+      idleTimeoutS: int('NBO_WS_IDLE_TIMEOUT_S', 8, 3600),
       maxPayloadBytes: 16 * 1024,
     },
     limits: {
-      maxDepth: int('NBO_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1, MAX_DEPTH_CEILING),
-      maxStringLength: int('NBO_MAX_STRING_LENGTH', DEFAULT_LIMITS.maxStringLength, 1, 64 * 1_048_576),
-      maxKeyLength: int('NBO_MAX_KEY_LENGTH', DEFAULT_LIMITS.maxKeyLength, 1, 65_536),
-      maxBasketItems: int('NBO_MAX_BASKET_ITEMS', DEFAULT_LIMITS.maxBasketItems, 1, 100_000),
-      maxBasketCategories: int('NBO_MAX_BASKET_CATEGORIES', DEFAULT_LIMITS.maxBasketCategories, 1, 100_000),
+      maxDepth: int('NBO_MAX_DEPTH', 1, MAX_DEPTH_CEILING),
+      maxStringLength: int('NBO_MAX_STRING_LENGTH', 1, 64 * 1_048_576),
+      maxKeyLength: int('NBO_MAX_KEY_LENGTH', 1, 65_536),
+      maxBasketItems: int('NBO_MAX_BASKET_ITEMS', 1, 100_000),
+      maxBasketCategories: int('NBO_MAX_BASKET_CATEGORIES', 1, 100_000),
     },
     rulesSource,
     rulesPublish: {
-      recheckMs: int('NBO_RULES_RECHECK_MS', 5000, 100, 600_000),
-      history: int('NBO_RULES_HISTORY', 50, 1, 10_000),
-      auditLimit: int('NBO_RULES_AUDIT_LIMIT', 1000, 1, 1_000_000),
+      recheckMs: int('NBO_RULES_RECHECK_MS', 100, 600_000),
+      history: int('NBO_RULES_HISTORY', 1, 10_000),
+      auditLimit: int('NBO_RULES_AUDIT_LIMIT', 1, 1_000_000),
     },
     recordEventsFile: str('NBO_RECORD_EVENTS_FILE') ?? null,
   };
