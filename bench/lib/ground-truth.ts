@@ -25,7 +25,6 @@ const PETS = ['cat', 'dog', 'none'] as const;
 /** An attribute that changes nothing: a segmentation by it is a wrong one. */
 const REGIONS = ['north', 'south', 'east', 'west'] as const;
 const CATEGORIES = ['coffee', 'bakery', 'dairy', 'produce'] as const;
-const DAY = 86_400_000;
 
 export interface WorldOffer {
   id: string;
@@ -284,5 +283,3 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
   await store.close();
   return result;
 }
-
-export const DAYS = DAY;

@@ -11,7 +11,7 @@ export function pointerToPath(pointer: string, prefix = '$'): string {
 }
 
 /** The JSON pointer an Ajv error is about: for required and additionalProperties, the property itself. */
-export function ajvPointer(e: ErrorObject): string {
+function ajvPointer(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
   if (e.keyword === 'required') return `${e.instancePath}/${String(p.missingProperty)}`;
   if (e.keyword === 'additionalProperties') return `${e.instancePath}/${String(p.additionalProperty)}`;

@@ -13,7 +13,6 @@ export interface RuleIssue {
 }
 
 export type AggregateFn = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'last' | 'distinct';
-export const AGGREGATE_FNS: readonly AggregateFn[] = ['count', 'sum', 'min', 'max', 'avg', 'last', 'distinct'];
 
 /** A rolling aggregate from aggregates.yaml, resolved. */
 export interface AggregateDef {

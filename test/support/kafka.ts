@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { get } from './service.js';
 
 export const uid = () => randomBytes(4).toString('hex');
@@ -42,11 +42,6 @@ export async function collect(brokers: string[], topic: string) {
     },
   });
   return { got, stop: () => c.disconnect() };
-}
-
-/** Produces values to one partition key each (raw strings are sent as they are). */
-export async function produceTo(p: Producer, topic: string, values: Array<{ key: string; value: string }>): Promise<void> {
-  await p.send({ topic, messages: values });
 }
 
 /** A metric's value in a Prometheus exposition (0 when absent). */
