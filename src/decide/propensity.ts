@@ -1,11 +1,3 @@
-import type { Prior } from '../rules/types.js';
-import type { LearningCounts } from '../state/types.js';
-
-/** Beta posterior mean: (prior.accepted + accepted) / (prior.impressions + impressions). */
-export function posteriorMean(prior: Prior, learned: LearningCounts): number {
-  return (prior.accepted + learned.accepted) / (prior.impressions + learned.impressions);
-}
-
 /** A deterministic PRNG (mulberry32) seeded from a string, so a decision can be replayed. */
 export function seededRandom(seed: string): () => number {
   let h = 1779033703 ^ seed.length;
@@ -45,11 +37,6 @@ function gamma(shape: number, rand: () => number): number {
     const u = rand();
     if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
   }
-}
-
-/** A Thompson sample from Beta(α = accepted, β = impressions − accepted) of the posterior. */
-export function thompsonSample(prior: Prior, learned: LearningCounts, rand: () => number): number {
-  return betaSample(prior.accepted + learned.accepted, prior.impressions + learned.impressions - (prior.accepted + learned.accepted), rand);
 }
 
 /** A sample of Beta(alpha, beta) (each floored at 0.001). */

@@ -1,14 +1,8 @@
-import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import type { Config } from '../config/config.js';
-import type { Logger } from '../config/logger.js';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { ErrorCode } from '../errors/codes.js';
 import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
-import type { Ingestor } from '../flow/ingest.js';
-import type { Metrics } from '../metrics/metrics.js';
-import type { CustomerStateStore } from '../state/types.js';
 import { classifyError } from './error-class.js';
-
-type KafkaConfig = NonNullable<Config['kafka']>;
+import type { EventConsumerOptions } from './kafka-consumer.js';
 
 /** Headers of a dead-lettered message: what was wrong, and where it came from. */
 export const DLQ_HEADERS = {
@@ -19,17 +13,9 @@ export const DLQ_HEADERS = {
   offset: 'nbo-source-offset',
 } as const;
 
-export interface BatchHandlerOptions {
+export interface BatchHandlerOptions extends Omit<EventConsumerOptions, 'newConsumer' | 'clock'> {
   /** The consumer whose batches these are (a restarted consumer gets a handler of its own). */
   consumer: Consumer;
-  producer: Producer;
-  config: KafkaConfig;
-  ingestor: Ingestor;
-  store: CustomerStateStore;
-  metrics: Metrics;
-  log: Logger;
-  /** Called after a chunk is applied and before its offsets are committed (crash tests). */
-  afterApply?: () => void | Promise<void>;
   /** Called whenever a chunk is done (the consumer is making progress). */
   onProgress?: () => void;
 }

@@ -1,45 +1,15 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DLQ_HEADERS } from '../../src/stream/kafka-consumer.js';
+import { collect as collectFrom, kafkaEnv as kafkaEnvFor, kafkaOn, uid } from '../support/kafka.js';
 import { freePort, startRedis, type RedisServer } from '../support/servers.js';
 import { checkout, get, startTestService, subscribe, until } from '../support/service.js';
 
-const kafka = () => new Kafka({ brokers: inject('kafkaBrokers'), clientId: 'test', logLevel: logLevel.NOTHING });
-const uid = () => randomBytes(4).toString('hex');
-
-/** NBO_* variables for a service on its own topics and group. */
-function kafkaEnv(id: string) {
-  return {
-    NBO_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
-    NBO_KAFKA_EVENTS_TOPIC: `events-${id}`,
-    NBO_KAFKA_DECISIONS_TOPIC: `decisions-${id}`,
-    NBO_KAFKA_DLQ_TOPIC: `dlq-${id}`,
-    NBO_KAFKA_GROUP_ID: `nbo-${id}`,
-    NBO_KAFKA_FETCH_MAX_WAIT_MS: '20',
-    NBO_KAFKA_SESSION_TIMEOUT_MS: '6000',
-  };
-}
-
-/** Reads everything a topic receives from now on (its own group, one member). */
-async function collect(topic: string) {
-  const c = kafka().consumer({ groupId: `reader-${uid()}`, maxWaitTimeInMs: 20 });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  const got: Array<{ key: string | null; value: string; headers: Record<string, string> }> = [];
-  await c.run({
-    eachMessage: async ({ message }) => {
-      got.push({
-        key: message.key?.toString() ?? null,
-        value: message.value?.toString() ?? '',
-        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-      });
-    },
-  });
-  return { got, stop: () => c.disconnect() };
-}
+const kafka = () => kafkaOn(inject('kafkaBrokers'));
+const kafkaEnv = (id: string) => kafkaEnvFor(inject('kafkaBrokers'), id);
+const collect = (topic: string) => collectFrom(inject('kafkaBrokers'), topic);
 
 function purchase(customerId: string, amount: number, id = `p-${uid()}`) {
   return { id, type: 'purchase', customerId, time: new Date().toISOString(), data: { amount } };
