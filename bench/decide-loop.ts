@@ -18,7 +18,8 @@ import type { CustomerStateStore } from '../src/state/types.js';
 import { rng } from './lib/synthetic.js';
 import { generateUnprunable, unprunableBodies, unprunableFiles, unprunableHistory } from './lib/unprunable-catalog.js';
 
-const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
+const arg = (name: string, def: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const mode = arg('mode', 'memory');
 const n = Number(arg('n', '3000'));
 const customers = Number(arg('customers', '300'));
@@ -27,7 +28,10 @@ const built = buildRuleSet(unprunableFiles(generateUnprunable(200)));
 if (!built.ok) throw new Error('rules invalid');
 const rules = built.rules;
 const now = Date.now();
-const store: CustomerStateStore = mode === 'redis' ? await createRedisStore({ url: arg('redis', 'redis://127.0.0.1:6379'), prefix: `dl${now}` }) : createMemoryStore();
+const store: CustomerStateStore =
+  mode === 'redis'
+    ? await createRedisStore({ url: arg('redis', 'redis://127.0.0.1:6379'), prefix: `dl${now}` })
+    : createMemoryStore();
 store.setModel(stateModelFrom(rules));
 const rand = rng(21);
 for (let c = 0; c < customers; c += 50) {
@@ -37,9 +41,20 @@ for (let c = 0; c < customers; c += 50) {
 }
 const metrics = createMetrics({ defaultMetrics: false });
 const decider = createDecider({ store, rules: () => rules, metrics });
-const route = buildRoutes({ config: loadConfig({}), rules: () => rules, store, decider, metrics } as unknown as RouteDeps).find((r) => r.path === '/v1/decide')!;
+const route = buildRoutes({
+  config: loadConfig({}),
+  rules: () => rules,
+  store,
+  decider,
+  metrics,
+} as unknown as RouteDeps).find((r) => r.path === '/v1/decide')!;
 const bodies = unprunableBodies(1000, customers);
-const trace = { requestId: 'bench', traceparent: '00-00000000000000000000000000000001-0000000000000001-01', traceId: '00000000000000000000000000000001', spanId: '0000000000000001' } as never;
+const trace = {
+  requestId: 'bench',
+  traceparent: '00-00000000000000000000000000000001-0000000000000001-01',
+  traceId: '00000000000000000000000000000001',
+  spanId: '0000000000000001',
+} as never;
 const log = createLogger('silent');
 let offers = 0;
 const t0 = performance.now();
@@ -49,6 +64,8 @@ for (let i = 0; i < n; i++) {
   offers += JSON.stringify(reply.body).length > 0 ? ((reply.body as { offers: unknown[] }).offers?.length ?? 0) : 0;
 }
 const ms = performance.now() - t0;
-process.stdout.write(`${mode}: ${n} decisions, ${(offers / n).toFixed(2)} offers each, ${((ms * 1000) / n).toFixed(1)} µs each (wall clock, noisy)\n`);
+process.stdout.write(
+  `${mode}: ${n} decisions, ${(offers / n).toFixed(2)} offers each, ${((ms * 1000) / n).toFixed(1)} µs each (wall clock, noisy)\n`,
+);
 await store.close();
 process.exit(0);

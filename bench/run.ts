@@ -13,7 +13,10 @@ import type { BenchResult, Scenario } from './lib/types.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 
 const sh = (cmd: string) => {
   try {
@@ -25,7 +28,8 @@ const sh = (cmd: string) => {
 
 ensureInstalled();
 // wrk drives the closed-loop HTTP load; without it the Node generator does (slower, noted in the results)
-if (!sh('command -v wrk') && process.getuid?.() === 0) sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk');
+if (!sh('command -v wrk') && process.getuid?.() === 0)
+  sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk');
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -34,21 +38,43 @@ const machine = {
   node: process.version,
   redis: sh('redis-server --version')?.match(/v=(\S+)/)?.[1] ?? 'unknown',
   loadGenerator: sh('command -v wrk') ? 'wrk (closed loop), bench/lib/load.ts (open loop)' : 'bench/lib/load.ts',
-  pinning: sh('command -v taskset') ? 'servers on core 0; load generator and Redis on core 1 (taskset)' : 'none (taskset missing)',
+  pinning: sh('command -v taskset')
+    ? 'servers on core 0; load generator and Redis on core 1 (taskset)'
+    : 'none (taskset missing)',
   mode: quick ? 'quick' : 'full',
   date: new Date().toISOString(),
 };
-process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}\n`);
+process.stdout.write(
+  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}\n`,
+);
 process.stdout.write(`load: ${machine.loadGenerator}; pinning: ${machine.pinning}; mode: ${machine.mode}\n\n`);
 
 const redis = await startRedis();
 const redisPid = sh(`pgrep -f "redis-server 127.0.0.1:${redis.port}"`);
 if (redisPid && sh('command -v taskset')) sh(`taskset -pc 1 ${redisPid}`);
 const kafka = await startKafkaMock();
-const ctx = { quick, redisUrl: redis.url, kafkaBrokers: kafka.brokers, log: (l: string) => process.stdout.write(`${l}\n`) };
+const ctx = {
+  quick,
+  redisUrl: redis.url,
+  kafkaBrokers: kafka.brokers,
+  log: (l: string) => process.stdout.write(`${l}\n`),
+};
 
-const files = readdirSync(new URL('./scenarios', import.meta.url)).filter((f) => f.endsWith('.bench.ts')).sort();
-const order = ['rules-eval', 'decide-http', 'decide-unprunable', 'mixed-load', 'rules-swap', 'ingest', 'kafka-to-ws', 'ws-fanout', 'memory', 'learning'];
+const files = readdirSync(new URL('./scenarios', import.meta.url))
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
+const order = [
+  'rules-eval',
+  'decide-http',
+  'decide-unprunable',
+  'mixed-load',
+  'rules-swap',
+  'ingest',
+  'kafka-to-ws',
+  'ws-fanout',
+  'memory',
+  'learning',
+];
 const scenarios: Scenario[] = [];
 for (const f of files) scenarios.push(((await import(`./scenarios/${f}`)) as { scenario: Scenario }).scenario);
 scenarios.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
@@ -75,11 +101,14 @@ await kafka.stop();
 
 const fmt = (v: number | null, unit = '') => {
   if (v === null || Number.isNaN(v)) return '—';
-  const s = Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  const s =
+    Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
   return unit ? `${s} ${unit}` : s;
 };
 for (const r of results) {
-  process.stdout.write(`${r.name}: ${fmt(r.value, r.unit)}${r.ratio === null ? '' : ` (× ${fmt(r.ratio)} ${r.baseline})`}${r.budget ? ` — ${r.budget}: ${r.met ? 'met' : 'NOT met'}` : ''}\n`);
+  process.stdout.write(
+    `${r.name}: ${fmt(r.value, r.unit)}${r.ratio === null ? '' : ` (× ${fmt(r.ratio)} ${r.baseline})`}${r.budget ? ` — ${r.budget}: ${r.met ? 'met' : 'NOT met'}` : ''}\n`,
+  );
 }
 
 const resultsDir = new URL('./results/', import.meta.url);

@@ -3,7 +3,14 @@
 import { loadUws } from '../../src/serve/uws.js';
 
 const uws = loadUws();
-const reply = JSON.stringify({ decisionId: 'x', customerId: 'c', channel: 'pos', rulesVersion: 'v', offers: [], degraded: false });
+const reply = JSON.stringify({
+  decisionId: 'x',
+  customerId: 'c',
+  channel: 'pos',
+  rulesVersion: 'v',
+  offers: [],
+  degraded: false,
+});
 uws
   .App()
   .post('/v1/decide', (res) => {

@@ -36,29 +36,57 @@ export function generateCatalog(n: number, seed = 1): GeneratedOffer[] {
           break;
         case 1: {
           const tier = pick(TIERS);
-          conds.push({ logic: { '==': [{ var: 'customer.segments.value_tier' }, tier] }, js: `c.customer.segments.value_tier == ${JSON.stringify(tier)}` });
+          conds.push({
+            logic: { '==': [{ var: 'customer.segments.value_tier' }, tier] },
+            js: `c.customer.segments.value_tier == ${JSON.stringify(tier)}`,
+          });
           break;
         }
         case 2:
-          conds.push({ logic: { in: [cat, { var: 'event.data.basket.categories' }] }, js: `c.event.data.basket.categories.indexOf(${JSON.stringify(cat)}) !== -1` });
+          conds.push({
+            logic: { in: [cat, { var: 'event.data.basket.categories' }] },
+            js: `c.event.data.basket.categories.indexOf(${JSON.stringify(cat)}) !== -1`,
+          });
           break;
         case 3:
-          conds.push({ logic: { '<': [{ var: 'event.data.basket.total' }, t] }, js: `c.event.data.basket.total < ${t}` });
+          conds.push({
+            logic: { '<': [{ var: 'event.data.basket.total' }, t] },
+            js: `c.event.data.basket.total < ${t}`,
+          });
           break;
         case 4:
           conds.push({
-            logic: { some: [{ var: 'event.data.basket.items' }, { and: [{ '==': [{ var: 'category' }, cat] }, { '>=': [{ var: 'price' }, t % 20] }] }] },
+            logic: {
+              some: [
+                { var: 'event.data.basket.items' },
+                { and: [{ '==': [{ var: 'category' }, cat] }, { '>=': [{ var: 'price' }, t % 20] }] },
+              ],
+            },
             js: `c.event.data.basket.items.some((it) => it.category == ${JSON.stringify(cat)} && it.price >= ${t % 20})`,
           });
           break;
         case 5:
           conds.push({
-            logic: { '>=': [{ reduce: [{ filter: [{ var: 'event.data.basket.items' }, { '==': [{ var: 'category' }, cat] }] }, { '+': [{ var: 'accumulator' }, { var: 'current.qty' }] }, 0] }, 1 + (t % 3)] },
+            logic: {
+              '>=': [
+                {
+                  reduce: [
+                    { filter: [{ var: 'event.data.basket.items' }, { '==': [{ var: 'category' }, cat] }] },
+                    { '+': [{ var: 'accumulator' }, { var: 'current.qty' }] },
+                    0,
+                  ],
+                },
+                1 + (t % 3),
+              ],
+            },
             js: `c.event.data.basket.items.filter((it) => it.category == ${JSON.stringify(cat)}).reduce((a, it) => a + it.qty, 0) >= ${1 + (t % 3)}`,
           });
           break;
         default:
-          conds.push({ logic: { '!!': { var: 'customer.profile.loyalty_member' } }, js: `!!c.customer.profile.loyalty_member` });
+          conds.push({
+            logic: { '!!': { var: 'customer.profile.loyalty_member' } },
+            js: `!!c.customer.profile.loyalty_member`,
+          });
       }
     }
     const channels = [pick(CHANNELS)];
@@ -100,7 +128,15 @@ export function catalogFiles(offers: GeneratedOffer[]): Array<{ file: string; te
     {
       file: 'offers/generated.json',
       text: JSON.stringify(
-        offers.map((o, i) => ({ id: o.id, name: `Offer ${i}`, channels: o.channels, ...(o.triggers ? { triggers: o.triggers } : {}), eligibility: o.logic, value: 1 + (i % 17), fallback: false })),
+        offers.map((o, i) => ({
+          id: o.id,
+          name: `Offer ${i}`,
+          channels: o.channels,
+          ...(o.triggers ? { triggers: o.triggers } : {}),
+          eligibility: o.logic,
+          value: 1 + (i % 17),
+          fallback: false,
+        })),
       ),
     },
   ];
@@ -121,11 +157,27 @@ export function contexts(count: number, seed = 2) {
       customer: {
         id: 'c',
         profile: { loyalty_member: rand() < 0.5 },
-        agg: { spend_30d: spend / 3, spend_90d: spend, visits_7d: Math.floor(rand() * 6), purchases_365d: Math.floor(rand() * 60), app_opens_7d: Math.floor(rand() * 9) },
+        agg: {
+          spend_30d: spend / 3,
+          spend_90d: spend,
+          visits_7d: Math.floor(rand() * 6),
+          purchases_365d: Math.floor(rand() * 60),
+          app_opens_7d: Math.floor(rand() * 9),
+        },
         segments: { value_tier: TIERS[Math.floor(rand() * 4)]! },
       },
       household: null,
-      event: { type: 'checkout', channel: 'pos', data: { basket: { total: Math.round(rand() * 15000) / 100, items, categories: [...new Set(items.map((i) => i.category))] } } },
+      event: {
+        type: 'checkout',
+        channel: 'pos',
+        data: {
+          basket: {
+            total: Math.round(rand() * 15000) / 100,
+            items,
+            categories: [...new Set(items.map((i) => i.category))],
+          },
+        },
+      },
       context: {},
       now: { iso: '2026-11-23T09:15:00.000Z', hour: 9, dow: 1 },
     };

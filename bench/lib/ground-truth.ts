@@ -69,32 +69,50 @@ export function generateWorld(seed: number, opts: { newOfferAt?: number } = {}):
   const offers: WorldOffer[] = [];
   const n = 12;
   for (let i = 0; i < n; i++) {
-    const value = Math.round(0.5 * Math.pow(40, i / (n - 1)) * 100) / 100; // 0.5 … 20, log-spaced
-    const base = 0.16 / Math.pow(value, 0.75);
+    const value = Math.round(0.5 * 40 ** (i / (n - 1)) * 100) / 100; // 0.5 … 20, log-spaced
+    const base = 0.16 / value ** 0.75;
     const p: WorldOffer['p'] = {};
     for (const t of TIERS) {
       const tierEffect = Math.exp(0.7 * normal());
       p[t] = {};
       for (const pet of PETS) p[t]![pet] = Math.min(0.6, base * tierEffect * Math.exp(0.6 * normal()));
     }
-    offers.push({ id: `o${String(i + 1).padStart(2, '0')}`, value, needs: i < 3 ? 'coffee' : i < 5 ? 'bakery' : null, prior: { accepted: 1, impressions: 10 }, p, from: 0 });
+    offers.push({
+      id: `o${String(i + 1).padStart(2, '0')}`,
+      value,
+      needs: i < 3 ? 'coffee' : i < 5 ? 'bakery' : null,
+      prior: { accepted: 1, impressions: 10 },
+      p,
+      from: 0,
+    });
   }
   // expected value per offer for the largest tier, to pick the deliberately wrong priors
   const evBronze = (o: WorldOffer) => (PETS.reduce((s, pet) => s + o.p.bronze![pet]!, 0) / PETS.length) * o.value;
   const byBronze = [...offers].sort((a, b) => evBronze(b) - evBronze(a));
   byBronze[0]!.prior = { accepted: 2, impressions: 1000 }; // the best, written off
   byBronze[byBronze.length - 1]!.prior = { accepted: 300, impressions: 1000 }; // the worst, praised
-  for (const o of offers) if (o.prior.impressions === 10) o.prior = { accepted: Math.max(0.05, Math.min(5, 10 * (0.16 / Math.pow(o.value, 0.75)))), impressions: 10 };
+  for (const o of offers)
+    if (o.prior.impressions === 10)
+      o.prior = { accepted: Math.max(0.05, Math.min(5, 10 * (0.16 / o.value ** 0.75))), impressions: 10 };
   if (opts.newOfferAt !== undefined) {
     const p: WorldOffer['p'] = {};
     for (const t of TIERS) p[t] = Object.fromEntries(PETS.map((pet) => [pet, 0.11])) as Record<string, number>;
-    offers.push({ id: 'o13-new', value: 8, needs: null, prior: { accepted: 1, impressions: 10 }, p, from: opts.newOfferAt });
+    offers.push({
+      id: 'o13-new',
+      value: 8,
+      needs: null,
+      prior: { accepted: 1, impressions: 10 },
+      p,
+      from: opts.newOfferAt,
+    });
   }
   // a harder drift: the favourite for most customers (the best one its prior does not
   // hide) collapses to the acceptance of the least accepted offer, which takes the favourite's
   const pBronze = (o: WorldOffer) => PETS.reduce((sum, pet) => sum + o.p.bronze![pet]!, 0) / PETS.length;
   const favourite = byBronze[1]!;
-  const rarest = offers.filter((o) => o !== favourite && o !== byBronze[0] && o !== byBronze[byBronze.length - 1]).sort((a, b) => pBronze(a) - pBronze(b))[0]!;
+  const rarest = offers
+    .filter((o) => o !== favourite && o !== byBronze[0] && o !== byBronze[byBronze.length - 1])
+    .sort((a, b) => pBronze(a) - pBronze(b))[0]!;
   const collapse: [string, string] = [favourite.id, rarest.id];
   // the drift: the offer written off (and best for most customers) swaps truths with a middling one
   const swap: [string, string] = [byBronze[0]!.id, byBronze[Math.floor(byBronze.length / 2)]!.id];
@@ -179,14 +197,30 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
   const store = createMemoryStore({ clock });
   store.setModel(stateModelFrom(world.rules, { halfLifeMs: cfg.halfLifeMs }));
   const policies = buildPolicyPlan(
-    { exploration: cfg.exploration, segmentation: cfg.segmentation, learning: { priorMaxImpressions: cfg.priorMaxImpressions, halfLifeMs: cfg.halfLifeMs, model: cfg.model ?? 'segment', ...(cfg.priorFloor !== undefined ? { priorFloor: cfg.priorFloor } : {}) }, holdout: cfg.holdout ?? { share: 0, policy: 'none' } },
+    {
+      exploration: cfg.exploration,
+      segmentation: cfg.segmentation,
+      learning: {
+        priorMaxImpressions: cfg.priorMaxImpressions,
+        halfLifeMs: cfg.halfLifeMs,
+        model: cfg.model ?? 'segment',
+        ...(cfg.priorFloor !== undefined ? { priorFloor: cfg.priorFloor } : {}),
+      },
+      holdout: cfg.holdout ?? { share: 0, policy: 'none' },
+    },
     null,
   );
   let seq = 0;
   const newOffer = world.offers.find((w) => w.from > 0);
   let rules = newOffer ? world.rulesBefore : world.rules;
   const decider = createDecider({ store, rules: () => rules, clock, policies, newId: () => `d${++seq}` });
-  const ingestor = createIngestor({ store, decider, validate: createEventValidator({ clock }), triggers: [], sinks: () => [] });
+  const ingestor = createIngestor({
+    store,
+    decider,
+    validate: createEventValidator({ clock }),
+    triggers: [],
+    sinks: () => [],
+  });
 
   const customers: Customer[] = [];
   const pick = <T>(xs: readonly T[], shares?: readonly number[]): T => {
@@ -196,10 +230,19 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
     for (let i = 0; i < xs.length; i++) if (u < (acc += shares[i]!)) return xs[i]!;
     return xs[xs.length - 1]!;
   };
-  for (let i = 0; i < 20_000; i++) customers.push({ id: `c${i}`, tier: pick(TIERS, TIER_SHARE), pet: pick(PETS), region: pick(REGIONS) });
+  for (let i = 0; i < 20_000; i++)
+    customers.push({ id: `c${i}`, tier: pick(TIERS, TIER_SHARE), pet: pick(PETS), region: pick(REGIONS) });
   const iso = () => new Date(now).toISOString();
   for (let i = 0; i < customers.length; i += 1000) {
-    await ingestor.ingest(customers.slice(i, i + 1000).map((c) => ({ id: `p-${c.id}`, type: 'profile', customerId: c.id, time: iso(), data: { tier: c.tier, pet: c.pet, region: c.region } })));
+    await ingestor.ingest(
+      customers.slice(i, i + 1000).map((c) => ({
+        id: `p-${c.id}`,
+        type: 'profile',
+        customerId: c.id,
+        time: iso(),
+        data: { tier: c.tier, pet: c.pet, region: c.region },
+      })),
+    );
   }
 
   const truth = new Map(world.offers.map((w) => [w.id, w]));
@@ -215,7 +258,8 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
   const windows: RunResult['windows'] = [];
   const acc = { nbo: 0, static: 0, random: 0, oracle: 0, segmentOracle: 0 };
   const tot = { nbo: 0, static: 0, random: 0, oracle: 0, segmentOracle: 0 };
-  const tierEv = (w: WorldOffer, c: Customer, k: number) => (PETS.reduce((s, pet) => s + swapped(w.id, k).p[c.tier]![pet]!, 0) / PETS.length) * w.value;
+  const tierEv = (w: WorldOffer, c: Customer, k: number) =>
+    (PETS.reduce((s, pet) => s + swapped(w.id, k).p[c.tier]![pet]!, 0) / PETS.length) * w.value;
   const arms = new Map<string, { n: number; ev: number }>();
   let newBest = 0;
   let newHit = 0;
@@ -227,12 +271,25 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
     const c = customers[Math.floor(rand() * customers.length)]!;
     const categories = CATEGORIES.filter(() => rand() < 0.5);
     const eligible = world.offers.filter((w) => (w.needs === null || categories.includes(w.needs)) && k >= w.from);
-    const d = await decider.decide({ customerId: c.id, channel: 'pos', trigger: 'checkout', context: { basket: { categories } }, source: 'http' });
+    const d = await decider.decide({
+      customerId: c.id,
+      channel: 'pos',
+      trigger: 'checkout',
+      context: { basket: { categories } },
+      source: 'http',
+    });
     const chosen = d.offers[0] ? truth.get(d.offers[0].offerId)! : null;
     const oracle = eligible.reduce((m, w) => Math.max(m, ev(w, c, k)), 0);
-    const staticPick = [...eligible].sort((a, b) => (b.prior.accepted / b.prior.impressions) * b.value - (a.prior.accepted / a.prior.impressions) * a.value)[0];
+    const staticPick = [...eligible].sort(
+      (a, b) => (b.prior.accepted / b.prior.impressions) * b.value - (a.prior.accepted / a.prior.impressions) * a.value,
+    )[0];
     const got = chosen ? ev(chosen, c, k) : 0;
-    const step = { nbo: got, static: staticPick ? ev(staticPick, c, k) : 0, random: eligible.length ? eligible.reduce((s, w) => s + ev(w, c, k), 0) / eligible.length : 0, oracle };
+    const step = {
+      nbo: got,
+      static: staticPick ? ev(staticPick, c, k) : 0,
+      random: eligible.length ? eligible.reduce((s, w) => s + ev(w, c, k), 0) / eligible.length : 0,
+      oracle,
+    };
     const arm = arms.get(d.policy) ?? { n: 0, ev: 0 };
     arms.set(d.policy, { n: arm.n + 1, ev: arm.ev + got });
     if (d.policy === 'default') {
@@ -255,7 +312,13 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
     }
     if (chosen) {
       const accepted = rand() < swapped(chosen.id, k).p[c.tier]![c.pet]!;
-      pending.push({ id: `r-${d.decisionId}`, type: 'offer_response', customerId: c.id, time: iso(), data: { decisionId: d.decisionId, offerId: chosen.id, outcome: accepted ? 'accepted' : 'declined' } });
+      pending.push({
+        id: `r-${d.decisionId}`,
+        type: 'offer_response',
+        customerId: c.id,
+        time: iso(),
+        data: { decisionId: d.decisionId, offerId: chosen.id, outcome: accepted ? 'accepted' : 'declined' },
+      });
     }
     // customers answer a little later: responses arrive in small batches
     if (pending.length >= 20) {
@@ -264,18 +327,38 @@ export async function runWorld(world: World, cfg: RunConfig, o: RunOptions): Pro
       pending = [];
     }
     if ((k + 1) % o.window === 0) {
-      windows.push({ end: k + 1, nbo: acc.nbo / acc.oracle, static: acc.static / acc.oracle, random: acc.random / acc.oracle, segmentOracle: acc.segmentOracle / acc.oracle });
+      windows.push({
+        end: k + 1,
+        nbo: acc.nbo / acc.oracle,
+        static: acc.static / acc.oracle,
+        random: acc.random / acc.oracle,
+        segmentOracle: acc.segmentOracle / acc.oracle,
+      });
       acc.nbo = acc.static = acc.random = acc.oracle = acc.segmentOracle = 0;
     }
   }
   if (pending.length > 0) await ingestor.ingest(pending);
   const rate = o.decisions / ((performance.now() - t0) / 1000);
-  const result: RunResult = { label: cfg.label, windows, total: { nbo: tot.nbo / tot.oracle, static: tot.static / tot.oracle, random: tot.random / tot.oracle, segmentOracle: tot.segmentOracle / tot.oracle }, rate };
+  const result: RunResult = {
+    label: cfg.label,
+    windows,
+    total: {
+      nbo: tot.nbo / tot.oracle,
+      static: tot.static / tot.oracle,
+      random: tot.random / tot.oracle,
+      segmentOracle: tot.segmentOracle / tot.oracle,
+    },
+    rate,
+  };
   if (newBest > 0) result.newOfferHitRate = newHit / newBest;
   if (cfg.holdout) {
     // the API's read, and the truth: expected value per decision of each arm's own decisions
-    const route = learningRoutes({ rules: () => rules, store, policies, clock }).find((r) => r.path === '/v1/experiments')!;
-    const body = (await route.handler({} as never)) as { body: { arms: Array<{ policy: string; uplift?: { estimate: number; ci95: [number, number] } }> } };
+    const route = learningRoutes({ rules: () => rules, store, policies, clock }).find(
+      (r) => r.path === '/v1/experiments',
+    )!;
+    const body = (await route.handler({} as never)) as {
+      body: { arms: Array<{ policy: string; uplift?: { estimate: number; ci95: [number, number] } }> };
+    };
     const up = body.body.arms.find((a) => a.policy === 'default')!.uplift!;
     const mean = (p: string) => arms.get(p)!.ev / arms.get(p)!.n;
     result.uplift = { estimate: up.estimate, ci95: up.ci95, truth: mean('default') - mean('holdout') };

@@ -16,21 +16,53 @@ export interface LoadResult {
 }
 
 /** Request bodies for both generators, written once: `{ json, lua }` file paths. */
-export function writeBodies(dir: string, name: string, path: string, bodies: string[]): { json: string; lua: string; path: string } {
+export function writeBodies(
+  dir: string,
+  name: string,
+  path: string,
+  bodies: string[],
+): { json: string; lua: string; path: string } {
   const json = join(dir, `${name}.json`);
   writeFileSync(json, JSON.stringify(bodies));
   const lua = join(dir, `${name}.lua`);
-  const list = bodies.slice(0, 300).map((b) => `[==[${b}]==]`).join(',\n');
-  writeFileSync(lua, `local bodies = {\n${list}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("POST", "${path}", { ["Content-Type"] = "application/json" }, bodies[(i % #bodies) + 1])\nend\n`);
+  const list = bodies
+    .slice(0, 300)
+    .map((b) => `[==[${b}]==]`)
+    .join(',\n');
+  writeFileSync(
+    lua,
+    `local bodies = {\n${list}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("POST", "${path}", { ["Content-Type"] = "application/json" }, bodies[(i % #bodies) + 1])\nend\n`,
+  );
   return { json, lua, path };
 }
 
 /** Closed loop: `conns` connections, each sending its next request when the last one answers. */
-export function closedLoop(base: string, conns: number, seconds: number, bodies: { json: string; lua: string; path: string }): LoadResult {
+export function closedLoop(
+  base: string,
+  conns: number,
+  seconds: number,
+  bodies: { json: string; lua: string; path: string },
+): LoadResult {
   if (has('wrk')) {
-    const cmd = pinned(1, ['wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '-s', bodies.lua, `${base}${bodies.path}`]);
+    const cmd = pinned(1, [
+      'wrk',
+      '-t1',
+      `-c${conns}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      bodies.lua,
+      `${base}${bodies.path}`,
+    ]);
     const out = execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
-    const ms = (s: string | undefined) => (s === undefined ? NaN : s.endsWith('us') ? parseFloat(s) / 1000 : s.endsWith('ms') ? parseFloat(s) : parseFloat(s) * 1000);
+    const ms = (s: string | undefined) =>
+      s === undefined
+        ? NaN
+        : s.endsWith('us')
+          ? parseFloat(s) / 1000
+          : s.endsWith('ms')
+            ? parseFloat(s)
+            : parseFloat(s) * 1000;
     return {
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
       p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
@@ -42,19 +74,53 @@ export function closedLoop(base: string, conns: number, seconds: number, bodies:
 }
 
 /** The Node generator (lib/load.ts) pinned to core 1: open loop at `arg` req/s, or closed with `arg` connections. */
-export function nodeLoad(mode: 'open' | 'closed', base: string, arg: number, seconds: number, bodies: { json: string; path: string }): LoadResult {
-  const cmd = pinned(1, [process.execPath, '--import', 'tsx', 'bench/lib/load.ts', `${base}${bodies.path}`, mode, String(arg), String(seconds), bodies.json]);
+export function nodeLoad(
+  mode: 'open' | 'closed',
+  base: string,
+  arg: number,
+  seconds: number,
+  bodies: { json: string; path: string },
+): LoadResult {
+  const cmd = pinned(1, [
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/lib/load.ts',
+    `${base}${bodies.path}`,
+    mode,
+    String(arg),
+    String(seconds),
+    bodies.json,
+  ]);
   const out = execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
 }
 
 /** The same, started in the background (for two loads at once); resolves with its result. */
-export function nodeLoadAsync(mode: 'open' | 'closed', base: string, arg: number, seconds: number, bodies: { json: string; path: string }): Promise<LoadResult> {
-  const cmd = pinned(1, [process.execPath, '--import', 'tsx', 'bench/lib/load.ts', `${base}${bodies.path}`, mode, String(arg), String(seconds), bodies.json]);
+export function nodeLoadAsync(
+  mode: 'open' | 'closed',
+  base: string,
+  arg: number,
+  seconds: number,
+  bodies: { json: string; path: string },
+): Promise<LoadResult> {
+  const cmd = pinned(1, [
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/lib/load.ts',
+    `${base}${bodies.path}`,
+    mode,
+    String(arg),
+    String(seconds),
+    bodies.json,
+  ]);
   return import('node:child_process').then(
     ({ execFile }) =>
       new Promise<LoadResult>((resolve, reject) => {
-        execFile(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 }, (err, out) => (err ? reject(err) : resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadResult)));
+        execFile(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20 }, (err, out) =>
+          err ? reject(err) : resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadResult),
+        );
       }),
   );
 }
@@ -78,13 +144,20 @@ export async function buckets(base: string): Promise<Map<string, number>> {
 }
 
 /** Server-side p99 since `before` (the smallest bucket holding 99 %), and the share within 2 ms. */
-export async function serverP99(base: string, before: Map<string, number>): Promise<{ p99: string; p99Ms: number; under2ms: number }> {
+export async function serverP99(
+  base: string,
+  before: Map<string, number>,
+): Promise<{ p99: string; p99Ms: number; under2ms: number }> {
   const now = await buckets(base);
   const diff = [...now].map(([le, c]) => [le, c - (before.get(le) ?? 0)] as const);
   const total = diff.find(([le]) => le === '+Inf')?.[1] ?? 0;
   const within = (le: string) => (diff.find(([l]) => l === le)?.[1] ?? 0) / Math.max(1, total);
   const p99 = diff.find(([, c]) => c / Math.max(1, total) >= 0.99)?.[0] ?? '+Inf';
-  return { p99: p99 === '+Inf' ? '> 2.5 s' : `≤ ${Number(p99) * 1000} ms`, p99Ms: p99 === '+Inf' ? Infinity : Number(p99) * 1000, under2ms: within('0.002') };
+  return {
+    p99: p99 === '+Inf' ? '> 2.5 s' : `≤ ${Number(p99) * 1000} ms`,
+    p99Ms: p99 === '+Inf' ? Infinity : Number(p99) * 1000,
+    under2ms: within('0.002'),
+  };
 }
 
 export const median = (xs: number[]): number => {
@@ -93,4 +166,5 @@ export const median = (xs: number[]): number => {
 };
 
 /** "12,300–14,100" over rounds: the spread a reader should see beside a median. */
-export const spread = (xs: number[], digits = 0): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+export const spread = (xs: number[], digits = 0): string =>
+  `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;

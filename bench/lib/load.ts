@@ -10,11 +10,19 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 
-const [url, mode, arg, seconds, bodiesFile] = process.argv.slice(2) as [string, 'open' | 'closed', string, string, string];
+const [url, mode, arg, seconds, bodiesFile] = process.argv.slice(2) as [
+  string,
+  'open' | 'closed',
+  string,
+  string,
+  string,
+];
 const bodies = JSON.parse(readFileSync(bodiesFile, 'utf8')) as string[];
 const u = new URL(url);
 const requests = bodies.map((b) =>
-  Buffer.from(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`),
+  Buffer.from(
+    `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+  ),
 );
 const lat: number[] = [];
 let errors = 0;
@@ -80,11 +88,14 @@ class Conn {
 
 const durationMs = Number(seconds) * 1000;
 const conns: Conn[] = [];
-const open = (count: number) => Promise.all(Array.from({ length: count }, () => {
-  const c = new Conn(() => {});
-  conns.push(c);
-  return c.ready();
-}));
+const open = (count: number) =>
+  Promise.all(
+    Array.from({ length: count }, () => {
+      const c = new Conn(() => {});
+      conns.push(c);
+      return c.ready();
+    }),
+  );
 let start = 0;
 if (mode === 'open') {
   // enough connections that one is idle when a request is due; more are opened on demand
@@ -146,5 +157,7 @@ if (mode === 'open') {
 const secs = (performance.now() - start) / 1000;
 lat.sort((a, b) => a - b);
 const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
-process.stdout.write(`${JSON.stringify({ ok: lat.length, errors, rps: lat.length / secs, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ok: lat.length, errors, rps: lat.length / secs, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN })}\n`,
+);
 for (const c of conns) c.close();

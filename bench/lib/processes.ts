@@ -4,7 +4,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { has } from '../../test/support/servers.js';
 
 /** Pins a command to one core when taskset is there, so the load generator cannot starve the server. */
-export const pinned = (core: number, cmd: string[]): string[] => (has('taskset') ? ['taskset', '-c', String(core), ...cmd] : cmd);
+export const pinned = (core: number, cmd: string[]): string[] =>
+  has('taskset') ? ['taskset', '-c', String(core), ...cmd] : cmd;
 
 /**
  * Moves this process (every thread: the event loop, libuv's pool, V8's helpers) to `cores`
@@ -24,14 +25,27 @@ export function buildNbo(): void {
 }
 
 /** Starts a server and waits until `readyUrl` answers 2xx (null: until it prints "ready"). */
-export async function startChild(cmd: string[], env: Record<string, string>, readyUrl: string | null, timeoutMs = 30_000): Promise<ChildProcess> {
+export async function startChild(
+  cmd: string[],
+  env: Record<string, string>,
+  readyUrl: string | null,
+  timeoutMs = 30_000,
+): Promise<ChildProcess> {
   const child = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${cmd.join(' ')} exited: ${out}`);
-    if (readyUrl === null ? out.includes('ready') : await fetch(readyUrl).then((r) => r.ok, () => false)) return child;
+    if (
+      readyUrl === null
+        ? out.includes('ready')
+        : await fetch(readyUrl).then(
+            (r) => r.ok,
+            () => false,
+          )
+    )
+      return child;
     if (Date.now() > deadline) throw new Error(`${cmd.join(' ')} did not start`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -24,23 +24,31 @@ export function readLatest(): Latest {
 
 const fmt = (v: number | null, unit = '') => {
   if (v === null || Number.isNaN(v)) return '—';
-  const s = Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  const s =
+    Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
   return unit ? `${s} ${unit}` : s;
 };
 
 export function renderDocs(latest: Latest): string {
   const m = (latest.machine ?? {}) as Record<string, string | number>;
-  const names = [...latest.order.filter((n) => latest.scenarios[n]), ...Object.keys(latest.scenarios).filter((n) => !latest.order.includes(n))];
+  const names = [
+    ...latest.order.filter((n) => latest.scenarios[n]),
+    ...Object.keys(latest.scenarios).filter((n) => !latest.order.includes(n)),
+  ];
   const results = names.flatMap((n) => latest.scenarios[n]!.results);
   const dates = [...new Set(names.map((n) => latest.scenarios[n]!.date.slice(0, 10)))].sort();
   const table = [
     '| measure | value | baseline (same run) | ratio | budget | met |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...results.map((r) =>
-      `| ${r.name} | ${fmt(r.value, r.unit)} | ${r.baseline ? `${r.baseline}: ${fmt(r.baselineValue)}` : '—'} | ${r.ratio === null ? '—' : fmt(r.ratio)} | ${r.budget ?? '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${fmt(r.value, r.unit)} | ${r.baseline ? `${r.baseline}: ${fmt(r.baselineValue)}` : '—'} | ${r.ratio === null ? '—' : fmt(r.ratio)} | ${r.budget ?? '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
     ),
   ].join('\n');
-  const notes = results.filter((r) => r.note).map((r) => `- **${r.name}**: ${r.note}`).join('\n');
+  const notes = results
+    .filter((r) => r.note)
+    .map((r) => `- **${r.name}**: ${r.note}`)
+    .join('\n');
   const conditions = [
     ...(latest.conditions?.['*'] ? [latest.conditions['*']] : []),
     ...names.filter((n) => latest.conditions?.[n]).map((n) => `- \`${n}\`: ${latest.conditions![n]}`),
@@ -65,5 +73,8 @@ ${conditions ? `Conditions of the runs (the machine is shared; read each ratio w
 ## Notes
 
 ${notes}
-${results.filter((r) => r.detail).map((r) => `\n${r.detail}`).join('')}`;
+${results
+  .filter((r) => r.detail)
+  .map((r) => `\n${r.detail}`)
+  .join('')}`;
 }

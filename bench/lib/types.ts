@@ -30,10 +30,23 @@ export interface Scenario {
 }
 
 /** A result with a ratio and a minimum budget on it. */
-export function ratioResult(name: string, value: number, unit: string, baseline: string, baselineValue: number, minRatio: number | null, note?: string): BenchResult {
+export function ratioResult(
+  name: string,
+  value: number,
+  unit: string,
+  baseline: string,
+  baselineValue: number,
+  minRatio: number | null,
+  note?: string,
+): BenchResult {
   const ratio = value / baselineValue;
   return {
-    name, value, unit, baseline, baselineValue, ratio,
+    name,
+    value,
+    unit,
+    baseline,
+    baselineValue,
+    ratio,
     budget: minRatio === null ? null : `ratio ≥ ${minRatio}`,
     met: minRatio === null ? null : ratio >= minRatio,
     ...(note ? { note } : {}),

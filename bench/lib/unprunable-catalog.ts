@@ -71,14 +71,22 @@ export function generateUnprunable(n: number, seed = 14): UnprunableOffer[] {
           const cat = pick(CATEGORIES);
           const min = pick([2, 5, 10]);
           conds.push({
-            logic: { some: [{ var: 'event.data.basket.items' }, { and: [{ '==': [{ var: 'category' }, cat] }, { '>=': [{ var: 'price' }, min] }] }] },
+            logic: {
+              some: [
+                { var: 'event.data.basket.items' },
+                { and: [{ '==': [{ var: 'category' }, cat] }, { '>=': [{ var: 'price' }, min] }] },
+              ],
+            },
             js: `c.event.data.basket.items.some((it) => it.category == ${q(cat)} && it.price >= ${min})`,
           });
           break;
         }
         case 'store': {
           const list = pick(storeLists);
-          conds.push({ logic: { in: [{ var: 'event.data.storeId' }, list] }, js: `${JSON.stringify(list)}.indexOf(c.event.data.storeId) !== -1` });
+          conds.push({
+            logic: { in: [{ var: 'event.data.storeId' }, list] },
+            js: `${JSON.stringify(list)}.indexOf(c.event.data.storeId) !== -1`,
+          });
           break;
         }
         case 'agg': {
@@ -93,13 +101,22 @@ export function generateUnprunable(n: number, seed = 14): UnprunableOffer[] {
           if (r < 0.4) {
             const age = pick([25, 30, 40, 50, 60]);
             const op = rand() < 0.5 ? '>=' : '<';
-            conds.push({ logic: { [op]: [{ var: 'customer.profile.age' }, age] }, js: `c.customer.profile.age ${op} ${age}` });
+            conds.push({
+              logic: { [op]: [{ var: 'customer.profile.age' }, age] },
+              js: `c.customer.profile.age ${op} ${age}`,
+            });
           } else if (r < 0.7) {
             const segs = [pick(SEGMENTS), pick(SEGMENTS)];
-            conds.push({ logic: { in: [{ var: 'customer.profile.segment' }, segs] }, js: `${JSON.stringify(segs)}.indexOf(c.customer.profile.segment) !== -1` });
+            conds.push({
+              logic: { in: [{ var: 'customer.profile.segment' }, segs] },
+              js: `${JSON.stringify(segs)}.indexOf(c.customer.profile.segment) !== -1`,
+            });
           } else {
             const tier = pick(TIERS);
-            conds.push({ logic: { '!=': [{ var: 'customer.profile.tier' }, tier] }, js: `c.customer.profile.tier != ${q(tier)}` });
+            conds.push({
+              logic: { '!=': [{ var: 'customer.profile.tier' }, tier] },
+              js: `c.customer.profile.tier != ${q(tier)}`,
+            });
           }
           break;
         }
@@ -110,7 +127,12 @@ export function generateUnprunable(n: number, seed = 14): UnprunableOffer[] {
         }
       }
     }
-    offers.push({ id: `u-${String(i).padStart(4, '0')}`, logic: { and: conds.map((c) => c.logic) }, js: conds.map((c) => `(${c.js})`).join(' && '), value: 1 + (i % 17) });
+    offers.push({
+      id: `u-${String(i).padStart(4, '0')}`,
+      logic: { and: conds.map((c) => c.logic) },
+      js: conds.map((c) => `(${c.js})`).join(' && '),
+      value: 1 + (i % 17),
+    });
   }
   return offers;
 }
@@ -122,20 +144,35 @@ export function unprunableFiles(offers: UnprunableOffer[]): Array<{ file: string
     { file: 'segments.json', text: JSON.stringify(U_SEGMENTS) },
     {
       file: 'offers/unprunable.json',
-      text: JSON.stringify(offers.map((o, i) => ({ id: o.id, name: `Offer ${i}`, channels: U_CHANNELS, triggers: U_TRIGGERS, eligibility: o.logic, value: o.value }))),
+      text: JSON.stringify(
+        offers.map((o, i) => ({
+          id: o.id,
+          name: `Offer ${i}`,
+          channels: U_CHANNELS,
+          triggers: U_TRIGGERS,
+          eligibility: o.logic,
+          value: o.value,
+        })),
+      ),
     },
   ];
 }
 
 /** A decide request's context: the store and a basket of 1–12 items. */
-export function unprunableContext(rand: () => number): { storeId: string; basket: { total: number; items: Array<{ sku: string; category: string; price: number; qty: number }> } } {
+export function unprunableContext(rand: () => number): {
+  storeId: string;
+  basket: { total: number; items: Array<{ sku: string; category: string; price: number; qty: number }> };
+} {
   const items = Array.from({ length: 1 + Math.floor(rand() * 12) }, (_, m) => ({
     sku: `sku-${m}`,
     category: CATEGORIES[Math.floor(rand() * CATEGORIES.length)]!,
     price: Math.round(rand() * 2500) / 100,
     qty: 1 + Math.floor(rand() * 3),
   }));
-  return { storeId: STORES[Math.floor(rand() * STORES.length)]!, basket: { total: Math.round(items.reduce((s, it) => s + it.price * it.qty, 0) * 100) / 100, items } };
+  return {
+    storeId: STORES[Math.floor(rand() * STORES.length)]!,
+    basket: { total: Math.round(items.reduce((s, it) => s + it.price * it.qty, 0) * 100) / 100, items },
+  };
 }
 
 /** `POST /v1/decide` bodies over `customers` seeded customers, every channel, both triggers, limit 2. */
@@ -159,10 +196,15 @@ export function unprunableHistory(customerId: string, nowMs: number, rand: () =>
   const push = (type: string, tMs: number, data: Record<string, unknown>) =>
     out.push({ id: `${customerId}-${n++}`, type, customerId, time: new Date(tMs).toISOString(), timeMs: tMs, data });
   const start = nowMs - 90 * DAY;
-  push('profile', start, { age: 18 + Math.floor(rand() * 60), segment: SEGMENTS[Math.floor(rand() * SEGMENTS.length)], tier: TIERS[Math.floor(rand() * TIERS.length)] });
-  const rate = rand() * 6 / 7; // some customers shop daily, some hardly
+  push('profile', start, {
+    age: 18 + Math.floor(rand() * 60),
+    segment: SEGMENTS[Math.floor(rand() * SEGMENTS.length)],
+    tier: TIERS[Math.floor(rand() * TIERS.length)],
+  });
+  const rate = (rand() * 6) / 7; // some customers shop daily, some hardly
   for (let d = 0; d < 90; d++) {
-    if (rand() < rate) push('purchase', start + d * DAY + Math.floor(rand() * DAY), { amount: Math.round(rand() * 6000) / 100 });
+    if (rand() < rate)
+      push('purchase', start + d * DAY + Math.floor(rand() * DAY), { amount: Math.round(rand() * 6000) / 100 });
   }
   return out;
 }
@@ -173,10 +215,18 @@ export function unprunableContexts(count: number, seed = 16) {
   const now = Date.parse('2026-11-23T09:15:00Z');
   return Array.from({ length: count }, (_, k) => {
     const evs = unprunableHistory(`c-${k}`, now, rand);
-    const sum = (d: number) => evs.filter((e) => e.type === 'purchase' && e.timeMs >= now - d * DAY).reduce((s, e) => s + (e.data!.amount as number), 0);
+    const sum = (d: number) =>
+      evs
+        .filter((e) => e.type === 'purchase' && e.timeMs >= now - d * DAY)
+        .reduce((s, e) => s + (e.data!.amount as number), 0);
     const data = unprunableContext(rand);
     return {
-      customer: { id: `c-${k}`, profile: evs[0]!.data!, agg: { spend_7d: sum(7), spend_30d: sum(30), spend_90d: sum(90), purchases_90d: evs.length - 1 }, segments: {} },
+      customer: {
+        id: `c-${k}`,
+        profile: evs[0]!.data!,
+        agg: { spend_7d: sum(7), spend_30d: sum(30), spend_90d: sum(90), purchases_90d: evs.length - 1 },
+        segments: {},
+      },
       household: null,
       event: { type: rand() < 0.85 ? 'checkout' : 'claim', channel: U_CHANNELS[k % U_CHANNELS.length]!, data },
       context: data,

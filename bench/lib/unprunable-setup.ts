@@ -66,7 +66,10 @@ async function seed(redisUrl: string, customers: number): Promise<UnprunableSetu
     customers,
     events: () => {
       const shift = Date.now() - end;
-      return all.flat().sort((a, b) => a.timeMs - b.timeMs).map(({ timeMs, ...e }) => ({ ...e, time: new Date(timeMs + shift).toISOString() }));
+      return all
+        .flat()
+        .sort((a, b) => a.timeMs - b.timeMs)
+        .map(({ timeMs, ...e }) => ({ ...e, time: new Date(timeMs + shift).toISOString() }));
     },
   };
 }
@@ -80,7 +83,11 @@ export async function postEvents(base: string, events: object[]): Promise<void> 
     Array.from({ length: 4 }, async () => {
       while (next < batches.length) {
         const body = batches[next++]!;
-        const r = await fetch(`${base}/v1/events`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+        const r = await fetch(`${base}/v1/events`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
         if (r.status !== 202) throw new Error(`seeding POST /v1/events: ${r.status} ${await r.text()}`);
       }
     }),

@@ -21,15 +21,38 @@ interface LoadResult {
 }
 
 function wrkScript(bodies: string[]): string {
-  const list = bodies.slice(0, 300).map((b) => `[==[${b}]==]`).join(',\n');
+  const list = bodies
+    .slice(0, 300)
+    .map((b) => `[==[${b}]==]`)
+    .join(',\n');
   return `local bodies = {\n${list}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("POST", "/v1/decide", { ["Content-Type"] = "application/json" }, bodies[(i % #bodies) + 1])\nend\n`;
 }
 
 /** Closed loop: wrk when installed (C, cheap), else the Node generator. */
 function closedLoop(url: string, conns: number, seconds: number, bodiesFile: string, wrkFile: string): LoadResult {
   if (has('wrk')) {
-    const out = execFileSync(pinned(1, ['wrk'])[0]!, [...pinned(1, ['wrk']).slice(1), '-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '-s', wrkFile, `${url}/v1/decide`], { encoding: 'utf8' });
-    const ms = (s: string | undefined) => (s === undefined ? NaN : s.endsWith('us') ? parseFloat(s) / 1000 : s.endsWith('ms') ? parseFloat(s) : parseFloat(s) * 1000);
+    const out = execFileSync(
+      pinned(1, ['wrk'])[0]!,
+      [
+        ...pinned(1, ['wrk']).slice(1),
+        '-t1',
+        `-c${conns}`,
+        `-d${seconds}s`,
+        '--latency',
+        '-s',
+        wrkFile,
+        `${url}/v1/decide`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const ms = (s: string | undefined) =>
+      s === undefined
+        ? NaN
+        : s.endsWith('us')
+          ? parseFloat(s) / 1000
+          : s.endsWith('ms')
+            ? parseFloat(s)
+            : parseFloat(s) * 1000;
     return {
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
       p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
@@ -41,7 +64,21 @@ function closedLoop(url: string, conns: number, seconds: number, bodiesFile: str
 }
 
 function node(mode: 'open' | 'closed', url: string, arg: number, seconds: number, bodiesFile: string): LoadResult {
-  const out = execFileSync(pinned(1, [process.execPath])[0]!, [...pinned(1, [process.execPath]).slice(1), '--import', 'tsx', 'bench/lib/load.ts', `${url}/v1/decide`, mode, String(arg), String(seconds), bodiesFile], { encoding: 'utf8' });
+  const out = execFileSync(
+    pinned(1, [process.execPath])[0]!,
+    [
+      ...pinned(1, [process.execPath]).slice(1),
+      '--import',
+      'tsx',
+      'bench/lib/load.ts',
+      `${url}/v1/decide`,
+      mode,
+      String(arg),
+      String(seconds),
+      bodiesFile,
+    ],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
 }
 
@@ -109,7 +146,9 @@ export const scenario: Scenario = {
       for (let k = c; k < Math.min(customers, c + 500); k++) {
         const s = await store.snapshot(`dh-${k}`, end);
         const spend = Number(s.agg.spend_90d ?? 0);
-        const fields: Record<string, string> = { value_tier: spend >= 1500 ? 'platinum' : spend >= 500 ? 'gold' : spend >= 100 ? 'silver' : 'bronze' };
+        const fields: Record<string, string> = {
+          value_tier: spend >= 1500 ? 'platinum' : spend >= 500 ? 'gold' : spend >= 100 ? 'silver' : 'bronze',
+        };
         for (const [a, v] of Object.entries(s.agg)) fields[`agg.${a}`] = String(v ?? 0);
         for (const [p, v] of Object.entries(s.profile)) fields[`profile.${p}`] = JSON.stringify(v);
         pipe.hset(`naive:{dh-${k}}`, fields);
@@ -120,7 +159,14 @@ export const scenario: Scenario = {
     await store.close();
 
     const ctxs = contexts(64, 3);
-    const bodies = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ customerId: `dh-${Math.floor(rng(i)() * customers)}`, channel: 'pos', trigger: 'checkout', context: ctxs[i % 64]!.event.data }));
+    const bodies = Array.from({ length: 2000 }, (_, i) =>
+      JSON.stringify({
+        customerId: `dh-${Math.floor(rng(i)() * customers)}`,
+        channel: 'pos',
+        trigger: 'checkout',
+        context: ctxs[i % 64]!.event.data,
+      }),
+    );
     const work = mkdtempSync(join(tmpdir(), 'nbo-bench-load-'));
     const bodiesFile = join(work, 'bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
@@ -130,11 +176,30 @@ export const scenario: Scenario = {
     const [pNbo, pEcho, pNaive] = await Promise.all([freePort(), freePort(), freePort()]);
     // NBO as it runs in production: compiled by tsc (npm run build), not through tsx
     buildNbo();
-    const nbo = await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), {
-      NBO_PORT: String(pNbo), NBO_RULES_DIR: dir, NBO_RULES_WATCH: 'false', NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: prefix, NBO_LOG_LEVEL: 'warn', NBO_LAME_DUCK_MS: '0', ...(process.env.NBO_BENCH_EXPLORATION ? { NBO_EXPLORATION: process.env.NBO_BENCH_EXPLORATION } : {}),
-    }, `http://127.0.0.1:${pNbo}/readyz`);
-    const echo = await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']), { PORT: String(pEcho) }, null);
-    const naive = await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/naive-service.ts']), { PORT: String(pNaive), RULES_DIR: dir, REDIS_URL: ctx.redisUrl }, null);
+    const nbo = await startChild(
+      pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+      {
+        NBO_PORT: String(pNbo),
+        NBO_RULES_DIR: dir,
+        NBO_RULES_WATCH: 'false',
+        NBO_REDIS_URL: ctx.redisUrl,
+        NBO_REDIS_PREFIX: prefix,
+        NBO_LOG_LEVEL: 'warn',
+        NBO_LAME_DUCK_MS: '0',
+        ...(process.env.NBO_BENCH_EXPLORATION ? { NBO_EXPLORATION: process.env.NBO_BENCH_EXPLORATION } : {}),
+      },
+      `http://127.0.0.1:${pNbo}/readyz`,
+    );
+    const echo = await startChild(
+      pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']),
+      { PORT: String(pEcho) },
+      null,
+    );
+    const naive = await startChild(
+      pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/naive-service.ts']),
+      { PORT: String(pNaive), RULES_DIR: dir, REDIS_URL: ctx.redisUrl },
+      null,
+    );
     const url = (p: number) => `http://127.0.0.1:${p}`;
     try {
       // warm-up (JIT, connections, scripts), then measure
@@ -147,15 +212,68 @@ export const scenario: Scenario = {
       const oNbo = node('open', url(pNbo), 5000, seconds, bodiesFile);
       const server = await serverP99(url(pNbo), before);
       const oNaive = node('open', url(pNaive), 5000, seconds, bodiesFile);
-      ctx.log(`  closed loop (50 conns): echo ${cEcho.rps.toFixed(0)} req/s, NBO ${cNbo.rps.toFixed(0)}, naive ${cNaive.rps.toFixed(0)}`);
-      ctx.log(`  open loop 5,000 req/s: NBO client p50 ${oNbo.p50.toFixed(2)} ms p99 ${oNbo.p99.toFixed(2)} ms (${oNbo.rps.toFixed(0)} req/s, ${oNbo.errors} errors); server p99 ${server.p99} (${(server.under2ms * 100).toFixed(2)} % ≤ 2 ms); naive p99 ${oNaive.p99.toFixed(1)} ms`);
+      ctx.log(
+        `  closed loop (50 conns): echo ${cEcho.rps.toFixed(0)} req/s, NBO ${cNbo.rps.toFixed(0)}, naive ${cNaive.rps.toFixed(0)}`,
+      );
+      ctx.log(
+        `  open loop 5,000 req/s: NBO client p50 ${oNbo.p50.toFixed(2)} ms p99 ${oNbo.p99.toFixed(2)} ms (${oNbo.rps.toFixed(0)} req/s, ${oNbo.errors} errors); server p99 ${server.p99} (${(server.under2ms * 100).toFixed(2)} % ≤ 2 ms); naive p99 ${oNaive.p99.toFixed(1)} ms`,
+      );
       const gen = has('wrk') ? 'wrk, 1 thread, core 1' : 'Node generator, core 1';
       const out: BenchResult[] = [
-        { name: 'decide-http: NBO closed loop', value: cNbo.rps, unit: 'req/s', baseline: 'uWS echo server (no work)', baselineValue: cEcho.rps, ratio: cNbo.rps / cEcho.rps, budget: 'ratio ≥ 0.45', met: cNbo.rps / cEcho.rps >= 0.45, note: `50 connections (${gen}); Redis mode, ${customers} customers, 200 offers; p99 ${cNbo.p99.toFixed(2)} ms; where a decision's time goes: bench/README.md` },
-        { name: 'decide-http: naive service closed loop', value: cNaive.rps, unit: 'req/s', baseline: 'NBO', baselineValue: cNbo.rps, ratio: cNaive.rps / cNbo.rps, budget: null, met: null, note: 'node:http + ioredis HGETALL + json-logic-js' },
-        { name: 'decide-http: NBO p99 at 5,000 req/s (server side)', value: server.under2ms * 100, unit: '% of decisions ≤ 2 ms', baseline: null, baselineValue: null, ratio: null, budget: 'p99 ≤ 2 ms (≥ 99 % ≤ 2 ms)', met: server.under2ms >= 0.99, note: `server p99 ${server.p99} (histogram buckets); open loop, Node generator on core 1` },
-        { name: 'decide-http: NBO p99 at 5,000 req/s (client side)', value: oNbo.p99, unit: 'ms', baseline: 'naive service p99 at 5,000 req/s', baselineValue: oNaive.p99, ratio: oNbo.p99 / oNaive.p99, budget: null, met: null, note: `p50 ${oNbo.p50.toFixed(2)} ms; achieved ${oNbo.rps.toFixed(0)} req/s; includes the generator's own overhead (it wakes every 1 ms, so a request may leave up to 1 ms after its scheduled time)` },
-        { name: 'memory: NBO service RSS after load', value: rssKb / 1024, unit: 'MiB', baseline: null, baselineValue: null, ratio: null, budget: null, met: null },
+        {
+          name: 'decide-http: NBO closed loop',
+          value: cNbo.rps,
+          unit: 'req/s',
+          baseline: 'uWS echo server (no work)',
+          baselineValue: cEcho.rps,
+          ratio: cNbo.rps / cEcho.rps,
+          budget: 'ratio ≥ 0.45',
+          met: cNbo.rps / cEcho.rps >= 0.45,
+          note: `50 connections (${gen}); Redis mode, ${customers} customers, 200 offers; p99 ${cNbo.p99.toFixed(2)} ms; where a decision's time goes: bench/README.md`,
+        },
+        {
+          name: 'decide-http: naive service closed loop',
+          value: cNaive.rps,
+          unit: 'req/s',
+          baseline: 'NBO',
+          baselineValue: cNbo.rps,
+          ratio: cNaive.rps / cNbo.rps,
+          budget: null,
+          met: null,
+          note: 'node:http + ioredis HGETALL + json-logic-js',
+        },
+        {
+          name: 'decide-http: NBO p99 at 5,000 req/s (server side)',
+          value: server.under2ms * 100,
+          unit: '% of decisions ≤ 2 ms',
+          baseline: null,
+          baselineValue: null,
+          ratio: null,
+          budget: 'p99 ≤ 2 ms (≥ 99 % ≤ 2 ms)',
+          met: server.under2ms >= 0.99,
+          note: `server p99 ${server.p99} (histogram buckets); open loop, Node generator on core 1`,
+        },
+        {
+          name: 'decide-http: NBO p99 at 5,000 req/s (client side)',
+          value: oNbo.p99,
+          unit: 'ms',
+          baseline: 'naive service p99 at 5,000 req/s',
+          baselineValue: oNaive.p99,
+          ratio: oNbo.p99 / oNaive.p99,
+          budget: null,
+          met: null,
+          note: `p50 ${oNbo.p50.toFixed(2)} ms; achieved ${oNbo.rps.toFixed(0)} req/s; includes the generator's own overhead (it wakes every 1 ms, so a request may leave up to 1 ms after its scheduled time)`,
+        },
+        {
+          name: 'memory: NBO service RSS after load',
+          value: rssKb / 1024,
+          unit: 'MiB',
+          baseline: null,
+          baselineValue: null,
+          ratio: null,
+          budget: null,
+          met: null,
+        },
       ];
       return out;
     } finally {

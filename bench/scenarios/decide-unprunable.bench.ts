@@ -30,12 +30,33 @@ export const scenario: Scenario = {
     buildNbo();
     const [pRedis, pMem, pEcho, pBase] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const base = (p: number) => `http://127.0.0.1:${p}`;
-    const nboEnv = (port: number) => ({ NBO_PORT: String(port), NBO_RULES_DIR: setup.rulesDir, NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'warn' });
+    const nboEnv = (port: number) => ({
+      NBO_PORT: String(port),
+      NBO_RULES_DIR: setup.rulesDir,
+      NBO_RULES_WATCH: 'false',
+      NBO_LOG_LEVEL: 'warn',
+    });
     const children = [
-      await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), { ...nboEnv(pRedis), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: setup.prefix }, `${base(pRedis)}/readyz`),
-      await startChild(pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']), nboEnv(pMem), `${base(pMem)}/readyz`),
-      await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']), { PORT: String(pEcho) }, null),
-      await startChild(pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-engine-service.ts']), { PORT: String(pBase), RULES_DIR: setup.rulesDir, REDIS_URL: ctx.redisUrl }, null),
+      await startChild(
+        pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+        { ...nboEnv(pRedis), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: setup.prefix },
+        `${base(pRedis)}/readyz`,
+      ),
+      await startChild(
+        pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+        nboEnv(pMem),
+        `${base(pMem)}/readyz`,
+      ),
+      await startChild(
+        pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']),
+        { PORT: String(pEcho) },
+        null,
+      ),
+      await startChild(
+        pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-engine-service.ts']),
+        { PORT: String(pBase), RULES_DIR: setup.rulesDir, REDIS_URL: ctx.redisUrl },
+        null,
+      ),
     ];
     try {
       // the in-process store holds the same customers: the same events, over HTTP
@@ -58,7 +79,9 @@ export const scenario: Scenario = {
       const med = (key: string) => median(rps(key));
       // per round, NBO against the baseline measured in the same round: the spread of the ratio
       const ratios = (key: string) => runs.get(key)!.map((x, i) => x.rps / runs.get('baseline')![i]!.rps);
-      ctx.log(`  50 connections, ${rounds} round(s): echo ${spread(rps('echo'))}, baseline ${spread(rps('baseline'))}, NBO redis ${spread(rps('redis'))}, NBO in-process ${spread(rps('memory'))} req/s`);
+      ctx.log(
+        `  50 connections, ${rounds} round(s): echo ${spread(rps('echo'))}, baseline ${spread(rps('baseline'))}, NBO redis ${spread(rps('redis'))}, NBO in-process ${spread(rps('memory'))} req/s`,
+      );
 
       // connections 4 → 50 → 200, and the client-side p99 at 4
       const sweep = new Map<string, Map<number, LoadResult>>();
@@ -66,7 +89,9 @@ export const scenario: Scenario = {
         const byConns = new Map<number, LoadResult>();
         for (const c of [4, 50, 200]) byConns.set(c, closedLoop(base(s.port), c, ctx.quick ? 2 : 5, bodies));
         sweep.set(s.key, byConns);
-        ctx.log(`  NBO ${s.key}: ${[...byConns].map(([c, x]) => `${c} conns ${x.rps.toFixed(0)} req/s p99 ${x.p99.toFixed(2)} ms`).join('; ')}`);
+        ctx.log(
+          `  NBO ${s.key}: ${[...byConns].map(([c, x]) => `${c} conns ${x.rps.toFixed(0)} req/s p99 ${x.p99.toFixed(2)} ms`).join('; ')}`,
+        );
       }
       const errors = [...runs.values()].flat().reduce((n, x) => n + x.errors, 0);
       const gen = has('wrk') ? 'wrk, 1 thread, core 1' : 'Node generator, core 1';
@@ -75,16 +100,69 @@ export const scenario: Scenario = {
         const s = sweep.get(key)!;
         const fall = s.get(200)!.rps / s.get(4)!.rps;
         return [
-          { name: `decide-unprunable: NBO ${label} vs baseline`, value: med(key), unit: 'req/s', baseline: 'uWS + ioredis HGETALL + json-logic-engine (all 200 rules)', baselineValue: med('baseline'), ratio: med(key) / med('baseline'), budget: 'ratio ≥ 2.5', met: med(key) / med('baseline') >= 2.5, note: `50 connections; ${shape}; ratio per round ${spread(ratios(key), 2)}; NBO/echo ${(med(key) / med('echo')).toFixed(2)}` },
-          { name: `decide-unprunable: NBO ${label}, 200 vs 4 connections`, value: s.get(200)!.rps, unit: 'req/s', baseline: '4 connections', baselineValue: s.get(4)!.rps, ratio: fall, budget: 'ratio ≥ 0.9 (does not fall)', met: fall >= 0.9, note: `4: ${s.get(4)!.rps.toFixed(0)}, 50: ${s.get(50)!.rps.toFixed(0)}, 200: ${s.get(200)!.rps.toFixed(0)} req/s (one run each)` },
-          { name: `decide-unprunable: NBO ${label}, client p99 at 4 connections`, value: s.get(4)!.p99, unit: 'ms', baseline: null, baselineValue: null, ratio: null, budget: 'p99 ≤ 2 ms', met: s.get(4)!.p99 <= 2, note: `closed loop, ${gen}; p50 ${s.get(4)!.p50.toFixed(2)} ms` },
+          {
+            name: `decide-unprunable: NBO ${label} vs baseline`,
+            value: med(key),
+            unit: 'req/s',
+            baseline: 'uWS + ioredis HGETALL + json-logic-engine (all 200 rules)',
+            baselineValue: med('baseline'),
+            ratio: med(key) / med('baseline'),
+            budget: 'ratio ≥ 2.5',
+            met: med(key) / med('baseline') >= 2.5,
+            note: `50 connections; ${shape}; ratio per round ${spread(ratios(key), 2)}; NBO/echo ${(med(key) / med('echo')).toFixed(2)}`,
+          },
+          {
+            name: `decide-unprunable: NBO ${label}, 200 vs 4 connections`,
+            value: s.get(200)!.rps,
+            unit: 'req/s',
+            baseline: '4 connections',
+            baselineValue: s.get(4)!.rps,
+            ratio: fall,
+            budget: 'ratio ≥ 0.9 (does not fall)',
+            met: fall >= 0.9,
+            note: `4: ${s.get(4)!.rps.toFixed(0)}, 50: ${s.get(50)!.rps.toFixed(0)}, 200: ${s.get(200)!.rps.toFixed(0)} req/s (one run each)`,
+          },
+          {
+            name: `decide-unprunable: NBO ${label}, client p99 at 4 connections`,
+            value: s.get(4)!.p99,
+            unit: 'ms',
+            baseline: null,
+            baselineValue: null,
+            ratio: null,
+            budget: 'p99 ≤ 2 ms',
+            met: s.get(4)!.p99 <= 2,
+            note: `closed loop, ${gen}; p50 ${s.get(4)!.p50.toFixed(2)} ms`,
+          },
         ];
       };
       const out: BenchResult[] = [
         ...mode('redis', 'Redis'),
         ...mode('memory', 'in-process'),
-        { name: 'decide-unprunable: NBO in-process vs Redis', value: med('memory'), unit: 'req/s', baseline: 'NBO Redis', baselineValue: med('redis'), ratio: med('memory') / med('redis'), budget: 'ratio ≥ 1', met: med('memory') >= med('redis'), note: `per round ${spread(runs.get('memory')!.map((x, i) => x.rps / runs.get('redis')![i]!.rps), 2)}` },
-        { name: 'decide-unprunable: baseline vs echo', value: med('baseline'), unit: 'req/s', baseline: 'uWS echo server (no work)', baselineValue: med('echo'), ratio: med('baseline') / med('echo'), budget: null, met: null, note: errors > 0 ? `${errors} non-2xx answers` : 'no errors' },
+        {
+          name: 'decide-unprunable: NBO in-process vs Redis',
+          value: med('memory'),
+          unit: 'req/s',
+          baseline: 'NBO Redis',
+          baselineValue: med('redis'),
+          ratio: med('memory') / med('redis'),
+          budget: 'ratio ≥ 1',
+          met: med('memory') >= med('redis'),
+          note: `per round ${spread(
+            runs.get('memory')!.map((x, i) => x.rps / runs.get('redis')![i]!.rps),
+            2,
+          )}`,
+        },
+        {
+          name: 'decide-unprunable: baseline vs echo',
+          value: med('baseline'),
+          unit: 'req/s',
+          baseline: 'uWS echo server (no work)',
+          baselineValue: med('echo'),
+          ratio: med('baseline') / med('echo'),
+          budget: null,
+          met: null,
+          note: errors > 0 ? `${errors} non-2xx answers` : 'no errors',
+        },
       ];
       return out;
     } finally {

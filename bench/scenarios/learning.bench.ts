@@ -11,7 +11,13 @@ import type { BenchResult, Scenario } from '../lib/types.js';
  * (14 days) is about 20,000 decisions.
  */
 const STEP_MS = 60_000;
-const DEFAULTS: RunConfig = { label: 'default: Thompson, per value tier, prior ≤ 20, half-life 14d', exploration: 'thompson', segmentation: 'value_tier', priorMaxImpressions: 20, halfLifeMs: DEFAULT_HALF_LIFE_MS };
+const DEFAULTS: RunConfig = {
+  label: 'default: Thompson, per value tier, prior ≤ 20, half-life 14d',
+  exploration: 'thompson',
+  segmentation: 'value_tier',
+  priorMaxImpressions: 20,
+  halfLifeMs: DEFAULT_HALF_LIFE_MS,
+};
 
 const pct = (x: number) => x.toFixed(2);
 
@@ -24,7 +30,14 @@ export const scenario: Scenario = {
     const world = generateWorld(42);
     const run = (cfg: RunConfig, extra: { swapAt?: number; swap?: [string, string]; world?: typeof world } = {}) => {
       ctx.log(`  ${cfg.label}${extra.swapAt ? ' — truth swapped' : ''}${extra.world ? ' — new offer' : ''}`);
-      return runWorld(extra.world ?? world, cfg, { decisions: n, stepMs: STEP_MS, window, seed: 1, ...(extra.swapAt ? { swapAt: extra.swapAt } : {}), ...(extra.swap ? { swap: extra.swap } : {}) });
+      return runWorld(extra.world ?? world, cfg, {
+        decisions: n,
+        stepMs: STEP_MS,
+        window,
+        seed: 1,
+        ...(extra.swapAt ? { swapAt: extra.swapAt } : {}),
+        ...(extra.swap ? { swap: extra.swap } : {}),
+      });
     };
     /** Share of the oracle over the `span` decisions ending at `end`. */
     const at = (r: RunResult, end: number, span = 5000) => {
@@ -37,24 +50,45 @@ export const scenario: Scenario = {
       ? [DEFAULTS]
       : [
           DEFAULTS,
-          { ...DEFAULTS, label: 'before: posterior mean, prior at its word, no forgetting', exploration: 'mean', priorMaxImpressions: 1e9, halfLifeMs: null, priorFloor: 0 },
+          {
+            ...DEFAULTS,
+            label: 'before: posterior mean, prior at its word, no forgetting',
+            exploration: 'mean',
+            priorMaxImpressions: 1e9,
+            halfLifeMs: null,
+            priorFloor: 0,
+          },
           { ...DEFAULTS, label: 'Thompson, one propensity per offer', segmentation: null },
           { ...DEFAULTS, label: 'Thompson, segmented by region (a wrong segmentation)', segmentation: 'region' },
-          { ...DEFAULTS, label: 'Thompson, contextual model (profile, aggregates, basket)', segmentation: 'region', model: 'contextual' },
+          {
+            ...DEFAULTS,
+            label: 'Thompson, contextual model (profile, aggregates, basket)',
+            segmentation: 'region',
+            model: 'contextual',
+          },
           { ...DEFAULTS, label: 'Thompson, per value tier, no forgetting', halfLifeMs: null },
         ];
     for (const cfg of configs) stationary.push([cfg, await run(cfg)]);
     const drift = await run(DEFAULTS, { swapAt: half });
-    const driftNoForget = ctx.quick ? null : await run({ ...DEFAULTS, label: 'no forgetting', halfLifeMs: null }, { swapAt: half });
+    const driftNoForget = ctx.quick
+      ? null
+      : await run({ ...DEFAULTS, label: 'no forgetting', halfLifeMs: null }, { swapAt: half });
     const collapse = ctx.quick ? null : await run(DEFAULTS, { swapAt: half, swap: world.collapse });
     const newOffer = await run(DEFAULTS, { world: generateWorld(42, { newOfferAt: half }) });
-    const holdout = await run({ ...DEFAULTS, label: `${DEFAULTS.label}, 10 % holdout (no offer)`, holdout: { share: 0.1, policy: 'none' } });
+    const holdout = await run({
+      ...DEFAULTS,
+      label: `${DEFAULTS.label}, 10 % holdout (no offer)`,
+      holdout: { share: 0.1, policy: 'none' },
+    });
 
     // drift: the level before the swap, then how many decisions until a window is back within 0.05 of it
     const recovery = (r: RunResult) => {
       const before = at(r, half, 2 * window);
       const back = r.windows.find((w) => w.end > half && w.nbo >= before - 0.05);
-      const next = r.windows.filter((w) => w.end > half).slice(0, 3).map((w) => pct(w.nbo));
+      const next = r.windows
+        .filter((w) => w.end > half)
+        .slice(0, 3)
+        .map((w) => pct(w.nbo));
       return { before, decisions: back ? back.end - half : Infinity, after: at(r, n, half / 2), next };
     };
     const rec = recovery(drift);
@@ -64,7 +98,8 @@ export const scenario: Scenario = {
     const at50 = at(def, n);
     const checkpoints = ctx.quick ? [n / 2, n] : [10_000, 25_000, 50_000];
     const rows = stationary.map(
-      ([cfg, r]) => `| ${cfg.label} | ${checkpoints.map((c) => pct(at(r, c))).join(' | ')} | ${pct(r.total.nbo)} | ${(r.total.nbo / r.total.static).toFixed(1)}× | ${(r.total.nbo / r.total.random).toFixed(1)}× |`,
+      ([cfg, r]) =>
+        `| ${cfg.label} | ${checkpoints.map((c) => pct(at(r, c))).join(' | ')} | ${pct(r.total.nbo)} | ${(r.total.nbo / r.total.static).toFixed(1)}× | ${(r.total.nbo / r.total.random).toFixed(1)}× |`,
     );
     const up = holdout.uplift!;
     const upliftInCi = up.truth >= up.ci95[0] && up.truth <= up.ci95[1];
@@ -80,14 +115,27 @@ export const scenario: Scenario = {
       `- **Drift** (two offers' truths swapped at ${half / 1000}k): ${pct(rec.before)} before; back within 0.05 of it after ${Number.isFinite(rec.decisions) ? rec.decisions.toLocaleString('en-US') : 'never'} decisions (windows of ${window.toLocaleString('en-US')} after the swap: ${rec.next.join(', ')}); ${pct(rec.after)} over the last ${(half / 2000).toFixed(1)}k.${recNo ? ` Without forgetting: back after ${Number.isFinite(recNo.decisions) ? recNo.decisions.toLocaleString('en-US') : 'never'} decisions (${recNo.next.join(', ')}), ${pct(recNo.after)} over the last ${(half / 2000).toFixed(1)}k.` : ''}`,
       ...(collapse
         ? [
-            `- **A favourite collapses** (the favourite of most customers, ${world.collapse[0]}, and the least accepted offer, ${world.collapse[1]}, swap truths at ${half / 1000}k): ${pct(at(collapse, half, 2 * window))} before, windows of ${window.toLocaleString('en-US')} after: ${collapse.windows.filter((w) => w.end > half).map((w) => pct(w.nbo)).join(', ')} — ${Number.isFinite(recovery(collapse).decisions) ? `back within 0.05 after ${recovery(collapse).decisions.toLocaleString('en-US')} decisions` : `not back within 0.05 in ${(half / 1000).toFixed(0)}k decisions`}, while the best a policy knowing only the value tier could do went from ${pct(collapse.windows.filter((w) => w.end <= half).slice(-2).reduce((s2, w) => s2 + w.segmentOracle, 0) / 2)} to ${pct(collapse.windows.filter((w) => w.end > half).reduce((s2, w) => s2 + w.segmentOracle, 0) / collapse.windows.filter((w) => w.end > half).length)}.`,
+            `- **A favourite collapses** (the favourite of most customers, ${world.collapse[0]}, and the least accepted offer, ${world.collapse[1]}, swap truths at ${half / 1000}k): ${pct(at(collapse, half, 2 * window))} before, windows of ${window.toLocaleString('en-US')} after: ${collapse.windows
+              .filter((w) => w.end > half)
+              .map((w) => pct(w.nbo))
+              .join(
+                ', ',
+              )} — ${Number.isFinite(recovery(collapse).decisions) ? `back within 0.05 after ${recovery(collapse).decisions.toLocaleString('en-US')} decisions` : `not back within 0.05 in ${(half / 1000).toFixed(0)}k decisions`}, while the best a policy knowing only the value tier could do went from ${pct(
+              collapse.windows
+                .filter((w) => w.end <= half)
+                .slice(-2)
+                .reduce((s2, w) => s2 + w.segmentOracle, 0) / 2,
+            )} to ${pct(collapse.windows.filter((w) => w.end > half).reduce((s2, w) => s2 + w.segmentOracle, 0) / collapse.windows.filter((w) => w.end > half).length)}.`,
           ]
         : []),
       `- **New offer** (published at ${half / 1000}k, good for everyone, neutral prior): returned in ${pct(newOffer.newOfferHitRate ?? 0)} of the decisions where it was the best; ${pct(at(newOffer, n, half))} of the oracle after it arrived.`,
       `- **Holdout** (10 %, no offer): uplift per decision measured ${up.estimate.toFixed(3)} (95 % CI ${up.ci95[0].toFixed(3)} … ${up.ci95[1].toFixed(3)}), true ${up.truth.toFixed(3)}: ${upliftInCi ? 'inside' : '**outside**'} the interval.`,
     ].join('\n');
-    for (const [cfg, r] of stationary) ctx.log(`  ${cfg.label}: ${checkpoints.map((c) => pct(at(r, c))).join(' ')} (${r.rate.toFixed(0)} decisions/s)`);
-    ctx.log(`  drift: ${pct(rec.before)} before, back after ${rec.decisions}; holdout uplift ${up.estimate.toFixed(3)} [${up.ci95.join(', ')}] true ${up.truth.toFixed(3)}`);
+    for (const [cfg, r] of stationary)
+      ctx.log(`  ${cfg.label}: ${checkpoints.map((c) => pct(at(r, c))).join(' ')} (${r.rate.toFixed(0)} decisions/s)`);
+    ctx.log(
+      `  drift: ${pct(rec.before)} before, back after ${rec.decisions}; holdout uplift ${up.estimate.toFixed(3)} [${up.ci95.join(', ')}] true ${up.truth.toFixed(3)}`,
+    );
 
     const results: BenchResult[] = [
       {

@@ -27,7 +27,17 @@ export const scenario: Scenario = {
       now = b[b.length - 1]!.timeMs;
       // a response answers a decision NBO issued (and recorded) a minute before it
       await Promise.all(
-        b.filter((e) => e.type === 'offer_response').map((e) => store.recordOffered({ customerId: e.customerId, decisionId: e.data!.decisionId as string, offerIds: [e.data!.offerId as string], atMs: e.timeMs - 60_000, segment: null })),
+        b
+          .filter((e) => e.type === 'offer_response')
+          .map((e) =>
+            store.recordOffered({
+              customerId: e.customerId,
+              decisionId: e.data!.decisionId as string,
+              offerIds: [e.data!.offerId as string],
+              atMs: e.timeMs - 60_000,
+              segment: null,
+            }),
+          ),
       );
       await store.applyEvents(b);
     }
@@ -38,7 +48,9 @@ export const scenario: Scenario = {
     raw.disconnect();
     await store.close();
     const perCustomer = bytes / n;
-    ctx.log(`  ${perCustomer.toFixed(0)} bytes/customer (${(events.length / n).toFixed(0)} events each over 90 days; hash-max-listpack-value ${listpack[1]})`);
+    ctx.log(
+      `  ${perCustomer.toFixed(0)} bytes/customer (${(events.length / n).toFixed(0)} events each over 90 days; hash-max-listpack-value ${listpack[1]})`,
+    );
     return [
       {
         name: 'memory: Redis bytes per customer after 90 days',

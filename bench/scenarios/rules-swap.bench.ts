@@ -41,10 +41,16 @@ export const scenario: Scenario = {
         sync.push(await longestStall(() => buildRuleSet(files)));
         sliced.push(await longestStall(() => buildRuleSetSliced(files)));
       }
-      const med = (a: number[]) => percentile(a.sort((x, y) => x - y), 0.5);
+      const med = (a: number[]) =>
+        percentile(
+          a.sort((x, y) => x - y),
+          0.5,
+        );
       const s = med(sliced);
       const b = med(sync);
-      ctx.log(`  ${n} offers: longest stall ${s.toFixed(1)} ms sliced, ${b.toFixed(1)} ms in one go (median of ${runs})`);
+      ctx.log(
+        `  ${n} offers: longest stall ${s.toFixed(1)} ms sliced, ${b.toFixed(1)} ms in one go (median of ${runs})`,
+      );
       out.push({
         name: `rules swap: longest event-loop stall compiling ${n} offers`,
         value: s,

@@ -8,7 +8,13 @@ export interface AdminReply {
 export class AdminError extends Error {}
 
 /** Calls NBO's HTTP API with the admin key; network failures become an AdminError naming the URL. */
-export async function adminCall(base: string, method: 'GET' | 'POST', path: string, key: string | undefined, body?: unknown): Promise<AdminReply> {
+export async function adminCall(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  key: string | undefined,
+  body?: unknown,
+): Promise<AdminReply> {
   let url: URL;
   try {
     url = new URL(path, base.endsWith('/') ? base : `${base}/`);
@@ -19,7 +25,10 @@ export async function adminCall(base: string, method: 'GET' | 'POST', path: stri
   try {
     res = await fetch(url, {
       method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
@@ -38,7 +47,12 @@ export async function adminCall(base: string, method: 'GET' | 'POST', path: stri
 
 /** One line for an error reply: `CODE: detail`. */
 export function problemLine(r: AdminReply): string {
-  const b = r.body as { code?: string; detail?: string; title?: string; errors?: Array<{ path: string; message: string }> };
+  const b = r.body as {
+    code?: string;
+    detail?: string;
+    title?: string;
+    errors?: Array<{ path: string; message: string }>;
+  };
   const errs = b.errors?.map((e) => `${e.path} ${e.message}`).join('; ');
   return `${b.code ?? `HTTP ${r.status}`}: ${b.detail ?? b.title ?? 'request failed'}${errs ? ` (${errs})` : ''}`;
 }

@@ -36,7 +36,11 @@ usage:
 --key defaults to $NBO_API_KEY.
 `;
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   try {
     if (cmd === 'serve') {
@@ -44,28 +48,53 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       return -1; // keeps running
     }
     if (cmd === 'keys' && sub === 'new') {
-      const { values } = parseArgs({ args: rest, options: { id: { type: 'string' }, scopes: { type: 'string' }, channels: { type: 'string' } }, strict: true });
+      const { values } = parseArgs({
+        args: rest,
+        options: { id: { type: 'string' }, scopes: { type: 'string' }, channels: { type: 'string' } },
+        strict: true,
+      });
       const scopes = (values.scopes ?? '').split(',').filter(Boolean);
       const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
       if (!values.id || scopes.length === 0 || bad.length > 0) {
-        err.write(`nbo keys new needs --id and --scopes from ${SCOPES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}\n`);
+        err.write(
+          `nbo keys new needs --id and --scopes from ${SCOPES.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}\n`,
+        );
         return 2;
       }
-      const { secret, entry } = newKey(values.id, scopes as Scope[], values.channels ? values.channels.split(',').filter(Boolean) : null);
-      out.write(`# the secret — give it to the client; it is not stored anywhere:\n${secret}\n\n# add this entry to NBO_API_KEYS_FILE:\n${YAML.stringify([entry])}`);
+      const { secret, entry } = newKey(
+        values.id,
+        scopes as Scope[],
+        values.channels ? values.channels.split(',').filter(Boolean) : null,
+      );
+      out.write(
+        `# the secret — give it to the client; it is not stored anywhere:\n${secret}\n\n# add this entry to NBO_API_KEYS_FILE:\n${YAML.stringify([entry])}`,
+      );
       return 0;
     }
-    if (cmd === 'rules' && sub === 'check') return rulesCheck(rest[0] ?? process.env.NBO_RULES_DIR ?? './rules', out, err, priorBound(process.env.NBO_PRIOR_MAX_IMPRESSIONS));
+    if (cmd === 'rules' && sub === 'check')
+      return rulesCheck(
+        rest[0] ?? process.env.NBO_RULES_DIR ?? './rules',
+        out,
+        err,
+        priorBound(process.env.NBO_PRIOR_MAX_IMPRESSIONS),
+      );
     if (cmd === 'rules' && (sub === 'publish' || sub === 'history' || sub === 'rollback' || sub === 'diff')) {
       const { values, positionals } = parseArgs({
         args: rest,
-        options: { url: { type: 'string' }, key: { type: 'string' }, message: { type: 'string' }, json: { type: 'boolean', default: false } },
+        options: {
+          url: { type: 'string' },
+          key: { type: 'string' },
+          message: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
         allowPositionals: true,
         strict: true,
       });
       const need = sub === 'history' ? 0 : sub === 'diff' ? 2 : 1;
       if (positionals.length !== need || (sub !== 'diff' && !values.url)) {
-        const shape = { publish: 'DIR --url URL', history: '--url URL', rollback: 'VERSION --url URL', diff: 'A B' }[sub];
+        const shape = { publish: 'DIR --url URL', history: '--url URL', rollback: 'VERSION --url URL', diff: 'A B' }[
+          sub
+        ];
         err.write(`usage: nbo rules ${sub} ${shape} …
 
 ${USAGE}`);

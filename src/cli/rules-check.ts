@@ -14,7 +14,12 @@ export function priorBound(value: string | undefined): number {
 }
 
 /** `nbo rules check [dir]`: exit 0 when the rules load (warnings on stderr), else 1 listing every error. */
-export function rulesCheck(dir: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream, priorMaxImpressions = 20): number {
+export function rulesCheck(
+  dir: string,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  priorMaxImpressions = 20,
+): number {
   const res = loadRulesDir(dir);
   if (!res.ok) {
     for (const i of res.issues) err.write(`${formatIssue(i)}\n`);

@@ -24,10 +24,17 @@ function readDir(dir: string): RuleFile[] {
   return readRuleFiles(dir);
 }
 
-const summary = (e: { added: string[]; removed: string[]; changed: string[] }) => `${e.added.length} added, ${e.removed.length} removed, ${e.changed.length} changed`;
+const summary = (e: { added: string[]; removed: string[]; changed: string[] }) =>
+  `${e.added.length} added, ${e.removed.length} removed, ${e.changed.length} changed`;
 
 /** `nbo rules publish DIR`: exit 0 printing the live version; 1 listing the issues when the set is refused. */
-export async function rulesPublish(dir: string, remote: Remote, message: string | null, out: Out, err: Out): Promise<number> {
+export async function rulesPublish(
+  dir: string,
+  remote: Remote,
+  message: string | null,
+  out: Out,
+  err: Out,
+): Promise<number> {
   const files = readDir(dir);
   const r = await adminCall(remote.url, 'POST', 'v1/admin/rules/publish', remote.key, { files, message });
   if (r.status === 422 && Array.isArray(r.body.issues)) {
@@ -44,8 +51,17 @@ export async function rulesPublish(dir: string, remote: Remote, message: string 
 }
 
 /** `nbo rules rollback VERSION`: that version live on every instance. */
-export async function rulesRollback(version: string, remote: Remote, message: string | null, out: Out, err: Out): Promise<number> {
-  const r = await adminCall(remote.url, 'POST', 'v1/admin/rules/rollback', remote.key, { version, ...(message ? { message } : {}) });
+export async function rulesRollback(
+  version: string,
+  remote: Remote,
+  message: string | null,
+  out: Out,
+  err: Out,
+): Promise<number> {
+  const r = await adminCall(remote.url, 'POST', 'v1/admin/rules/rollback', remote.key, {
+    version,
+    ...(message ? { message } : {}),
+  });
   if (r.status === 422 && Array.isArray(r.body.issues)) {
     writeIssues(version, r.body.issues as RuleIssue[], err);
     return 1;
@@ -53,7 +69,11 @@ export async function rulesRollback(version: string, remote: Remote, message: st
   if (r.status !== 200) throw new AdminError(problemLine(r));
   const b = r.body as { version: string; previous: string | null; changed: boolean; entry: VersionEntry | null };
   out.write(`${b.version}\n`);
-  err.write(b.changed ? `rolled back to ${b.version}${b.previous ? ` (was ${b.previous})` : ''}: ${summary(b.entry!)}\n` : `version ${b.version} is live already; nothing changed\n`);
+  err.write(
+    b.changed
+      ? `rolled back to ${b.version}${b.previous ? ` (was ${b.previous})` : ''}: ${summary(b.entry!)}\n`
+      : `version ${b.version} is live already; nothing changed\n`,
+  );
   return 0;
 }
 
@@ -68,10 +88,16 @@ export async function rulesHistory(remote: Remote, json: boolean, out: Out): Pro
   }
   out.write(`source: ${b.source}; live: ${b.live}\n`);
   for (const v of b.versions) {
-    const ids = [v.added.length ? `added: ${v.added.join(', ')}` : '', v.removed.length ? `removed: ${v.removed.join(', ')}` : '', v.changed.length ? `changed: ${v.changed.join(', ')}` : '']
+    const ids = [
+      v.added.length ? `added: ${v.added.join(', ')}` : '',
+      v.removed.length ? `removed: ${v.removed.join(', ')}` : '',
+      v.changed.length ? `changed: ${v.changed.join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join('; ');
-    out.write(`${v.version === b.live ? '*' : ' '} ${v.version}  ${v.time}  ${v.keyId ?? '-'}  ${v.action}  ${v.message ?? ''}\n`);
+    out.write(
+      `${v.version === b.live ? '*' : ' '} ${v.version}  ${v.time}  ${v.keyId ?? '-'}  ${v.action}  ${v.message ?? ''}\n`,
+    );
     out.write(`    ${summary(v)}${ids ? ` — ${ids}` : ''}\n`);
   }
   return 0;
@@ -80,7 +106,8 @@ export async function rulesHistory(remote: Remote, json: boolean, out: Out): Pro
 /** A side of `nbo rules diff`: a directory, or a stored version (needs --url). */
 async function sideOf(arg: string, remote: Remote | null): Promise<{ name: string; files: RuleFile[] }> {
   if (existsSync(arg) && statSync(arg).isDirectory()) return { name: arg, files: readRuleFiles(arg) };
-  if (!/^[0-9a-f]{12}$/.test(arg)) throw new AdminError(`"${arg}" is neither a rules directory nor a rules version (12 hex digits)`);
+  if (!/^[0-9a-f]{12}$/.test(arg))
+    throw new AdminError(`"${arg}" is neither a rules directory nor a rules version (12 hex digits)`);
   if (!remote) throw new AdminError(`"${arg}" is a rules version: give --url (and --key) to read it from NBO`);
   const r = await adminCall(remote.url, 'GET', `v1/admin/rules/versions/${arg}`, remote.key);
   if (r.status !== 200) throw new AdminError(problemLine(r));
@@ -88,7 +115,14 @@ async function sideOf(arg: string, remote: Remote | null): Promise<{ name: strin
 }
 
 /** `nbo rules diff A B`: what changed from A to B, offer by offer. */
-export async function rulesDiff(a: string, b: string, remote: Remote | null, json: boolean, out: Out, err: Out): Promise<number> {
+export async function rulesDiff(
+  a: string,
+  b: string,
+  remote: Remote | null,
+  json: boolean,
+  out: Out,
+  err: Out,
+): Promise<number> {
   const sets: RuleSet[] = [];
   for (const side of [await sideOf(a, remote), await sideOf(b, remote)]) {
     const res = buildRuleSet(side.files);
@@ -110,7 +144,10 @@ export function formatDiff(a: string, b: string, d: RulesDiff): string {
   for (const id of d.added) lines.push(`+ ${id}`);
   for (const id of d.removed) lines.push(`- ${id}`);
   for (const c of d.changed) lines.push(`~ ${c.id}: ${c.fields.join(', ')}`);
-  for (const [name, g] of [['aggregates', d.aggregates], ['segmentations', d.segmentations]] as const) {
+  for (const [name, g] of [
+    ['aggregates', d.aggregates],
+    ['segmentations', d.segmentations],
+  ] as const) {
     const parts = [...g.added.map((x) => `+${x}`), ...g.removed.map((x) => `-${x}`), ...g.changed.map((x) => `~${x}`)];
     if (parts.length) lines.push(`${name}: ${parts.join(' ')}`);
   }

@@ -24,10 +24,13 @@ export async function serve(): Promise<void> {
     signalled = true;
     const lameDuckMs = signal === 'SIGTERM' ? config.lameDuckMs : 0;
     log.info({ signal, lameDuckMs }, lameDuckMs > 0 ? 'shutting down: lame duck, still serving' : 'shutting down');
-    const hard = setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, lameDuckMs + config.shutdownTimeoutMs + 5000);
+    const hard = setTimeout(
+      () => {
+        log.error('shutdown took too long; exiting');
+        process.exit(1);
+      },
+      lameDuckMs + config.shutdownTimeoutMs + 5000,
+    );
     hard.unref();
     service.enterLameDuck();
     setTimeout(() => {

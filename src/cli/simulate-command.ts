@@ -15,7 +15,13 @@ const USAGE = 'usage: nbo simulate --events FILE --rules DIR [--candidate DIR] [
 export async function simulateCommand(args: string[], out: Out, err: Out): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { events: { type: 'string' }, rules: { type: 'string' }, candidate: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      events: { type: 'string' },
+      rules: { type: 'string' },
+      candidate: { type: 'string' },
+      now: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const rulesDir = values.rules ?? process.env.NBO_RULES_DIR;
@@ -36,17 +42,28 @@ export async function simulateCommand(args: string[], out: Out, err: Out): Promi
   let nowMs: number | undefined;
   if (values.now !== undefined) {
     nowMs = Date.parse(values.now);
-    if (!Number.isFinite(nowMs)) throw new NboError('NBO_ERR_BODY_INVALID', `--now "${values.now}" is not an ISO-8601 time`);
+    if (!Number.isFinite(nowMs))
+      throw new NboError('NBO_ERR_BODY_INVALID', `--now "${values.now}" is not an ISO-8601 time`);
   }
-  const listed = process.env.NBO_TRIGGERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const listed = process.env.NBO_TRIGGERS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const triggers = listed?.length ? listed : undefined;
-  const report = await simulateFile(values.events, { baseline, candidate, nowMs, triggers, learningSegmentation: process.env.NBO_LEARNING_SEGMENTATION || null }, err);
+  const report = await simulateFile(
+    values.events,
+    { baseline, candidate, nowMs, triggers, learningSegmentation: process.env.NBO_LEARNING_SEGMENTATION || null },
+    err,
+  );
   out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return 0;
 }
 
 /** Streams the file line by line through the replay; a progress bar on stderr when it is a terminal. */
-export async function simulateFile(path: string, opts: Parameters<typeof createReplay>[0], err: Out): Promise<ReplayReport> {
+export async function simulateFile(
+  path: string,
+  opts: Parameters<typeof createReplay>[0],
+  err: Out,
+): Promise<ReplayReport> {
   let size: number;
   try {
     size = statSync(path).size;
@@ -86,7 +103,9 @@ function progressBar(err: Out, total: number) {
       last = now;
       const share = total === 0 ? 1 : Math.min(1, done / total);
       const filled = Math.round(share * width);
-      err.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${lines.toLocaleString('en')} lines`);
+      err.write(
+        `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${lines.toLocaleString('en')} lines`,
+      );
     },
     done() {
       err.write(`\r${' '.repeat(width + 30)}\r`);

@@ -15,7 +15,12 @@ import type { CustomerSnapshot, CustomerStateStore, OfferHistory } from '../stat
  * snapshot `{ customerId, profile, agg, household, offers }` taken as it is.
  * Returns a store holding that customer, and the customer id.
  */
-export async function storeFromStateFile(path: string, rules: RuleSet, nowMs: number, customerId?: string): Promise<{ store: CustomerStateStore; customerId: string }> {
+export async function storeFromStateFile(
+  path: string,
+  rules: RuleSet,
+  nowMs: number,
+  customerId?: string,
+): Promise<{ store: CustomerStateStore; customerId: string }> {
   const text = readFileSync(path, 'utf8');
   let doc: unknown;
   try {
@@ -30,7 +35,11 @@ export async function storeFromStateFile(path: string, rules: RuleSet, nowMs: nu
     const validate = createEventValidator({ clock: () => nowMs });
     const valid = events.map((e, i) => {
       const c = validate(e);
-      if (!c.ok) throw new NboError('NBO_ERR_STATE_FILE', `${path}: event ${i}: ${c.errors.map((x) => `${x.path} ${x.message}`).join('; ')}`);
+      if (!c.ok)
+        throw new NboError(
+          'NBO_ERR_STATE_FILE',
+          `${path}: event ${i}: ${c.errors.map((x) => `${x.path} ${x.message}`).join('; ')}`,
+        );
       return c.event;
     });
     const id = customerId ?? valid[0]?.customerId;
@@ -46,11 +55,19 @@ export async function storeFromStateFile(path: string, rules: RuleSet, nowMs: nu
     customerId: doc.customerId,
     profile: isObject(doc.profile) ? doc.profile : {},
     agg: { ...base.agg, ...(isObject(doc.agg) ? (doc.agg as CustomerSnapshot['agg']) : {}) },
-    household: isObject(doc.household) && typeof doc.household.id === 'string' ? { id: doc.household.id, agg: (doc.household.agg ?? {}) as CustomerSnapshot['agg'] } : null,
-    offers: Object.fromEntries(Object.entries(isObject(doc.offers) ? doc.offers : {}).map(([id, h]) => [id, historyFrom(h)])),
+    household:
+      isObject(doc.household) && typeof doc.household.id === 'string'
+        ? { id: doc.household.id, agg: (doc.household.agg ?? {}) as CustomerSnapshot['agg'] }
+        : null,
+    offers: Object.fromEntries(
+      Object.entries(isObject(doc.offers) ? doc.offers : {}).map(([id, h]) => [id, historyFrom(h)]),
+    ),
   };
   // a fixed snapshot: decisions read it, and what they record is kept alongside
-  const fixed: CustomerStateStore = { ...store, snapshot: async (id, at) => (id === snap.customerId ? structuredClone(snap) : store.snapshot(id, at)) };
+  const fixed: CustomerStateStore = {
+    ...store,
+    snapshot: async (id, at) => (id === snap.customerId ? structuredClone(snap) : store.snapshot(id, at)),
+  };
   return { store: fixed, customerId: customerId ?? snap.customerId };
 }
 
@@ -69,7 +86,11 @@ function historyFrom(raw: unknown): OfferHistory {
   }
   if (isObject(raw.recent)) {
     for (const [o, list] of Object.entries(raw.recent)) {
-      if ((OUTCOMES as readonly string[]).includes(o) && Array.isArray(list)) h.recent[o as Outcome] = list.map(ms).filter(Number.isFinite).sort((a, b) => a - b);
+      if ((OUTCOMES as readonly string[]).includes(o) && Array.isArray(list))
+        h.recent[o as Outcome] = list
+          .map(ms)
+          .filter(Number.isFinite)
+          .sort((a, b) => a - b);
     }
   }
   return h;

@@ -83,17 +83,38 @@ export interface Config {
 /** Every variable, its default (units in the name or comment), and what it is. Rendered in docs/configuration.md. */
 export const VARIABLES = {
   NBO_PORT: { default: '8080', doc: 'HTTP and WebSocket port' },
-  NBO_HOST: { default: '0.0.0.0 with API keys, else 127.0.0.1', doc: 'listen address; without NBO_API_KEYS_FILE only a loopback address is accepted' },
+  NBO_HOST: {
+    default: '0.0.0.0 with API keys, else 127.0.0.1',
+    doc: 'listen address; without NBO_API_KEYS_FILE only a loopback address is accepted',
+  },
   NBO_RULES_DIR: { default: './rules', doc: 'rules directory' },
-  NBO_RULES_WATCH: { default: 'true', doc: 'reload rules when their files change (also on SIGHUP); an invalid set is refused and the last good one stays' },
-  NBO_RULES_POLL_MS: { default: '1000', doc: 'how often the rules directory\'s content hash is checked for changes (NBO_RULES_WATCH); a change is live within about this long' },
+  NBO_RULES_WATCH: {
+    default: 'true',
+    doc: 'reload rules when their files change (also on SIGHUP); an invalid set is refused and the last good one stays',
+  },
+  NBO_RULES_POLL_MS: {
+    default: '1000',
+    doc: "how often the rules directory's content hash is checked for changes (NBO_RULES_WATCH); a change is live within about this long",
+  },
   NBO_REDIS_URL: { default: 'unset = in-process store', doc: 'redis://host:port/db of a single Redis node' },
-  NBO_REDIS_CLUSTER: { default: 'unset', doc: 'comma-separated host:port seeds of a Redis Cluster (instead of NBO_REDIS_URL)' },
+  NBO_REDIS_CLUSTER: {
+    default: 'unset',
+    doc: 'comma-separated host:port seeds of a Redis Cluster (instead of NBO_REDIS_URL)',
+  },
   NBO_REDIS_PREFIX: { default: 'nbo', doc: 'key prefix' },
   NBO_REDIS_TIMEOUT_MS: { default: '500', doc: 'a Redis command not answered within this fails (retriable)' },
-  NBO_REDIS_PASSWORD_FILE: { default: 'unset = no password', doc: 'file holding the Redis password (AUTH; e.g. a mounted Secret); read at start, one trailing newline ignored' },
-  NBO_REDIS_TLS_CA_FILE: { default: 'unset = system CAs with rediss://', doc: 'PEM file of the CA that signed the Redis server certificate; needs a rediss:// NBO_REDIS_URL, or turns on TLS for NBO_REDIS_CLUSTER' },
-  NBO_STATS_REFRESH_MS: { default: '1000', doc: 'how often shared learning / total-cap counters are re-read from Redis' },
+  NBO_REDIS_PASSWORD_FILE: {
+    default: 'unset = no password',
+    doc: 'file holding the Redis password (AUTH; e.g. a mounted Secret); read at start, one trailing newline ignored',
+  },
+  NBO_REDIS_TLS_CA_FILE: {
+    default: 'unset = system CAs with rediss://',
+    doc: 'PEM file of the CA that signed the Redis server certificate; needs a rediss:// NBO_REDIS_URL, or turns on TLS for NBO_REDIS_CLUSTER',
+  },
+  NBO_STATS_REFRESH_MS: {
+    default: '1000',
+    doc: 'how often shared learning / total-cap counters are re-read from Redis',
+  },
   NBO_KAFKA_BROKERS: { default: 'unset = events over HTTP only', doc: 'comma-separated host:port brokers' },
   NBO_KAFKA_CLIENT_ID: { default: 'nbo', doc: 'Kafka client id' },
   NBO_KAFKA_GROUP_ID: { default: 'nbo', doc: 'consumer group' },
@@ -101,43 +122,118 @@ export const VARIABLES = {
   NBO_KAFKA_DECISIONS_TOPIC: { default: 'nbo.decisions', doc: 'topic stream-triggered decisions are produced to' },
   NBO_KAFKA_DLQ_TOPIC: { default: 'nbo.events.dlq', doc: 'dead-letter topic for invalid events' },
   NBO_KAFKA_FETCH_MAX_WAIT_MS: { default: '100', doc: 'longest a fetch waits for data' },
-  NBO_KAFKA_SESSION_TIMEOUT_MS: { default: '30000', doc: 'consumer group session timeout: how long a member that died unannounced holds its partitions' },
-  NBO_KAFKA_REQUEST_TIMEOUT_MS: { default: '30000', doc: 'a request the broker has not answered within this fails and is retried; a consumer whose retries run out is restarted' },
+  NBO_KAFKA_SESSION_TIMEOUT_MS: {
+    default: '30000',
+    doc: 'consumer group session timeout: how long a member that died unannounced holds its partitions',
+  },
+  NBO_KAFKA_REQUEST_TIMEOUT_MS: {
+    default: '30000',
+    doc: 'a request the broker has not answered within this fails and is retried; a consumer whose retries run out is restarted',
+  },
   NBO_KAFKA_MAX_BATCH_EVENTS: { default: '2000', doc: 'most messages applied in one store batch' },
-  NBO_KAFKA_PARTITIONS_CONCURRENTLY: { default: '4', doc: 'assigned partitions whose batches are applied at the same time (each partition stays in order); more overlaps parsing with Redis work' },
+  NBO_KAFKA_PARTITIONS_CONCURRENTLY: {
+    default: '4',
+    doc: 'assigned partitions whose batches are applied at the same time (each partition stays in order); more overlaps parsing with Redis work',
+  },
   NBO_KAFKA_SSL: { default: 'false', doc: 'connect with TLS' },
   NBO_KAFKA_SASL_MECHANISM: { default: 'unset', doc: 'plain, scram-sha-256 or scram-sha-512' },
   NBO_KAFKA_SASL_USERNAME: { default: 'unset', doc: 'SASL user' },
   NBO_KAFKA_SASL_PASSWORD: { default: 'unset', doc: 'SASL password' },
-  NBO_API_KEYS_FILE: { default: 'unset = no auth, 127.0.0.1 only', doc: 'YAML/JSON list of API keys (see docs/api.md#auth)' },
+  NBO_API_KEYS_FILE: {
+    default: 'unset = no auth, 127.0.0.1 only',
+    doc: 'YAML/JSON list of API keys (see docs/api.md#auth)',
+  },
   NBO_TRIGGERS: { default: DEFAULT_TRIGGERS.join(','), doc: 'event types that trigger a decision' },
   NBO_LEARNING_SEGMENTATION: { default: 'unset', doc: 'learn propensity per segment of this segmentation' },
-  NBO_EXPLORATION: { default: 'thompson', doc: 'thompson (a Thompson sample of each posterior: explores) or mean (the posterior mean: deterministic ranking)' },
-  NBO_PRIOR_MAX_IMPRESSIONS: { default: '20', doc: 'an offer prior weighs at most this many pseudo-impressions (a larger one is scaled down; `nbo rules check` warns)' },
-  NBO_LEARNING_HALF_LIFE: { default: '14d', doc: 'half-life of learned evidence (e.g. 12h, 3d), or none to never forget; an offer may set its own (propensity.halfLife)' },
-  NBO_LEARNING_MODEL: { default: 'segment', doc: 'segment (a Beta posterior per offer and segment of NBO_LEARNING_SEGMENTATION) or contextual (over segments, profile attributes and basket categories); an offer may choose its own (propensity.model)' },
-  NBO_HOLDOUT_SHARE: { default: '0', doc: 'share of customers (0 to 0.5, by customer-id hash) in the holdout, decided by NBO_HOLDOUT_POLICY' },
-  NBO_HOLDOUT_POLICY: { default: 'none', doc: 'what the holdout gets: none (no offer), random (a random qualifying offer) or static (the prior ranking, no learning)' },
-  NBO_EXPERIMENTS_FILE: { default: 'unset', doc: 'YAML/JSON file of experiment arms (exploration, segmentation, half-life, weights per arm; see docs/learning.md)' },
-  NBO_DECIDE_TIMEOUT_MS: { default: '50', doc: 'how long a decision waits for customer state before answering degraded' },
+  NBO_EXPLORATION: {
+    default: 'thompson',
+    doc: 'thompson (a Thompson sample of each posterior: explores) or mean (the posterior mean: deterministic ranking)',
+  },
+  NBO_PRIOR_MAX_IMPRESSIONS: {
+    default: '20',
+    doc: 'an offer prior weighs at most this many pseudo-impressions (a larger one is scaled down; `nbo rules check` warns)',
+  },
+  NBO_LEARNING_HALF_LIFE: {
+    default: '14d',
+    doc: 'half-life of learned evidence (e.g. 12h, 3d), or none to never forget; an offer may set its own (propensity.halfLife)',
+  },
+  NBO_LEARNING_MODEL: {
+    default: 'segment',
+    doc: 'segment (a Beta posterior per offer and segment of NBO_LEARNING_SEGMENTATION) or contextual (over segments, profile attributes and basket categories); an offer may choose its own (propensity.model)',
+  },
+  NBO_HOLDOUT_SHARE: {
+    default: '0',
+    doc: 'share of customers (0 to 0.5, by customer-id hash) in the holdout, decided by NBO_HOLDOUT_POLICY',
+  },
+  NBO_HOLDOUT_POLICY: {
+    default: 'none',
+    doc: 'what the holdout gets: none (no offer), random (a random qualifying offer) or static (the prior ranking, no learning)',
+  },
+  NBO_EXPERIMENTS_FILE: {
+    default: 'unset',
+    doc: 'YAML/JSON file of experiment arms (exploration, segmentation, half-life, weights per arm; see docs/learning.md)',
+  },
+  NBO_DECIDE_TIMEOUT_MS: {
+    default: '50',
+    doc: 'how long a decision waits for customer state before answering degraded',
+  },
   NBO_BODY_LIMIT_BYTES: { default: '1048576 (1 MiB)', doc: 'largest request body' },
   NBO_MAX_BATCH: { default: '1000', doc: 'most events in one POST /v1/events' },
   NBO_LOG_LEVEL: { default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
   NBO_SHUTDOWN_TIMEOUT_MS: { default: '10000', doc: 'on SIGTERM, how long in-flight work may take' },
-  NBO_LAME_DUCK_MS: { default: '5000', doc: 'on SIGTERM, how long NBO keeps serving with /readyz failing (so load balancers stop routing to it) before it drains; SIGINT skips it' },
-  NBO_WS_MAX_BACKPRESSURE_BYTES: { default: '1048576 (1 MiB)', doc: 'a subscriber with more unsent bytes than this is closed (1008)' },
+  NBO_LAME_DUCK_MS: {
+    default: '5000',
+    doc: 'on SIGTERM, how long NBO keeps serving with /readyz failing (so load balancers stop routing to it) before it drains; SIGINT skips it',
+  },
+  NBO_WS_MAX_BACKPRESSURE_BYTES: {
+    default: '1048576 (1 MiB)',
+    doc: 'a subscriber with more unsent bytes than this is closed (1008)',
+  },
   NBO_WS_IDLE_TIMEOUT_S: { default: '120', doc: 'WebSocket idle timeout; pings are sent automatically' },
-  NBO_MAX_DEPTH: { default: String(DEFAULT_LIMITS.maxDepth), doc: `deepest nesting of objects and arrays in an event's data or a decide context (at most ${MAX_DEPTH_CEILING})` },
-  NBO_MAX_STRING_LENGTH: { default: String(DEFAULT_LIMITS.maxStringLength), doc: 'longest string value in an event\'s data or a decide context (UTF-16 code units)' },
-  NBO_MAX_KEY_LENGTH: { default: String(DEFAULT_LIMITS.maxKeyLength), doc: 'longest property name in an event\'s data or a decide context' },
-  NBO_MAX_BASKET_ITEMS: { default: String(DEFAULT_LIMITS.maxBasketItems), doc: 'most items in a basket (event data.basket.items, decide context.basket.items)' },
-  NBO_MAX_BASKET_CATEGORIES: { default: String(DEFAULT_LIMITS.maxBasketCategories), doc: 'most distinct categories in a basket (its items\' category, or basket.categories)' },
-  NBO_RULES_SOURCE: { default: 'redis with NBO_REDIS_URL/NBO_REDIS_CLUSTER, else directory', doc: 'directory: serve NBO_RULES_DIR (reloaded on change); redis: serve the version published with `nbo rules publish` (seeded from NBO_RULES_DIR while nothing is published), see docs/publishing.md' },
-  NBO_RULES_RECHECK_MS: { default: '5000', doc: 'redis source: how often each instance re-reads the live version, besides the pub/sub notice (heals a missed message); also the instance heartbeat' },
-  NBO_RULES_HISTORY: { default: '50', doc: 'redis source: rules versions kept (history entries and their files); older ones cannot be rolled back to' },
-  NBO_RULES_AUDIT_LIMIT: { default: '1000', doc: 'redis source: audit records kept (publish and rollback, accepted or refused)' },
-  NBO_RECORD_EVENTS_FILE: { default: 'unset = off', doc: 'append every applied event (HTTP and Kafka) to this NDJSON file, the input of `nbo simulate` (docs/simulate.md)' },
-  NBO_API_KEY: { default: 'unset', doc: 'not read by the service: the admin key `nbo rules publish/history/rollback/diff` send when --key is not given' },
+  NBO_MAX_DEPTH: {
+    default: String(DEFAULT_LIMITS.maxDepth),
+    doc: `deepest nesting of objects and arrays in an event's data or a decide context (at most ${MAX_DEPTH_CEILING})`,
+  },
+  NBO_MAX_STRING_LENGTH: {
+    default: String(DEFAULT_LIMITS.maxStringLength),
+    doc: "longest string value in an event's data or a decide context (UTF-16 code units)",
+  },
+  NBO_MAX_KEY_LENGTH: {
+    default: String(DEFAULT_LIMITS.maxKeyLength),
+    doc: "longest property name in an event's data or a decide context",
+  },
+  NBO_MAX_BASKET_ITEMS: {
+    default: String(DEFAULT_LIMITS.maxBasketItems),
+    doc: 'most items in a basket (event data.basket.items, decide context.basket.items)',
+  },
+  NBO_MAX_BASKET_CATEGORIES: {
+    default: String(DEFAULT_LIMITS.maxBasketCategories),
+    doc: "most distinct categories in a basket (its items' category, or basket.categories)",
+  },
+  NBO_RULES_SOURCE: {
+    default: 'redis with NBO_REDIS_URL/NBO_REDIS_CLUSTER, else directory',
+    doc: 'directory: serve NBO_RULES_DIR (reloaded on change); redis: serve the version published with `nbo rules publish` (seeded from NBO_RULES_DIR while nothing is published), see docs/publishing.md',
+  },
+  NBO_RULES_RECHECK_MS: {
+    default: '5000',
+    doc: 'redis source: how often each instance re-reads the live version, besides the pub/sub notice (heals a missed message); also the instance heartbeat',
+  },
+  NBO_RULES_HISTORY: {
+    default: '50',
+    doc: 'redis source: rules versions kept (history entries and their files); older ones cannot be rolled back to',
+  },
+  NBO_RULES_AUDIT_LIMIT: {
+    default: '1000',
+    doc: 'redis source: audit records kept (publish and rollback, accepted or refused)',
+  },
+  NBO_RECORD_EVENTS_FILE: {
+    default: 'unset = off',
+    doc: 'append every applied event (HTTP and Kafka) to this NDJSON file, the input of `nbo simulate` (docs/simulate.md)',
+  },
+  NBO_API_KEY: {
+    default: 'unset',
+    doc: 'not read by the service: the admin key `nbo rules publish/history/rollback/diff` send when --key is not given',
+  },
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -149,8 +245,16 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const problems: string[] = [];
   for (const k of Object.keys(env)) {
-    if (k.startsWith('NBO_') && !(k in VARIABLES) && !k.startsWith('NBO_TEST_') && !k.startsWith('NBO_BENCH_') && !isServiceLinkVariable(k, env[k])) problems.push(`${k} is not a known variable`);
-    else if (k in VARIABLES && env[k] !== undefined && isServiceLinkValue(env[k]!)) problems.push(serviceLinkProblem(k, env[k]!));
+    if (
+      k.startsWith('NBO_') &&
+      !(k in VARIABLES) &&
+      !k.startsWith('NBO_TEST_') &&
+      !k.startsWith('NBO_BENCH_') &&
+      !isServiceLinkVariable(k, env[k])
+    )
+      problems.push(`${k} is not a known variable`);
+    else if (k in VARIABLES && env[k] !== undefined && isServiceLinkValue(env[k]!))
+      problems.push(serviceLinkProblem(k, env[k]!));
   }
   const str = (k: keyof typeof VARIABLES): string | undefined => {
     const v = env[k]?.trim();
@@ -215,7 +319,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   };
   const list = (k: keyof typeof VARIABLES): string[] | null => {
     const v = str(k);
-    return v === undefined ? null : v.split(',').map((s) => s.trim()).filter(Boolean);
+    return v === undefined
+      ? null
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   };
   const hostPorts = (k: keyof typeof VARIABLES): string[] | null => {
     const l = list(k);
@@ -230,14 +339,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
 
   const redisUrl = str('NBO_REDIS_URL') ?? null;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`NBO_REDIS_URL="${redisUrl}" must start with redis:// or rediss://`);
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    problems.push(`NBO_REDIS_URL="${redisUrl}" must start with redis:// or rediss://`);
   const redisCluster = hostPorts('NBO_REDIS_CLUSTER');
   if (redisUrl && redisCluster) problems.push('set NBO_REDIS_URL or NBO_REDIS_CLUSTER, not both');
   const redisPasswordFile = str('NBO_REDIS_PASSWORD_FILE') ?? null;
   const redisTlsCaFile = str('NBO_REDIS_TLS_CA_FILE') ?? null;
-  if ((redisPasswordFile || redisTlsCaFile) && !redisUrl && !redisCluster) problems.push('NBO_REDIS_PASSWORD_FILE and NBO_REDIS_TLS_CA_FILE need NBO_REDIS_URL or NBO_REDIS_CLUSTER');
-  if (redisPasswordFile && redisUrl && /^rediss?:\/\/[^/@]*:[^/@]*@/.test(redisUrl)) problems.push('NBO_REDIS_URL has a password and NBO_REDIS_PASSWORD_FILE is set: give the password once');
-  if (redisTlsCaFile && redisUrl?.startsWith('redis://')) problems.push('NBO_REDIS_TLS_CA_FILE needs a rediss:// NBO_REDIS_URL (TLS), not redis://');
+  if ((redisPasswordFile || redisTlsCaFile) && !redisUrl && !redisCluster)
+    problems.push('NBO_REDIS_PASSWORD_FILE and NBO_REDIS_TLS_CA_FILE need NBO_REDIS_URL or NBO_REDIS_CLUSTER');
+  if (redisPasswordFile && redisUrl && /^rediss?:\/\/[^/@]*:[^/@]*@/.test(redisUrl))
+    problems.push('NBO_REDIS_URL has a password and NBO_REDIS_PASSWORD_FILE is set: give the password once');
+  if (redisTlsCaFile && redisUrl?.startsWith('redis://'))
+    problems.push('NBO_REDIS_TLS_CA_FILE needs a rediss:// NBO_REDIS_URL (TLS), not redis://');
   const redis =
     redisUrl || redisCluster
       ? {
@@ -258,7 +371,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     const m = oneOf('NBO_KAFKA_SASL_MECHANISM', ['plain', 'scram-sha-256', 'scram-sha-512'] as const, 'plain');
     const username = str('NBO_KAFKA_SASL_USERNAME');
     const password = str('NBO_KAFKA_SASL_PASSWORD');
-    if (!username || !password) problems.push('NBO_KAFKA_SASL_MECHANISM needs NBO_KAFKA_SASL_USERNAME and NBO_KAFKA_SASL_PASSWORD');
+    if (!username || !password)
+      problems.push('NBO_KAFKA_SASL_MECHANISM needs NBO_KAFKA_SASL_USERNAME and NBO_KAFKA_SASL_PASSWORD');
     sasl = { mechanism: m, username: username ?? '', password: password ?? '' };
   }
   const kafka = brokers
@@ -283,7 +397,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   for (const t of triggers) if (!EVENT_TYPE_RE.test(t)) problems.push(`NBO_TRIGGERS: "${t}" is not an event type`);
 
   const rulesSource = oneOf('NBO_RULES_SOURCE', ['directory', 'redis'] as const, redis ? 'redis' : 'directory');
-  if (rulesSource === 'redis' && !redis) problems.push('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');
+  if (rulesSource === 'redis' && !redis)
+    problems.push('NBO_RULES_SOURCE=redis needs NBO_REDIS_URL or NBO_REDIS_CLUSTER');
 
   const config: Config = {
     port: int('NBO_PORT', 0, 65_535),
@@ -297,8 +412,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     triggers,
     learningSegmentation: str('NBO_LEARNING_SEGMENTATION') ?? null,
     exploration: oneOf('NBO_EXPLORATION', ['mean', 'thompson'] as const),
-    learning: { priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 1, 1_000_000), halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE'), model: oneOf('NBO_LEARNING_MODEL', ['segment', 'contextual'] as const) },
-    holdout: { share: fraction('NBO_HOLDOUT_SHARE', 0.5), policy: oneOf('NBO_HOLDOUT_POLICY', ['none', 'random', 'static'] as const) },
+    learning: {
+      priorMaxImpressions: int('NBO_PRIOR_MAX_IMPRESSIONS', 1, 1_000_000),
+      halfLifeMs: halfLife('NBO_LEARNING_HALF_LIFE'),
+      model: oneOf('NBO_LEARNING_MODEL', ['segment', 'contextual'] as const),
+    },
+    holdout: {
+      share: fraction('NBO_HOLDOUT_SHARE', 0.5),
+      policy: oneOf('NBO_HOLDOUT_POLICY', ['none', 'random', 'static'] as const),
+    },
     experimentsFile: str('NBO_EXPERIMENTS_FILE') ?? null,
     decideTimeoutMs: int('NBO_DECIDE_TIMEOUT_MS', 1, 60_000),
     bodyLimitBytes: int('NBO_BODY_LIMIT_BYTES', 1024, 64 * 1_048_576),
@@ -327,7 +449,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     recordEventsFile: str('NBO_RECORD_EVENTS_FILE') ?? null,
   };
   if (problems.length > 0) {
-    throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { details: problems });
+    throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      details: problems,
+    });
   }
   return deepFreeze(config);
 }

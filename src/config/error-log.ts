@@ -26,7 +26,8 @@ export function createErrorLog(log: Logger, msg: string, intervalMs = ERROR_LOG_
     if (!p) return;
     clearTimeout(p.timer);
     pending.delete(code);
-    if (p.count > 0) log.warn({ code, count: p.count, err: p.last, intervalS: intervalMs / 1000 }, `${msg}: ${p.count} more like it`);
+    if (p.count > 0)
+      log.warn({ code, count: p.count, err: p.last, intervalS: intervalMs / 1000 }, `${msg}: ${p.count} more like it`);
   };
 
   return {
@@ -41,7 +42,10 @@ export function createErrorLog(log: Logger, msg: string, intervalMs = ERROR_LOG_
         p.last = err.message;
         return;
       }
-      log.warn({ code: err.code, count: 1, err: err.message }, `${msg} (repeats are counted, logged every ${intervalMs / 1000} s)`);
+      log.warn(
+        { code: err.code, count: 1, err: err.message },
+        `${msg} (repeats are counted, logged every ${intervalMs / 1000} s)`,
+      );
       const timer = setTimeout(() => emit(err.code), intervalMs);
       timer.unref();
       pending.set(err.code, { count: 0, last: err.message, timer });

@@ -16,7 +16,11 @@ function readMounted(variable: string, file: string): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  ${variable}="${file}" cannot be read (${code})`, { details: [`${variable} cannot be read`], cause: err });
+    throw new NboError(
+      'NBO_ERR_CONFIG_INVALID',
+      `invalid configuration:\n  ${variable}="${file}" cannot be read (${code})`,
+      { details: [`${variable} cannot be read`], cause: err },
+    );
   }
 }
 
@@ -31,12 +35,20 @@ export function readRedisSecurity(cfg: RedisSecurityConfig): RedisSecurity {
   if (cfg.passwordFile) {
     // a Secret made with `echo … > file` ends in a newline that is not part of the password
     const password = readMounted('NBO_REDIS_PASSWORD_FILE', cfg.passwordFile).replace(/\r?\n$/, '');
-    if (password === '') throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  NBO_REDIS_PASSWORD_FILE="${cfg.passwordFile}" is empty`);
+    if (password === '')
+      throw new NboError(
+        'NBO_ERR_CONFIG_INVALID',
+        `invalid configuration:\n  NBO_REDIS_PASSWORD_FILE="${cfg.passwordFile}" is empty`,
+      );
     out.password = password;
   }
   if (cfg.tlsCaFile) {
     const ca = readMounted('NBO_REDIS_TLS_CA_FILE', cfg.tlsCaFile);
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new NboError('NBO_ERR_CONFIG_INVALID', `invalid configuration:\n  NBO_REDIS_TLS_CA_FILE="${cfg.tlsCaFile}" holds no PEM certificate`);
+    if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw new NboError(
+        'NBO_ERR_CONFIG_INVALID',
+        `invalid configuration:\n  NBO_REDIS_TLS_CA_FILE="${cfg.tlsCaFile}" holds no PEM certificate`,
+      );
     out.tls = { ca };
   }
   return out;

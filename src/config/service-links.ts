@@ -7,7 +7,11 @@
  */
 
 const LINK_VALUE = /^(tcp|udp|sctp):\/\/[^\s/]+:\d{1,5}$/i;
-const LINK_NAME = [/_SERVICE_HOST$/, /_SERVICE_PORT(_[A-Z0-9_]+)?$/, /_PORT_\d{1,5}_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/];
+const LINK_NAME = [
+  /_SERVICE_HOST$/,
+  /_SERVICE_PORT(_[A-Z0-9_]+)?$/,
+  /_PORT_\d{1,5}_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/,
+];
 
 /** Whether a value has the shape of a service link (`tcp://10.0.0.7:8080`). */
 export function isServiceLinkValue(value: string): boolean {
@@ -22,7 +26,9 @@ export function isServiceLinkVariable(name: string, value: string | undefined): 
 
 /** The config problem for a real NBO variable holding a service link. */
 export function serviceLinkProblem(name: string, value: string): string {
-  const service = /_PORT$/.test(name) ? ` (injected for a Service named "${name.slice(0, -'_PORT'.length).toLowerCase().replace(/_/g, '-')}")` : '';
+  const service = /_PORT$/.test(name)
+    ? ` (injected for a Service named "${name.slice(0, -'_PORT'.length).toLowerCase().replace(/_/g, '-')}")`
+    : '';
   return (
     `${name}="${value.trim()}" is a Kubernetes service link${service}, not NBO configuration: ` +
     'set enableServiceLinks: false in the pod spec (or set the variable explicitly)'

@@ -20,7 +20,11 @@ export function capCount(h: OfferHistory | undefined, cap: Cap, nowMs: number): 
 export function customerCapFate(offer: Offer, history: OfferHistory | undefined, nowMs: number): CapFate | null {
   for (const cap of offer.customerCaps) {
     const count = capCount(history, cap, nowMs);
-    if (count >= cap.max) return { status: 'capped', cap: { scope: 'customer', outcome: cap.outcome, max: cap.max, window: cap.window, count } };
+    if (count >= cap.max)
+      return {
+        status: 'capped',
+        cap: { scope: 'customer', outcome: cap.outcome, max: cap.max, window: cap.window, count },
+      };
   }
   return null;
 }
@@ -29,13 +33,22 @@ export function customerCapFate(offer: Offer, history: OfferHistory | undefined,
 export function totalCapFate(offer: Offer, stats: GlobalStats, nowMs: number): CapFate | null {
   for (const cap of offer.totalCaps) {
     const count = stats.total(offer.id, cap.outcome, cap.windowMs, nowMs);
-    if (count >= cap.max) return { status: 'capped', cap: { scope: 'total', outcome: cap.outcome, max: cap.max, window: cap.window, count } };
+    if (count >= cap.max)
+      return {
+        status: 'capped',
+        cap: { scope: 'total', outcome: cap.outcome, max: cap.max, window: cap.window, count },
+      };
   }
   return null;
 }
 
 /** Customer caps, then total caps: the first one reached, else null. */
-export function capFate(offer: Offer, history: OfferHistory | undefined, stats: GlobalStats, nowMs: number): CapFate | null {
+export function capFate(
+  offer: Offer,
+  history: OfferHistory | undefined,
+  stats: GlobalStats,
+  nowMs: number,
+): CapFate | null {
   return customerCapFate(offer, history, nowMs) ?? totalCapFate(offer, stats, nowMs);
 }
 
@@ -50,11 +63,19 @@ export const needsReservation = (offer: Offer): boolean => offer.offeredTotalCap
  * returned (nothing to reserve, or reserved), else the cap that stops it. The store is down
  * when degraded: an offer that needs a reservation is then not returned.
  */
-export async function reserveOffered(store: CustomerStateStore, offer: Offer, nowMs: number, degraded: boolean): Promise<CapFate | null> {
+export async function reserveOffered(
+  store: CustomerStateStore,
+  offer: Offer,
+  nowMs: number,
+  degraded: boolean,
+): Promise<CapFate | null> {
   const caps = offer.offeredTotalCaps;
   if (caps.length === 0) return null;
   const reserved = !degraded && (await store.reserveOffered(offer.id, caps, nowMs).catch(() => false));
   if (reserved) return null;
   const cap = caps[0]!;
-  return { status: 'capped', cap: { scope: 'total', outcome: 'offered', max: cap.max, window: cap.window, count: cap.max } };
+  return {
+    status: 'capped',
+    cap: { scope: 'total', outcome: 'offered', max: cap.max, window: cap.window, count: cap.max },
+  };
 }

@@ -4,7 +4,12 @@ import type { CustomerSnapshot } from '../state/types.js';
 
 /** What every offer and segment rule sees (docs/rules.md, "The decision context"). */
 export interface DecisionContext {
-  customer: { id: string; profile: Record<string, unknown>; agg: Record<string, unknown>; segments: Record<string, string | null> };
+  customer: {
+    id: string;
+    profile: Record<string, unknown>;
+    agg: Record<string, unknown>;
+    segments: Record<string, string | null>;
+  };
   household: { id: string; agg: Record<string, unknown> } | null;
   event: { type: string | null; channel: string; data: Record<string, unknown> };
   context: Record<string, unknown>;
@@ -18,7 +23,8 @@ export interface DecisionContext {
  */
 export function withBasketCategories(data: Record<string, unknown>): Record<string, unknown> {
   const basket = data.basket as Record<string, unknown> | undefined;
-  if (!basket || typeof basket !== 'object' || !Array.isArray(basket.items) || basket.categories !== undefined) return data;
+  if (!basket || typeof basket !== 'object' || !Array.isArray(basket.items) || basket.categories !== undefined)
+    return data;
   // a Set, not Array.includes: linear in the items, however many distinct categories
   const categories = new Set<string>();
   for (const item of basket.items as Array<Record<string, unknown> | null>) {
@@ -29,7 +35,13 @@ export function withBasketCategories(data: Record<string, unknown>): Record<stri
 }
 
 /** Builds the decision context from a snapshot, the request and the clock. */
-export function buildContext(snap: CustomerSnapshot, channel: string, trigger: string | null, data: Record<string, unknown>, nowMs: number): DecisionContext {
+export function buildContext(
+  snap: CustomerSnapshot,
+  channel: string,
+  trigger: string | null,
+  data: Record<string, unknown>,
+  nowMs: number,
+): DecisionContext {
   const d = new Date(nowMs);
   const enriched = withBasketCategories(data);
   return {
@@ -45,7 +57,11 @@ export function buildContext(snap: CustomerSnapshot, channel: string, trigger: s
  * Puts the customer in one segment of each segmentation, in file order: the first
  * whose `when` holds, or null. A rule that raises counts as false and is counted.
  */
-export function assignSegments(ctx: DecisionContext, segmentations: readonly Segmentation[], rt: RuleRuntime): { errors: number } {
+export function assignSegments(
+  ctx: DecisionContext,
+  segmentations: readonly Segmentation[],
+  rt: RuleRuntime,
+): { errors: number } {
   let errors = 0;
   for (const s of segmentations) {
     let chosen: string | null = null;

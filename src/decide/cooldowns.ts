@@ -10,7 +10,10 @@ export function cooldownFate(offer: Offer, history: OfferHistory | undefined, no
   for (const cd of offer.cooldowns) {
     const last = history?.lastAt[cd.outcome];
     if (last !== undefined && last + cd.ms > nowMs) {
-      return { status: 'cooldown', cooldown: { outcome: cd.outcome, window: cd.window, until: new Date(last + cd.ms).toISOString() } };
+      return {
+        status: 'cooldown',
+        cooldown: { outcome: cd.outcome, window: cd.window, until: new Date(last + cd.ms).toISOString() },
+      };
     }
   }
   return null;

@@ -17,7 +17,11 @@ interface Entry {
   reject: (err: unknown) => void;
 }
 
-export function createDeadlines(ms: number, onTimeout: () => Error, now: () => number = () => performance.now()): Deadlines {
+export function createDeadlines(
+  ms: number,
+  onTimeout: () => Error,
+  now: () => number = () => performance.now(),
+): Deadlines {
   const queue: Entry[] = [];
   let head = 0;
   let timer: NodeJS.Timeout | null = null;

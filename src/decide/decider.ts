@@ -50,7 +50,12 @@ export function createDecider(opts: DeciderOptions): Decider {
   const onBackgroundError = opts.onBackgroundError ?? (() => {});
   const { store } = opts;
   const plan: PolicyPlan =
-    opts.policies ?? singlePolicyPlan({ exploration: opts.exploration ?? 'thompson', segmentation: opts.learningSegmentation ?? null, learning: opts.learning ?? DEFAULT_LEARNING });
+    opts.policies ??
+    singlePolicyPlan({
+      exploration: opts.exploration ?? 'thompson',
+      segmentation: opts.learningSegmentation ?? null,
+      learning: opts.learning ?? DEFAULT_LEARNING,
+    });
 
   // one timer for every decision waiting on customer state, not one each (deadline.ts)
   const deadlines = createDeadlines(timeoutMs, () => new Error(`customer state took longer than ${timeoutMs} ms`));
@@ -102,16 +107,36 @@ export function createDecider(opts: DeciderOptions): Decider {
 
       const offers: DecisionOffer[] = chosen.map((s, i) => {
         res.fates?.set(s.offer.id, { ...res.fates.get(s.offer.id)!, status: 'selected' });
-        return { offerId: s.offer.id, name: s.offer.name, score: s.score, propensity: s.propensity, value: s.offer.value, payload: s.offer.payload, probability: chance[i]! };
+        return {
+          offerId: s.offer.id,
+          name: s.offer.name,
+          score: s.score,
+          propensity: s.propensity,
+          value: s.offer.value,
+          payload: s.offer.payload,
+          probability: chance[i]!,
+        };
       });
-      const candidates: Candidate[] = [...res.ranked, ...res.fallbacks].map((s) => ({ offerId: s.offer.id, score: s.score, propensity: s.propensity }));
+      const candidates: Candidate[] = [...res.ranked, ...res.fallbacks].map((s) => ({
+        offerId: s.offer.id,
+        score: s.score,
+        propensity: s.propensity,
+      }));
 
       if (!degraded) {
         store.countDecision(arm.policy);
         // after the answer: not on the decision's critical path
         if (offers.length > 0) {
           store
-            .recordOffered({ customerId: req.customerId, decisionId, offerIds: offers.map((o) => o.offerId), atMs: nowMs, segment: res.learningSegment, policy: arm.policy, ...(res.features ? { features: res.features } : {}) })
+            .recordOffered({
+              customerId: req.customerId,
+              decisionId,
+              offerIds: offers.map((o) => o.offerId),
+              atMs: nowMs,
+              segment: res.learningSegment,
+              policy: arm.policy,
+              ...(res.features ? { features: res.features } : {}),
+            })
             .catch(onBackgroundError);
         }
       }
@@ -132,7 +157,10 @@ export function createDecider(opts: DeciderOptions): Decider {
       };
       if (m) {
         m.decisionDuration.observe({ source: req.source ?? 'http' }, Number(process.hrtime.bigint() - started) / 1e9);
-        m.decisions.inc({ channel: m.bounded(rules.channels, req.channel), result: degraded ? 'degraded' : offers.length > 0 ? 'offers' : 'empty' });
+        m.decisions.inc({
+          channel: m.bounded(rules.channels, req.channel),
+          result: degraded ? 'degraded' : offers.length > 0 ? 'offers' : 'empty',
+        });
         for (const o of offers) m.offersSelected.inc({ offer: o.offerId });
         m.policyDecisions.inc({ policy: arm.policy });
         if (res.ruleErrors > 0) m.ruleErrors.inc({ kind: 'eligibility' }, res.ruleErrors);

@@ -58,7 +58,13 @@ export function halfLifeOf(offer: Offer, s: LearningSettings): number | null {
  * Without a half-life and within the bound this is the classic
  * `(prior.accepted + accepted) / (prior.impressions + impressions)`.
  */
-export function posteriorOf(offer: Offer, stats: GlobalStats, segment: string | null, s: LearningSettings, nowMs: number): Posterior {
+export function posteriorOf(
+  offer: Offer,
+  stats: GlobalStats,
+  segment: string | null,
+  s: LearningSettings,
+  nowMs: number,
+): Posterior {
   const k = s.priorMaxImpressions;
   const halfLife = halfLifeOf(offer, s);
   const w0 = Math.min(offer.prior.impressions, k);
@@ -109,7 +115,13 @@ export interface ContextualEstimate {
  * difference; the differences add up (naive Bayes: features taken as independent).
  * Feature counts decay with the offer's half-life like every other count.
  */
-export function contextualOf(offer: Offer, stats: GlobalStats, featureSegments: readonly string[], s: LearningSettings, nowMs: number): ContextualEstimate {
+export function contextualOf(
+  offer: Offer,
+  stats: GlobalStats,
+  featureSegments: readonly string[],
+  s: LearningSettings,
+  nowMs: number,
+): ContextualEstimate {
   const base = posteriorOf(offer, stats, null, s, nowMs);
   const m0 = clampP(base.alpha / (base.alpha + base.beta));
   const k = s.priorMaxImpressions;

@@ -15,7 +15,17 @@ export interface PlanDefaults {
 }
 
 const ARM_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const ARM_KEYS = new Set(['id', 'share', 'exploration', 'segmentation', 'model', 'halfLife', 'priorMaxImpressions', 'weights', 'description']);
+const ARM_KEYS = new Set([
+  'id',
+  'share',
+  'exploration',
+  'segmentation',
+  'model',
+  'halfLife',
+  'priorMaxImpressions',
+  'weights',
+  'description',
+]);
 
 /**
  * The policies customers are split between: the holdout (NBO_HOLDOUT_SHARE), the arms of
@@ -42,7 +52,14 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
     learning: { ...d.learning, namespace },
   });
   const arms: Arm[] = [];
-  if (d.holdout.share > 0) arms.push({ ...base(''), policy: HOLDOUT_POLICY, share: d.holdout.share, exploration: d.holdout.policy, weights: null });
+  if (d.holdout.share > 0)
+    arms.push({
+      ...base(''),
+      policy: HOLDOUT_POLICY,
+      share: d.holdout.share,
+      exploration: d.holdout.policy,
+      weights: null,
+    });
   let salt = '';
   if (experiments) {
     const problems: string[] = [];
@@ -53,10 +70,13 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
       problems.push(`$: not YAML/JSON: ${(err as Error).message}`);
     }
     const o = doc as { name?: unknown; arms?: unknown } | null;
-    if (problems.length === 0 && (typeof o !== 'object' || o === null || Array.isArray(o))) problems.push('$: must be an object with `arms`');
+    if (problems.length === 0 && (typeof o !== 'object' || o === null || Array.isArray(o)))
+      problems.push('$: must be an object with `arms`');
     else if (problems.length === 0) {
-      for (const k of Object.keys(o!)) if (k !== 'name' && k !== 'arms') problems.push(`$.${k}: is not an allowed field (name, arms)`);
-      if (o!.name !== undefined && (typeof o!.name !== 'string' || o!.name.length > 64)) problems.push('$.name: must be a string of at most 64 characters');
+      for (const k of Object.keys(o!))
+        if (k !== 'name' && k !== 'arms') problems.push(`$.${k}: is not an allowed field (name, arms)`);
+      if (o!.name !== undefined && (typeof o!.name !== 'string' || o!.name.length > 64))
+        problems.push('$.name: must be a string of at most 64 characters');
       salt = typeof o!.name === 'string' ? o!.name : '';
       if (!Array.isArray(o!.arms) || o!.arms.length === 0) problems.push('$.arms: must be a list of at least one arm');
       const seen = new Set<string>();
@@ -74,11 +94,14 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
         else if (seen.has(id)) problems.push(`${at}.id: "${id}" is used twice`);
         else seen.add(id);
         const share = a.share;
-        if (typeof share !== 'number' || !(share > 0) || share > 1) problems.push(`${at}.share: must be a number above 0 and at most 1`);
+        if (typeof share !== 'number' || !(share > 0) || share > 1)
+          problems.push(`${at}.share: must be a number above 0 and at most 1`);
         const exploration = a.exploration ?? d.exploration;
-        if (exploration !== 'mean' && exploration !== 'thompson') problems.push(`${at}.exploration: must be mean or thompson`);
+        if (exploration !== 'mean' && exploration !== 'thompson')
+          problems.push(`${at}.exploration: must be mean or thompson`);
         const segmentation = a.segmentation === undefined ? d.segmentation : a.segmentation;
-        if (segmentation !== null && typeof segmentation !== 'string') problems.push(`${at}.segmentation: must be a segmentation name or null`);
+        if (segmentation !== null && typeof segmentation !== 'string')
+          problems.push(`${at}.segmentation: must be a segmentation name or null`);
         let halfLifeMs = d.learning.halfLifeMs;
         if (a.halfLife === 'none') halfLifeMs = null;
         else if (a.halfLife !== undefined) {
@@ -89,10 +112,12 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
         const model = a.model ?? d.learning.model ?? 'segment';
         if (model !== 'segment' && model !== 'contextual') problems.push(`${at}.model: must be segment or contextual`);
         const priorMax = a.priorMaxImpressions ?? d.learning.priorMaxImpressions;
-        if (typeof priorMax !== 'number' || !Number.isInteger(priorMax) || priorMax < 1) problems.push(`${at}.priorMaxImpressions: must be a positive integer`);
+        if (typeof priorMax !== 'number' || !Number.isInteger(priorMax) || priorMax < 1)
+          problems.push(`${at}.priorMaxImpressions: must be a positive integer`);
         let weights: Map<string, number> | null = null;
         if (a.weights !== undefined) {
-          if (typeof a.weights !== 'object' || a.weights === null || Array.isArray(a.weights)) problems.push(`${at}.weights: must map offer ids to weights`);
+          if (typeof a.weights !== 'object' || a.weights === null || Array.isArray(a.weights))
+            problems.push(`${at}.weights: must map offer ids to weights`);
           else {
             weights = new Map();
             for (const [offerId, w] of Object.entries(a.weights)) {
@@ -106,15 +131,25 @@ export function buildPolicyPlan(d: PlanDefaults, experiments: { file: string; te
           share: Number(share),
           exploration: exploration as Exploration,
           segmentation: (segmentation as string | null) ?? null,
-          learning: { namespace: String(id), priorMaxImpressions: Number(priorMax), halfLifeMs, model: model as LearningModel },
+          learning: {
+            namespace: String(id),
+            priorMaxImpressions: Number(priorMax),
+            halfLifeMs,
+            model: model as LearningModel,
+          },
           weights,
         });
       });
     }
     const total = arms.reduce((n, a) => n + (Number.isFinite(a.share) ? a.share : 0), 0);
-    if (total > 1 + 1e-9) problems.push(`$.arms: the shares of the arms${d.holdout.share > 0 ? ' and the holdout' : ''} add up to ${total.toFixed(3)}, more than 1`);
+    if (total > 1 + 1e-9)
+      problems.push(
+        `$.arms: the shares of the arms${d.holdout.share > 0 ? ' and the holdout' : ''} add up to ${total.toFixed(3)}, more than 1`,
+      );
     if (problems.length > 0) {
-      throw new NboError('NBO_ERR_EXPERIMENTS_INVALID', `${experiments.file} is invalid:\n  ${problems.join('\n  ')}`, { details: problems });
+      throw new NboError('NBO_ERR_EXPERIMENTS_INVALID', `${experiments.file} is invalid:\n  ${problems.join('\n  ')}`, {
+        details: problems,
+      });
     }
   }
   const rest = 1 - arms.reduce((n, a) => n + a.share, 0);

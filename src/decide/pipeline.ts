@@ -4,7 +4,15 @@ import type { CustomerSnapshot, GlobalStats } from '../state/types.js';
 import { capFate, needsReservation } from './caps.js';
 import { assignSegments, buildContext, type DecisionContext } from './context.js';
 import { cooldownFate } from './cooldowns.js';
-import { contextualOf, contextualPosterior, contextualPropensity, modelOf, posteriorOf, posteriorMeanOf, type LearningSettings } from './estimate.js';
+import {
+  contextualOf,
+  contextualPosterior,
+  contextualPropensity,
+  modelOf,
+  posteriorOf,
+  posteriorMeanOf,
+  type LearningSettings,
+} from './estimate.js';
 import { considered, fallbacksNeeded } from './fallback.js';
 import { contextFeatures, featureSegment } from './features.js';
 import { boundOrder, thompsonWalk, type Drawn } from './thompson-walk.js';
@@ -16,7 +24,11 @@ import type { DecideRequest, OfferFate } from './types.js';
 export type { Exploration } from './policy.js';
 
 /** Learning settings when none are given: main counters, a prior weighs at most 20 impressions, nothing forgotten. */
-export const DEFAULT_LEARNING: LearningSettings = Object.freeze({ namespace: '', priorMaxImpressions: 20, halfLifeMs: null });
+export const DEFAULT_LEARNING: LearningSettings = Object.freeze({
+  namespace: '',
+  priorMaxImpressions: 20,
+  halfLifeMs: null,
+});
 
 export interface PipelineInput {
   rules: RuleSet;
@@ -73,7 +85,13 @@ type Fate = Omit<OfferFate, 'offerId'>;
 /** Candidates in score order, per learning segment, rebuilt when learned counts change. */
 const ORDERS = new WeakMap<readonly Offer[], Map<string, { version: string; order: Scored[] }>>();
 
-function scoreOrder(candidates: readonly Offer[], stats: GlobalStats, segment: string | null, input: PipelineInput, learning: LearningSettings): Scored[] {
+function scoreOrder(
+  candidates: readonly Offer[],
+  stats: GlobalStats,
+  segment: string | null,
+  input: PipelineInput,
+  learning: LearningSettings,
+): Scored[] {
   let bySegment = ORDERS.get(candidates);
   if (!bySegment) ORDERS.set(candidates, (bySegment = new Map()));
   const fixed = input.exploration !== 'mean';
@@ -114,16 +132,21 @@ export function evaluate(input: PipelineInput): PipelineResult {
   let ruleErrors = assignSegments(ctx, rules.segmentations, rt).errors;
   const explain = request.explain === true;
   const fates = explain ? new Map<string, OfferFate>() : null;
-  const learningSegment = input.learningSegmentation === null ? null : (ctx.customer.segments[input.learningSegmentation] ?? null);
+  const learningSegment =
+    input.learningSegmentation === null ? null : (ctx.customer.segments[input.learningSegmentation] ?? null);
   const learning = input.learning ?? DEFAULT_LEARNING;
-  const rand = input.exploration === 'thompson' || input.exploration === 'random' ? seededRandom(input.decisionId) : null;
+  const rand =
+    input.exploration === 'thompson' || input.exploration === 'random' ? seededRandom(input.decisionId) : null;
   const ranked: Scored[] = [];
   const fallbacks: Scored[] = [];
   const candidates = rules.candidates(request.channel, request.trigger);
 
   /** Null when the offer qualifies (active, eligible, within caps, not cooling down), else its fate. */
   const check = (offer: Offer): Fate | null => {
-    if ((offer.activeFromMs !== null && nowMs < offer.activeFromMs) || (offer.activeToMs !== null && nowMs > offer.activeToMs)) {
+    if (
+      (offer.activeFromMs !== null && nowMs < offer.activeFromMs) ||
+      (offer.activeToMs !== null && nowMs > offer.activeToMs)
+    ) {
       return { status: 'inactive', active: { from: iso(offer.activeFromMs), to: iso(offer.activeToMs) } };
     }
     if (offer.eligibility !== null) {
@@ -138,7 +161,11 @@ export function evaluate(input: PipelineInput): PipelineResult {
       if (!ok) {
         if (!fates) return { status: 'ineligible' };
         const trace = traceLogic(offer.eligibilitySource, ctx, rt, '$.eligibility');
-        return { status: 'ineligible', ...(trace.failure ? { condition: trace.failure } : {}), ...(error ? { error } : {}) };
+        return {
+          status: 'ineligible',
+          ...(trace.failure ? { condition: trace.failure } : {}),
+          ...(error ? { error } : {}),
+        };
       }
     }
     // caps.ts, then cooldowns.ts
@@ -148,7 +175,11 @@ export function evaluate(input: PipelineInput): PipelineResult {
 
   let features: number[] | null = null;
   let featureSegments: string[] = [];
-  const contextual = anyContextual(rules.offers, learning) && input.exploration !== 'static' && input.exploration !== 'random' && input.exploration !== 'none';
+  const contextual =
+    anyContextual(rules.offers, learning) &&
+    input.exploration !== 'static' &&
+    input.exploration !== 'random' &&
+    input.exploration !== 'none';
 
   if (!fates && !rand && !contextual) {
     // score-ordered walk: stop once `limit` offers qualify that need no total-cap reservation
@@ -175,7 +206,13 @@ export function evaluate(input: PipelineInput): PipelineResult {
     const version = `${stats.version()}@${Math.floor(nowMs / DECAY_TICK_MS)}`;
     const order = boundOrder(candidates, stats, learningSegment, learning, input.weights, version, nowMs);
     const qualifies = (o: Offer) => check(o) === null;
-    const toScored = (d: Drawn): Scored => ({ offer: d.offer, score: d.score, propensity: d.propensity, multiplier: d.multiplier, posterior: d.posterior });
+    const toScored = (d: Drawn): Scored => ({
+      offer: d.offer,
+      score: d.score,
+      propensity: d.propensity,
+      multiplier: d.multiplier,
+      posterior: d.posterior,
+    });
     ranked.push(...thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true).map(toScored));
     ranked.sort(byScore);
     if (fallbacksNeeded(ranked)) {
@@ -188,12 +225,17 @@ export function evaluate(input: PipelineInput): PipelineResult {
   if (fates) {
     const inIndex = new Set(candidates);
     for (const o of rules.offers) {
-      if (!inIndex.has(o)) fates.set(o.id, { offerId: o.id, status: o.channels.has(request.channel) ? 'trigger' : 'channel' });
+      if (!inIndex.has(o))
+        fates.set(o.id, { offerId: o.id, status: o.channels.has(request.channel) ? 'trigger' : 'channel' });
     }
   }
   for (const offer of candidates) {
     if (!considered(offer, input.fallbackOnly)) continue;
-    const withFallback = (f: Fate): OfferFate => ({ offerId: offer.id, ...f, ...(offer.fallback ? { fallback: true } : {}) });
+    const withFallback = (f: Fate): OfferFate => ({
+      offerId: offer.id,
+      ...f,
+      ...(offer.fallback ? { fallback: true } : {}),
+    });
     const failed = check(offer);
     if (failed) {
       fates?.set(offer.id, withFallback(failed));
@@ -203,26 +245,48 @@ export function evaluate(input: PipelineInput): PipelineResult {
     let scored: Scored;
     if (input.exploration === 'static' || input.exploration === 'none' || input.exploration === 'random') {
       const propensity = priorMean(offer);
-      scored = { offer, propensity, score: propensity * multiplier, multiplier, ...(input.exploration === 'random' ? { key: rand!() } : {}) };
+      scored = {
+        offer,
+        propensity,
+        score: propensity * multiplier,
+        multiplier,
+        ...(input.exploration === 'random' ? { key: rand!() } : {}),
+      };
     } else if (modelOf(offer, learning) === 'contextual') {
       if (features === null) {
         features = contextFeatures(ctx);
         featureSegments = features.map(featureSegment);
       }
       const e = contextualOf(offer, stats, featureSegments, learning, nowMs);
-      const draw = input.exploration === 'thompson' ? betaSample(e.base.alpha, e.base.beta, rand!) : posteriorMeanOf(e.base);
+      const draw =
+        input.exploration === 'thompson' ? betaSample(e.base.alpha, e.base.beta, rand!) : posteriorMeanOf(e.base);
       const propensity = contextualPropensity(e, draw);
       scored = { offer, propensity, score: propensity * multiplier, multiplier, posterior: contextualPosterior(e) };
     } else {
       const posterior = posteriorOf(offer, stats, learningSegment, learning, nowMs);
-      const propensity = input.exploration === 'thompson' ? betaSample(posterior.alpha, posterior.beta, rand!) : posteriorMeanOf(posterior);
+      const propensity =
+        input.exploration === 'thompson'
+          ? betaSample(posterior.alpha, posterior.beta, rand!)
+          : posteriorMeanOf(posterior);
       scored = { offer, propensity, score: propensity * multiplier, multiplier, posterior };
     }
     (offer.fallback ? fallbacks : ranked).push(scored);
     if (fates) {
       const p = scored.posterior;
-      const learned = p ? { learning: { impressions: p.impressions, accepted: p.accepted, estimate: posteriorMeanOf(p), segment: learningSegment } } : {};
-      fates.set(offer.id, withFallback({ status: 'eligible', score: scored.score, propensity: scored.propensity, ...learned }));
+      const learned = p
+        ? {
+            learning: {
+              impressions: p.impressions,
+              accepted: p.accepted,
+              estimate: posteriorMeanOf(p),
+              segment: learningSegment,
+            },
+          }
+        : {};
+      fates.set(
+        offer.id,
+        withFallback({ status: 'eligible', score: scored.score, propensity: scored.propensity, ...learned }),
+      );
     }
   }
   ranked.sort(byScore);

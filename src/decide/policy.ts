@@ -58,7 +58,10 @@ export function armOf(plan: PolicyPlan, customerId: string): Arm {
 }
 
 /** A plan with the default policy only, and an optional holdout. */
-export function singlePolicyPlan(def: Omit<Arm, 'policy' | 'share' | 'weights'>, holdout?: { share: number; control: ControlPolicy }): PolicyPlan {
+export function singlePolicyPlan(
+  def: Omit<Arm, 'policy' | 'share' | 'weights'>,
+  holdout?: { share: number; control: ControlPolicy },
+): PolicyPlan {
   const defaultArm: Arm = { ...def, policy: DEFAULT_POLICY, share: 1, weights: null };
   const arms: Arm[] = [];
   if (holdout && holdout.share > 0) {

@@ -26,7 +26,8 @@ export function byScore(a: Scored, b: Scored): number {
 }
 
 /** How many offers a decision returns: the request's limit, a whole number from 1 to {@link MAX_LIMIT} (default 1). */
-export const limitOf = (requested: number | undefined): number => Math.min(Math.max(1, Math.floor(requested ?? 1)), MAX_LIMIT);
+export const limitOf = (requested: number | undefined): number =>
+  Math.min(Math.max(1, Math.floor(requested ?? 1)), MAX_LIMIT);
 
 /** How many certain offers (no reservation needed) a score-ordered walk looks for before it stops (at least 1). */
 export const wantOf = (requested: number | undefined): number => Math.max(1, requested ?? 1);
@@ -36,7 +37,12 @@ export const wantOf = (requested: number | undefined): number => Math.max(1, req
  * let them through (`reserve`, caps.ts). An offer refused its reservation is given the
  * cap's fate and skipped; the next one takes its place.
  */
-export async function pick(list: readonly Scored[], limit: number, reserve: (offer: Offer) => Promise<CapFate | null>, onCapped: (offer: Offer, fate: CapFate) => void): Promise<Scored[]> {
+export async function pick(
+  list: readonly Scored[],
+  limit: number,
+  reserve: (offer: Offer) => Promise<CapFate | null>,
+  onCapped: (offer: Offer, fate: CapFate) => void,
+): Promise<Scored[]> {
   const chosen: Scored[] = [];
   for (const s of list) {
     if (chosen.length >= limit) break;
@@ -56,11 +62,21 @@ export async function pick(list: readonly Scored[], limit: number, reserve: (off
  * it comes first among the offers still in the running (the chosen ones, and those that
  * need no reservation), each chosen one removed before the next.
  */
-export function selectionProbabilities(exploration: Exploration, list: readonly Scored[], chosen: readonly Scored[]): number[] {
+export function selectionProbabilities(
+  exploration: Exploration,
+  list: readonly Scored[],
+  chosen: readonly Scored[],
+): number[] {
   if (exploration !== 'thompson' && exploration !== 'random') return chosen.map(() => 1);
   let rest = list.filter((s) => chosen.includes(s) || !needsReservation(s.offer));
   return chosen.map((c) => {
-    const p = exploration === 'random' ? 1 / rest.length : probabilityFirst(rest.indexOf(c), rest.map((s) => ({ posterior: s.posterior!, multiplier: s.multiplier })));
+    const p =
+      exploration === 'random'
+        ? 1 / rest.length
+        : probabilityFirst(
+            rest.indexOf(c),
+            rest.map((s) => ({ posterior: s.posterior!, multiplier: s.multiplier })),
+          );
     rest = rest.filter((s) => s !== c);
     return p;
   });

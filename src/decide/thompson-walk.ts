@@ -48,7 +48,13 @@ export function boundOrder(
   const key = `${learning.namespace}\u0001${learning.priorMaxImpressions}\u0001${learning.halfLifeMs}\u0001${segment ?? '\u0000'}`;
   let entry = weights ? undefined : cache.get(key);
   if (!entry || entry.version !== version) {
-    const order = candidates.map((offer) => bounded(offer, posteriorOf(offer, stats, segment, learning, nowMs), offer.value * (weights?.get(offer.id) ?? offer.weight)));
+    const order = candidates.map((offer) =>
+      bounded(
+        offer,
+        posteriorOf(offer, stats, segment, learning, nowMs),
+        offer.value * (weights?.get(offer.id) ?? offer.weight),
+      ),
+    );
     order.sort((a, b) => b.upper - a.upper || (a.offer.id < b.offer.id ? -1 : 1));
     entry = { version, order };
     if (!weights) cache.set(key, entry);
@@ -66,7 +72,14 @@ export function boundOrder(
  * over the ones it did (they could only have won had the winner drawn lower). Cost grows
  * with how uncertain the offers are, not with the catalog: a learned catalog stops early.
  */
-export function thompsonWalk(order: readonly Bounded[], want: number, qualifies: (o: Offer) => boolean, rand: () => number, fallback: boolean, fallbackOnly: boolean): Drawn[] {
+export function thompsonWalk(
+  order: readonly Bounded[],
+  want: number,
+  qualifies: (o: Offer) => boolean,
+  rand: () => number,
+  fallback: boolean,
+  fallbackOnly: boolean,
+): Drawn[] {
   const drawn: Drawn[] = [];
   /** the `want` best plain samples so far, best first */
   const top: number[] = [];

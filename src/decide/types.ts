@@ -40,7 +40,15 @@ export interface Candidate {
   propensity: number;
 }
 
-export type OfferStatus = 'selected' | 'eligible' | 'inactive' | 'channel' | 'trigger' | 'ineligible' | 'capped' | 'cooldown';
+export type OfferStatus =
+  | 'selected'
+  | 'eligible'
+  | 'inactive'
+  | 'channel'
+  | 'trigger'
+  | 'ineligible'
+  | 'capped'
+  | 'cooldown';
 
 /** Why an offer was or was not chosen. */
 export interface OfferFate {

@@ -50,8 +50,17 @@ export function createPopulation(size: number, seed = 42) {
   };
   const basketOf = (s: Shopper) => {
     const total = Math.max(2, Math.round(s.basket * (0.5 + rand()) * 100) / 100);
-    const cats = [s.favourite, ...(rand() < 0.6 ? [pick(CATEGORIES)] : []), ...(rand() < 0.3 ? [pick(CATEGORIES)] : [])];
-    const items = cats.map((category, k) => ({ sku: `${category}-${k}`, category, price: Math.round((total / cats.length) * 100) / 100, qty: 1 }));
+    const cats = [
+      s.favourite,
+      ...(rand() < 0.6 ? [pick(CATEGORIES)] : []),
+      ...(rand() < 0.3 ? [pick(CATEGORIES)] : []),
+    ];
+    const items = cats.map((category, k) => ({
+      sku: `${category}-${k}`,
+      category,
+      price: Math.round((total / cats.length) * 100) / 100,
+      qty: 1,
+    }));
     return { total, currency: 'GBP', items };
   };
 
@@ -59,11 +68,29 @@ export function createPopulation(size: number, seed = 42) {
     shoppers,
     /** A shopper's past: a profile and 90 days of purchases, so segments and aggregates differ from the start. */
     history(s: Shopper, nowMs: number): NboEvent[] {
-      const out: NboEvent[] = [{ id: id('p'), type: 'profile', customerId: s.id, time: new Date(nowMs - 120 * DAY).toISOString(), data: { age: 18 + Math.floor(rand() * 60), loyalty_member: rand() < 0.5, ...(s.insured ? { policy_tier: 'comprehensive', policies: ['motor'] } : {}) } }];
+      const out: NboEvent[] = [
+        {
+          id: id('p'),
+          type: 'profile',
+          customerId: s.id,
+          time: new Date(nowMs - 120 * DAY).toISOString(),
+          data: {
+            age: 18 + Math.floor(rand() * 60),
+            loyalty_member: rand() < 0.5,
+            ...(s.insured ? { policy_tier: 'comprehensive', policies: ['motor'] } : {}),
+          },
+        },
+      ];
       const visits = Math.floor(rand() * rand() * 30);
       for (let k = 0; k < visits; k++) {
         const t = nowMs - Math.floor(rand() * 90 * DAY);
-        out.push({ id: id('h'), type: 'purchase', customerId: s.id, time: new Date(t).toISOString(), data: { amount: Math.round(s.basket * (0.5 + rand()) * 100) / 100, category: s.favourite } });
+        out.push({
+          id: id('h'),
+          type: 'purchase',
+          customerId: s.id,
+          time: new Date(t).toISOString(),
+          data: { amount: Math.round(s.basket * (0.5 + rand()) * 100) / 100, category: s.favourite },
+        });
       }
       return out;
     },
@@ -72,22 +99,53 @@ export function createPopulation(size: number, seed = 42) {
       const s = pick(shoppers);
       const time = new Date(nowMs).toISOString();
       if (s.insured && rand() < 0.12) {
-        return { shopper: s, events: [{ id: id('k'), type: 'claim', customerId: s.id, time, channel: rand() < 0.5 ? 'app' : 'callcentre', data: { claimId: id('claim'), amount: Math.round(200 + rand() * 3000), kind: 'motor' } }] };
+        return {
+          shopper: s,
+          events: [
+            {
+              id: id('k'),
+              type: 'claim',
+              customerId: s.id,
+              time,
+              channel: rand() < 0.5 ? 'app' : 'callcentre',
+              data: { claimId: id('claim'), amount: Math.round(200 + rand() * 3000), kind: 'motor' },
+            },
+          ],
+        };
       }
       const basket = basketOf(s);
       const channel = rand() < 0.65 ? 'pos' : 'app';
       return {
         shopper: s,
         events: [
-          { id: id('c'), type: 'checkout', customerId: s.id, time, channel, data: { storeId: `s-${1 + Math.floor(rand() * 6)}`, basket } },
-          { id: id('b'), type: 'purchase', customerId: s.id, time, data: { amount: basket.total, category: s.favourite } },
+          {
+            id: id('c'),
+            type: 'checkout',
+            customerId: s.id,
+            time,
+            channel,
+            data: { storeId: `s-${1 + Math.floor(rand() * 6)}`, basket },
+          },
+          {
+            id: id('b'),
+            type: 'purchase',
+            customerId: s.id,
+            time,
+            data: { amount: basket.total, category: s.favourite },
+          },
         ],
       };
     },
     /** How the shopper answers an offer: always seen, then accepted (maybe redeemed) or declined. */
     respond(s: Shopper, decisionId: string, offerId: string, nowMs: number): NboEvent[] {
       const time = new Date(nowMs).toISOString();
-      const ev = (outcome: string): NboEvent => ({ id: id('r'), type: 'offer_response', customerId: s.id, time, data: { decisionId, offerId, outcome } });
+      const ev = (outcome: string): NboEvent => ({
+        id: id('r'),
+        type: 'offer_response',
+        customerId: s.id,
+        time,
+        data: { decisionId, offerId, outcome },
+      });
       const out = [ev('impression')];
       if (rand() < Math.min(0.95, s.keenness * taste(s, offerId))) {
         out.push(ev('accepted'));

@@ -21,7 +21,14 @@ Ctrl-C stops it.`;
  * and in the app, claims, and the customers' answers to the offers made — until Ctrl-C.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rate: { type: 'string', default: '20' }, customers: { type: 'string', default: '400' }, seed: { type: 'string', default: '42' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      rate: { type: 'string', default: '20' },
+      customers: { type: 'string', default: '400' },
+      seed: { type: 'string', default: '42' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) return void console.log(USAGE);
   const rate = Number(values.rate);
   const customers = Number(values.customers);
@@ -38,14 +45,17 @@ async function main(): Promise<void> {
   });
   const log = createLogger(config.logLevel);
   const service = await startService(config, { log }).catch((err: Error) => {
-    console.error(`NBO did not start: ${err.message}${/listen/.test(err.message) ? `\nIs the port taken? Try NBO_PORT=8081 npm run demo` : ''}`);
+    console.error(
+      `NBO did not start: ${err.message}${/listen/.test(err.message) ? `\nIs the port taken? Try NBO_PORT=8081 npm run demo` : ''}`,
+    );
     process.exit(1);
   });
   const base = `http://${config.host}:${service.port}`;
 
   const pop = createPopulation(customers, Number(values.seed));
   const history = pop.shoppers.flatMap((s) => pop.history(s, Date.now()));
-  for (let i = 0; i < history.length; i += config.maxBatch) await service.ingestor.ingest(history.slice(i, i + config.maxBatch));
+  for (let i = 0; i < history.length; i += config.maxBatch)
+    await service.ingestor.ingest(history.slice(i, i + config.maxBatch));
 
   console.log(`NBO demo: ${customers} synthetic customers, about ${rate} checkouts and claims a second, rules ${config.rulesDir}
   the page:   ${base}/ui
@@ -79,7 +89,14 @@ Ctrl-C stops it.`);
           const shopper = byCustomer.get(d.customerId);
           const first = d.offers[0];
           // the customer looks at the offer a moment later, then answers it
-          if (shopper && first) later(300 + Math.random() * 2500, () => void service.ingestor.ingest(pop.respond(shopper, d.decisionId, first.offerId, Date.now())).catch(() => {}));
+          if (shopper && first)
+            later(
+              300 + Math.random() * 2500,
+              () =>
+                void service.ingestor
+                  .ingest(pop.respond(shopper, d.decisionId, first.offerId, Date.now()))
+                  .catch(() => {}),
+            );
         }
       })
       .catch((err: unknown) => {

@@ -7,7 +7,15 @@ export function pointerToPath(pointer: string, prefix = '$'): string {
     .slice(1)
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((p, seg) => (/^\d+$/.test(seg) ? `${p}[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? `${p}.${seg}` : `${p}[${JSON.stringify(seg)}]`), prefix);
+    .reduce(
+      (p, seg) =>
+        /^\d+$/.test(seg)
+          ? `${p}[${seg}]`
+          : /^[A-Za-z_$][\w$]*$/.test(seg)
+            ? `${p}.${seg}`
+            : `${p}[${JSON.stringify(seg)}]`,
+      prefix,
+    );
 }
 
 /** The JSON pointer an Ajv error is about: for required and additionalProperties, the property itself. */

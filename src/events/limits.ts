@@ -51,7 +51,8 @@ const PATH_KEY_SHOWN = 64;
 
 /** A JSON path step for a key: `.name` or `["odd key"]` (JSON-escaped, so a lone surrogate reads as `\udc00`). */
 export function keyStep(key: string): string {
-  if (/^[A-Za-z_$][\w$]*$/.test(key)) return key.length > PATH_KEY_SHOWN ? `.${key.slice(0, PATH_KEY_SHOWN)}…` : `.${key}`;
+  if (/^[A-Za-z_$][\w$]*$/.test(key))
+    return key.length > PATH_KEY_SHOWN ? `.${key.slice(0, PATH_KEY_SHOWN)}…` : `.${key}`;
   const shown = key.length > PATH_KEY_SHOWN ? `${key.slice(0, PATH_KEY_SHOWN)}…` : key;
   return `[${JSON.stringify(shown)}]`;
 }
@@ -72,11 +73,17 @@ export function isWellFormed(s: string): boolean {
  * with an explicit stack, so no nesting can overflow the call stack, allocates only per
  * object and array, and stops after a few errors. Returns the errors, each with its path.
  */
-export function checkValue(value: unknown, rootPath: string, limits: Readonly<InputLimits>, rootDepth = 1): LimitError[] {
+export function checkValue(
+  value: unknown,
+  rootPath: string,
+  limits: Readonly<InputLimits>,
+  rootDepth = 1,
+): LimitError[] {
   const errors: LimitError[] = [];
   // paths are built only for the fields reported: each container knows its parent and its step
   type Entry = { v: object; parent: Entry | null; step: string | number; depth: number };
-  const stepText = (x: Entry | null, step: string | number) => (x === null ? String(step) : typeof step === 'number' ? `[${step}]` : keyStep(step));
+  const stepText = (x: Entry | null, step: string | number) =>
+    x === null ? String(step) : typeof step === 'number' ? `[${step}]` : keyStep(step);
   const pathOf = (e: Entry | null, step: string | number): string => {
     const steps: string[] = [stepText(e, step)];
     for (let x: Entry | null = e; x !== null; x = x.parent) steps.push(stepText(x.parent, x.step));
@@ -86,10 +93,16 @@ export function checkValue(value: unknown, rootPath: string, limits: Readonly<In
   /** Checks a child (or the root) in place; queues it when it is a container. */
   const visit = (v: unknown, parent: Entry | null, step: string | number, depth: number): void => {
     if (typeof v === 'string') {
-      if (v.length > limits.maxStringLength) errors.push({ path: pathOf(parent, step), message: `is a string longer than ${limits.maxStringLength} characters` });
-      else if (!isWellFormed(v)) errors.push({ path: pathOf(parent, step), message: 'holds a lone UTF-16 surrogate (not valid Unicode)' });
+      if (v.length > limits.maxStringLength)
+        errors.push({
+          path: pathOf(parent, step),
+          message: `is a string longer than ${limits.maxStringLength} characters`,
+        });
+      else if (!isWellFormed(v))
+        errors.push({ path: pathOf(parent, step), message: 'holds a lone UTF-16 surrogate (not valid Unicode)' });
     } else if (typeof v === 'object' && v !== null) {
-      if (depth > limits.maxDepth) errors.push({ path: pathOf(parent, step), message: `is nested deeper than ${limits.maxDepth} levels` });
+      if (depth > limits.maxDepth)
+        errors.push({ path: pathOf(parent, step), message: `is nested deeper than ${limits.maxDepth} levels` });
       else stack.push({ v, parent, step, depth });
     }
   };
@@ -105,12 +118,15 @@ export function checkValue(value: unknown, rootPath: string, limits: Readonly<In
     const keys = Object.keys(v);
     const children: string[] = [];
     for (const k of keys) {
-      if (k.length > limits.maxKeyLength) errors.push({ path: pathOf(e, k), message: `is a key longer than ${limits.maxKeyLength} characters` });
-      else if (!isWellFormed(k)) errors.push({ path: pathOf(e, k), message: 'is a key holding a lone UTF-16 surrogate (not valid Unicode)' });
+      if (k.length > limits.maxKeyLength)
+        errors.push({ path: pathOf(e, k), message: `is a key longer than ${limits.maxKeyLength} characters` });
+      else if (!isWellFormed(k))
+        errors.push({ path: pathOf(e, k), message: 'is a key holding a lone UTF-16 surrogate (not valid Unicode)' });
       else children.push(k);
     }
     // reversed onto the stack, so the children are checked in document order
-    for (let i = children.length - 1; i >= 0; i--) visit((v as Record<string, unknown>)[children[i]!], e, children[i]!, depth);
+    for (let i = children.length - 1; i >= 0; i--)
+      visit((v as Record<string, unknown>)[children[i]!], e, children[i]!, depth);
   }
   return errors.slice(0, MAX_REPORTED);
 }
@@ -126,19 +142,24 @@ export function checkBasket(basket: unknown, path: string, limits: Readonly<Inpu
   const errors: LimitError[] = [];
   const tooMany = `has more than ${limits.maxBasketCategories} distinct categories`;
   if (Array.isArray(b.items)) {
-    if (b.items.length > limits.maxBasketItems) errors.push({ path: `${path}.items`, message: `has more than ${limits.maxBasketItems} items` });
-    else if (distinctOver(b.items, (item) => (item as Record<string, unknown> | null)?.category, limits.maxBasketCategories)) errors.push({ path: `${path}.items`, message: tooMany });
+    if (b.items.length > limits.maxBasketItems)
+      errors.push({ path: `${path}.items`, message: `has more than ${limits.maxBasketItems} items` });
+    else if (
+      distinctOver(b.items, (item) => (item as Record<string, unknown> | null)?.category, limits.maxBasketCategories)
+    )
+      errors.push({ path: `${path}.items`, message: tooMany });
   }
-  if (Array.isArray(b.categories) && distinctOver(b.categories, (c) => c, limits.maxBasketCategories)) errors.push({ path: `${path}.categories`, message: tooMany });
+  if (Array.isArray(b.categories) && distinctOver(b.categories, (c) => c, limits.maxBasketCategories))
+    errors.push({ path: `${path}.categories`, message: tooMany });
   return errors;
 }
 
 /** True when the list holds more than `max` distinct string values (stops counting there). */
-function distinctOver(list: readonly unknown[], valueOf: (x: unknown) => unknown, max: number): boolean {
+function distinctOver(list: readonly unknown[], pick: (x: unknown) => unknown, max: number): boolean {
   if (list.length <= max) return false;
   const seen = new Set<string>();
   for (const x of list) {
-    const v = valueOf(x);
+    const v = pick(x);
     if (typeof v === 'string' && seen.add(v).size > max) return true;
   }
   return false;

@@ -1,7 +1,14 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ajvIssue, pointerToPath } from '../errors/json-path.js';
 import eventSchema from './schemas/event.schema.json' with { type: 'json' };
-import { checkPayload, DEFAULT_LIMITS, isWellFormed, LIMITS_CHECKED, MAX_DEPTH_CEILING, type InputLimits } from './limits.js';
+import {
+  checkPayload,
+  DEFAULT_LIMITS,
+  isWellFormed,
+  LIMITS_CHECKED,
+  MAX_DEPTH_CEILING,
+  type InputLimits,
+} from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';
 
 /** One reason an event was refused, with the JSON path of the offending field. */
@@ -34,7 +41,10 @@ function toEventError(e: ErrorObject): EventError | null {
     case 'if':
       return null; // the failing "then" is reported on its own
     case 'enum':
-      return { path: pointerToPath(e.instancePath), message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
+      return {
+        path: pointerToPath(e.instancePath),
+        message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}`,
+      };
     case 'propertyNames':
       return { path: pointerToPath(e.instancePath), message: `"${String(p.propertyName)}" is not an allowed key` };
     default:
@@ -67,16 +77,23 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
       if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors };
     }
     const ev = input as ValidEvent;
-    if (typeof ev.id === 'string' && !isWellFormed(ev.id)) errors.push({ path: '$.id', message: 'holds a lone UTF-16 surrogate (not valid Unicode)' });
-    if (typeof ev.data === 'object' && ev.data !== null && !Array.isArray(ev.data)) errors.push(...checkPayload(ev.data, '$.data', limits));
+    if (typeof ev.id === 'string' && !isWellFormed(ev.id))
+      errors.push({ path: '$.id', message: 'holds a lone UTF-16 surrogate (not valid Unicode)' });
+    if (typeof ev.data === 'object' && ev.data !== null && !Array.isArray(ev.data))
+      errors.push(...checkPayload(ev.data, '$.data', limits));
     let timeMs = NaN;
     if (typeof ev.time === 'string') {
       timeMs = ISO_WITH_ZONE.test(ev.time) ? Date.parse(ev.time) : NaN;
-      if (!Number.isFinite(timeMs)) errors.push({ path: '$.time', message: 'must be an ISO-8601 time with a zone, e.g. 2026-11-23T09:15:00Z' });
-      else if (timeMs > clock() + maxFutureMs) errors.push({ path: '$.time', message: `is more than ${Math.round(maxFutureMs / 3_600_000)} h in the future` });
+      if (!Number.isFinite(timeMs))
+        errors.push({ path: '$.time', message: 'must be an ISO-8601 time with a zone, e.g. 2026-11-23T09:15:00Z' });
+      else if (timeMs > clock() + maxFutureMs)
+        errors.push({ path: '$.time', message: `is more than ${Math.round(maxFutureMs / 3_600_000)} h in the future` });
     }
     if (typeof ev.type === 'string' && triggers.has(ev.type) && ev.channel === undefined) {
-      errors.push({ path: '$.channel', message: `is required on a "${ev.type}" event: it triggers a decision for that channel` });
+      errors.push({
+        path: '$.channel',
+        message: `is required on a "${ev.type}" event: it triggers a decision for that channel`,
+      });
     }
     if (errors.length > 0) return { ok: false, errors };
     const event: ValidEvent = { ...ev, timeMs };

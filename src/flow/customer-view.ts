@@ -15,7 +15,12 @@ export interface CustomerView {
 }
 
 /** Reads the customer's state and segments it as a decision would, at `now`. */
-export async function customerView(store: CustomerStateStore, rules: RuleSet, customerId: string, now: number): Promise<CustomerView> {
+export async function customerView(
+  store: CustomerStateStore,
+  rules: RuleSet,
+  customerId: string,
+  now: number,
+): Promise<CustomerView> {
   const snap = await store.snapshot(customerId, now);
   const ctx = buildContext(snap, '', null, {}, now);
   assignSegments(ctx, rules.segmentations, { nowMs: now });
@@ -27,5 +32,12 @@ export async function customerView(store: CustomerStateStore, rules: RuleSet, cu
       lastAt: h.lastOutcomeAt === null ? null : new Date(h.lastOutcomeAt).toISOString(),
     };
   }
-  return { customerId, profile: snap.profile, agg: snap.agg, segments: ctx.customer.segments, household: snap.household, offers };
+  return {
+    customerId,
+    profile: snap.profile,
+    agg: snap.agg,
+    segments: ctx.customer.segments,
+    household: snap.household,
+    offers,
+  };
 }

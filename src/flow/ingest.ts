@@ -91,7 +91,10 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       const refuse = (index: number, code: ErrorCode, errors: EventError[], type: unknown) => {
         rejected.push({ index, code, errors });
         statuses[index] = 'rejected';
-        opts.metrics?.events.inc({ type: opts.metrics.bounded(known, typeof type === 'string' ? type : null), result: 'rejected' });
+        opts.metrics?.events.inc({
+          type: opts.metrics.bounded(known, typeof type === 'string' ? type : null),
+          result: 'rejected',
+        });
       };
       let sliceStart = performance.now();
       for (let index = 0; index < raw.length; index++) {
@@ -107,14 +110,23 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
           continue;
         }
         if (channels && c.event.channel !== undefined && !channels.has(c.event.channel)) {
-          refuse(index, 'NBO_ERR_FORBIDDEN', [{ path: '$.channel', message: `the key may not use channel "${c.event.channel}"` }], c.event.type);
+          refuse(
+            index,
+            'NBO_ERR_FORBIDDEN',
+            [{ path: '$.channel', message: `the key may not use channel "${c.event.channel}"` }],
+            c.event.type,
+          );
           continue;
         }
         valid.push(c.event);
         validIndex.push(index);
       }
-      const applied: ApplyResult = valid.length > 0 ? await opts.store.applyEvents(valid) : { applied: 0, duplicates: 0, statuses: [], rejected: [] };
-      for (const x of applied.rejected ?? []) refuse(validIndex[x.index]!, x.code, [{ path: x.path, message: x.message }], valid[x.index]!.type);
+      const applied: ApplyResult =
+        valid.length > 0
+          ? await opts.store.applyEvents(valid)
+          : { applied: 0, duplicates: 0, statuses: [], rejected: [] };
+      for (const x of applied.rejected ?? [])
+        refuse(validIndex[x.index]!, x.code, [{ path: x.path, message: x.message }], valid[x.index]!.type);
       rejected.sort((a, b) => a.index - b.index);
       for (const a of applied.attributed ?? []) {
         // policies are few and named by configuration: bounded labels
@@ -133,7 +145,10 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         if (s === 'applied' && triggers.has(ev.type) && ev.channel !== undefined) fired.push(ev);
         if (s === 'applied' && ev.type === 'offer_response' && opts.metrics) {
           const r = ev.data as { offerId: string; outcome: string };
-          opts.metrics.offerOutcomes.inc({ offer: opts.metrics.bounded(opts.knownOffers?.() ?? noTypes, r.offerId), outcome: r.outcome });
+          opts.metrics.offerOutcomes.inc({
+            offer: opts.metrics.bounded(opts.knownOffers?.() ?? noTypes, r.offerId),
+            outcome: r.outcome,
+          });
         }
       });
       if (opts.metrics) {
@@ -143,7 +158,14 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         }
       }
       const decideOne = async (ev: ValidEvent): Promise<StreamDecision> => {
-        const d = await opts.decider.decide({ customerId: ev.customerId, channel: ev.channel!, trigger: ev.type, context: ev.data ?? {}, eventId: ev.id, source: 'stream' });
+        const d = await opts.decider.decide({
+          customerId: ev.customerId,
+          channel: ev.channel!,
+          trigger: ev.type,
+          context: ev.data ?? {},
+          eventId: ev.id,
+          source: 'stream',
+        });
         const msg: StreamDecision = {
           type: 'decision',
           decisionId: d.decisionId,
@@ -173,7 +195,13 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         }
         return out;
       })();
-      const result: IngestResult = { accepted: applied.applied, duplicates: applied.duplicates, rejected, statuses, decisions };
+      const result: IngestResult = {
+        accepted: applied.applied,
+        duplicates: applied.duplicates,
+        rejected,
+        statuses,
+        decisions,
+      };
       for (const observe of opts.observers ?? []) observe(raw, result, ingestOpts);
       return result;
     },

@@ -30,7 +30,9 @@ export function checkLogic(logic: unknown, root = '$'): LogicIssue[] {
 
 function walk(node: unknown, path: string, issues: LogicIssue[]): void {
   if (Array.isArray(node)) {
-    node.forEach((el, i) => walk(el, `${path}[${i}]`, issues));
+    node.forEach((el, i) => {
+      walk(el, `${path}[${i}]`, issues);
+    });
     return;
   }
   if (!isLogic(node)) return;
@@ -40,7 +42,7 @@ function walk(node: unknown, path: string, issues: LogicIssue[]): void {
     issues.push({ path: opPath, code: 'unknown_operator', message: `unknown operator "${op}"` });
     return;
   }
-  const custom = Object.prototype.hasOwnProperty.call(CUSTOM_OPERATORS, op) ? CUSTOM_OPERATORS[op] : undefined;
+  const custom = Object.hasOwn(CUSTOM_OPERATORS, op) ? CUSTOM_OPERATORS[op] : undefined;
   if (custom && (args.length < custom.minArgs || args.length > custom.maxArgs)) {
     const want = custom.minArgs === custom.maxArgs ? `${custom.minArgs}` : `${custom.minArgs}–${custom.maxArgs}`;
     issues.push({ path: opPath, code: 'arity', message: `"${op}" takes ${want} operand(s), got ${args.length}` });
@@ -58,7 +60,9 @@ function walk(node: unknown, path: string, issues: LogicIssue[]): void {
       }
     }
   }
-  args.forEach((a, i) => walk(a, argPath(opPath, i, argsIsArray), issues));
+  args.forEach((a, i) => {
+    walk(a, argPath(opPath, i, argsIsArray), issues);
+  });
 }
 
 const SCOPED_OPS = new Set(['filter', 'map', 'reduce', 'all', 'none', 'some']);
@@ -71,7 +75,9 @@ export function collectVarPaths(logic: unknown, root = '$'): Array<{ path: strin
   const out: Array<{ path: string; segs: string[] }> = [];
   const visit = (node: unknown, path: string): void => {
     if (Array.isArray(node)) {
-      node.forEach((el, i) => visit(el, `${path}[${i}]`));
+      node.forEach((el, i) => {
+        visit(el, `${path}[${i}]`);
+      });
       return;
     }
     if (!isLogic(node)) return;

@@ -70,7 +70,11 @@ function buildExpr(logic: unknown, predicate: boolean, shared: SharedTable | nul
   const source = `"use strict";\n${helperDecls}\n${prog.fns.join('\n')}\nreturn function rule(d, rt) { ${memo} ${main.decls()} return ${result}; };`;
   // Faster than walking the tree per call: V8 compiles this to straight-line code.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('H', 'c', 'S', source) as (h: typeof HELPERS, c: unknown[], s: CompiledLogic[]) => CompiledLogic;
+  const factory = new Function('H', 'c', 'S', source) as (
+    h: typeof HELPERS,
+    c: unknown[],
+    s: CompiledLogic[],
+  ) => CompiledLogic;
   return { fn: factory(HELPERS, prog.consts, shared?.fns ?? []), ty: predicate ? 'bool' : body.ty };
 }
 
@@ -97,7 +101,10 @@ export function canonicalKey(node: unknown): string {
       return String(node);
     case 'object': {
       const o = node as Record<string, unknown>;
-      return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalKey(o[k])}`).join(',')}}`;
+      return `{${Object.keys(o)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonicalKey(o[k])}`)
+        .join(',')}}`;
     }
     default:
       return 'undefined';
@@ -120,7 +127,11 @@ export function logicCost(node: unknown): number {
     case 'reduce':
       return 4 + logicCost(args[0]) + 8 * logicCost(args[1]) + logicCost(args[2]);
     case 'in':
-      return 2 + logicCost(args[0]) + (Array.isArray(args[1]) && isPureLiteral(args[1]) ? args[1].length / 2 : logicCost(args[1]));
+      return (
+        2 +
+        logicCost(args[0]) +
+        (Array.isArray(args[1]) && isPureLiteral(args[1]) ? args[1].length / 2 : logicCost(args[1]))
+      );
     default:
       return 1 + logicCost(args);
   }
@@ -173,7 +184,10 @@ export function compileCatalog(logics: readonly unknown[], opts: CatalogOptions 
   // occurrences of each costly node in the data scope of every rule (not inside loop bodies)
   const counts = new Map<string, { node: unknown; n: number; cost: number }>();
   const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
+    if (Array.isArray(node)) {
+      for (const el of node) visit(el);
+      return;
+    }
     if (!isLogic(node)) return;
     const cost = logicCost(node);
     if (share && cost >= SHARE_MIN_COST) {
@@ -301,7 +315,9 @@ class FnCtx {
 
   /** The whole data object of this scope. */
   private dataExpr(): string {
-    return this.scope.kind === 'data' ? this.scope.d : `({ current: ${this.scope.cur}, accumulator: ${this.scope.acc} })`;
+    return this.scope.kind === 'data'
+      ? this.scope.d
+      : `({ current: ${this.scope.cur}, accumulator: ${this.scope.acc} })`;
   }
 
   compile(node: unknown): Expr {
@@ -317,7 +333,10 @@ class FnCtx {
         this.prog.usesShared = true;
         const t = this.temp();
         const call = `S[${slot}](d, rt)`;
-        return { code: `(M === undefined ? ${call} : (${t} = M[${slot}]) !== undefined ? ${t} : (M[${slot}] = ${call}))`, ty: shared.types[slot]! };
+        return {
+          code: `(M === undefined ? ${call} : (${t} = M[${slot}]) !== undefined ? ${t} : (M[${slot}] = ${call}))`,
+          ty: shared.types[slot]!,
+        };
       }
     }
     const { op, args } = opAndArgs(node);
@@ -334,7 +353,10 @@ class FnCtx {
       case '<':
       case '<=':
         if (args.length <= 2) return { code: `(${arg(0).code} ${op} ${arg(1).code})`, ty: 'bool' };
-        return { code: `${this.h(op === '<' ? 'lt3' : 'le3')}(${arg(0).code}, ${arg(1).code}, ${arg(2).code})`, ty: 'bool' };
+        return {
+          code: `${this.h(op === '<' ? 'lt3' : 'le3')}(${arg(0).code}, ${arg(1).code}, ${arg(2).code})`,
+          ty: 'bool',
+        };
       case '!!':
         return { code: this.truthy(arg(0)), ty: 'bool' };
       case '!':
@@ -356,10 +378,20 @@ class FnCtx {
       }
       case '*':
         if (args.length === 1) return arg(0);
-        return { code: `${this.h('multiply')}([${all().map((e) => e.code).join(', ')}])`, ty: args.length === 0 ? 'any' : 'num' };
+        return {
+          code: `${this.h('multiply')}([${all()
+            .map((e) => e.code)
+            .join(', ')}])`,
+          ty: args.length === 0 ? 'any' : 'num',
+        };
       case 'min':
       case 'max':
-        return { code: `Math.${op}(${all().map((e) => e.code).join(', ')})`, ty: 'num' };
+        return {
+          code: `Math.${op}(${all()
+            .map((e) => e.code)
+            .join(', ')})`,
+          ty: 'num',
+        };
       case 'in': {
         const [ta, tb] = [this.temp(), this.temp()];
         return {
@@ -368,15 +400,30 @@ class FnCtx {
         };
       }
       case 'cat':
-        return { code: `${this.h('cat')}([${all().map((e) => e.code).join(', ')}])`, ty: 'str' };
+        return {
+          code: `${this.h('cat')}([${all()
+            .map((e) => e.code)
+            .join(', ')}])`,
+          ty: 'str',
+        };
       case 'substr':
         return { code: `${this.h('substr')}(${arg(0).code}, ${arg(1).code}, ${arg(2).code})`, ty: 'str' };
       case 'merge':
-        return { code: `${this.h('merge')}([${all().map((e) => e.code).join(', ')}])`, ty: 'arr' };
+        return {
+          code: `${this.h('merge')}([${all()
+            .map((e) => e.code)
+            .join(', ')}])`,
+          ty: 'arr',
+        };
       case 'var':
         return this.varExpr(args);
       case 'missing':
-        return { code: `${this.h('missing')}(${this.dataExpr()}, [${all().map((e) => e.code).join(', ')}])`, ty: 'arr' };
+        return {
+          code: `${this.h('missing')}(${this.dataExpr()}, [${all()
+            .map((e) => e.code)
+            .join(', ')}])`,
+          ty: 'arr',
+        };
       case 'missing_some':
         return { code: `${this.h('missingSome')}(${this.dataExpr()}, ${arg(0).code}, ${arg(1).code})`, ty: 'arr' };
       case 'if':
@@ -519,7 +566,8 @@ class FnCtx {
           const e = inner.compile(a);
           parts.push(e);
           if (k === args.length - 1) body += `return ${e.code};`;
-          else body += `r = ${e.code}; if (${op === 'and' ? '!' : ''}(${inner.truthy({ code: 'r', ty: e.ty })})) return r;\n`;
+          else
+            body += `r = ${e.code}; if (${op === 'and' ? '!' : ''}(${inner.truthy({ code: 'r', ty: e.ty })})) return r;\n`;
         });
         return body;
       });
@@ -534,7 +582,10 @@ class FnCtx {
     for (let k = parts.length - 2; k >= 0; k--) {
       const t = this.temp();
       const test = this.truthy({ code: t, ty: parts[k]!.ty });
-      code = op === 'and' ? `(${t} = ${parts[k]!.code}, !(${test}) ? ${t} : ${code})` : `(${t} = ${parts[k]!.code}, ${test} ? ${t} : ${code})`;
+      code =
+        op === 'and'
+          ? `(${t} = ${parts[k]!.code}, !(${test}) ? ${t} : ${code})`
+          : `(${t} = ${parts[k]!.code}, ${test} ? ${t} : ${code})`;
     }
     return { code, ty: union(parts) };
   }

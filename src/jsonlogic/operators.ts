@@ -6,12 +6,40 @@
 
 /** Operators of the JsonLogic spec that NBO compiles. */
 export const SPEC_OPERATORS: ReadonlySet<string> = new Set([
-  'var', 'missing', 'missing_some',
-  'if', '?:', 'and', 'or', '!', '!!',
-  '==', '===', '!=', '!==', '>', '>=', '<', '<=',
-  '+', '-', '*', '/', '%', 'min', 'max',
-  'in', 'cat', 'substr', 'merge',
-  'map', 'filter', 'reduce', 'all', 'none', 'some',
+  'var',
+  'missing',
+  'missing_some',
+  'if',
+  '?:',
+  'and',
+  'or',
+  '!',
+  '!!',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'min',
+  'max',
+  'in',
+  'cat',
+  'substr',
+  'merge',
+  'map',
+  'filter',
+  'reduce',
+  'all',
+  'none',
+  'some',
 ]);
 
 /** A custom operator: its arity and what it is for (rendered in docs/rules.md). */
@@ -25,34 +53,40 @@ export interface CustomOperator {
 /** NBO's custom operators for offer authoring. */
 export const CUSTOM_OPERATORS: Readonly<Record<string, CustomOperator>> = {
   days_since: {
-    minArgs: 1, maxArgs: 1,
+    minArgs: 1,
+    maxArgs: 1,
     summary: 'days (fractional) from an ISO-8601 time to now; null when the value is not a time',
     example: { '>': [{ days_since: { var: 'customer.agg.last_purchase_at' } }, 60] },
   },
   hours_since: {
-    minArgs: 1, maxArgs: 1,
+    minArgs: 1,
+    maxArgs: 1,
     summary: 'hours (fractional) from an ISO-8601 time to now; null when the value is not a time',
     example: { '<': [{ hours_since: { var: 'customer.agg.last_claim_at' } }, 48] },
   },
   days_until: {
-    minArgs: 1, maxArgs: 1,
+    minArgs: 1,
+    maxArgs: 1,
     summary: 'days (fractional) from now until an ISO-8601 time, negative once it has passed; null when not a time',
     example: { '<=': [0, { days_until: { var: 'customer.profile.policy_renewal' } }, 30] },
   },
   count: {
-    minArgs: 1, maxArgs: 1,
+    minArgs: 1,
+    maxArgs: 1,
     summary: 'the number of items in an array; 0 for anything else',
     example: { '>=': [{ count: { var: 'event.data.basket.items' } }, 5] },
   },
   sum_by: {
-    minArgs: 1, maxArgs: 2,
-    summary: 'the sum of a numeric field (dotted path) over an array\'s items, or of the items themselves; non-numbers are skipped',
+    minArgs: 1,
+    maxArgs: 2,
+    summary:
+      "the sum of a numeric field (dotted path) over an array's items, or of the items themselves; non-numbers are skipped",
     example: { '>': [{ sum_by: [{ var: 'event.data.basket.items' }, 'qty'] }, 10] },
   },
 };
 
 export function isKnownOperator(op: string): boolean {
-  return SPEC_OPERATORS.has(op) || Object.prototype.hasOwnProperty.call(CUSTOM_OPERATORS, op);
+  return SPEC_OPERATORS.has(op) || Object.hasOwn(CUSTOM_OPERATORS, op);
 }
 
 /** JsonLogic's test for "is this an operation": a plain object with exactly one key. */

@@ -33,12 +33,19 @@ export function toFloat(v: unknown): number {
   return parseFloat(v as string);
 }
 
+/**
+ * An operand used with JavaScript's own coercion (`a < b`, `a - b`, `x[key]`), exactly as
+ * json-logic-js applies it; the conformance suite pins the results.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the reference semantics are JavaScript's coercion on any value
+type Loose = any;
+
 /** `var` with a path only known at run time. */
 export function varDynamic(data: unknown, path: unknown, notFound: unknown): unknown {
   const nf = notFound === undefined ? null : notFound;
   if (path === undefined || path === '' || path === null) return data;
   const parts = String(path).split('.');
-  let cur: any = data;
+  let cur: Loose = data;
   for (let i = 0; i < parts.length; i++) {
     const key = parts[i]!;
     if (cur === null || cur === undefined) return nf;
@@ -50,7 +57,7 @@ export function varDynamic(data: unknown, path: unknown, notFound: unknown): unk
 }
 
 /** `-` with one or two operands; `b === undefined` means negate. */
-export function subtract(a: any, b: any): number {
+export function subtract(a: Loose, b: Loose): number {
   return b === undefined ? -a : a - b;
 }
 
@@ -62,11 +69,11 @@ export function multiply(args: unknown[]): unknown {
   return acc;
 }
 
-export function lt3(a: any, b: any, c: any): boolean {
+export function lt3(a: Loose, b: Loose, c: Loose): boolean {
   return c === undefined ? a < b : a < b && b < c;
 }
 
-export function le3(a: any, b: any, c: any): boolean {
+export function le3(a: Loose, b: Loose, c: Loose): boolean {
   return c === undefined ? a <= b : a <= b && b <= c;
 }
 
@@ -74,7 +81,7 @@ export function cat(args: unknown[]): string {
   return args.join('');
 }
 
-export function substr(source: unknown, start: any, end: any): string {
+export function substr(source: unknown, start: Loose, end: Loose): string {
   if (end < 0) {
     const temp = String(source).substr(start);
     return temp.substr(0, temp.length + end);
@@ -87,7 +94,7 @@ export function merge(args: unknown[]): unknown[] {
 }
 
 export function missing(data: unknown, args: unknown[]): unknown[] {
-  const keys: any = Array.isArray(args[0]) ? args[0] : args;
+  const keys: Loose = Array.isArray(args[0]) ? args[0] : args;
   const out: unknown[] = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -98,7 +105,7 @@ export function missing(data: unknown, args: unknown[]): unknown[] {
   return out;
 }
 
-export function missingSome(data: unknown, need: any, options: any): unknown[] {
+export function missingSome(data: unknown, need: Loose, options: Loose): unknown[] {
   const found = missing(data, Array.isArray(options) ? options : [options]);
   return options.length - found.length >= need ? [] : found;
 }

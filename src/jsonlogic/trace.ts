@@ -43,7 +43,12 @@ export function traceLogic(logic: unknown, data: unknown, rt: RuleRuntime, root 
     if (truthy(value)) return { value, passed: true };
     return { value, passed: false, failure: locate(logic, root, data, rt) };
   } catch (err) {
-    return { value: undefined, passed: false, error: (err as Error).message, failure: { path: root, rule: logic, values: [] } };
+    return {
+      value: undefined,
+      passed: false,
+      error: (err as Error).message,
+      failure: { path: root, rule: logic, values: [] },
+    };
   }
 }
 
@@ -59,7 +64,8 @@ function locate(node: unknown, path: string, data: unknown, rt: RuleRuntime): Tr
   if (op === 'if' || op === '?:') {
     let i = 0;
     for (; i < args.length - 1; i += 2) {
-      if (truthy(evaluate(args[i], data, rt))) return locate(args[i + 1], argPath(opPath, i + 1, argsIsArray), data, rt);
+      if (truthy(evaluate(args[i], data, rt)))
+        return locate(args[i + 1], argPath(opPath, i + 1, argsIsArray), data, rt);
     }
     if (i === args.length - 1) return locate(args[i], argPath(opPath, i, argsIsArray), data, rt);
   }

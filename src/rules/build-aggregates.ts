@@ -24,7 +24,12 @@ export function buildAggregates(doc: Record<string, RawAggregate>, file: string,
     const at = (key: string) => pointerToPath(`/${name}/${key}`);
     const before = issues.length;
     if (NEEDS_FIELD.has(raw.fn) && raw.field === undefined) {
-      issues.push({ file, id: name, path: pointerToPath(`/${name}`), message: `fn "${raw.fn}" needs a field (e.g. field: data.amount)` });
+      issues.push({
+        file,
+        id: name,
+        path: pointerToPath(`/${name}`),
+        message: `fn "${raw.fn}" needs a field (e.g. field: data.amount)`,
+      });
     }
     let windowMs: number | null = null;
     if (raw.window !== undefined) {
@@ -32,14 +37,26 @@ export function buildAggregates(doc: Record<string, RawAggregate>, file: string,
       if ('error' in d) issues.push({ file, id: name, path: at('window'), message: `window ${d.error}` });
       else windowMs = d.ms;
     }
-    const where = raw.where === undefined ? null : checkAndCompile(raw.where, { file, id: name, path: at('where') }, { roots: EVENT_ROOTS }, issues);
+    const where =
+      raw.where === undefined
+        ? null
+        : checkAndCompile(raw.where, { file, id: name, path: at('where') }, { roots: EVENT_ROOTS }, issues);
     if (issues.length > before) continue;
     const events = (Array.isArray(raw.event) ? raw.event : [raw.event]).slice().sort();
     const bucketMs = windowMs === null ? null : bucketSizeFor(windowMs);
     const maxDistinct = raw.max ?? DEFAULT_MAX_DISTINCT;
     const field = raw.field === undefined ? null : raw.field.split('.');
     const storageHash = createHash('sha256')
-      .update(JSON.stringify([events, raw.fn, field, bucketMs, raw.where ?? null, raw.fn === 'distinct' ? maxDistinct : null]))
+      .update(
+        JSON.stringify([
+          events,
+          raw.fn,
+          field,
+          bucketMs,
+          raw.where ?? null,
+          raw.fn === 'distinct' ? maxDistinct : null,
+        ]),
+      )
       .digest('hex')
       .slice(0, 8);
     // no name in the key: aggregates that keep the same buckets share them (spend_30d, spend_90d)

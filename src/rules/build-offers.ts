@@ -14,7 +14,11 @@ export interface RawOffer {
   eligibility?: unknown;
   value: number;
   weight?: number;
-  propensity?: { prior?: { accepted: number; impressions: number }; halfLife?: string; model?: 'segment' | 'contextual' };
+  propensity?: {
+    prior?: { accepted: number; impressions: number };
+    halfLife?: string;
+    model?: 'segment' | 'contextual';
+  };
   caps?: { customer?: RawCap[]; total?: RawCap[] };
   cooldown?: Record<string, string>;
   fallback?: boolean;
@@ -55,7 +59,13 @@ export function compileOfferCatalog(offers: readonly Offer[]): number {
 }
 
 /** Resolves one offer at JSON path `p` of `file`; issues appended; null when invalid. */
-export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferScope, issues: RuleIssue[]): Offer | null {
+export function buildOffer(
+  raw: RawOffer,
+  file: string,
+  p: string,
+  scope: OfferScope,
+  issues: RuleIssue[],
+): Offer | null {
   const before = issues.length;
   const id = raw.id;
   const problem = (path: string, message: string) => issues.push({ file, id, path, message });
@@ -69,7 +79,8 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
   };
   const activeFromMs = time('from');
   const activeToMs = time('to');
-  if (activeFromMs !== null && activeToMs !== null && activeFromMs > activeToMs) problem(`${p}.active`, 'active.from is after active.to');
+  if (activeFromMs !== null && activeToMs !== null && activeFromMs > activeToMs)
+    problem(`${p}.active`, 'active.from is after active.to');
 
   const caps = (scopeName: 'customer' | 'total'): Cap[] =>
     (raw.caps?.[scopeName] ?? []).map((c, i) => {
@@ -81,7 +92,10 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
         else windowMs = d.ms;
       }
       if (scopeName === 'customer' && windowMs !== null && c.max > MAX_WINDOWED_CUSTOMER_CAP) {
-        problem(`${at}.max`, `a windowed customer cap counts at most ${MAX_WINDOWED_CUSTOMER_CAP} outcomes; use a lifetime cap (no window) above that`);
+        problem(
+          `${at}.max`,
+          `a windowed customer cap counts at most ${MAX_WINDOWED_CUSTOMER_CAP} outcomes; use a lifetime cap (no window) above that`,
+        );
       }
       return { outcome: c.outcome, max: c.max, windowMs, window: c.window ?? null };
     });
@@ -104,11 +118,16 @@ export function buildOffer(raw: RawOffer, file: string, p: string, scope: OfferS
     else halfLifeMs = d.ms;
   }
   const prior = raw.propensity?.prior ?? DEFAULT_PRIOR;
-  if (prior.accepted > prior.impressions) problem(`${p}.propensity.prior.accepted`, `accepted (${prior.accepted}) is more than impressions (${prior.impressions})`);
+  if (prior.accepted > prior.impressions)
+    problem(
+      `${p}.propensity.prior.accepted`,
+      `accepted (${prior.accepted}) is more than impressions (${prior.impressions})`,
+    );
 
   // checked here; compiled with the rest of the catalog (load.ts: compileOfferCatalog), so
   // that rules can share sub-expressions
-  if (raw.eligibility !== undefined) checkRefs(raw.eligibility, { file, id, path: `${p}.eligibility` }, { roots: DECISION_ROOTS, ...scope }, issues);
+  if (raw.eligibility !== undefined)
+    checkRefs(raw.eligibility, { file, id, path: `${p}.eligibility` }, { roots: DECISION_ROOTS, ...scope }, issues);
 
   if (issues.length > before) return null;
   return {

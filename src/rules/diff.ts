@@ -57,18 +57,41 @@ export function diffRuleSets(a: RuleSet, b: RuleSet): RulesDiff {
     if (fields.length > 0) changed.push({ id: o.id, fields });
   }
   // the storage key leaves out the window length (windows of one bucket size share buckets)
-  const aggs = (r: RuleSet) => new Map(r.aggregates.map((g) => [g.name, `${g.storageKey}|${g.windowMs}|${g.maxDistinct}`]));
-  const segs = (r: RuleSet) => new Map(r.segmentations.map((s) => [s.name, JSON.stringify(s.segments.map((x) => [x.id, x.whenSource ?? null]))]));
-  return { from: a.version, to: b.version, added, removed, changed, aggregates: mapDiff(aggs(a), aggs(b)), segmentations: mapDiff(segs(a), segs(b)) };
+  const aggs = (r: RuleSet) =>
+    new Map(r.aggregates.map((g) => [g.name, `${g.storageKey}|${g.windowMs}|${g.maxDistinct}`]));
+  const segs = (r: RuleSet) =>
+    new Map(r.segmentations.map((s) => [s.name, JSON.stringify(s.segments.map((x) => [x.id, x.whenSource ?? null]))]));
+  return {
+    from: a.version,
+    to: b.version,
+    added,
+    removed,
+    changed,
+    aggregates: mapDiff(aggs(a), aggs(b)),
+    segmentations: mapDiff(segs(a), segs(b)),
+  };
 }
 
 /** True when the diff finds nothing changed. */
 export function isEmptyDiff(d: RulesDiff): boolean {
-  return d.added.length + d.removed.length + d.changed.length + d.aggregates.added.length + d.aggregates.removed.length + d.aggregates.changed.length +
-    d.segmentations.added.length + d.segmentations.removed.length + d.segmentations.changed.length === 0;
+  return (
+    d.added.length +
+      d.removed.length +
+      d.changed.length +
+      d.aggregates.added.length +
+      d.aggregates.removed.length +
+      d.aggregates.changed.length +
+      d.segmentations.added.length +
+      d.segmentations.removed.length +
+      d.segmentations.changed.length ===
+    0
+  );
 }
 
-function mapDiff(a: Map<string, string>, b: Map<string, string>): { added: string[]; removed: string[]; changed: string[] } {
+function mapDiff(
+  a: Map<string, string>,
+  b: Map<string, string>,
+): { added: string[]; removed: string[]; changed: string[] } {
   return {
     added: [...b.keys()].filter((k) => !a.has(k)).sort(),
     removed: [...a.keys()].filter((k) => !b.has(k)).sort(),

@@ -55,7 +55,10 @@ export function listRuleFiles(dir: string): Listing {
       const path = rel === '' ? name : `${rel}/${name}`;
       const kind = kinds.get(name)!;
       // a symlink is followed (stat); a plain file or folder is known from the listing
-      const isDir = kind.isSymbolicLink() || !(kind.isFile() || kind.isDirectory()) ? statSync(full).isDirectory() : kind.isDirectory();
+      const isDir =
+        kind.isSymbolicLink() || !(kind.isFile() || kind.isDirectory())
+          ? statSync(full).isDirectory()
+          : kind.isDirectory();
       if (isDir) visit(full, path);
       else if (RULE_EXT.test(name)) files.push({ file: path, path: full });
     }

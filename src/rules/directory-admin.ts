@@ -9,7 +9,12 @@ import type { RulesSource } from './source.js';
  * fleet is this instance, and publish / rollback are refused (NBO_ERR_RULES_SOURCE): the
  * directory is edited, not published to.
  */
-export function directoryAdmin(source: RulesSource, dir: string, instanceId: string, clock: () => number = Date.now): AdminRulesSource {
+export function directoryAdmin(
+  source: RulesSource,
+  dir: string,
+  instanceId: string,
+  clock: () => number = Date.now,
+): AdminRulesSource {
   const startedAt = new Date(clock()).toISOString();
   let loaded = { version: source.current().version, at: startedAt };
   const seen = () => {
@@ -18,7 +23,10 @@ export function directoryAdmin(source: RulesSource, dir: string, instanceId: str
     return loaded;
   };
   const refuse = (): never => {
-    throw new NboError('NBO_ERR_RULES_SOURCE', `this instance serves the rules directory ${dir} (NBO_RULES_SOURCE=directory); edit the files there, or run with Redis and NBO_RULES_SOURCE=redis to publish`);
+    throw new NboError(
+      'NBO_ERR_RULES_SOURCE',
+      `this instance serves the rules directory ${dir} (NBO_RULES_SOURCE=directory); edit the files there, or run with Redis and NBO_RULES_SOURCE=redis to publish`,
+    );
   };
   return {
     source: 'directory',
@@ -34,7 +42,17 @@ export function directoryAdmin(source: RulesSource, dir: string, instanceId: str
     rollback: async () => refuse(),
     async history() {
       const l = seen();
-      const entry: VersionEntry = { version: l.version, time: l.at, keyId: null, message: `loaded from ${dir}`, action: 'directory', previous: null, added: [], removed: [], changed: [] };
+      const entry: VersionEntry = {
+        version: l.version,
+        time: l.at,
+        keyId: null,
+        message: `loaded from ${dir}`,
+        action: 'directory',
+        previous: null,
+        added: [],
+        removed: [],
+        changed: [],
+      };
       return [entry];
     },
     audit: async () => [],
@@ -45,7 +63,12 @@ export function directoryAdmin(source: RulesSource, dir: string, instanceId: str
       return rulesVersion(files) === version ? files : null;
     },
     async instances() {
-      const info: InstanceInfo = { id: instanceId, rulesVersion: source.current().version, startedAt, seenAt: new Date(clock()).toISOString() };
+      const info: InstanceInfo = {
+        id: instanceId,
+        rulesVersion: source.current().version,
+        startedAt,
+        seenAt: new Date(clock()).toISOString(),
+      };
       return [info];
     },
   };

@@ -23,7 +23,10 @@ export function loadRulesDir(dir: string): LoadResult {
   try {
     files = readRuleFiles(dir);
   } catch (err) {
-    return { ok: false, issues: [{ file: '.', path: '$', message: `cannot read rules directory: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      issues: [{ file: '.', path: '$', message: `cannot read rules directory: ${(err as Error).message}` }],
+    };
   }
   return buildRuleSet(files);
 }
@@ -31,7 +34,8 @@ export function loadRulesDir(dir: string): LoadResult {
 /** The content hash of a rules directory: every decision carries it. */
 export function rulesVersion(files: readonly RuleFile[]): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.file < b.file ? -1 : 1))) h.update(f.file).update('\0').update(f.text).update('\0');
+  for (const f of [...files].sort((a, b) => (a.file < b.file ? -1 : 1)))
+    h.update(f.file).update('\0').update(f.text).update('\0');
   return h.digest('hex').slice(0, 12);
 }
 
@@ -53,7 +57,10 @@ export function buildRuleSet(files: readonly RuleFile[]): LoadResult {
 
 /** A limit this loader does not know of yet: still an issue, never a crash. */
 function unforeseen(err: unknown): LoadResult {
-  return { ok: false, issues: [{ file: '.', path: '$', message: `the rule set cannot be loaded: ${(err as Error).message}` }] };
+  return {
+    ok: false,
+    issues: [{ file: '.', path: '$', message: `the rule set cannot be loaded: ${(err as Error).message}` }],
+  };
 }
 
 /**
@@ -79,11 +86,23 @@ export async function buildRuleSetSliced(files: readonly RuleFile[], sliceMs = 4
 }
 
 /** Issues for a document nested deeper than the loader allows (checked before anything recursive reads it). */
-function depthIssues(doc: unknown, file: string, prefix: string, idAt: (path: string) => string | undefined): RuleIssue[] {
+function depthIssues(
+  doc: unknown,
+  file: string,
+  prefix: string,
+  idAt: (path: string) => string | undefined,
+): RuleIssue[] {
   const path = firstTooDeep(doc, prefix, RULE_LIMITS.maxDepth);
   if (path === null) return [];
   const id = idAt(path);
-  return [{ file, ...(id !== undefined ? { id } : {}), path, message: `is nested deeper than ${RULE_LIMITS.maxDepth} levels` }];
+  return [
+    {
+      file,
+      ...(id !== undefined ? { id } : {}),
+      path,
+      message: `is nested deeper than ${RULE_LIMITS.maxDepth} levels`,
+    },
+  ];
 }
 
 /** buildRuleSet as steps: it yields after each offer, where the work may pause. */
@@ -94,13 +113,24 @@ function* ruleSetSteps(files: readonly RuleFile[]): Generator<void, LoadResult> 
   const offerFiles = files.filter((f) => OFFER_FILE.test(f.file));
   for (const f of files) {
     if (!AGGREGATES_FILE.test(f.file) && !SEGMENTS_FILE.test(f.file) && !OFFER_FILE.test(f.file)) {
-      issues.push({ file: f.file, path: '$', message: 'not a rules file: expected aggregates.yaml, segments.yaml or offers/*.yaml' });
+      issues.push({
+        file: f.file,
+        path: '$',
+        message: 'not a rules file: expected aggregates.yaml, segments.yaml or offers/*.yaml',
+      });
     }
   }
   for (const group of [aggFiles, segFiles]) {
-    if (group.length > 1) for (const f of group.slice(1)) issues.push({ file: f.file, path: '$', message: `only one of ${group.map((g) => g.file).join(', ')} may exist` });
+    if (group.length > 1)
+      for (const f of group.slice(1))
+        issues.push({
+          file: f.file,
+          path: '$',
+          message: `only one of ${group.map((g) => g.file).join(', ')} may exist`,
+        });
   }
-  if (offerFiles.length === 0) issues.push({ file: 'offers/', path: '$', message: 'the catalog has no offers (add files under offers/)' });
+  if (offerFiles.length === 0)
+    issues.push({ file: 'offers/', path: '$', message: 'the catalog has no offers (add files under offers/)' });
 
   // aggregates
   let aggregates: AggregateDef[] = [];
@@ -108,7 +138,10 @@ function* ruleSetSteps(files: readonly RuleFile[]): Generator<void, LoadResult> 
   if (aggFile) {
     const doc = aggFile.doc ?? {};
     const deep = depthIssues(doc, aggFile.file, '$', (path) => pathToPointer(path).split('/')[1] || undefined);
-    const found = deep.length > 0 ? deep : schemaIssues('aggregates', doc, aggFile.file, '$', (ptr) => ptr.split('/')[1] || undefined);
+    const found =
+      deep.length > 0
+        ? deep
+        : schemaIssues('aggregates', doc, aggFile.file, '$', (ptr) => ptr.split('/')[1] || undefined);
     issues.push(...found);
     if (found.length === 0) aggregates = buildAggregates(doc as never, aggFile.file, issues);
   }
@@ -134,14 +167,22 @@ function* ruleSetSteps(files: readonly RuleFile[]): Generator<void, LoadResult> 
   for (const f of offerFiles) {
     const parsed = parseRuleFile(f, issues);
     yield;
-    if (parsed) offers.push(...(yield* buildOfferFile(parsed, { aggregates: aggNames, segmentations: segNames }, firstSeen, issues)));
+    if (parsed)
+      offers.push(
+        ...(yield* buildOfferFile(parsed, { aggregates: aggNames, segmentations: segNames }, firstSeen, issues)),
+      );
   }
 
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, rules: makeRuleSet(rulesVersion(files), offers, aggregates, segmentations) };
 }
 
-function* buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>; segmentations: ReadonlySet<string> }, firstSeen: Map<string, string>, issues: RuleIssue[]): Generator<void, Offer[]> {
+function* buildOfferFile(
+  f: ParsedFile,
+  scope: { aggregates: ReadonlySet<string>; segmentations: ReadonlySet<string> },
+  firstSeen: Map<string, string>,
+  issues: RuleIssue[],
+): Generator<void, Offer[]> {
   const list = Array.isArray(f.doc) ? f.doc : [f.doc];
   if (list.length === 0) issues.push({ file: f.file, path: '$', message: 'the file holds no offers' });
   const out: Offer[] = [];
@@ -154,7 +195,13 @@ function* buildOfferFile(f: ParsedFile, scope: { aggregates: ReadonlySet<string>
     issues.push(...found);
     if (id !== undefined) {
       const other = firstSeen.get(id);
-      if (other !== undefined) issues.push({ file: f.file, id, path: `${prefix}.id`, message: `duplicate offer id "${id}" (first defined in ${other})` });
+      if (other !== undefined)
+        issues.push({
+          file: f.file,
+          id,
+          path: `${prefix}.id`,
+          message: `duplicate offer id "${id}" (first defined in ${other})`,
+        });
       else firstSeen.set(id, f.file);
     }
     if (found.length > 0) continue;
@@ -186,14 +233,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[], segmentations: Segmentation[]): RuleSet {
+function makeRuleSet(
+  version: string,
+  offers: Offer[],
+  aggregates: AggregateDef[],
+  segmentations: Segmentation[],
+): RuleSet {
   const sorted = offers.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const index = new Map<string, readonly Offer[]>();
   const memoSlots = compileOfferCatalog(sorted);
   return Object.freeze({
     version,
     memoSlots,
-    historyOffers: Object.freeze(sorted.filter((o) => o.customerCaps.length > 0 || o.cooldowns.length > 0).map((o) => o.id)),
+    historyOffers: Object.freeze(
+      sorted.filter((o) => o.customerCaps.length > 0 || o.cooldowns.length > 0).map((o) => o.id),
+    ),
     offers: Object.freeze(sorted),
     offerById: new Map(sorted.map((o) => [o.id, o])),
     aggregates: Object.freeze(aggregates),
@@ -204,7 +258,11 @@ function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[
       const key = `${channel}\u0000${trigger ?? ''}`;
       let list = index.get(key);
       if (!list) {
-        list = Object.freeze(sorted.filter((o) => o.channels.has(channel) && (o.triggers === null || (trigger !== null && o.triggers.has(trigger)))));
+        list = Object.freeze(
+          sorted.filter(
+            (o) => o.channels.has(channel) && (o.triggers === null || (trigger !== null && o.triggers.has(trigger))),
+          ),
+        );
         // bounded: channels × triggers seen; unknown channels from callers are cached too, so cap it
         if (index.size < 1024) index.set(key, list);
       }
@@ -212,4 +270,3 @@ function makeRuleSet(version: string, offers: Offer[], aggregates: AggregateDef[
     },
   });
 }
-

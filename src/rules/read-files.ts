@@ -47,8 +47,15 @@ export function parseRuleFile(f: RuleFile, issues: RuleIssue[]): ParsedFile | nu
     const id = /^id:\s*["']?([a-z0-9-]+)/m.exec(f.text)?.[1];
     for (const e of doc.errors) {
       const pos = e.linePos?.[0];
-      const what = /call stack/i.test(e.message) ? `nested too deep to parse (at most ${RULE_LIMITS.maxDepth} levels)` : e.message.split('\n')[0];
-      issues.push({ file: f.file, ...(id !== undefined ? { id } : {}), path: '$', message: `not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}: ${what}` });
+      const what = /call stack/i.test(e.message)
+        ? `nested too deep to parse (at most ${RULE_LIMITS.maxDepth} levels)`
+        : e.message.split('\n')[0];
+      issues.push({
+        file: f.file,
+        ...(id !== undefined ? { id } : {}),
+        path: '$',
+        message: `not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}: ${what}`,
+      });
     }
     return null;
   }

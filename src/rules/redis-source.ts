@@ -68,8 +68,16 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   const startedAt = new Date(clock()).toISOString();
   const make = (commandTimeout?: number) =>
     o.redis.cluster
-      ? new Cluster(o.redis.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })), { lazyConnect: true, redisOptions: { commandTimeout, ...o.security } })
-      : new Redis(o.redis.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout, ...o.security });
+      ? new Cluster(
+          o.redis.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })),
+          { lazyConnect: true, redisOptions: { commandTimeout, ...o.security } },
+        )
+      : new Redis(o.redis.url ?? 'redis://127.0.0.1:6379', {
+          lazyConnect: true,
+          maxRetriesPerRequest: 1,
+          commandTimeout,
+          ...o.security,
+        });
   // commands are bounded so a hung Redis cannot hold a publish, a re-check or a stop forever
   const cmd = make(COMMAND_TIMEOUT_MS);
   const sub = make();
@@ -82,7 +90,9 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     if (raw === null) return null;
     return (JSON.parse(raw) as { files: RuleFile[] }).files;
   };
-  const compile = async (version: string): Promise<{ ok: true; rules: RuleSet; files: RuleFile[] } | { ok: false; issues: RuleIssue[] } | null> => {
+  const compile = async (
+    version: string,
+  ): Promise<{ ok: true; rules: RuleSet; files: RuleFile[] } | { ok: false; issues: RuleIssue[] } | null> => {
     const files = await readFiles(version);
     if (files === null) return null;
     const res = await buildRuleSetSliced(files);
@@ -94,8 +104,26 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     await cmd.set(k.set(rules.version), JSON.stringify({ files }));
     await cmd.sadd(k.sets, rules.version);
     if ((await cmd.set(k.live, rules.version, 'NX')) !== 'OK') return false;
-    const entry: VersionEntry = { version: rules.version, time: iso(), keyId: null, message, action: 'seed', previous: null, added: rules.offers.map((x) => x.id), removed: [], changed: [] };
-    await record(entry, { time: entry.time, keyId: null, action: 'seed', result: 'published', version: rules.version, previous: null, message });
+    const entry: VersionEntry = {
+      version: rules.version,
+      time: iso(),
+      keyId: null,
+      message,
+      action: 'seed',
+      previous: null,
+      added: rules.offers.map((x) => x.id),
+      removed: [],
+      changed: [],
+    };
+    await record(entry, {
+      time: entry.time,
+      keyId: null,
+      action: 'seed',
+      result: 'published',
+      version: rules.version,
+      previous: null,
+      message,
+    });
     await cmd.publish(k.channel, rules.version);
     return true;
   };
@@ -111,13 +139,20 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   if (loaded?.ok) {
     ({ rules: live, files: liveFiles } = loaded);
     const dirVersion = directoryVersion(o.dir);
-    if (dirVersion !== null && dirVersion !== live.version) o.onDirectoryIgnored?.({ dir: o.dir, dirVersion, liveVersion: live.version });
+    if (dirVersion !== null && dirVersion !== live.version)
+      o.onDirectoryIgnored?.({ dir: o.dir, dirVersion, liveVersion: live.version });
   } else {
     const dir = readDirRules(o.dir);
     ({ rules: live, files: liveFiles } = dir);
     if (first !== null) {
       // published, but missing or invalid for this build: serve the directory until a good version is published
-      onError(new NboError('NBO_ERR_RULES_INVALID', `published rules version ${first} cannot be served here (${loaded === null ? 'its files are missing' : `${loaded.issues.length} issues`}); serving ${o.dir} until a valid version is published`, { details: loaded && !loaded.ok ? loaded.issues : undefined }));
+      onError(
+        new NboError(
+          'NBO_ERR_RULES_INVALID',
+          `published rules version ${first} cannot be served here (${loaded === null ? 'its files are missing' : `${loaded.issues.length} issues`}); serving ${o.dir} until a valid version is published`,
+          { details: loaded && !loaded.ok ? loaded.issues : undefined },
+        ),
+      );
       refused = first;
     } else if (!(await seed(dir.rules, dir.files, `seeded from ${o.dir} by ${instanceId}`))) {
       // another instance seeded first: serve what it published
@@ -129,7 +164,10 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
 
   async function record(entry: VersionEntry | null, audit: AuditEntry): Promise<void> {
     const m = cmd.multi();
-    if (entry) m.set(k.live, entry.version).lpush(k.history, JSON.stringify(entry)).ltrim(k.history, 0, o.history - 1);
+    if (entry)
+      m.set(k.live, entry.version)
+        .lpush(k.history, JSON.stringify(entry))
+        .ltrim(k.history, 0, o.history - 1);
     m.lpush(k.audit, JSON.stringify(audit)).ltrim(k.audit, 0, o.auditLimit - 1);
     await m.exec();
     o.onAudit?.(audit);
@@ -138,7 +176,11 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
 
   /** Drops the files of versions no kept history entry names (never the live one). */
   async function prune(): Promise<void> {
-    const [kept, stored, current] = await Promise.all([cmd.lrange(k.history, 0, -1), cmd.smembers(k.sets), cmd.get(k.live)]);
+    const [kept, stored, current] = await Promise.all([
+      cmd.lrange(k.history, 0, -1),
+      cmd.smembers(k.sets),
+      cmd.get(k.live),
+    ]);
     const keep = new Set(kept.map((e) => (JSON.parse(e) as VersionEntry).version));
     if (current) keep.add(current);
     const drop = stored.filter((v) => !keep.has(v));
@@ -174,7 +216,10 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
       out = { ok: true, version: live.version, changed: true };
       o.onReload?.(out, live);
     } else {
-      const issues: RuleIssue[] = res === null ? [{ file: '.', path: '$', message: `the files of version ${version} are not stored` }] : res.issues;
+      const issues: RuleIssue[] =
+        res === null
+          ? [{ file: '.', path: '$', message: `the files of version ${version} are not stored` }]
+          : res.issues;
       out = { ok: false, version: live.version, changed: false, issues };
       // report a bad version once, not on every re-check
       if (refused !== version) o.onReload?.(out, live);
@@ -203,7 +248,8 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
   }, o.recheckMs);
   timer.unref();
 
-  const history = async (): Promise<VersionEntry[]> => (await cmd.lrange(k.history, 0, -1)).map((e) => JSON.parse(e) as VersionEntry);
+  const history = async (): Promise<VersionEntry[]> =>
+    (await cmd.lrange(k.history, 0, -1)).map((e) => JSON.parse(e) as VersionEntry);
 
   // publishes from this instance run one at a time: each one's diff is against the version it replaces
   let writes: Promise<unknown> = Promise.resolve();
@@ -214,28 +260,77 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
     return p;
   };
 
-  const goLive = async (rules: RuleSet, files: RuleFile[] | null, action: 'publish' | 'rollback', actor: Actor, message: string | null): Promise<PublishOutcome> => {
+  const goLive = async (
+    rules: RuleSet,
+    files: RuleFile[] | null,
+    action: 'publish' | 'rollback',
+    actor: Actor,
+    message: string | null,
+  ): Promise<PublishOutcome> => {
     const previous = await cmd.get(k.live);
     if (previous === rules.version) {
-      await record(null, { time: iso(), keyId: actor.keyId, action, result: 'unchanged', version: rules.version, previous, message });
+      await record(null, {
+        time: iso(),
+        keyId: actor.keyId,
+        action,
+        result: 'unchanged',
+        version: rules.version,
+        previous,
+        message,
+      });
       return { version: rules.version, previous, changed: false, entry: null };
     }
     const before = previous === null ? null : await compile(previous);
-    const d = before?.ok ? diffRuleSets(before.rules, rules) : { added: rules.offers.map((x) => x.id), removed: [], changed: [] as Array<{ id: string }> };
+    const d = before?.ok
+      ? diffRuleSets(before.rules, rules)
+      : { added: rules.offers.map((x) => x.id), removed: [], changed: [] as Array<{ id: string }> };
     if (files) {
       await cmd.set(k.set(rules.version), JSON.stringify({ files }));
       await cmd.sadd(k.sets, rules.version);
     }
-    const entry: VersionEntry = { version: rules.version, time: iso(), keyId: actor.keyId, message, action, previous, added: d.added, removed: d.removed, changed: d.changed.map((c) => c.id) };
-    await record(entry, { time: entry.time, keyId: actor.keyId, action, result: 'published', version: rules.version, previous, message });
+    const entry: VersionEntry = {
+      version: rules.version,
+      time: iso(),
+      keyId: actor.keyId,
+      message,
+      action,
+      previous,
+      added: d.added,
+      removed: d.removed,
+      changed: d.changed.map((c) => c.id),
+    };
+    await record(entry, {
+      time: entry.time,
+      keyId: actor.keyId,
+      action,
+      result: 'published',
+      version: rules.version,
+      previous,
+      message,
+    });
     await cmd.publish(k.channel, rules.version);
     if (files) prepared = { rules, files };
     await refresh(); // this instance serves it before answering
     return { version: rules.version, previous, changed: true, entry };
   };
 
-  const refuse = async (action: 'publish' | 'rollback', actor: Actor, version: string | null, message: string | null, reason: string) => {
-    await record(null, { time: iso(), keyId: actor.keyId, action, result: 'refused', version, previous: await cmd.get(k.live), message, reason });
+  const refuse = async (
+    action: 'publish' | 'rollback',
+    actor: Actor,
+    version: string | null,
+    message: string | null,
+    reason: string,
+  ) => {
+    await record(null, {
+      time: iso(),
+      keyId: actor.keyId,
+      action,
+      result: 'refused',
+      version,
+      previous: await cmd.get(k.live),
+      message,
+      reason,
+    });
   };
 
   const stop = (): Promise<void> => {
@@ -263,8 +358,18 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
       serial(async () => {
         const res = await buildRuleSetSliced(files);
         if (!res.ok) {
-          await refuse('publish', actor, null, message, `${res.issues.length} issue${res.issues.length === 1 ? '' : 's'}`);
-          throw new NboError('NBO_ERR_RULES_INVALID', `the rule set is invalid (${res.issues.length} issues); version ${live.version} stays live`, { details: res.issues });
+          await refuse(
+            'publish',
+            actor,
+            null,
+            message,
+            `${res.issues.length} issue${res.issues.length === 1 ? '' : 's'}`,
+          );
+          throw new NboError(
+            'NBO_ERR_RULES_INVALID',
+            `the rule set is invalid (${res.issues.length} issues); version ${live.version} stays live`,
+            { details: res.issues },
+          );
         }
         return goLive(res.rules, files, 'publish', actor, message);
       }),
@@ -273,11 +378,18 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
         const res = await compile(version);
         if (res === null) {
           await refuse('rollback', actor, version, message, 'unknown version');
-          throw new NboError('NBO_ERR_RULES_VERSION_UNKNOWN', `rules version ${version} is not stored (the last ${o.history} versions are kept)`);
+          throw new NboError(
+            'NBO_ERR_RULES_VERSION_UNKNOWN',
+            `rules version ${version} is not stored (the last ${o.history} versions are kept)`,
+          );
         }
         if (!res.ok) {
           await refuse('rollback', actor, version, message, `${res.issues.length} issues`);
-          throw new NboError('NBO_ERR_RULES_INVALID', `rules version ${version} is invalid for this build (${res.issues.length} issues); version ${live.version} stays live`, { details: res.issues });
+          throw new NboError(
+            'NBO_ERR_RULES_INVALID',
+            `rules version ${version} is invalid for this build (${res.issues.length} issues); version ${live.version} stays live`,
+            { details: res.issues },
+          );
         }
         return goLive(res.rules, null, 'rollback', actor, message ?? `rollback to ${version}`);
       }),
@@ -299,7 +411,6 @@ export async function createRedisRulesSource(o: RedisRulesOptions): Promise<Admi
       void stop();
     },
     stop,
-
   };
 }
 
@@ -317,9 +428,17 @@ function readDirRules(dir: string): { rules: RuleSet; files: RuleFile[] } {
   try {
     files = readRuleFiles(dir);
   } catch (err) {
-    throw new NboError('NBO_ERR_RULES_READ', `nothing is published yet and the rules directory ${dir} cannot be read: ${(err as Error).message}`);
+    throw new NboError(
+      'NBO_ERR_RULES_READ',
+      `nothing is published yet and the rules directory ${dir} cannot be read: ${(err as Error).message}`,
+    );
   }
   const res = buildRuleSet(files);
-  if (!res.ok) throw new NboError('NBO_ERR_RULES_INVALID', `nothing is published yet and the rules in ${dir} are invalid (${res.issues.length} issues)`, { details: res.issues });
+  if (!res.ok)
+    throw new NboError(
+      'NBO_ERR_RULES_INVALID',
+      `nothing is published yet and the rules in ${dir} are invalid (${res.issues.length} issues)`,
+      { details: res.issues },
+    );
   return { rules: res.rules, files };
 }

@@ -26,7 +26,10 @@ function describe(e: ErrorObject): { suffix: string; message: string } {
     case 'enum':
       return { suffix: '', message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
     case 'propertyNames':
-      return { suffix: '', message: `"${String(p.propertyName)}" is not a valid name (lower-case letters, digits and _; starting with a letter)` };
+      return {
+        suffix: '',
+        message: `"${String(p.propertyName)}" is not a valid name (lower-case letters, digits and _; starting with a letter)`,
+      };
     case 'oneOf':
       return { suffix: '', message: 'must be an event type or a list of event types' };
     default:
@@ -58,7 +61,12 @@ export function schemaIssues(
     const d = describe(e);
     const pointer = e.instancePath + d.suffix;
     const id = idAt(pointer);
-    issues.push({ file, ...(id !== undefined ? { id } : {}), path: pointerToPath(pointer, prefix), message: d.message });
+    issues.push({
+      file,
+      ...(id !== undefined ? { id } : {}),
+      path: pointerToPath(pointer, prefix),
+      message: d.message,
+    });
   }
   return issues;
 }

@@ -45,7 +45,11 @@ export interface RulesSourceOptions {
 export function createRulesSource(dir: string, opts: RulesSourceOptions = {}): RulesSource {
   const first = loadRulesDir(dir);
   if (!first.ok) {
-    throw new NboError('NBO_ERR_RULES_INVALID', `rules in ${dir} are invalid (${first.issues.length} issue${first.issues.length === 1 ? '' : 's'}); the service does not start`, { details: first.issues });
+    throw new NboError(
+      'NBO_ERR_RULES_INVALID',
+      `rules in ${dir} are invalid (${first.issues.length} issue${first.issues.length === 1 ? '' : 's'}); the service does not start`,
+      { details: first.issues },
+    );
   }
   let live = first.rules;
   /** The content hash of the files last acted on (valid or not), so a refused set is reported once. */
@@ -70,7 +74,10 @@ export function createRulesSource(dir: string, opts: RulesSourceOptions = {}): R
       res = loadRulesDir(dir);
     } catch (err) {
       // the loader reports problems as issues; this is for what it cannot foresee (a poll or SIGHUP must never crash the process)
-      res = { ok: false, issues: [{ file: '.', path: '$', message: `the rules cannot be loaded: ${(err as Error).message}` }] };
+      res = {
+        ok: false,
+        issues: [{ file: '.', path: '$', message: `the rules cannot be loaded: ${(err as Error).message}` }],
+      };
     }
     return apply(res);
   };
@@ -137,7 +144,9 @@ async function fingerprint(dir: string): Promise<string> {
 
 /** The rules version the files would have (read without blocking the event loop). */
 function contentHash(dir: string): Promise<string> {
-  return readConsistentlyAsync(dir, async (l) => rulesVersion(await inChunks(l.files, async (f) => ({ file: f.file, text: await readFile(f.path, 'utf8') }))));
+  return readConsistentlyAsync(dir, async (l) =>
+    rulesVersion(await inChunks(l.files, async (f) => ({ file: f.file, text: await readFile(f.path, 'utf8') }))),
+  );
 }
 
 /** Maps `items` a few at a time, so a large catalog's polling never holds the event loop for long. */

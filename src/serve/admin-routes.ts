@@ -21,7 +21,10 @@ const validatePublish = ajv.compile({
         type: 'object',
         required: ['file', 'text'],
         additionalProperties: false,
-        properties: { file: { type: 'string', pattern: '^(?!.*\\.\\.)[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$' }, text: { type: 'string' } },
+        properties: {
+          file: { type: 'string', pattern: '^(?!.*\\.\\.)[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$' },
+          text: { type: 'string' },
+        },
       },
     },
     message: MESSAGE,
@@ -40,7 +43,8 @@ function bodyErrors(errors: typeof validatePublish.errors): Array<{ path: string
 
 /** A refused rule set as a problem: the same issue listing as `nbo rules check`. */
 function refused(err: unknown, live: string): Reply {
-  if (err instanceof NboError && err.code === 'NBO_ERR_RULES_INVALID') return problem('NBO_ERR_RULES_INVALID', err.message, undefined, { issues: err.details, rulesVersion: live });
+  if (err instanceof NboError && err.code === 'NBO_ERR_RULES_INVALID')
+    return problem('NBO_ERR_RULES_INVALID', err.message, undefined, { issues: err.details, rulesVersion: live });
   throw err;
 }
 
@@ -49,7 +53,10 @@ function refused(err: unknown, live: string): Reply {
  * (publish, rollback, history, a version's files, the audit log). See docs/api.md.
  */
 export function adminRoutes(rules: AdminRulesSource): Route[] {
-  const versions = async () => ({ status: 200, body: { live: rules.current().version, source: rules.source, versions: await rules.history() } });
+  const versions = async () => ({
+    status: 200,
+    body: { live: rules.current().version, source: rules.source, versions: await rules.history() },
+  });
   return [
     { method: 'GET', path: '/v1/rules/versions', scope: 'read', name: 'rules-versions', handler: versions },
     {
@@ -66,11 +73,15 @@ export function adminRoutes(rules: AdminRulesSource): Route[] {
       scope: 'admin',
       name: 'rules-publish',
       async handler({ body, key }) {
-        if (!validatePublish(body)) return problem('NBO_ERR_BODY_INVALID', 'the publish request is invalid', bodyErrors(validatePublish.errors));
+        if (!validatePublish(body))
+          return problem('NBO_ERR_BODY_INVALID', 'the publish request is invalid', bodyErrors(validatePublish.errors));
         const b = body as { files: Array<{ file: string; text: string }>; message?: string | null };
         try {
           const r = await rules.publish(b.files, { keyId: key?.id ?? null }, b.message ?? null);
-          return { status: 200, body: { version: r.version, previous: r.previous, changed: r.changed, entry: r.entry } };
+          return {
+            status: 200,
+            body: { version: r.version, previous: r.previous, changed: r.changed, entry: r.entry },
+          };
         } catch (err) {
           return refused(err, rules.current().version);
         }
@@ -82,11 +93,19 @@ export function adminRoutes(rules: AdminRulesSource): Route[] {
       scope: 'admin',
       name: 'rules-rollback',
       async handler({ body, key }) {
-        if (!validateRollback(body)) return problem('NBO_ERR_BODY_INVALID', 'the rollback request is invalid', bodyErrors(validateRollback.errors));
+        if (!validateRollback(body))
+          return problem(
+            'NBO_ERR_BODY_INVALID',
+            'the rollback request is invalid',
+            bodyErrors(validateRollback.errors),
+          );
         const b = body as { version: string; message?: string | null };
         try {
           const r = await rules.rollback(b.version, { keyId: key?.id ?? null }, b.message ?? null);
-          return { status: 200, body: { version: r.version, previous: r.previous, changed: r.changed, entry: r.entry } };
+          return {
+            status: 200,
+            body: { version: r.version, previous: r.previous, changed: r.changed, entry: r.entry },
+          };
         } catch (err) {
           return refused(err, rules.current().version);
         }

@@ -52,20 +52,32 @@ export function loadKeyRing(file: string): KeyRing {
   }
   if (!validate(doc)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-    throw new NboError('NBO_ERR_CONFIG_INVALID', `NBO_API_KEYS_FILE ${file}: ${problems.join('; ')}`, { details: problems });
+    throw new NboError('NBO_ERR_CONFIG_INVALID', `NBO_API_KEYS_FILE ${file}: ${problems.join('; ')}`, {
+      details: problems,
+    });
   }
   const entries = doc as Array<{ id: string; sha256: string; scopes: Scope[]; channels?: string[] }>;
   const ids = new Set<string>();
   const hashes = new Map<string, string>();
   for (const e of entries) {
-    if (ids.has(e.id)) throw new NboError('NBO_ERR_CONFIG_INVALID', `NBO_API_KEYS_FILE ${file}: duplicate key id "${e.id}"`);
+    if (ids.has(e.id))
+      throw new NboError('NBO_ERR_CONFIG_INVALID', `NBO_API_KEYS_FILE ${file}: duplicate key id "${e.id}"`);
     ids.add(e.id);
     // one secret could only ever be one of the two keys: which scopes would it get?
     const other = hashes.get(e.sha256);
-    if (other !== undefined) throw new NboError('NBO_ERR_CONFIG_INVALID', `NBO_API_KEYS_FILE ${file}: keys "${other}" and "${e.id}" have the same sha256 (${e.sha256}); each key needs its own secret`);
+    if (other !== undefined)
+      throw new NboError(
+        'NBO_ERR_CONFIG_INVALID',
+        `NBO_API_KEYS_FILE ${file}: keys "${other}" and "${e.id}" have the same sha256 (${e.sha256}); each key needs its own secret`,
+      );
     hashes.set(e.sha256, e.id);
   }
-  const byHash = new Map<string, ApiKey>(entries.map((e) => [e.sha256, { id: e.id, scopes: new Set(e.scopes), channels: e.channels ? new Set(e.channels) : null }]));
+  const byHash = new Map<string, ApiKey>(
+    entries.map((e) => [
+      e.sha256,
+      { id: e.id, scopes: new Set(e.scopes), channels: e.channels ? new Set(e.channels) : null },
+    ]),
+  );
   return {
     size: byHash.size,
     authenticate(secret) {
@@ -77,7 +89,11 @@ export function loadKeyRing(file: string): KeyRing {
 }
 
 /** A fresh secret and the keys-file entry for it (`nbo keys new`). */
-export function newKey(id: string, scopes: Scope[], channels: string[] | null): { secret: string; entry: Record<string, unknown> } {
+export function newKey(
+  id: string,
+  scopes: Scope[],
+  channels: string[] | null,
+): { secret: string; entry: Record<string, unknown> } {
   const secret = `nbo_${randomBytes(32).toString('base64url')}`;
   return { secret, entry: { id, sha256: sha256Hex(secret), scopes, ...(channels ? { channels } : {}) } };
 }

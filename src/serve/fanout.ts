@@ -18,13 +18,24 @@ export function localFanout(hub: StreamHub): Fanout {
  * through Redis pub/sub (channel `<prefix>:decisions`) to the other instances, which
  * skip their own messages.
  */
-export async function redisFanout(hub: StreamHub, opts: { url: string | null; cluster: string[] | null; prefix: string; security?: RedisSecurity }, onError: (err: unknown) => void): Promise<Fanout> {
+export async function redisFanout(
+  hub: StreamHub,
+  opts: { url: string | null; cluster: string[] | null; prefix: string; security?: RedisSecurity },
+  onError: (err: unknown) => void,
+): Promise<Fanout> {
   const channel = `${opts.prefix}:decisions`;
   const me = randomUUID();
   const make = () =>
     opts.cluster
-      ? new Cluster(opts.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })), { lazyConnect: true, redisOptions: { ...opts.security } })
-      : new Redis(opts.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1, ...opts.security });
+      ? new Cluster(
+          opts.cluster.map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })),
+          { lazyConnect: true, redisOptions: { ...opts.security } },
+        )
+      : new Redis(opts.url ?? 'redis://127.0.0.1:6379', {
+          lazyConnect: true,
+          maxRetriesPerRequest: 1,
+          ...opts.security,
+        });
   const pub = make();
   const sub = make();
   for (const c of [pub, sub]) c.on('error', onError);

@@ -40,7 +40,13 @@ function openFds(limit: number): number {
  * Checks every `intervalMs`; pauses with fewer than `reserve` descriptors left (kept for
  * Redis and Kafka reconnects and rules reads) and resumes with twice that many free.
  */
-export function startFdGuard(o: { acceptor: Acceptor; log: Logger; limit: number; intervalMs?: number; reserve?: number }): FdGuard {
+export function startFdGuard(o: {
+  acceptor: Acceptor;
+  log: Logger;
+  limit: number;
+  intervalMs?: number;
+  reserve?: number;
+}): FdGuard {
   const reserve = o.reserve ?? Math.max(16, Math.floor(o.limit * 0.05));
   const high = o.limit - reserve;
   const low = o.limit - 2 * reserve;
@@ -53,7 +59,10 @@ export function startFdGuard(o: { acceptor: Acceptor; log: Logger; limit: number
       paused = true;
       o.acceptor.pauseAccepting();
       timer.ref(); // the listening socket kept the process alive; until it is back, this does
-      o.log.warn({ open, limit: o.limit, resumeBelow: low }, 'near the file-descriptor limit: not accepting connections');
+      o.log.warn(
+        { open, limit: o.limit, resumeBelow: low },
+        'near the file-descriptor limit: not accepting connections',
+      );
     } else if (paused && open <= low && !resuming) {
       resuming = true;
       void o.acceptor.resumeAccepting().then((ok) => {
@@ -69,7 +78,10 @@ export function startFdGuard(o: { acceptor: Acceptor; log: Logger; limit: number
   return {
     ready: () =>
       paused
-        ? { ok: false, detail: `at the file-descriptor limit: ${open} of ${o.limit} open; not accepting connections until at most ${low}` }
+        ? {
+            ok: false,
+            detail: `at the file-descriptor limit: ${open} of ${o.limit} open; not accepting connections until at most ${low}`,
+          }
         : { ok: true, detail: `${open} of ${o.limit} file descriptors open` },
     stop: () => clearInterval(timer),
   };

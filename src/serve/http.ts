@@ -10,23 +10,51 @@ export interface Reply {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 202: '202 Accepted', 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 404: '404 Not Found',
-  405: '405 Method Not Allowed', 409: '409 Conflict', 413: '413 Payload Too Large', 422: '422 Unprocessable Entity', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+  200: '200 OK',
+  202: '202 Accepted',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  422: '422 Unprocessable Entity',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
 };
 
 /** An RFC 9457 problem: the code as `type`, every offending path in `errors`. */
-export function problem(code: ErrorCode, detail?: string, errors?: Array<{ path: string; message: string }>, extra?: Record<string, unknown>): Reply {
+export function problem(
+  code: ErrorCode,
+  detail?: string,
+  errors?: Array<{ path: string; message: string }>,
+  extra?: Record<string, unknown>,
+): Reply {
   const def = ERROR_CODES[code];
   return {
     status: def.status,
     contentType: 'application/problem+json',
-    body: { type: `urn:nbo:error:${code}`, code, title: def.message, status: def.status, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}), ...extra },
+    body: {
+      type: `urn:nbo:error:${code}`,
+      code,
+      title: def.message,
+      status: def.status,
+      ...(detail ? { detail } : {}),
+      ...(errors ? { errors } : {}),
+      ...extra,
+    },
   };
 }
 
 /** Any error as a problem; unexpected ones hide their message behind a 500. */
 export function problemOf(err: unknown): Reply {
-  if (err instanceof NboError) return problem(err.code, err.message, Array.isArray(err.details) && typeof err.details[0] === 'object' ? (err.details as never) : undefined);
+  if (err instanceof NboError)
+    return problem(
+      err.code,
+      err.message,
+      Array.isArray(err.details) && typeof err.details[0] === 'object' ? (err.details as never) : undefined,
+    );
   return problem('NBO_ERR_INTERNAL');
 }
 
@@ -34,7 +62,11 @@ export function problemOf(err: unknown): Reply {
  * Reads a request body following uWS's rules: each chunk is copied (uWS reuses the
  * memory), and reading stops with a 413 as soon as the limit is passed.
  */
-export function readBody(res: HttpResponse, limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void {
+export function readBody(
+  res: HttpResponse,
+  limit: number,
+  done: (body: Buffer | null, tooLarge: boolean) => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let over = false;
@@ -59,7 +91,8 @@ export function readBody(res: HttpResponse, limit: number, done: (body: Buffer |
  */
 export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean }, closeConnection = false): void {
   if (state.aborted) return;
-  const body = reply.contentType && !reply.contentType.includes('json') ? String(reply.body) : JSON.stringify(reply.body);
+  const body =
+    reply.contentType && !reply.contentType.includes('json') ? String(reply.body) : JSON.stringify(reply.body);
   res.cork(() => {
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
     res.writeHeader('content-type', reply.contentType ?? 'application/json');

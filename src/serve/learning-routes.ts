@@ -15,7 +15,14 @@ export interface LearningRouteDeps {
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** What has been learned about one offer under one policy's settings, overall or in a segment. */
-function learned(d: LearningRouteDeps, rules: RuleSet, offerId: string, segment: string | null, s: LearningSettings, now: number) {
+function learned(
+  d: LearningRouteDeps,
+  rules: RuleSet,
+  offerId: string,
+  segment: string | null,
+  s: LearningSettings,
+  now: number,
+) {
   const offer = rules.offerById.get(offerId)!;
   const p = posteriorOf(offer, d.store.stats, segment, s, now);
   return { impressions: p.impressions, accepted: p.accepted, estimate: round(posteriorMeanOf(p)) };
@@ -43,15 +50,29 @@ export function learningRoutes(d: LearningRouteDeps): Route[] {
         const def = d.policies.default;
         const arms = learningArms().filter((a) => a !== def);
         const offers = rules.offers.map((o) => {
-          const seg = def.segmentation === null ? undefined : rules.segmentations.find((s) => s.name === def.segmentation);
+          const seg =
+            def.segmentation === null ? undefined : rules.segmentations.find((s) => s.name === def.segmentation);
           const halfLifeMs = o.halfLifeMs === undefined ? def.learning.halfLifeMs : o.halfLifeMs;
           return {
             offerId: o.id,
             ...learned(d, rules, o.id, null, def.learning, now),
             prior: o.prior,
             halfLife: halfLifeMs === null ? null : `${round(halfLifeMs / 3_600_000, 3)}h`,
-            ...(seg ? { segmentation: seg.name, bySegment: Object.fromEntries(seg.segments.map((s) => [s.id, learned(d, rules, o.id, s.id, def.learning, now)])) } : {}),
-            ...(arms.length > 0 ? { byArm: Object.fromEntries(arms.map((a) => [a.policy, learned(d, rules, o.id, null, a.learning, now)])) } : {}),
+            ...(seg
+              ? {
+                  segmentation: seg.name,
+                  bySegment: Object.fromEntries(
+                    seg.segments.map((s) => [s.id, learned(d, rules, o.id, s.id, def.learning, now)]),
+                  ),
+                }
+              : {}),
+            ...(arms.length > 0
+              ? {
+                  byArm: Object.fromEntries(
+                    arms.map((a) => [a.policy, learned(d, rules, o.id, null, a.learning, now)]),
+                  ),
+                }
+              : {}),
           };
         });
         return { status: 200, body: { rulesVersion: rules.version, offers } };

@@ -26,12 +26,19 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 export function requestTrace(rawRequestId: string, rawTraceparent: string): RequestTrace {
   const requestId = REQUEST_ID.test(rawRequestId) ? rawRequestId : randomUUID();
   const m = TRACEPARENT.exec(rawTraceparent.trim().toLowerCase());
-  const valid = m !== null && m[1] !== 'ff' && !(m[1] === '00' && m[5] !== undefined) && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!);
+  const valid =
+    m !== null && m[1] !== 'ff' && !(m[1] === '00' && m[5] !== undefined) && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!);
   const traceId = valid ? m[2]! : randomHex(16);
   const spanId = randomHex(8);
   // sampled flag carried on; other flag bits of a future version are not ours to repeat
   const flags = valid ? (parseInt(m[4]!, 16) & 1 ? '01' : '00') : '00';
-  return { requestId, traceId, spanId, parentSpanId: valid ? m[3]! : null, traceparent: `00-${traceId}-${spanId}-${flags}` };
+  return {
+    requestId,
+    traceId,
+    spanId,
+    parentSpanId: valid ? m[3]! : null,
+    traceparent: `00-${traceId}-${spanId}-${flags}`,
+  };
 }
 
 // ids are drawn from a pool of random bytes refilled 4 KiB at a time: one call into the

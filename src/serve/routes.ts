@@ -30,7 +30,9 @@ export interface RouteDeps {
   ingestor: Ingestor;
   metrics: Metrics;
   readiness: () => Promise<ReadyReport>;
-  reloadRules: () => { ok: boolean; version: string; issues?: unknown[] } | Promise<{ ok: boolean; version: string; issues?: unknown[] }>;
+  reloadRules: () =>
+    | { ok: boolean; version: string; issues?: unknown[] }
+    | Promise<{ ok: boolean; version: string; issues?: unknown[] }>;
   clock: () => number;
   /** Keeps work that outlives its request (stream decisions) in view, so a drain waits for it. */
   track: (work: Promise<unknown>) => void;
@@ -81,13 +83,34 @@ function schemaErrors(errors: typeof validateDecide.errors): Array<{ path: strin
 }
 
 function forbiddenChannel(key: ApiKey | null, channel: string): Reply | null {
-  if (key?.channels && !key.channels.has(channel)) return problem('NBO_ERR_FORBIDDEN', `key "${key.id}" may not use channel "${channel}"`);
+  if (key?.channels && !key.channels.has(channel))
+    return problem('NBO_ERR_FORBIDDEN', `key "${key.id}" may not use channel "${channel}"`);
   return null;
 }
 
 /** A decision's debug line: what was decided, under the request's ids (no context, no payloads). */
-function logDecision(log: Logger, dec: { decisionId: string; channel: string; trigger?: string | null; rulesVersion: string; offers: ReadonlyArray<{ offerId: string }>; degraded: boolean }): void {
-  log.debug({ decisionId: dec.decisionId, channel: dec.channel, trigger: dec.trigger ?? null, rulesVersion: dec.rulesVersion, offers: dec.offers.map((o) => o.offerId), degraded: dec.degraded }, 'decision');
+function logDecision(
+  log: Logger,
+  dec: {
+    decisionId: string;
+    channel: string;
+    trigger?: string | null;
+    rulesVersion: string;
+    offers: ReadonlyArray<{ offerId: string }>;
+    degraded: boolean;
+  },
+): void {
+  log.debug(
+    {
+      decisionId: dec.decisionId,
+      channel: dec.channel,
+      trigger: dec.trigger ?? null,
+      rulesVersion: dec.rulesVersion,
+      offers: dec.offers.map((o) => o.offerId),
+      degraded: dec.degraded,
+    },
+    'decision',
+  );
 }
 
 /** The HTTP API of docs/api.md and openapi.yaml. */
@@ -99,13 +122,30 @@ export function buildRoutes(d: RouteDeps): Route[] {
       scope: 'decide',
       name: 'decide',
       async handler({ body, key, log }) {
-        if (!validateDecide(body)) return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
-        const b = body as { customerId: string; channel: string; trigger?: string | null; context?: Record<string, unknown>; limit?: number; explain?: boolean };
+        if (!validateDecide(body))
+          return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
+        const b = body as {
+          customerId: string;
+          channel: string;
+          trigger?: string | null;
+          context?: Record<string, unknown>;
+          limit?: number;
+          explain?: boolean;
+        };
         const over = b.context === undefined ? [] : checkPayload(b.context, '$.context', d.config.limits);
-        if (over.length > 0) return problem('NBO_ERR_BODY_INVALID', 'the decide context is over the input limits', over);
+        if (over.length > 0)
+          return problem('NBO_ERR_BODY_INVALID', 'the decide context is over the input limits', over);
         const no = forbiddenChannel(key, b.channel);
         if (no) return no;
-        const dec = await d.decider.decide({ customerId: b.customerId, channel: b.channel, trigger: b.trigger ?? null, context: b.context ?? {}, limit: b.limit ?? 1, explain: b.explain ?? false, source: 'http' });
+        const dec = await d.decider.decide({
+          customerId: b.customerId,
+          channel: b.channel,
+          trigger: b.trigger ?? null,
+          context: b.context ?? {},
+          limit: b.limit ?? 1,
+          explain: b.explain ?? false,
+          source: 'http',
+        });
         if (log.isLevelEnabled('debug')) logDecision(log, dec);
         return {
           status: 200,
@@ -130,16 +170,38 @@ export function buildRoutes(d: RouteDeps): Route[] {
       name: 'events',
       async handler({ body, key, trace, log }) {
         const list = Array.isArray(body) ? body : [body];
-        if (list.length === 0) return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [{ path: '$', message: 'must hold at least one event' }]);
-        if (list.length > d.config.maxBatch) return problem('NBO_ERR_BODY_TOO_LARGE', `at most ${d.config.maxBatch} events per request, got ${list.length}`);
-        const res = await d.ingestor.ingest(list, { channels: key?.channels ?? null, requestId: trace.requestId, traceparent: trace.traceparent });
+        if (list.length === 0)
+          return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [
+            { path: '$', message: 'must hold at least one event' },
+          ]);
+        if (list.length > d.config.maxBatch)
+          return problem(
+            'NBO_ERR_BODY_TOO_LARGE',
+            `at most ${d.config.maxBatch} events per request, got ${list.length}`,
+          );
+        const res = await d.ingestor.ingest(list, {
+          channels: key?.channels ?? null,
+          requestId: trace.requestId,
+          traceparent: trace.traceparent,
+        });
         // decisions for triggers go to subscribers after the answer
-        d.track(log.isLevelEnabled('debug') ? res.decisions.then((ds) => ds.forEach((x) => logDecision(log, x))) : res.decisions);
+        d.track(
+          log.isLevelEnabled('debug')
+            ? res.decisions.then((ds) => {
+                for (const x of ds) logDecision(log, x);
+              })
+            : res.decisions,
+        );
         const out = { accepted: res.accepted, duplicates: res.duplicates, rejected: res.rejected };
         if (res.accepted + res.duplicates === 0) {
           // every event refused only for its channel: the key is the problem, not the events
-          if (res.rejected.every((r) => r.code === 'NBO_ERR_FORBIDDEN')) return problem('NBO_ERR_FORBIDDEN', `key "${key?.id}" may not send events for these channels`, undefined, { rejected: res.rejected });
-          return problem('NBO_ERR_EVENT_INVALID', 'no event in the request is valid', undefined, { rejected: res.rejected });
+          if (res.rejected.every((r) => r.code === 'NBO_ERR_FORBIDDEN'))
+            return problem('NBO_ERR_FORBIDDEN', `key "${key?.id}" may not send events for these channels`, undefined, {
+              rejected: res.rejected,
+            });
+          return problem('NBO_ERR_EVENT_INVALID', 'no event in the request is valid', undefined, {
+            rejected: res.rejected,
+          });
         }
         return { status: 202, body: out };
       },
@@ -156,7 +218,10 @@ export function buildRoutes(d: RouteDeps): Route[] {
         } catch {
           // a malformed %-escape: not a customer id
         }
-        if (!CUSTOMER_ID_RE.test(id)) return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [{ path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' }]);
+        if (!CUSTOMER_ID_RE.test(id))
+          return problem('NBO_ERR_BODY_INVALID', 'invalid customer id', [
+            { path: '$.customerId', message: 'must be 1–128 printable characters without spaces or braces' },
+          ]);
         return { status: 200, body: await customerView(d.store, d.rules(), id, d.clock()) };
       },
     },
@@ -168,7 +233,9 @@ export function buildRoutes(d: RouteDeps): Route[] {
       handler() {
         const now = d.clock();
         const rules = d.rules();
-        const active = rules.offers.filter((o) => (o.activeFromMs === null || now >= o.activeFromMs) && (o.activeToMs === null || now <= o.activeToMs));
+        const active = rules.offers.filter(
+          (o) => (o.activeFromMs === null || now >= o.activeFromMs) && (o.activeToMs === null || now <= o.activeToMs),
+        );
         return {
           status: 200,
           body: {
@@ -178,7 +245,10 @@ export function buildRoutes(d: RouteDeps): Route[] {
               name: o.name,
               channels: [...o.channels],
               triggers: o.triggers ? [...o.triggers] : null,
-              active: { from: o.activeFromMs === null ? null : new Date(o.activeFromMs).toISOString(), to: o.activeToMs === null ? null : new Date(o.activeToMs).toISOString() },
+              active: {
+                from: o.activeFromMs === null ? null : new Date(o.activeFromMs).toISOString(),
+                to: o.activeToMs === null ? null : new Date(o.activeToMs).toISOString(),
+              },
               value: o.value,
               weight: o.weight,
               fallback: o.fallback,
@@ -195,12 +265,24 @@ export function buildRoutes(d: RouteDeps): Route[] {
       name: 'rules-reload',
       async handler() {
         const r = await d.reloadRules();
-        if (!r.ok) return problem('NBO_ERR_RULES_INVALID', `the rules were refused; version ${r.version} stays live`, undefined, { issues: r.issues, rulesVersion: r.version });
+        if (!r.ok)
+          return problem(
+            'NBO_ERR_RULES_INVALID',
+            `the rules were refused; version ${r.version} stays live`,
+            undefined,
+            { issues: r.issues, rulesVersion: r.version },
+          );
         return { status: 200, body: { rulesVersion: r.version } };
       },
     },
     ...learningRoutes(d),
-    { method: 'GET', path: '/healthz', scope: null, name: 'healthz', handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    {
+      method: 'GET',
+      path: '/healthz',
+      scope: null,
+      name: 'healthz',
+      handler: () => ({ status: 200, body: { status: 'ok' } }),
+    },
     {
       method: 'GET',
       path: '/readyz',

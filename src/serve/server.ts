@@ -64,7 +64,9 @@ export function createHttpServer(o: ServerOptions): HttpServer {
   const match = (url: string): { routes: Route[]; params: Record<string, string> } | null => {
     const e = exact.get(url);
     if (e) return { routes: e, params: {} };
-    const hits = prefixed.filter((p) => url.startsWith(p.prefix) && url.length > p.prefix.length && !url.slice(p.prefix.length).includes('/'));
+    const hits = prefixed.filter(
+      (p) => url.startsWith(p.prefix) && url.length > p.prefix.length && !url.slice(p.prefix.length).includes('/'),
+    );
     if (hits.length === 0) return null;
     return { routes: hits.map((h) => h.route), params: { [hits[0]!.param]: url.slice(hits[0]!.prefix.length) } };
   };
@@ -74,13 +76,14 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     if (!secret) return { key: null, fail: problem('NBO_ERR_UNAUTHENTICATED', 'send Authorization: Bearer <key>') };
     const key = o.keys.authenticate(secret);
     if (!key) return { key: null, fail: problem('NBO_ERR_UNAUTHENTICATED', 'unknown API key') };
-    if (!key.scopes.has(scope)) return { key, fail: problem('NBO_ERR_FORBIDDEN', `key "${key.id}" lacks the "${scope}" scope`) };
+    if (!key.scopes.has(scope))
+      return { key, fail: problem('NBO_ERR_FORBIDDEN', `key "${key.id}" lacks the "${scope}" scope`) };
     return { key, fail: null };
   };
 
   const finish = () => {
     inFlight--;
-    if (inFlight === 0) idle.splice(0).forEach((f) => f());
+    if (inFlight === 0) for (const f of idle.splice(0)) f();
   };
 
   app.any('/*', (res, req) => {
@@ -102,21 +105,41 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     const label = route?.name ?? (found ? 'method-not-allowed' : 'not-found');
     // the child logger is built only when something logs (not on the hot path at info)
     let child: Logger | null = null;
-    const rlog = () => (child ??= log.child({ requestId: trace.requestId, traceId: trace.traceId, spanId: trace.spanId }));
+    const rlog = () =>
+      (child ??= log.child({ requestId: trace.requestId, traceId: trace.traceId, spanId: trace.spanId }));
     const started = log.isLevelEnabled('debug') ? performance.now() : 0;
     const reply = (r: Reply) => {
       o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
-      send(res, { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } }, state, closing);
-      if (started > 0) rlog().debug({ method: facts.method, url: facts.url, route: label, status: r.status, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'request');
+      send(
+        res,
+        { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } },
+        state,
+        closing,
+      );
+      if (started > 0)
+        rlog().debug(
+          {
+            method: facts.method,
+            url: facts.url,
+            route: label,
+            status: r.status,
+            ms: Math.round((performance.now() - started) * 1000) / 1000,
+          },
+          'request',
+        );
     };
     if (!found) return reply(problem('NBO_ERR_NOT_FOUND', `no route ${facts.method} ${facts.url}`));
     if (!route) {
       const allow = [...new Set(found.routes.map((r) => r.method))].join(', ');
-      return reply({ ...problem('NBO_ERR_METHOD_NOT_ALLOWED', `${facts.method} is not allowed on ${facts.url}; use ${allow}`), headers: { allow } });
+      return reply({
+        ...problem('NBO_ERR_METHOD_NOT_ALLOWED', `${facts.method} is not allowed on ${facts.url}; use ${allow}`),
+        headers: { allow },
+      });
     }
     if (draining && route.scope !== null) return reply(problem('NBO_ERR_NOT_READY', 'the server is shutting down'));
     // the page's session cookie stands for a key on reads only (ui-session.ts)
-    const secret = bearer(facts, false) ?? (route.method === 'GET' && route.scope === 'read' ? sessionSecret(facts) : null);
+    const secret =
+      bearer(facts, false) ?? (route.method === 'GET' && route.scope === 'read' ? sessionSecret(facts) : null);
     const { key, fail } = authorize(route.scope, secret);
     if (fail) return reply(fail);
 
@@ -124,7 +147,18 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     state.counted = true;
     const run = async (body: unknown) => {
       try {
-        reply(await route.handler({ facts, key, body, params: found.params, trace, get log() { return rlog(); } }));
+        reply(
+          await route.handler({
+            facts,
+            key,
+            body,
+            params: found.params,
+            trace,
+            get log() {
+              return rlog();
+            },
+          }),
+        );
       } catch (err) {
         if (!(err instanceof NboError) || err.status >= 500) {
           // a bug: every time, with its stack and the request's ids; an expected failure (the
@@ -146,7 +180,11 @@ export function createHttpServer(o: ServerOptions): HttpServer {
         return done();
       }
       if (nestedDeeperThan(buf!)) {
-        reply(problem('NBO_ERR_BODY_INVALID', 'the body is nested too deep to parse', [{ path: '$', message: `is nested deeper than ${MAX_JSON_NESTING} levels` }]));
+        reply(
+          problem('NBO_ERR_BODY_INVALID', 'the body is nested too deep to parse', [
+            { path: '$', message: `is nested deeper than ${MAX_JSON_NESTING} levels` },
+          ]),
+        );
         return finish();
       }
       let body: unknown;
@@ -183,15 +221,26 @@ export function createHttpServer(o: ServerOptions): HttpServer {
       const channel = facts.query.get('channel');
       const customerId = facts.query.get('customerId');
       const errors = [];
-      if (!channel || !CHANNEL_RE.test(channel)) errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
-      if (customerId !== null && !CUSTOMER_ID_RE.test(customerId)) errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
+      if (!channel || !CHANNEL_RE.test(channel))
+        errors.push({ path: '$.query.channel', message: 'is required: the channel to receive decisions for' });
+      if (customerId !== null && !CUSTOMER_ID_RE.test(customerId))
+        errors.push({ path: '$.query.customerId', message: 'is not a customer id' });
       if (errors.length > 0) return fail(problem('NBO_ERR_BODY_INVALID', 'invalid subscription', errors));
       const auth = authorize('stream', bearer(facts, true) ?? (sameOrigin(facts) ? sessionSecret(facts) : null));
       if (auth.fail) return fail(auth.fail);
-      if (auth.key?.channels && !auth.key.channels.has(channel!)) return fail(problem('NBO_ERR_FORBIDDEN', `key "${auth.key.id}" may not subscribe to channel "${channel}"`));
+      if (auth.key?.channels && !auth.key.channels.has(channel!))
+        return fail(problem('NBO_ERR_FORBIDDEN', `key "${auth.key.id}" may not subscribe to channel "${channel}"`));
       if (state.aborted) return;
       o.metrics.httpRequests.inc({ route: 'stream', status: '101' });
-      res.cork(() => res.upgrade<Subscription>({ channel: channel!, customerId, keyId: auth.key?.id ?? null }, wsKey, protocol, extensions, context));
+      res.cork(() =>
+        res.upgrade<Subscription>(
+          { channel: channel!, customerId, keyId: auth.key?.id ?? null },
+          wsKey,
+          protocol,
+          extensions,
+          context,
+        ),
+      );
     },
     open: (ws) => o.hub.add(ws),
     close: (ws) => o.hub.remove(ws),

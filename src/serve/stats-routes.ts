@@ -49,20 +49,41 @@ export function statsRoutes(d: StatsRouteDeps): Route[] {
       name: 'stats-offers',
       handler({ facts }) {
         const w = parseDuration(facts.query.get('window') ?? DEFAULT_STATS_WINDOW);
-        if ('error' in w) return problem('NBO_ERR_BODY_INVALID', 'invalid query', [{ path: '$.query.window', message: w.error }]);
+        if ('error' in w)
+          return problem('NBO_ERR_BODY_INVALID', 'invalid query', [{ path: '$.query.window', message: w.error }]);
         if (w.ms > d.stats.retentionMs) {
-          return problem('NBO_ERR_BODY_INVALID', 'invalid query', [{ path: '$.query.window', message: `is longer than the ${d.stats.retentionMs / 60_000}m this instance keeps` }]);
+          return problem('NBO_ERR_BODY_INVALID', 'invalid query', [
+            {
+              path: '$.query.window',
+              message: `is longer than the ${d.stats.retentionMs / 60_000}m this instance keeps`,
+            },
+          ]);
         }
         const now = d.clock();
         const rules = d.rules();
         const win = d.stats.read(w.ms, now);
         const offers: CatalogEntry[] = rules.offers.map((o) => {
           const st = offerState(o, d.store.stats, now);
-          return { offerId: o.id, name: o.name, channels: [...o.channels], fallback: o.fallback, active: { from: iso(o.activeFromMs), to: iso(o.activeToMs) }, ...st };
+          return {
+            offerId: o.id,
+            name: o.name,
+            channels: [...o.channels],
+            fallback: o.fallback,
+            active: { from: iso(o.activeFromMs), to: iso(o.activeToMs) },
+            ...st,
+          };
         });
         // offers counted in the window that the live rules no longer hold
         for (const id of win.offers.keys()) {
-          if (!rules.offerById.has(id)) offers.push({ offerId: id, name: id, channels: [], fallback: false, active: { from: null, to: null }, state: 'removed' });
+          if (!rules.offerById.has(id))
+            offers.push({
+              offerId: id,
+              name: id,
+              channels: [],
+              fallback: false,
+              active: { from: null, to: null },
+              state: 'removed',
+            });
         }
         const empty = new Array<number>(win.buckets).fill(0);
         return {
@@ -81,8 +102,20 @@ export function statsRoutes(d: StatsRouteDeps): Route[] {
             customers: win.customers,
             offers: offers.map((o) => {
               const s = win.offers.get(o.offerId);
-              const series = { offered: s?.offered ?? empty, impression: s?.impression ?? empty, accepted: s?.accepted ?? empty, declined: s?.declined ?? empty, redeemed: s?.redeemed ?? empty };
-              const totals = { offered: sum(series.offered), impression: sum(series.impression), accepted: sum(series.accepted), declined: sum(series.declined), redeemed: sum(series.redeemed) };
+              const series = {
+                offered: s?.offered ?? empty,
+                impression: s?.impression ?? empty,
+                accepted: s?.accepted ?? empty,
+                declined: s?.declined ?? empty,
+                redeemed: s?.redeemed ?? empty,
+              };
+              const totals = {
+                offered: sum(series.offered),
+                impression: sum(series.impression),
+                accepted: sum(series.accepted),
+                declined: sum(series.declined),
+                redeemed: sum(series.redeemed),
+              };
               return { ...o, totals: { ...totals, acceptanceRate: rate(totals.accepted, totals.offered) }, series };
             }),
             segments: rules.segmentations.map((sg) => {

@@ -68,7 +68,10 @@ export function createStreamHub(maxBackpressureBytes: number, metrics?: Metrics)
       metrics?.wsConnections.set(all.size);
     },
     deliver(d) {
-      const targets = [...(byChannel.get(d.channel) ?? []), ...(byCustomer.get(`${d.channel}\u0000${d.customerId}`) ?? [])];
+      const targets = [
+        ...(byChannel.get(d.channel) ?? []),
+        ...(byCustomer.get(`${d.channel}\u0000${d.customerId}`) ?? []),
+      ];
       if (targets.length === 0) return 0;
       const msg = JSON.stringify(d);
       let sent = 0;

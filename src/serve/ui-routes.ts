@@ -21,7 +21,8 @@ const TYPES: Record<string, string> = {
  * Scripts and styles only from this server, no inline code, data only from this server
  * (`'self'` covers its own ws:// and wss:// too), and no framing.
  */
-export const UI_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const UI_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 const SECURITY_HEADERS = {
   'content-security-policy': UI_CSP,
@@ -68,7 +69,12 @@ export function uiRoutes(d: UiRouteDeps): Route[] {
   const base = `/ui/a/${build}`;
   const page = (name: string, status: number, vars: Record<string, string>): Reply => {
     const html = assets.get(name)!.body.replace(/\{\{(\w+)\}\}/g, (_, k: string) => escapeHtml(vars[k] ?? ''));
-    return { status, contentType: TYPES['.html'], body: html, headers: { ...SECURITY_HEADERS, 'cache-control': 'no-store' } };
+    return {
+      status,
+      contentType: TYPES['.html'],
+      body: html,
+      headers: { ...SECURITY_HEADERS, 'cache-control': 'no-store' },
+    };
   };
   const signIn = (status: number, message: string): Reply => {
     const r = page('sign-in.html', status, { assets: base, message });
@@ -80,7 +86,13 @@ export function uiRoutes(d: UiRouteDeps): Route[] {
   const showPage = (facts: RequestFacts): Reply => {
     if (!d.keys) return page('index.html', 200, { assets: base, auth: 'off' });
     const key = d.keys.authenticate(bearer(facts, false) ?? sessionSecret(facts));
-    if (!key) return signIn(401, sessionSecret(facts) ? 'That key is no longer valid. Sign in again.' : 'Sign in with an API key that has the read scope.');
+    if (!key)
+      return signIn(
+        401,
+        sessionSecret(facts)
+          ? 'That key is no longer valid. Sign in again.'
+          : 'Sign in with an API key that has the read scope.',
+      );
     if (!key.scopes.has('read')) return signIn(403, `Key "${key.id}" lacks the read scope.`);
     return page('index.html', 200, { assets: base, auth: 'on', keyId: key.id });
   };
@@ -96,7 +108,12 @@ export function uiRoutes(d: UiRouteDeps): Route[] {
       handler({ params }) {
         const a = params.file && !params.file.endsWith('.html') ? assets.get(params.file) : undefined;
         if (!a) return problem('NBO_ERR_NOT_FOUND', `no file ${params.file ?? ''} in the page's assets`);
-        return { status: 200, contentType: a.type, body: a.body, headers: { ...SECURITY_HEADERS, 'cache-control': 'public, max-age=31536000, immutable' } };
+        return {
+          status: 200,
+          contentType: a.type,
+          body: a.body,
+          headers: { ...SECURITY_HEADERS, 'cache-control': 'public, max-age=31536000, immutable' },
+        };
       },
     },
     {
@@ -106,12 +123,19 @@ export function uiRoutes(d: UiRouteDeps): Route[] {
       name: 'ui-session',
       handler({ body, facts }) {
         const secret = (body as { key?: unknown } | null)?.key;
-        if (typeof secret !== 'string' || secret.length === 0 || secret.length > 512) return problem('NBO_ERR_BODY_INVALID', 'send { "key": "<API key>" }', [{ path: '$.key', message: 'is required: an API key' }]);
+        if (typeof secret !== 'string' || secret.length === 0 || secret.length > 512)
+          return problem('NBO_ERR_BODY_INVALID', 'send { "key": "<API key>" }', [
+            { path: '$.key', message: 'is required: an API key' },
+          ]);
         if (!d.keys) return { status: 200, body: { auth: 'off' } };
         const key = d.keys.authenticate(secret);
         if (!key) return problem('NBO_ERR_UNAUTHENTICATED', 'unknown API key');
         if (!key.scopes.has('read')) return problem('NBO_ERR_FORBIDDEN', `key "${key.id}" lacks the "read" scope`);
-        return { status: 200, body: { keyId: key.id, scopes: [...key.scopes] }, headers: { 'set-cookie': sessionCookie(secret, facts), 'cache-control': 'no-store' } };
+        return {
+          status: 200,
+          body: { keyId: key.id, scopes: [...key.scopes] },
+          headers: { 'set-cookie': sessionCookie(secret, facts), 'cache-control': 'no-store' },
+        };
       },
     },
     {
@@ -119,7 +143,11 @@ export function uiRoutes(d: UiRouteDeps): Route[] {
       path: '/ui/sign-out',
       scope: null,
       name: 'ui-session',
-      handler: ({ facts }) => ({ status: 200, body: { signedOut: true }, headers: { 'set-cookie': sessionCookie(null, facts), 'cache-control': 'no-store' } }),
+      handler: ({ facts }) => ({
+        status: 200,
+        body: { signedOut: true },
+        headers: { 'set-cookie': sessionCookie(null, facts), 'cache-control': 'no-store' },
+      }),
     },
   ];
 }

@@ -5,7 +5,16 @@ import { NboError } from '../errors/codes.js';
 type UWS = typeof import('uWebSockets.js');
 
 /** Node major version of each native-module ABI (process.versions.modules). */
-const NODE_OF_ABI: Record<string, string> = { '93': '16', '108': '18', '115': '20', '120': '21', '127': '22', '131': '23', '137': '24', '141': '25' };
+const NODE_OF_ABI: Record<string, string> = {
+  '93': '16',
+  '108': '18',
+  '115': '20',
+  '120': '21',
+  '127': '22',
+  '131': '23',
+  '137': '24',
+  '141': '25',
+};
 
 /**
  * Loads uWebSockets.js's native binary for this platform and Node ABI directly. The

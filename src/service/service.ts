@@ -75,10 +75,16 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   const keys = config.apiKeysFile ? loadKeyRing(config.apiKeysFile) : null;
   // before anything is connected: an invalid experiments file stops the start at once
   const policies = loadPolicyPlan(
-    { exploration: config.exploration, segmentation: config.learningSegmentation, learning: config.learning, holdout: config.holdout },
+    {
+      exploration: config.exploration,
+      segmentation: config.learningSegmentation,
+      learning: config.learning,
+      holdout: config.holdout,
+    },
     config.experimentsFile,
   );
-  if (!keys) log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
+  if (!keys)
+    log.warn({ host: config.host }, 'no NBO_API_KEYS_FILE: authentication is off and NBO listens on loopback only');
   // expected failures (Redis down) are logged once per interval with a count, not once per request
   const errorLogs = {
     request: createErrorLog(log, 'request failed'),
@@ -103,10 +109,12 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const onReload = (r: ReloadResult, live: RuleSet) => {
     metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });
-    if (!r.ok) log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
+    if (!r.ok)
+      log.error({ issues: r.issues, version: r.version }, 'rules reload refused: the last good rules stay live');
     else if (r.changed) {
       store.setModel(stateModelFrom(live, { halfLifeMs: config.learning.halfLifeMs }));
-      for (const w of ruleWarnings(live, config.learning.priorMaxImpressions)) log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
+      for (const w of ruleWarnings(live, config.learning.priorMaxImpressions))
+        log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
       metrics.rulesInfo.reset();
       metrics.rulesInfo.set({ version: live.version }, 1);
       log.info({ version: live.version, offers: live.offers.length }, 'rules reloaded');
@@ -117,52 +125,71 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   let rules: AdminRulesSource;
   try {
     rules =
-    config.rulesSource === 'redis' && config.redis
-      ? await createRedisRulesSource({
-          redis: config.redis,
-          security: redisSecurity,
-          dir: config.rulesDir,
-          ...config.rulesPublish,
-          clock,
-          instanceId,
-          onReload,
-          onError: (err) => log.warn({ err }, 'published rules: background work failed'),
-          onAudit(a) {
-            metrics.rulesPublishes.inc({ action: a.action, result: a.result });
-            log[a.result === 'refused' ? 'warn' : 'info'](a, `rules ${a.action}: ${a.result}`);
-          },
-          onDirectoryIgnored: (info) => log.warn(info, 'NBO_RULES_DIR differs from the published rules version, which is served (NBO_RULES_SOURCE=redis; publish with nbo rules publish, see docs/publishing.md)'),
-        })
-      : directoryAdmin(createRulesSource(config.rulesDir, { watch: config.rulesWatch, pollMs: config.rulesPollMs, onReload }), config.rulesDir, instanceId, clock);
+      config.rulesSource === 'redis' && config.redis
+        ? await createRedisRulesSource({
+            redis: config.redis,
+            security: redisSecurity,
+            dir: config.rulesDir,
+            ...config.rulesPublish,
+            clock,
+            instanceId,
+            onReload,
+            onError: (err) => log.warn({ err }, 'published rules: background work failed'),
+            onAudit(a) {
+              metrics.rulesPublishes.inc({ action: a.action, result: a.result });
+              log[a.result === 'refused' ? 'warn' : 'info'](a, `rules ${a.action}: ${a.result}`);
+            },
+            onDirectoryIgnored: (info) =>
+              log.warn(
+                info,
+                'NBO_RULES_DIR differs from the published rules version, which is served (NBO_RULES_SOURCE=redis; publish with nbo rules publish, see docs/publishing.md)',
+              ),
+          })
+        : directoryAdmin(
+            createRulesSource(config.rulesDir, { watch: config.rulesWatch, pollMs: config.rulesPollMs, onReload }),
+            config.rulesDir,
+            instanceId,
+            clock,
+          );
   } catch (err) {
     // invalid rules at start: release the store's connection, or the process would never exit
     await store.close().catch(() => {});
     throw err;
   }
   store.setModel(stateModelFrom(rules.current(), { halfLifeMs: config.learning.halfLifeMs }));
-  for (const w of ruleWarnings(rules.current(), config.learning.priorMaxImpressions)) log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
+  for (const w of ruleWarnings(rules.current(), config.learning.priorMaxImpressions))
+    log.warn({ file: w.file, offer: w.id, path: w.path }, w.message);
   metrics.rulesInfo.set({ version: rules.current().version }, 1);
 
   // counts for the page's plots (GET /v1/stats/offers): every decision and applied response
   const offerStats = createOfferStats();
-  const decider = observeDecider(createDecider({
-    store,
-    rules: rules.current,
+  const decider = observeDecider(
+    createDecider({
+      store,
+      rules: rules.current,
+      clock,
+      policies,
+      snapshotTimeoutMs: config.decideTimeoutMs,
+      metrics,
+      onBackgroundError: (err) => errorLogs.offered.report(err),
+    }),
+    offerStats,
     clock,
-    policies,
-    snapshotTimeoutMs: config.decideTimeoutMs,
-    metrics,
-    onBackgroundError: (err) => errorLogs.offered.report(err),
-  }), offerStats, clock);
+  );
 
   const hub = createStreamHub(config.ws.maxBackpressureBytes, metrics);
-  const fanout: Fanout = config.redis ? await redisFanout(hub, { ...config.redis, security: redisSecurity }, (err) => log.warn({ err }, 'decision fan-out failed')) : localFanout(hub);
+  const fanout: Fanout = config.redis
+    ? await redisFanout(hub, { ...config.redis, security: redisSecurity }, (err) =>
+        log.warn({ err }, 'decision fan-out failed'),
+      )
+    : localFanout(hub);
   const sinks: DecisionSink[] = [fanout, ...(opts.sinks ?? [])];
   // event types the metrics name, rebuilt only when the rules change
   let types: { version: string; set: ReadonlySet<string> } | null = null;
   const knownTypes = (): ReadonlySet<string> => {
     const r = rules.current();
-    if (types?.version !== r.version) types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
+    if (types?.version !== r.version)
+      types = { version: r.version, set: new Set([...BUILTIN_TYPES, ...config.triggers, ...r.eventTypes]) };
     return types.set;
   };
   // offer ids the metrics name, rebuilt only when the rules change
@@ -172,7 +199,11 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     if (offerIds?.version !== r.version) offerIds = { version: r.version, set: new Set(r.offerById.keys()) };
     return offerIds.set;
   };
-  const recorder = config.recordEventsFile ? createEventRecorder(config.recordEventsFile, (err) => log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped')) : null;
+  const recorder = config.recordEventsFile
+    ? createEventRecorder(config.recordEventsFile, (err) =>
+        log.error({ err, file: config.recordEventsFile }, 'recording events failed; recording stopped'),
+      )
+    : null;
   // the page's counts, then the recording: every applied event, whichever way it came in
   const observers: IngestObserver[] = [offerStatsObserver(offerStats, clock)];
   if (recorder) observers.push((raw, res) => recorder.record(raw, res.statuses));
@@ -204,12 +235,22 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   let storeOk = { ok: true, at: 0 };
   const readiness = async (): Promise<ReadyReport> => {
     if (clock() - storeOk.at > 1000) {
-      storeOk = { ok: await store.ping().then(() => true, () => false), at: clock() };
+      storeOk = {
+        ok: await store.ping().then(
+          () => true,
+          () => false,
+        ),
+        at: clock(),
+      };
     }
     const checks: ReadyReport['checks'] = {
       rules: { ok: true, detail: rules.current().version },
       store: { ok: storeOk.ok, detail: store.kind },
-      draining: draining ? { ok: false, detail: 'draining' } : lameDuck ? { ok: false, detail: 'lame duck: shutting down, still serving' } : { ok: true },
+      draining: draining
+        ? { ok: false, detail: 'draining' }
+        : lameDuck
+          ? { ok: false, detail: 'lame duck: shutting down, still serving' }
+          : { ok: true },
     };
     for (const p of plugins) checks[p.name] = p.ready();
     return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -218,7 +259,19 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
 
   const server = createHttpServer({
     routes: [
-      ...buildRoutes({ config, rules: rules.current, store, decider, ingestor: httpEvents, metrics, readiness, reloadRules: rules.refresh, clock, track, policies }),
+      ...buildRoutes({
+        config,
+        rules: rules.current,
+        store,
+        decider,
+        ingestor: httpEvents,
+        metrics,
+        readiness,
+        reloadRules: rules.refresh,
+        clock,
+        track,
+        policies,
+      }),
       ...adminRoutes(rules),
       ...statsRoutes({ stats: offerStats, rules: rules.current, store, clock, instance: instanceId }),
       ...uiRoutes({ keys }),
@@ -238,7 +291,18 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
     const guard = startFdGuard({ acceptor: server, log, limit });
     plugins.push({ name: 'fds', ready: guard.ready, stop: async () => guard.stop() });
   }
-  log.info({ host: config.host, port, store: store.kind, rulesSource: rules.source, instanceId, rulesVersion: rules.current().version, auth: keys ? `${keys.size} keys` : 'off' }, 'NBO listening');
+  log.info(
+    {
+      host: config.host,
+      port,
+      store: store.kind,
+      rulesSource: rules.source,
+      instanceId,
+      rulesVersion: rules.current().version,
+      auth: keys ? `${keys.size} keys` : 'off',
+    },
+    'NBO listening',
+  );
 
   let stopping: Promise<void> | null = null;
   const service: Service = {
@@ -258,7 +322,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         log.info({ inFlight: server.inFlight() }, 'draining');
         // refuse new work and close subscriptions (1001) at once; then let the consumer finish its batch
         const drained = server.drain(config.shutdownTimeoutMs);
-        for (const p of plugins) await p.stop().catch((err: unknown) => log.warn({ err, plugin: p.name }, 'stopping failed'));
+        for (const p of plugins)
+          await p.stop().catch((err: unknown) => log.warn({ err, plugin: p.name }, 'stopping failed'));
         await drained;
         await httpEvents.stop();
         await Promise.all([...background]);

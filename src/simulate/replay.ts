@@ -26,7 +26,19 @@ export interface ArmReport {
   /** Offers dropped by a cooldown, summed over decisions. */
   cooldownsHit: number;
   /** Per offer: how often it was a candidate (channel and trigger matched), qualified, was selected, or was dropped and why. */
-  offers: Record<string, { candidate: number; eligible: number; selected: number; ineligible: number; inactive: number; capped: number; cooldown: number; eligibilityRate: number }>;
+  offers: Record<
+    string,
+    {
+      candidate: number;
+      eligible: number;
+      selected: number;
+      ineligible: number;
+      inactive: number;
+      capped: number;
+      cooldown: number;
+      eligibilityRate: number;
+    }
+  >;
   /** Per segmentation and segment: decisions and offers returned. */
   bySegment: Record<string, Record<string, { decisions: number; byOffer: Record<string, number> }>>;
   /** offer_response events fed to state (their decision re-pointed at this replay's decision), and those for an offer this rule set never gave that customer. */
@@ -75,7 +87,15 @@ function newArm(rules: RuleSet, triggers: readonly string[], learningSegmentatio
   const store = createMemoryStore({ clock, sweepIntervalMs: 0 });
   store.setModel(stateModelFrom(rules));
   let n = 0;
-  const real = createDecider({ store, rules: () => rules, clock, newId: () => `sim-${++n}`, learningSegmentation, exploration: 'mean', snapshotTimeoutMs: 60_000 });
+  const real = createDecider({
+    store,
+    rules: () => rules,
+    clock,
+    newId: () => `sim-${++n}`,
+    learningSegmentation,
+    exploration: 'mean',
+    snapshotTimeoutMs: 60_000,
+  });
   const arm: Arm = {
     rules,
     setClock: (ms) => void (now = ms),
@@ -91,7 +111,21 @@ function newArm(rules: RuleSet, triggers: readonly string[], learningSegmentatio
       fallbacks: 0,
       capsHit: 0,
       cooldownsHit: 0,
-      offers: Object.fromEntries(rules.offers.map((o) => [o.id, { candidate: 0, eligible: 0, selected: 0, ineligible: 0, inactive: 0, capped: 0, cooldown: 0, eligibilityRate: 0 }])),
+      offers: Object.fromEntries(
+        rules.offers.map((o) => [
+          o.id,
+          {
+            candidate: 0,
+            eligible: 0,
+            selected: 0,
+            ineligible: 0,
+            inactive: 0,
+            capped: 0,
+            cooldown: 0,
+            eligibilityRate: 0,
+          },
+        ]),
+      ),
       bySegment: {},
       responses: { fed: 0, unmatched: 0 },
     },
@@ -106,7 +140,13 @@ function newArm(rules: RuleSet, triggers: readonly string[], learningSegmentatio
       return d;
     },
   };
-  arm.ingestor = createIngestor({ store, decider, validate: createEventValidator({ triggers, clock }), triggers, sinks: () => [] });
+  arm.ingestor = createIngestor({
+    store,
+    decider,
+    validate: createEventValidator({ triggers, clock }),
+    triggers,
+    sinks: () => [],
+  });
   return arm;
 }
 
@@ -129,7 +169,8 @@ function count(arm: Arm, d: Decision): void {
       if (!f.fallback) regularQualified = true;
     }
     if (f.status === 'selected') s.selected++;
-    else if (f.status === 'ineligible' || f.status === 'inactive' || f.status === 'capped' || f.status === 'cooldown') s[f.status]++;
+    else if (f.status === 'ineligible' || f.status === 'inactive' || f.status === 'capped' || f.status === 'cooldown')
+      s[f.status]++;
     if (f.status === 'capped') r.capsHit++;
     if (f.status === 'cooldown') r.cooldownsHit++;
   }
@@ -158,7 +199,10 @@ function finish(r: ArmReport): ArmReport {
  */
 export function createReplay(o: ReplayOptions) {
   const triggers = o.triggers ?? DEFAULT_TRIGGERS;
-  const arms = [newArm(o.baseline, triggers, o.learningSegmentation ?? null), ...(o.candidate ? [newArm(o.candidate, triggers, o.learningSegmentation ?? null)] : [])];
+  const arms = [
+    newArm(o.baseline, triggers, o.learningSegmentation ?? null),
+    ...(o.candidate ? [newArm(o.candidate, triggers, o.learningSegmentation ?? null)] : []),
+  ];
   const check = createEventValidator({ triggers, maxFutureMs: Number.MAX_SAFE_INTEGER });
   let shift: number | null = o.nowMs === undefined ? 0 : null;
   const report = { events: 0, rejected: 0, rejections: [] as ReplayReport['rejections'], decisions: 0, changed: 0 };
@@ -183,7 +227,10 @@ export function createReplay(o: ReplayOptions) {
       report.events++;
       shift ??= o.nowMs! - c.event.timeMs;
       const atMs = c.event.timeMs + shift;
-      const ev = { ...(raw as Record<string, unknown>), time: new Date(atMs).toISOString() } as Record<string, unknown> & { data?: Record<string, unknown> };
+      const ev = { ...(raw as Record<string, unknown>), time: new Date(atMs).toISOString() } as Record<
+        string,
+        unknown
+      > & { data?: Record<string, unknown> };
       const made: Array<Decision | null> = [];
       for (const arm of arms) {
         arm.setClock(atMs);
@@ -205,7 +252,13 @@ export function createReplay(o: ReplayOptions) {
         made.push(arm.last);
       }
       if (made[0]) report.decisions++;
-      if (made.length === 2 && made[0] && made[1] && made[0].offers.map((x) => x.offerId).join() !== made[1].offers.map((x) => x.offerId).join()) report.changed++;
+      if (
+        made.length === 2 &&
+        made[0] &&
+        made[1] &&
+        made[0].offers.map((x) => x.offerId).join() !== made[1].offers.map((x) => x.offerId).join()
+      )
+        report.changed++;
     },
     report(): ReplayReport {
       return {

@@ -18,7 +18,12 @@ export function formatReport(r: ReplayReport): string {
   row('responses fed / unmatched', (a) => `${n(a.responses.fed)} / ${n(a.responses.unmatched)}`);
   rows.push(['decisions per offer']);
   const ids = [...new Set(arms.flatMap((a) => Object.keys(a.offers)))].sort();
-  for (const id of ids) row(`  ${id}`, (a) => (a.offers[id] ? `${n(a.byOffer[id] ?? 0)}  (eligible ${pct(a.offers[id].eligible, a.offers[id].candidate)})` : 'absent'));
+  for (const id of ids)
+    row(`  ${id}`, (a) =>
+      a.offers[id]
+        ? `${n(a.byOffer[id] ?? 0)}  (eligible ${pct(a.offers[id].eligible, a.offers[id].candidate)})`
+        : 'absent',
+    );
   const segmentations = [...new Set(arms.flatMap((a) => Object.keys(a.bySegment)))].sort();
   for (const s of segmentations) {
     const segs = [...new Set(arms.flatMap((a) => Object.keys(a.bySegment[s] ?? {})))].sort();
@@ -30,10 +35,16 @@ export function formatReport(r: ReplayReport): string {
     }
   }
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]?.length ?? 0)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!))).join('   ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : c.padStart(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   const lines = [
     `events ${n(r.events)}${r.rejected ? ` (${n(r.rejected)} lines rejected)` : ''} · decisions ${n(r.decisions)}${r.candidate ? ` · changed ${n(r.changed)} (${pct(r.changed, r.decisions)})` : ''}`,
-    ...r.rejections.slice(0, 5).map((x) => `  line ${x.line}: ${x.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`),
+    ...r.rejections
+      .slice(0, 5)
+      .map((x) => `  line ${x.line}: ${x.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`),
     '',
     fmt(head),
     ...rows.map(fmt),

@@ -30,7 +30,7 @@ export function windowStartMs(def: AggregateDef, nowMs: number): number {
 }
 
 /** The value an aggregate takes from an event, or undefined when the event does not count. */
-export function valueOf(def: AggregateDef, ev: ValidEvent, nowMs: number): AggValue | undefined {
+export function eventValue(def: AggregateDef, ev: ValidEvent, nowMs: number): AggValue | undefined {
   if (def.where !== null) {
     let pass: boolean;
     try {
@@ -48,8 +48,10 @@ export function valueOf(def: AggregateDef, ev: ValidEvent, nowMs: number): AggVa
   }
   // count with a field counts the events that carry it
   if (def.fn === 'count') return cur === undefined || cur === null ? undefined : null;
-  if (def.fn === 'last') return cur === undefined || (typeof cur === 'object' && cur !== null) ? undefined : (cur as AggValue);
-  if (def.fn === 'distinct') return typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? cur : undefined;
+  if (def.fn === 'last')
+    return cur === undefined || (typeof cur === 'object' && cur !== null) ? undefined : (cur as AggValue);
+  if (def.fn === 'distinct')
+    return typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? cur : undefined;
   return typeof cur === 'number' && Number.isFinite(cur) ? cur : undefined;
 }
 
@@ -57,7 +59,13 @@ export function valueOf(def: AggregateDef, ev: ValidEvent, nowMs: number): AggVa
  * Folds one event (its value and time) into the state. Returns the new state, or
  * null when the event is older than the window and changes nothing.
  */
-export function fold(def: AggregateDef, st: AggState | undefined, value: AggValue, tMs: number, nowMs: number): AggState | null {
+export function fold(
+  def: AggregateDef,
+  st: AggState | undefined,
+  value: AggValue,
+  tMs: number,
+  nowMs: number,
+): AggState | null {
   if (tMs < windowStartMs(def, nowMs)) return null;
   const idx = bucketIndex(def, tMs);
   switch (def.fn) {
@@ -69,7 +77,13 @@ export function fold(def: AggregateDef, st: AggState | undefined, value: AggValu
       const prev = s.buckets.get(idx);
       const v = value as number;
       const next =
-        def.fn === 'count' ? (prev ?? 0) + 1 : def.fn === 'sum' ? (prev ?? 0) + v : def.fn === 'min' ? Math.min(prev ?? v, v) : Math.max(prev ?? v, v);
+        def.fn === 'count'
+          ? (prev ?? 0) + 1
+          : def.fn === 'sum'
+            ? (prev ?? 0) + v
+            : def.fn === 'min'
+              ? Math.min(prev ?? v, v)
+              : Math.max(prev ?? v, v);
       s.buckets.set(idx, next);
       return s;
     }
@@ -131,7 +145,11 @@ export function read(def: AggregateDef, st: AggState | undefined, nowMs: number)
  * sorting, when the map already holds them in that order (events mostly arrive in time
  * order, and a Map iterates in insertion order); undefined when it does not. Null: none.
  */
-function ascendingSum(fn: 'count' | 'sum' | 'min' | 'max', buckets: Map<number, number>, first: number): number | null | undefined {
+function ascendingSum(
+  fn: 'count' | 'sum' | 'min' | 'max',
+  buckets: Map<number, number>,
+  first: number,
+): number | null | undefined {
   let acc: number | null = null;
   let prev = -Infinity;
   for (const [idx, v] of buckets) {

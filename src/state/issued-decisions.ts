@@ -26,10 +26,18 @@ export function checkResponse(
 ): { decision: IssuedDecision } | { code: ErrorCode; path: string; message: string } {
   const d = decisions?.get(decisionId);
   if (!d || d.atMs + DECISION_TTL_MS <= nowMs) {
-    return { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION', path: '$.data.decisionId', message: `decision "${decisionId}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)` };
+    return {
+      code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION',
+      path: '$.data.decisionId',
+      message: `decision "${decisionId}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)`,
+    };
   }
   if (!d.offerIds.includes(offerId)) {
-    return { code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH', path: '$.data.offerId', message: `decision "${decisionId}" did not offer "${offerId}"` };
+    return {
+      code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH',
+      path: '$.data.offerId',
+      message: `decision "${decisionId}" did not offer "${offerId}"`,
+    };
   }
   return { decision: d };
 }

@@ -37,17 +37,27 @@ export function noPolicyCounts(): PolicyCounts {
 /** How much of a count made at `fromMs` is left at `toMs` with half-life `halfLifeMs` (null: all of it). */
 export function decayFactor(halfLifeMs: number | null, fromMs: number, toMs: number): number {
   if (halfLifeMs === null || toMs <= fromMs) return 1;
-  return Math.pow(2, -(toMs - fromMs) / halfLifeMs);
+  return 2 ** (-(toMs - fromMs) / halfLifeMs);
 }
 
 /** The decayed counts as of `nowMs`. */
-export function decayedAt(c: LearningCounts, halfLifeMs: number | null, nowMs: number): { impressions: number; accepted: number } {
+export function decayedAt(
+  c: LearningCounts,
+  halfLifeMs: number | null,
+  nowMs: number,
+): { impressions: number; accepted: number } {
   const f = decayFactor(halfLifeMs, c.atMs ?? nowMs, nowMs);
   return { impressions: (c.recentImpressions ?? c.impressions) * f, accepted: (c.recentAccepted ?? c.accepted) * f };
 }
 
 /** Adds impressions and acceptances at `nowMs`: lifetime counts grow, decayed counts are decayed to now first. */
-export function addCounts(c: LearningCounts, impressions: number, accepted: number, halfLifeMs: number | null, nowMs: number): LearningCounts {
+export function addCounts(
+  c: LearningCounts,
+  impressions: number,
+  accepted: number,
+  halfLifeMs: number | null,
+  nowMs: number,
+): LearningCounts {
   const now = decayedAt(c, halfLifeMs, nowMs);
   return {
     impressions: c.impressions + impressions,

@@ -1,9 +1,24 @@
 import type { Outcome, ResponseOutcome, ValidEvent } from '../events/types.js';
 import { bucketSizeFor, MAX_WINDOW_MS } from '../config/duration.js';
 import type { Cap } from '../rules/types.js';
-import { combine, firstBucket, fold, read, trim, valueOf, type AggState } from './aggregate-state.js';
-import { addCounts, namespaceOf, learningKeys, learningPrefix, noCounts, noPolicyCounts, DEFAULT_POLICY } from './learning-counts.js';
-import { cloneHistory, emptyHistory, historyNeedsTrim, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { combine, firstBucket, fold, read, trim, eventValue, type AggState } from './aggregate-state.js';
+import {
+  addCounts,
+  namespaceOf,
+  learningKeys,
+  learningPrefix,
+  noCounts,
+  noPolicyCounts,
+  DEFAULT_POLICY,
+} from './learning-counts.js';
+import {
+  cloneHistory,
+  emptyHistory,
+  historyNeedsTrim,
+  recordOffered,
+  recordResponse,
+  trimHistory,
+} from './offer-history.js';
 import { checkResponse, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
 import { unstorable } from './storable.js';
@@ -71,7 +86,9 @@ interface TotalCounter {
  * same data as the Redis store with the same semantics (one contract test suite), and
  * evicts expired buckets, event ids and idle customers as it goes and on a sweep.
  */
-export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateStore & { sweep(): void; size(): MemoryStoreSize } {
+export function createMemoryStore(
+  opts: MemoryStoreOptions = {},
+): CustomerStateStore & { sweep(): void; size(): MemoryStoreSize } {
   const clock = opts.clock ?? Date.now;
   const horizon = opts.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS;
   let model: StateModel = emptyModel();
@@ -84,7 +101,19 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   const record = (id: string): CustomerRecord => {
     let r = customers.get(id);
     if (!r) {
-      r = { seen: new Map(), profile: new Map(), household: null, aggs: new Map(), offers: new Map(), decisions: new Map(), touchedAt: 0, profileView: null, offersView: null, aggCache: null, aggVersion: 0 };
+      r = {
+        seen: new Map(),
+        profile: new Map(),
+        household: null,
+        aggs: new Map(),
+        offers: new Map(),
+        decisions: new Map(),
+        touchedAt: 0,
+        profileView: null,
+        offersView: null,
+        aggCache: null,
+        aggVersion: 0,
+      };
       customers.set(id, r);
     }
     return r;
@@ -110,7 +139,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     let c = totals.get(key);
     if (!c) totals.set(key, (c = { lifetime: 0, buckets: new Map() }));
     c.lifetime += 1;
-    const sizes = new Set([...(model.totalCapBuckets.get(offerId)?.get(outcome) ?? []).map((b) => b.bucketMs), ...extraBuckets]);
+    const sizes = new Set([
+      ...(model.totalCapBuckets.get(offerId)?.get(outcome) ?? []).map((b) => b.bucketMs),
+      ...extraBuckets,
+    ]);
     for (const size of sizes) {
       let b = c.buckets.get(size);
       if (!b) c.buckets.set(size, (b = new Map()));
@@ -136,7 +168,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
   };
 
   let learningVersion = 0;
-  const learn = (offerId: string, namespace: string, segment: string | null, impressions: number, accepted: number, nowMs: number, features: readonly number[] = []) => {
+  const learn = (
+    offerId: string,
+    namespace: string,
+    segment: string | null,
+    impressions: number,
+    accepted: number,
+    nowMs: number,
+    features: readonly number[] = [],
+  ) => {
     learningVersion++;
     let m = learning.get(offerId);
     if (!m) learning.set(offerId, (m = new Map()));
@@ -200,9 +240,12 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     } else if (ev.type === 'offer_response') {
       const offerId = data.offerId as string;
       const h = writable(r, offerId);
-      const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) => model.recentDepth(offerId, o));
+      const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) =>
+        model.recentDepth(offerId, o),
+      );
       const namespace = namespaceOf(issued!.policy);
-      if ((delta.impressions || delta.accepted) && namespace !== null) learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs, issued!.features);
+      if ((delta.impressions || delta.accepted) && namespace !== null)
+        learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs, issued!.features);
       if (delta.impressions || delta.accepted) {
         const pc = policyCounts(issued!.policy);
         const value = model.learningOf(offerId)?.value ?? 0;
@@ -211,12 +254,16 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         pc.value += delta.accepted * value;
         pc.valueSq += delta.accepted * value * value;
       }
-      attributed.push({ policy: issued!.policy, outcome: data.outcome as string, value: delta.accepted * (model.learningOf(offerId)?.value ?? 0) });
+      attributed.push({
+        policy: issued!.policy,
+        outcome: data.outcome as string,
+        value: delta.accepted * (model.learningOf(offerId)?.value ?? 0),
+      });
       if (delta.impressions && data.outcome !== 'impression') countTotal(offerId, 'impression', ev.timeMs);
       countTotal(offerId, data.outcome as Outcome, ev.timeMs);
     }
     for (const def of model.storageByEvent.get(ev.type) ?? []) {
-      const value = valueOf(def, ev, nowMs);
+      const value = eventValue(def, ev, nowMs);
       if (value === undefined) continue;
       const next = fold(def, r.aggs.get(def.storageKey), value, ev.timeMs, nowMs);
       if (next) {
@@ -274,7 +321,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       trimCustomer(next.value[0], next.value[1], nowMs);
     }
   };
-  const timer = opts.sweepIntervalMs ? setInterval(sweepSlice, Math.max(1, Math.floor(opts.sweepIntervalMs / SWEEP_SLICES))) : null;
+  const timer = opts.sweepIntervalMs
+    ? setInterval(sweepSlice, Math.max(1, Math.floor(opts.sweepIntervalMs / SWEEP_SLICES)))
+    : null;
   timer?.unref();
 
   /** Reads every aggregate over one customer's states, or combines several members'. */
@@ -293,13 +342,23 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
     // a value changes only with the customer's buckets or when a window moves to another bucket
     const firsts = defs.map((def) => (def.bucketMs === null ? 0 : firstBucket(def, nowMs)));
     const c = r?.aggCache;
-    if (c && c.version === r!.aggVersion && c.firsts.length === firsts.length && c.firsts.every((f, i) => f === firsts[i]) && c.model === model) return { ...c.values };
+    if (
+      c &&
+      c.version === r!.aggVersion &&
+      c.firsts.length === firsts.length &&
+      c.firsts.every((f, i) => f === firsts[i]) &&
+      c.model === model
+    )
+      return { ...c.values };
     const out: Record<string, AggValue> = {};
     for (const def of defs) out[def.name] = read(def, r?.aggs.get(def.storageKey), nowMs);
     if (r) r.aggCache = { version: r.aggVersion, firsts, values: out, model };
     return { ...out };
   };
-  const offersOf = (r: CustomerRecord | undefined, only: readonly string[] | undefined): Record<string, OfferHistory> => {
+  const offersOf = (
+    r: CustomerRecord | undefined,
+    only: readonly string[] | undefined,
+  ): Record<string, OfferHistory> => {
     if (!r) return {};
     if (only !== undefined) {
       // a decision: just the histories its caps and cooldowns read; the others stay writable in place
@@ -395,7 +454,13 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
       r.decisions.delete(rec.decisionId);
-      r.decisions.set(rec.decisionId, { offerIds: [...rec.offerIds], policy: rec.policy ?? DEFAULT_POLICY, segment: rec.segment, atMs: rec.atMs, ...(rec.features?.length ? { features: [...rec.features] } : {}) });
+      r.decisions.set(rec.decisionId, {
+        offerIds: [...rec.offerIds],
+        policy: rec.policy ?? DEFAULT_POLICY,
+        segment: rec.segment,
+        atMs: rec.atMs,
+        ...(rec.features?.length ? { features: [...rec.features] } : {}),
+      });
       while (r.decisions.size > MAX_DECISIONS_KEPT) r.decisions.delete(r.decisions.keys().next().value!);
     },
     policies: () => policies,
@@ -406,7 +471,12 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       assertOpen();
       const offeredCaps = caps.filter((c) => c.outcome === 'offered');
       for (const c of offeredCaps) if (readTotal(offerId, 'offered', c.windowMs, nowMs) >= c.max) return false;
-      countTotal(offerId, 'offered', nowMs, offeredCaps.flatMap((c) => (c.windowMs === null ? [] : [bucketSizeFor(c.windowMs)])));
+      countTotal(
+        offerId,
+        'offered',
+        nowMs,
+        offeredCaps.flatMap((c) => (c.windowMs === null ? [] : [bucketSizeFor(c.windowMs)])),
+      );
       return true;
     },
     async ping() {
@@ -422,7 +492,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): CustomerStateS
       let seenIds = 0;
       for (const r of customers.values()) {
         seenIds += r.seen.size;
-        for (const st of r.aggs.values()) buckets += st.kind === 'num' || st.kind === 'avg' ? st.buckets.size : st.kind === 'distinct' ? st.seen.size : 1;
+        for (const st of r.aggs.values())
+          buckets +=
+            st.kind === 'num' || st.kind === 'avg' ? st.buckets.size : st.kind === 'distinct' ? st.seen.size : 1;
       }
       return { customers: customers.size, households: households.size, buckets, seenIds };
     },

@@ -5,13 +5,25 @@ import type { StateModel } from './types.js';
 
 /** A model that keeps no aggregates and no windowed totals. */
 export function emptyModel(): StateModel {
-  return { aggregates: [], storageByEvent: new Map(), storageByKey: new Map(), totalCapBuckets: new Map(), recentDepth: () => 0, learningOf: () => undefined };
+  return {
+    aggregates: [],
+    storageByEvent: new Map(),
+    storageByKey: new Map(),
+    totalCapBuckets: new Map(),
+    recentDepth: () => 0,
+    learningOf: () => undefined,
+  };
 }
 
 /** What a store keeps for a rule set: its aggregates, the bucket sizes of windowed total caps, each offer's learning half-life. */
 export function stateModelFrom(rules: RuleSet, opts: { halfLifeMs?: number | null } = {}): StateModel {
   const globalHalfLife = opts.halfLifeMs ?? null;
-  const learning = new Map(rules.offers.map((o) => [o.id, { halfLifeMs: o.halfLifeMs === undefined ? globalHalfLife : o.halfLifeMs, value: o.value }]));
+  const learning = new Map(
+    rules.offers.map((o) => [
+      o.id,
+      { halfLifeMs: o.halfLifeMs === undefined ? globalHalfLife : o.halfLifeMs, value: o.value },
+    ]),
+  );
   const totalCapBuckets = new Map<string, Map<Outcome, Array<{ bucketMs: number; windowMs: number }>>>();
   for (const offer of rules.offers) {
     for (const cap of offer.totalCaps) {
@@ -34,7 +46,13 @@ export function stateModelFrom(rules: RuleSet, opts: { halfLifeMs?: number | nul
     }
   }
   const recentDepth = (offerId: string, outcome: Outcome) => depth.get(`${offerId}\u0000${outcome}`) ?? 0;
-  return { aggregates: rules.aggregates, ...storageOf(rules.aggregates), totalCapBuckets, recentDepth, learningOf: (id) => learning.get(id) };
+  return {
+    aggregates: rules.aggregates,
+    ...storageOf(rules.aggregates),
+    totalCapBuckets,
+    recentDepth,
+    learningOf: (id) => learning.get(id),
+  };
 }
 
 /** Aggregates that keep the same buckets share them, kept at the longest of their windows. */
@@ -46,6 +64,7 @@ function storageOf(aggregates: readonly AggregateDef[]): Pick<StateModel, 'stora
     if (longer) storageByKey.set(a.storageKey, a);
   }
   const storageByEvent = new Map<string, AggregateDef[]>();
-  for (const keeper of storageByKey.values()) for (const e of keeper.events) storageByEvent.set(e, [...(storageByEvent.get(e) ?? []), keeper]);
+  for (const keeper of storageByKey.values())
+    for (const e of keeper.events) storageByEvent.set(e, [...(storageByEvent.get(e) ?? []), keeper]);
   return { storageByEvent, storageByKey };
 }

@@ -26,7 +26,13 @@ export function cloneHistory(h: OfferHistory): OfferHistory {
   const recent: OfferHistory['recent'] = {};
   for (const o in h.recent) recent[o as Outcome] = h.recent[o as Outcome]!.slice();
   return {
-    counts: { offered: c.offered, impression: c.impression, accepted: c.accepted, declined: c.declined, redeemed: c.redeemed },
+    counts: {
+      offered: c.offered,
+      impression: c.impression,
+      accepted: c.accepted,
+      declined: c.declined,
+      redeemed: c.redeemed,
+    },
     lastAt: { ...h.lastAt },
     recent,
     lastOutcome: h.lastOutcome,
@@ -79,7 +85,13 @@ export function trimHistory(h: OfferHistory, nowMs: number): void {
 }
 
 /** Records that a decision offered it. */
-export function recordOffered(h: OfferHistory, decisionId: string, segment: string | null, tMs: number, depthOf: DepthOf): void {
+export function recordOffered(
+  h: OfferHistory,
+  decisionId: string,
+  segment: string | null,
+  tMs: number,
+  depthOf: DepthOf,
+): void {
   countOutcome(h, 'offered', tMs, depthOf('offered'));
   h.lastDecisionId = decisionId;
   h.segment = segment;
@@ -98,7 +110,13 @@ export interface LearningDelta {
  * decision whose impression was never reported implies one: channels that never send
  * impressions still learn a propensity of at most 1.
  */
-export function recordResponse(h: OfferHistory, outcome: ResponseOutcome, decisionId: string, tMs: number, depthOf: DepthOf): LearningDelta {
+export function recordResponse(
+  h: OfferHistory,
+  outcome: ResponseOutcome,
+  decisionId: string,
+  tMs: number,
+  depthOf: DepthOf,
+): LearningDelta {
   let impressions = 0;
   if (h.impressedDecisionId !== decisionId) {
     h.impressedDecisionId = decisionId;

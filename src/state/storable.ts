@@ -20,7 +20,13 @@ const STORE_LIMITS: Readonly<InputLimits> = Object.freeze({
 export function unstorable(ev: ValidEvent, index: number): StoreRejection | null {
   if ((ev as { [LIMITS_CHECKED]?: true })[LIMITS_CHECKED]) return null; // the validator walked it already
   for (const f of ['id', 'customerId'] as const) {
-    if (!isWellFormed(ev[f])) return { index, code: 'NBO_ERR_EVENT_INVALID', path: `$.${f}`, message: 'holds a lone UTF-16 surrogate (not valid Unicode)' };
+    if (!isWellFormed(ev[f]))
+      return {
+        index,
+        code: 'NBO_ERR_EVENT_INVALID',
+        path: `$.${f}`,
+        message: 'holds a lone UTF-16 surrogate (not valid Unicode)',
+      };
   }
   if (ev.data === undefined) return null;
   const [err] = checkValue(ev.data, '$.data', STORE_LIMITS);

@@ -31,7 +31,6 @@ export interface OfferHistory {
   impressedDecisionId: string | null;
 }
 
-
 export type AggValue = number | string | boolean | null;
 
 /** What a decision reads about one customer, in one store call. */

@@ -23,7 +23,8 @@ export function offerStatsObserver(stats: OfferStats, clock: () => number): Inge
     res.statuses.forEach((s, i) => {
       if (s !== 'applied') return;
       const ev = raw[i] as { type?: unknown; data?: { offerId?: unknown; outcome?: unknown } };
-      if (ev.type !== 'offer_response' || typeof ev.data?.offerId !== 'string' || typeof ev.data.outcome !== 'string') return;
+      if (ev.type !== 'offer_response' || typeof ev.data?.offerId !== 'string' || typeof ev.data.outcome !== 'string')
+        return;
       stats.recordResponse(ev.data.offerId, ev.data.outcome, now);
     });
   };

@@ -22,7 +22,8 @@ export function offerState(offer: Offer, stats: GlobalStats, nowMs: number): { s
   if (offer.activeToMs !== null && nowMs > offer.activeToMs) return { state: 'expired' };
   for (const cap of offer.totalCaps) {
     const count = stats.total(offer.id, cap.outcome, cap.windowMs, nowMs);
-    if (count >= cap.max) return { state: 'capped', cap: { outcome: cap.outcome, max: cap.max, window: cap.window, count } };
+    if (count >= cap.max)
+      return { state: 'capped', cap: { outcome: cap.outcome, max: cap.max, window: cap.window, count } };
   }
   return { state: 'active' };
 }

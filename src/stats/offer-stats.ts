@@ -160,14 +160,21 @@ export function createOfferStats(opts: OfferStatsOptions = {}): OfferStats {
         for (const [offerId, c] of b.offers) {
           let s = offers.get(offerId);
           if (!s) {
-            s = { offered: new Array<number>(n).fill(0), impression: new Array<number>(n).fill(0), accepted: new Array<number>(n).fill(0), declined: new Array<number>(n).fill(0), redeemed: new Array<number>(n).fill(0) };
+            s = {
+              offered: new Array<number>(n).fill(0),
+              impression: new Array<number>(n).fill(0),
+              accepted: new Array<number>(n).fill(0),
+              declined: new Array<number>(n).fill(0),
+              redeemed: new Array<number>(n).fill(0),
+            };
             offers.set(offerId, s);
           }
           for (const k of OUTCOME_KEYS) s[k][i] = c[k];
         }
       }
       const segments: StatsWindow['segments'] = {};
-      for (const [name, segs] of bySegment) segments[name] = Object.fromEntries([...segs].map(([seg, sk]) => [seg, estimate(sk)]));
+      for (const [name, segs] of bySegment)
+        segments[name] = Object.fromEntries([...segs].map(([seg, sk]) => [seg, estimate(sk)]));
       return { bucketMs, fromMs, buckets: n, decisions, offers, segments, customers: estimate(customers) };
     },
   };

@@ -98,7 +98,10 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
       })),
     });
     metrics.kafkaMessages.inc({ result: 'dlq' }, dead.length);
-    log.warn({ topic, partition, dead: dead.map((d) => ({ offset: d.m.offset, code: d.code })) }, 'messages dead-lettered');
+    log.warn(
+      { topic, partition, dead: dead.map((d) => ({ offset: d.m.offset, code: d.code })) },
+      'messages dead-lettered',
+    );
   };
 
   const parse = (chunk: KafkaMessage[], dead: Dead[]): Item[] => {
@@ -122,7 +125,7 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
    */
   const apply = async (items: Item[], dead: Dead[]): Promise<boolean> => {
     if (items.length === 0) return true;
-    let res;
+    let res: Awaited<ReturnType<typeof o.ingestor.ingest>>;
     try {
       res = await o.ingestor.ingest(items.map((p) => p.value));
       await res.decisions; // produced to nbo.decisions and pushed before the offsets move on
@@ -138,7 +141,12 @@ export function createBatchHandler(o: BatchHandlerOptions): BatchHandler {
       return (await apply(items.slice(0, half), dead)) && (await apply(items.slice(half), dead));
     }
     // rejected in the same order as the items
-    for (const r of res.rejected) dead.push({ m: items[r.index]!.m, code: r.code, message: r.errors.map((e) => `${e.path} ${e.message}`).join('; ') });
+    for (const r of res.rejected)
+      dead.push({
+        m: items[r.index]!.m,
+        code: r.code,
+        message: r.errors.map((e) => `${e.path} ${e.message}`).join('; '),
+      });
     metrics.kafkaMessages.inc({ result: 'applied' }, res.accepted);
     metrics.kafkaMessages.inc({ result: 'duplicate' }, res.duplicates);
     return true;
@@ -198,7 +206,9 @@ function isKafkaJsError(err: unknown): boolean {
  * once and is replaced (with backoff) by a fresh one that starts from the committed offsets.
  */
 function crash(err: unknown): Error {
-  const e = new Error(err instanceof Error ? err.message : String(err), { cause: err }) as Error & { retriable: boolean };
+  const e = new Error(err instanceof Error ? err.message : String(err), { cause: err }) as Error & {
+    retriable: boolean;
+  };
   e.name = err instanceof Error ? err.name : 'Error';
   e.retriable = false;
   return e;

@@ -11,14 +11,19 @@ import { NboError, type ErrorCode } from '../errors/codes.js';
  * - `crash`: anything else (a broken broker connection, a bug). The consumer crashes and
  *   is restarted with backoff; the uncommitted messages are delivered again.
  */
-export type ErrorClass = { kind: 'content'; code: ErrorCode; message: string } | { kind: 'unavailable'; message: string } | { kind: 'crash' };
+export type ErrorClass =
+  | { kind: 'content'; code: ErrorCode; message: string }
+  | { kind: 'unavailable'; message: string }
+  | { kind: 'crash' };
 
 /** Errors the JavaScript engine raises on hostile content: stack overflow, a string or array too long, unparsable text. */
 const CONTENT_ENGINE_ERRORS = new Set(['RangeError', 'SyntaxError']);
 
 export function classifyError(err: unknown): ErrorClass {
   if (err instanceof NboError) {
-    return err.retriable ? { kind: 'unavailable', message: err.message } : { kind: 'content', code: err.code, message: err.message };
+    return err.retriable
+      ? { kind: 'unavailable', message: err.message }
+      : { kind: 'content', code: err.code, message: err.message };
   }
   if (err instanceof Error && CONTENT_ENGINE_ERRORS.has(err.name)) {
     return { kind: 'content', code: 'NBO_ERR_EVENT_UNPROCESSABLE', message: `${err.name}: ${err.message}` };

@@ -33,7 +33,12 @@ export interface EventConsumerOptions {
   clock?: () => number;
 }
 
-type Phase = { name: 'idle' } | { name: 'joining' } | { name: 'consuming' } | { name: 'crashed'; error: string; restartAt: number } | { name: 'stopped' };
+type Phase =
+  | { name: 'idle' }
+  | { name: 'joining' }
+  | { name: 'consuming' }
+  | { name: 'crashed'; error: string; restartAt: number }
+  | { name: 'stopped' };
 
 /** A consumer that has joined answers a fetch, a heartbeat or a batch at least this often (fraction of the session timeout). */
 const STALL_FRACTION = 0.5;
@@ -77,12 +82,19 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
         return { ok: false, detail: `${name} not consuming: joining the group` };
       case 'crashed': {
         const wait = Math.max(0, phase.restartAt - now);
-        return { ok: false, detail: `${name} not consuming: crashed (${phase.error}); restart ${attempt} in ${(wait / 1000).toFixed(1)} s` };
+        return {
+          ok: false,
+          detail: `${name} not consuming: crashed (${phase.error}); restart ${attempt} in ${(wait / 1000).toFixed(1)} s`,
+        };
       }
       case 'consuming': {
         const paused = current?.handler.pausedCount() ?? 0;
         if (paused > 0) return { ok: false, detail: `${name} paused ${paused} partition(s): store unavailable` };
-        if (now - lastProgressAt > stallMs) return { ok: false, detail: `${name} not consuming: no fetch, heartbeat or batch answered for ${((now - lastProgressAt) / 1000).toFixed(1)} s` };
+        if (now - lastProgressAt > stallMs)
+          return {
+            ok: false,
+            detail: `${name} not consuming: no fetch, heartbeat or batch answered for ${((now - lastProgressAt) / 1000).toFixed(1)} s`,
+          };
         return { ok: true, detail: `consuming ${config.eventsTopic}` };
       }
     }
@@ -133,7 +145,8 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       updateGauge();
       log.info({ assignment: e.payload.memberAssignment }, 'joined the consumer group');
     });
-    for (const ev of [consumer.events.FETCH, consumer.events.HEARTBEAT, consumer.events.END_BATCH_PROCESS] as const) consumer.on(ev, () => mine() && progress());
+    for (const ev of [consumer.events.FETCH, consumer.events.HEARTBEAT, consumer.events.END_BATCH_PROCESS] as const)
+      consumer.on(ev, () => mine() && progress());
     consumer.on(consumer.events.REBALANCING, () => {
       if (!mine() || phase.name !== 'consuming') return;
       phase = { name: 'joining' };
@@ -151,7 +164,12 @@ export function createEventConsumer(o: EventConsumerOptions): EventConsumer {
       if (!mine()) return;
       await consumer.subscribe({ topic: config.eventsTopic, fromBeginning: true });
       if (!mine()) return;
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.partitionsConcurrently, eachBatch: handler.eachBatch });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.partitionsConcurrently,
+        eachBatch: handler.eachBatch,
+      });
     } catch (err) {
       handler.close();
       await consumer.disconnect().catch(() => {});

@@ -11,8 +11,15 @@ type KafkaSettings = NonNullable<Config['kafka']>;
 
 /** A kafkajs client from NBO's settings: brokers, client id, TLS and SASL passed through. */
 export function kafkaClient(k: KafkaSettings): Kafka {
-  const cfg: KafkaConfig = { clientId: k.clientId, brokers: [...k.brokers], logLevel: logLevel.NOTHING, ssl: k.ssl, requestTimeout: k.requestTimeoutMs };
-  if (k.sasl) cfg.sasl = { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } as SASLOptions;
+  const cfg: KafkaConfig = {
+    clientId: k.clientId,
+    brokers: [...k.brokers],
+    logLevel: logLevel.NOTHING,
+    ssl: k.ssl,
+    requestTimeout: k.requestTimeoutMs,
+  };
+  if (k.sasl)
+    cfg.sasl = { mechanism: k.sasl.mechanism, username: k.sasl.username, password: k.sasl.password } as SASLOptions;
   return new Kafka(cfg);
 }
 
@@ -41,9 +48,17 @@ export interface KafkaParts {
 export async function connectKafka(k: KafkaSettings, deps: KafkaDeps): Promise<KafkaParts> {
   const kafka = kafkaClient(k);
   // explicit partitioner: the Java client's murmur2, so keys land where other producers put them
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, idempotent: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: true,
+    idempotent: false,
+  });
   await producer.connect();
-  return { source: kafkaEventSource(kafka, producer, k, deps), decisions: kafkaDecisionSink(producer, k.decisionsTopic), close: () => producer.disconnect() };
+  return {
+    source: kafkaEventSource(kafka, producer, k, deps),
+    decisions: kafkaDecisionSink(producer, k.decisionsTopic),
+    close: () => producer.disconnect(),
+  };
 }
 
 /** The decisions topic: each decision keyed by its customer id; publish resolves once the broker acknowledged it. */
@@ -73,19 +88,34 @@ export function kafkaEventSource(kafka: Kafka, producer: Producer, k: KafkaSetti
           heartbeatInterval: Math.min(3000, Math.floor(k.sessionTimeoutMs / 6)),
           retry: { restartOnFailure: async () => false },
         });
-      ec = createEventConsumer({ newConsumer, producer, config: k, ingestor, store: deps.store, metrics, log, afterApply: deps.afterApply });
+      ec = createEventConsumer({
+        newConsumer,
+        producer,
+        config: k,
+        ingestor,
+        store: deps.store,
+        metrics,
+        log,
+        afterApply: deps.afterApply,
+      });
       await ec.start();
 
       // lag: high watermark − committed offset, per partition
       const a = (admin = kafka.admin());
       await a.connect();
       lagTimer = setInterval(() => {
-        void Promise.all([a.fetchTopicOffsets(k.eventsTopic), a.fetchOffsets({ groupId: k.groupId, topics: [k.eventsTopic] })])
+        void Promise.all([
+          a.fetchTopicOffsets(k.eventsTopic),
+          a.fetchOffsets({ groupId: k.groupId, topics: [k.eventsTopic] }),
+        ])
           .then(([high, committed]) => {
             const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
             for (const p of high) {
               const c = done.get(p.partition) ?? -1;
-              metrics.kafkaLag.set({ partition: String(p.partition) }, Math.max(0, Number(p.high) - Math.max(c, Number(p.low))));
+              metrics.kafkaLag.set(
+                { partition: String(p.partition) },
+                Math.max(0, Number(p.high) - Math.max(c, Number(p.low))),
+              );
             }
           })
           .catch(() => {});
@@ -99,6 +129,10 @@ export function kafkaEventSource(kafka: Kafka, producer: Producer, k: KafkaSetti
       await ec?.stop();
       await admin?.disconnect();
     },
-    ready: () => ec?.ready() ?? { ok: false, detail: `kafka consumer (group "${k.groupId}", topic "${k.eventsTopic}") not started` },
+    ready: () =>
+      ec?.ready() ?? {
+        ok: false,
+        detail: `kafka consumer (group "${k.groupId}", topic "${k.eventsTopic}") not started`,
+      },
   };
 }

@@ -42,7 +42,15 @@ export function decisionStream(onDecision, onState) {
   const report = () => {
     const all = [...wanted];
     const open = all.filter((c) => sockets.get(c)?.ws?.readyState === WebSocket.OPEN).length;
-    onState(all.length > 0 && open === all.length ? 'live' : open > 0 || all.some((c) => (sockets.get(c)?.failures ?? 0) < 3) ? 'connecting' : 'down', open, all.length);
+    onState(
+      all.length > 0 && open === all.length
+        ? 'live'
+        : open > 0 || all.some((c) => (sockets.get(c)?.failures ?? 0) < 3)
+          ? 'connecting'
+          : 'down',
+      open,
+      all.length,
+    );
   };
   const connect = (channel) => {
     const entry = sockets.get(channel) ?? { failures: 0, ws: null, timer: null };

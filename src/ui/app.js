@@ -23,11 +23,13 @@ function h(tag, attrs = {}, children = []) {
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of [].concat(children)) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of [].concat(children))
+    if (c !== null && c !== undefined) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
 
-const pct = (r) => (r === null || r === undefined || Number.isNaN(r) ? '–' : `${(r * 100).toFixed(r > 0 && r < 0.1 ? 1 : 0)}%`);
+const pct = (r) =>
+  r === null || r === undefined || Number.isNaN(r) ? '–' : `${(r * 100).toFixed(r > 0 && r < 0.1 ? 1 : 0)}%`;
 const shortVersion = (v) => (typeof v === 'string' ? v.slice(0, 10) : '–');
 const time = (iso) => clock(Date.parse(iso));
 function ago(iso) {
@@ -60,15 +62,33 @@ function renderStats(s) {
   $('kpi-window').textContent = `${Math.round(s.window / 60)} min · ${s.bucketSeconds}s buckets`;
 
   const rows = s.offers.map((o) =>
-    h('tr', { class: o.offerId === state.selected ? 'selected' : '', 'data-offer': o.offerId, 'data-state': o.state, tabindex: 0, onclick: () => select(o.offerId), onkeydown: (e) => e.key === 'Enter' && select(o.offerId) }, [
-      h('td', {}, [h('div', { class: 'offer-name' }, o.name), h('div', { class: 'offer-id' }, o.offerId + (o.fallback ? ' · fallback' : ''))]),
-      h('td', {}, o.channels.map((c) => h('span', { class: 'chip' }, c))),
-      h('td', {}, h('span', { class: `badge ${o.state}`, title: stateTitle(o) }, o.state)),
-      h('td', { class: 'num' }, formatCount(o.totals.offered)),
-      h('td', { class: 'num' }, formatCount(o.totals.accepted)),
-      h('td', { class: 'num' }, pct(o.totals.acceptanceRate)),
-      h('td', { class: 'spark-cell' }, sparkline(o.series.offered)),
-    ]),
+    h(
+      'tr',
+      {
+        class: o.offerId === state.selected ? 'selected' : '',
+        'data-offer': o.offerId,
+        'data-state': o.state,
+        tabindex: 0,
+        onclick: () => select(o.offerId),
+        onkeydown: (e) => e.key === 'Enter' && select(o.offerId),
+      },
+      [
+        h('td', {}, [
+          h('div', { class: 'offer-name' }, o.name),
+          h('div', { class: 'offer-id' }, o.offerId + (o.fallback ? ' · fallback' : '')),
+        ]),
+        h(
+          'td',
+          {},
+          o.channels.map((c) => h('span', { class: 'chip' }, c)),
+        ),
+        h('td', {}, h('span', { class: `badge ${o.state}`, title: stateTitle(o) }, o.state)),
+        h('td', { class: 'num' }, formatCount(o.totals.offered)),
+        h('td', { class: 'num' }, formatCount(o.totals.accepted)),
+        h('td', { class: 'num' }, pct(o.totals.acceptanceRate)),
+        h('td', { class: 'spark-cell' }, sparkline(o.series.offered)),
+      ],
+    ),
   );
   $('catalog').replaceChildren(...rows);
   drawChart();
@@ -78,7 +98,8 @@ function renderStats(s) {
 }
 
 function stateTitle(o) {
-  if (o.state === 'capped' && o.cap) return `${o.cap.outcome} cap reached: ${o.cap.count} of ${o.cap.max}${o.cap.window ? ` per ${o.cap.window}` : ''}`;
+  if (o.state === 'capped' && o.cap)
+    return `${o.cap.outcome} cap reached: ${o.cap.count} of ${o.cap.max}${o.cap.window ? ` per ${o.cap.window}` : ''}`;
   if (o.state === 'scheduled') return `starts ${new Date(o.active.from).toLocaleString()}`;
   if (o.state === 'expired') return `ended ${new Date(o.active.to).toLocaleString()}`;
   if (o.state === 'removed') return 'counted in this window, no longer in the live rules';
@@ -87,7 +108,8 @@ function stateTitle(o) {
 
 function select(offerId) {
   state.selected = state.selected === offerId ? null : offerId;
-  for (const tr of /** @type {HTMLCollectionOf<HTMLElement>} */ ($('catalog').children)) tr.classList.toggle('selected', tr.dataset.offer === state.selected);
+  for (const tr of /** @type {HTMLCollectionOf<HTMLElement>} */ ($('catalog').children))
+    tr.classList.toggle('selected', tr.dataset.offer === state.selected);
   drawChart();
 }
 
@@ -96,8 +118,15 @@ function drawChart() {
   if (!s) return;
   const picked = state.selected ? s.offers.filter((o) => o.offerId === state.selected) : s.offers;
   const add = (k) => Array.from({ length: s.buckets }, (_, i) => picked.reduce((a, o) => a + o.series[k][i], 0));
-  $('chart-title').textContent = state.selected ? `· ${state.names.get(state.selected) ?? state.selected}` : '· all offers';
-  barsAndRate($('chart'), { fromMs: Date.parse(s.from), bucketMs: s.bucketSeconds * 1000, offered: add('offered'), accepted: add('accepted') });
+  $('chart-title').textContent = state.selected
+    ? `· ${state.names.get(state.selected) ?? state.selected}`
+    : '· all offers';
+  barsAndRate($('chart'), {
+    fromMs: Date.parse(s.from),
+    bucketMs: s.bucketSeconds * 1000,
+    offered: add('offered'),
+    accepted: add('accepted'),
+  });
 }
 
 function renderSegments(segments, customers) {
@@ -113,7 +142,9 @@ function renderSegments(segments, customers) {
       ),
     ]),
   );
-  $('segments').replaceChildren(...(blocks.length ? blocks : [h('p', { class: 'empty' }, 'The rules define no segmentations.')]));
+  $('segments').replaceChildren(
+    ...(blocks.length ? blocks : [h('p', { class: 'empty' }, 'The rules define no segmentations.')]),
+  );
 }
 
 // ---- live decisions (WebSocket /v1/stream) ----
@@ -121,12 +152,22 @@ function renderSegments(segments, customers) {
 function onDecision(d) {
   $('feed-empty').hidden = true;
   const offers = d.offers.length
-    ? d.offers.map((o) => h('span', { class: 'feed-offer', title: `score ${o.score.toFixed(3)}` }, state.names.get(o.offerId) ?? o.offerId))
+    ? d.offers.map((o) =>
+        h(
+          'span',
+          { class: 'feed-offer', title: `score ${o.score.toFixed(3)}` },
+          state.names.get(o.offerId) ?? o.offerId,
+        ),
+      )
     : [h('span', { class: 'muted' }, 'no offer')];
   const li = h('li', { class: 'fresh', 'data-decision': d.decisionId, 'data-customer': d.customerId }, [
     h('span', { class: 'feed-time' }, time(d.time)),
     h('span', { class: 'chip' }, d.channel),
-    h('span', { class: 'feed-who' }, [h('b', {}, d.customerId), ` · ${d.trigger}`, d.degraded ? h('span', { class: 'badge capped' }, 'degraded') : null]),
+    h('span', { class: 'feed-who' }, [
+      h('b', {}, d.customerId),
+      ` · ${d.trigger}`,
+      d.degraded ? h('span', { class: 'badge capped' }, 'degraded') : null,
+    ]),
     h('span', { class: 'feed-offers' }, offers),
   ]);
   const feed = $('feed');
@@ -137,7 +178,12 @@ function onDecision(d) {
 function onStreamState(s, open, all) {
   const el = $('conn');
   el.dataset.state = s;
-  $('conn-text').textContent = s === 'live' ? `live · ${all} channel${all === 1 ? '' : 's'}` : s === 'connecting' ? `connecting ${open}/${all}` : 'stream unavailable';
+  $('conn-text').textContent =
+    s === 'live'
+      ? `live · ${all} channel${all === 1 ? '' : 's'}`
+      : s === 'connecting'
+        ? `connecting ${open}/${all}`
+        : 'stream unavailable';
   el.title = s === 'down' ? 'The decision stream refused the connection: the key may lack the stream scope' : '';
 }
 
@@ -150,12 +196,16 @@ async function refreshRules() {
   const panel = $('rules-panel');
   const live = vers.status === 200 ? vers.body.live : state.stats?.rulesVersion;
   let instances = inst.status === 200 && Array.isArray(inst.body?.instances) ? inst.body.instances : null;
-  if (!instances && state.stats) instances = [{ id: state.stats.instance, rulesVersion: state.stats.rulesVersion, seenAt: state.stats.time }];
+  if (!instances && state.stats)
+    instances = [{ id: state.stats.instance, rulesVersion: state.stats.rulesVersion, seenAt: state.stats.time }];
   $('instances').replaceChildren(
     ...(instances ?? []).map((i) =>
       h('tr', { class: live && i.rulesVersion !== live ? 'behind' : '' }, [
         h('td', { class: 'mono' }, i.id),
-        h('td', { class: 'mono', title: i.rulesVersion }, [shortVersion(i.rulesVersion), live && i.rulesVersion !== live ? h('span', { class: 'badge capped' }, 'behind') : null]),
+        h('td', { class: 'mono', title: i.rulesVersion }, [
+          shortVersion(i.rulesVersion),
+          live && i.rulesVersion !== live ? h('span', { class: 'badge capped' }, 'behind') : null,
+        ]),
         h('td', { class: 'muted' }, i.seenAt ? ago(i.seenAt) : '–'),
       ]),
     ),
@@ -165,17 +215,28 @@ async function refreshRules() {
   if (!history) return void $('history').replaceChildren();
   $('rules-source').textContent = `source: ${vers.body.source}`;
   $('history').replaceChildren(
-    ...history.slice(0, 12).map((v) =>
-      h('li', { class: v.version === live ? 'live' : '' }, [
-        h('div', {}, [h('b', { class: 'mono', title: v.version }, shortVersion(v.version)), v.version === live ? h('span', { class: 'badge active' }, 'live') : null, h('span', { class: 'muted' }, ` ${ago(v.time)}${v.keyId ? ` · ${v.keyId}` : ''}`)]),
-        v.message ? h('div', { class: 'history-msg' }, v.message) : null,
-        h('div', { class: 'diff' }, [diffPart('+', v.added, 'added'), diffPart('−', v.removed, 'removed'), diffPart('~', v.changed, 'changed')]),
-      ]),
-    ),
+    ...history
+      .slice(0, 12)
+      .map((v) =>
+        h('li', { class: v.version === live ? 'live' : '' }, [
+          h('div', {}, [
+            h('b', { class: 'mono', title: v.version }, shortVersion(v.version)),
+            v.version === live ? h('span', { class: 'badge active' }, 'live') : null,
+            h('span', { class: 'muted' }, ` ${ago(v.time)}${v.keyId ? ` · ${v.keyId}` : ''}`),
+          ]),
+          v.message ? h('div', { class: 'history-msg' }, v.message) : null,
+          h('div', { class: 'diff' }, [
+            diffPart('+', v.added, 'added'),
+            diffPart('−', v.removed, 'removed'),
+            diffPart('~', v.changed, 'changed'),
+          ]),
+        ]),
+      ),
   );
 }
 
-const diffPart = (sign, ids, cls) => (ids && ids.length ? h('span', { class: cls, title: ids.join(', ') }, `${sign}${ids.length} `) : null);
+const diffPart = (sign, ids, cls) =>
+  ids?.length ? h('span', { class: cls, title: ids.join(', ') }, `${sign}${ids.length} `) : null;
 
 // ---- experiments, holdout and learning (GET /v1/experiments, /v1/learning) ----
 
@@ -194,18 +255,45 @@ async function refreshExperiments() {
             h('td', {}, a.uplift ? upliftText(a.uplift) : h('span', { class: 'muted' }, 'baseline')),
           ]),
         )
-      : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, exp.status === 200 ? 'No experiment or holdout configured.' : 'Not available.'))]),
+      : [
+          h(
+            'tr',
+            {},
+            h(
+              'td',
+              { colspan: 5, class: 'muted' },
+              exp.status === 200 ? 'No experiment or holdout configured.' : 'Not available.',
+            ),
+          ),
+        ]),
   );
   const offers = learn.status === 200 && Array.isArray(learn.body?.offers) ? learn.body.offers : [];
   $('learning').replaceChildren(
     ...(offers.length
-      ? offers.slice(0, 12).map((o) => h('tr', {}, [h('td', {}, state.names.get(o.offerId) ?? o.offerId), h('td', { class: 'num' }, formatCount(o.impressions)), h('td', { class: 'num' }, formatCount(o.accepted)), h('td', { class: 'num' }, pct(o.estimate))]))
-      : [h('tr', {}, h('td', { colspan: 4, class: 'muted' }, learn.status === 200 ? 'Nothing learned yet.' : 'Not available.'))]),
+      ? offers
+          .slice(0, 12)
+          .map((o) =>
+            h('tr', {}, [
+              h('td', {}, state.names.get(o.offerId) ?? o.offerId),
+              h('td', { class: 'num' }, formatCount(o.impressions)),
+              h('td', { class: 'num' }, formatCount(o.accepted)),
+              h('td', { class: 'num' }, pct(o.estimate)),
+            ]),
+          )
+      : [
+          h(
+            'tr',
+            {},
+            h('td', { colspan: 4, class: 'muted' }, learn.status === 200 ? 'Nothing learned yet.' : 'Not available.'),
+          ),
+        ]),
   );
 }
 
-const signed = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%` : '–');
-const upliftText = (u) => `${signed(u.estimate)}${Array.isArray(u.ci95) ? ` (${signed(u.ci95[0])} … ${signed(u.ci95[1])})` : ''}`;
+const signed = (v) =>
+  typeof v === 'number' && Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%` : '–';
+const upliftText = (u) =>
+  `${signed(u.estimate)}${Array.isArray(u.ci95) ? ` (${signed(u.ci95[0])} … ${signed(u.ci95[1])})` : ''}`;
 
 // ---- polling ----
 

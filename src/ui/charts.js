@@ -27,7 +27,8 @@ export function niceMax(max) {
 }
 
 /** 14:05:30, on a 24-hour clock in the browser's time zone. */
-export const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+export const clock = (ms) =>
+  new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 
 /** Grid steps for an axis topped by `niceMax`: whole numbers at each line. */
 function divisions(top) {
@@ -59,13 +60,25 @@ export function barsAndRate(host, data) {
   for (let k = 0; k <= steps; k++) {
     const v = (top * k) / steps;
     root.append(svg('line', { x1: m.l, x2: m.l + w, y1: y(v), y2: y(v), class: k === 0 ? 'axis' : 'grid' }));
-    root.append(svg('text', { x: m.l - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, [document.createTextNode(formatCount(v))]));
-    root.append(svg('text', { x: m.l + w + 6, y: yr(k / steps) + 4, class: 'tick rate', 'text-anchor': 'start' }, [document.createTextNode(`${Math.round((k * 100) / steps)}%`)]));
+    root.append(
+      svg('text', { x: m.l - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, [
+        document.createTextNode(formatCount(v)),
+      ]),
+    );
+    root.append(
+      svg('text', { x: m.l + w + 6, y: yr(k / steps) + 4, class: 'tick rate', 'text-anchor': 'start' }, [
+        document.createTextNode(`${Math.round((k * 100) / steps)}%`),
+      ]),
+    );
   }
   const ticks = Math.min(6, n);
   for (let k = 0; k < ticks; k++) {
     const i = Math.round((k * (n - 1)) / Math.max(1, ticks - 1));
-    root.append(svg('text', { x: x(i) + w / n / 2, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, [document.createTextNode(clock(data.fromMs + i * data.bucketMs))]));
+    root.append(
+      svg('text', { x: x(i) + w / n / 2, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, [
+        document.createTextNode(clock(data.fromMs + i * data.bucketMs)),
+      ]),
+    );
   }
 
   const bw = Math.max(1, w / n - 1);
@@ -74,14 +87,29 @@ export function barsAndRate(host, data) {
     const o = data.offered[i];
     const a = data.accepted[i];
     const label = `${clock(data.fromMs + i * data.bucketMs)}: offered ${o}, accepted ${a}`;
-    if (o > 0) root.append(svg('rect', { x: x(i) + 0.5, y: y(o), width: bw, height: y(0) - y(o), class: 'bar offered' }, [tip(label)]));
-    if (a > 0) root.append(svg('rect', { x: x(i) + 0.5 + bw * 0.2, y: y(a), width: bw * 0.6, height: y(0) - y(a), class: 'bar accepted' }, [tip(label)]));
+    if (o > 0)
+      root.append(
+        svg('rect', { x: x(i) + 0.5, y: y(o), width: bw, height: y(0) - y(o), class: 'bar offered' }, [tip(label)]),
+      );
+    if (a > 0)
+      root.append(
+        svg(
+          'rect',
+          { x: x(i) + 0.5 + bw * 0.2, y: y(a), width: bw * 0.6, height: y(0) - y(a), class: 'bar accepted' },
+          [tip(label)],
+        ),
+      );
     if (o > 0) points.push([x(i) + w / n / 2, yr(Math.min(1, a / o))]);
   }
-  if (points.length > 1) root.append(svg('polyline', { points: points.map((p) => p.join(',')).join(' '), class: 'line rate' }));
+  if (points.length > 1)
+    root.append(svg('polyline', { points: points.map((p) => p.join(',')).join(' '), class: 'line rate' }));
   for (const [px, py] of points) root.append(svg('circle', { cx: px, cy: py, r: 2.2, class: 'dot rate' }));
   if (data.offered.every((v) => v === 0)) {
-    root.append(svg('text', { x: m.l + w / 2, y: m.t + h / 2, class: 'chart-empty', 'text-anchor': 'middle' }, [document.createTextNode('nothing offered in this window yet')]));
+    root.append(
+      svg('text', { x: m.l + w / 2, y: m.t + h / 2, class: 'chart-empty', 'text-anchor': 'middle' }, [
+        document.createTextNode('nothing offered in this window yet'),
+      ]),
+    );
   }
   host.replaceChildren(root);
   host.dataset.offered = String(data.offered.reduce((s, v) => s + v, 0));
@@ -103,7 +131,8 @@ export function sparkline(values, width = 120, height = 26) {
 export function shareBar(share) {
   const root = svg('svg', { viewBox: '0 0 100 8', preserveAspectRatio: 'none', class: 'share' });
   root.append(svg('rect', { x: 0, y: 0, width: 100, height: 8, rx: 2, class: 'track' }));
-  if (share > 0) root.append(svg('rect', { x: 0, y: 0, width: Math.max(1, share * 100), height: 8, rx: 2, class: 'fill' }));
+  if (share > 0)
+    root.append(svg('rect', { x: 0, y: 0, width: Math.max(1, share * 100), height: 8, rx: 2, class: 'fill' }));
   return root;
 }
 

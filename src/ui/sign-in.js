@@ -7,7 +7,11 @@ form.addEventListener('submit', async (e) => {
   error.textContent = '';
   const key = /** @type {HTMLInputElement} */ (document.getElementById('key')).value.trim();
   try {
-    const res = await fetch('/ui/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+    const res = await fetch('/ui/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    });
     if (res.ok) return location.assign('/ui');
     const p = await res.json().catch(() => ({}));
     error.textContent = p.detail || p.title || `sign-in failed (${res.status})`;

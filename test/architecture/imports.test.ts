@@ -10,7 +10,7 @@ const SRC = new URL('../../src', import.meta.url).pathname;
  * one above. The data flow runs serve/stream → flow → decide → state → rules → jsonlogic;
  * config, metrics, events and errors are the shared vocabulary underneath.
  */
-export const LAYERS: readonly (readonly string[])[] = [
+const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'demo'], // entry points
   ['service'], // builds every part from config, starts and drains them
   ['serve', 'stream', 'simulate'], // the edges: HTTP and WebSocket, Kafka, offline replay
@@ -36,9 +36,13 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Every module specifier a file imports or re-exports, static or dynamic. */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const out: string[] = [];
-  const patterns = [/\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const re of patterns) for (const m of text.matchAll(re)) out.push(m[1]!);
   return out;
 }
@@ -68,11 +72,13 @@ function edges(): Edge[] {
 }
 
 /** An edge against the layers: into the importer's own layer or one above it. */
-export const against = (e: Pick<Edge, 'from' | 'to'>) => !(rank.get(e.to)! > rank.get(e.from)!);
+const against = (e: Pick<Edge, 'from' | 'to'>) => !(rank.get(e.to)! > rank.get(e.from)!);
 
 describe('the import graph of src/', () => {
   it('places every folder of src/ in a layer', () => {
-    const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory() && tsFiles(join(SRC, n)).length > 0);
+    const folders = readdirSync(SRC).filter(
+      (n) => statSync(join(SRC, n)).isDirectory() && tsFiles(join(SRC, n)).length > 0,
+    );
     expect(folders.filter((f) => !rank.has(f))).toEqual([]);
   });
 

@@ -13,7 +13,13 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'nbo-installed-'));
 const prefix = join(tmp, 'prefix');
 const nbo = join(prefix, 'bin', 'nbo');
-const npmEnv = { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const npmEnv = {
+  ...process.env,
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
 
 function run(args: string[], cwd = ROOT) {
   const r = spawnSync(nbo, args, { cwd, encoding: 'utf8', env: { ...process.env, NBO_RULES_DIR: '' } });
@@ -23,11 +29,32 @@ function run(args: string[], cwd = ROOT) {
 beforeAll(() => {
   // pack from a copy, so building it (prepare) never touches this checkout's dist/
   const pkg = join(tmp, 'pkg');
-  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src', 'rules', 'docs']) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
+  for (const p of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'README.md',
+    'src',
+    'rules',
+    'docs',
+  ])
+    cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: pkg, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], {
+      cwd: pkg,
+      env: npmEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const tarball = join(tmp, packed[0].filename);
-  execFileSync('npm', ['install', '--global', '--prefix', prefix, tarball], { cwd: tmp, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('npm', ['install', '--global', '--prefix', prefix, tarball], {
+    cwd: tmp,
+    env: npmEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }, 240_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -45,7 +72,10 @@ describe('the installed nbo command', () => {
     expect(ok.out).toMatch(/rules: ok — \d+ offers .* version [0-9a-f]{12}/);
     const broken = join(tmp, 'broken');
     cpSync(join(ROOT, 'rules'), broken, { recursive: true });
-    writeFileSync(join(broken, 'offers', 'zz-bad.yaml'), 'id: zz-bad\nname: Bad\nchannels: [pos]\nvalue: 1\neligibility: { "≥": [1, 2] }\n');
+    writeFileSync(
+      join(broken, 'offers', 'zz-bad.yaml'),
+      'id: zz-bad\nname: Bad\nchannels: [pos]\nvalue: 1\neligibility: { "≥": [1, 2] }\n',
+    );
     const bad = run(['rules', 'check', broken]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('offers/zz-bad.yaml [zz-bad] $.eligibility["≥"]: unknown operator "≥"');
@@ -88,11 +118,21 @@ describe('the installed nbo command', () => {
     const pastry = join(work, 'my-rules', 'offers', 'pastry-with-coffee.yaml');
     writeFileSync(pastry, readFileSync(pastry, 'utf8').replace(/^value: .*$/m, 'value: 3'));
     const t = Date.parse('2026-11-20T10:00:00Z');
-    const events = Array.from({ length: 20 }, (_, i) => JSON.stringify({
-      id: `e${i}`, type: 'checkout', customerId: `c${i % 5}`, channel: 'pos', time: new Date(t + i * 60_000).toISOString(),
-      data: { storeId: 's-leeds-1', basket: { total: 7.4, items: [{ sku: '1001', category: 'coffee', price: 3.2, qty: 1 }] } },
-    }));
-    for (const f of ['events.ndjson', 'week.ndjson', 'last-week.ndjson']) writeFileSync(join(work, f), `${events.join('\n')}\n`);
+    const events = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({
+        id: `e${i}`,
+        type: 'checkout',
+        customerId: `c${i % 5}`,
+        channel: 'pos',
+        time: new Date(t + i * 60_000).toISOString(),
+        data: {
+          storeId: 's-leeds-1',
+          basket: { total: 7.4, items: [{ sku: '1001', category: 'coffee', price: 3.2, qty: 1 }] },
+        },
+      }),
+    );
+    for (const f of ['events.ndjson', 'week.ndjson', 'last-week.ndjson'])
+      writeFileSync(join(work, f), `${events.join('\n')}\n`);
     let ran = 0;
     for (const c of commands) {
       // talking to a running NBO (--url) is tested end to end in test/cli/publish-cli.test.ts
@@ -110,21 +150,45 @@ describe('nbo installed from git', () => {
     // a git repository of the package's sources (no dist/): npm clones it, installs its dev
     // dependencies, runs prepare, packs and installs the result
     const repo = join(tmp, 'git-repo');
-    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src', 'rules', 'docs']) cpSync(join(ROOT, p), join(repo, p), { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=ci@nbo.invalid', '-c', 'user.name=ci', ...args], { cwd: repo, stdio: 'ignore' });
+    for (const p of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'README.md',
+      'src',
+      'rules',
+      'docs',
+    ])
+      cpSync(join(ROOT, p), join(repo, p), { recursive: true });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.email=ci@nbo.invalid', '-c', 'user.name=ci', ...args], {
+        cwd: repo,
+        stdio: 'ignore',
+      });
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'sources');
     const project = join(tmp, 'git-project');
     cpSync(join(ROOT, 'rules'), join(project, 'rules'), { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-nbo', version: '1.0.0', private: true }));
-    execFileSync('npm', ['install', `git+file://${repo}`], { cwd: project, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const r = spawnSync(join(project, 'node_modules', '.bin', 'nbo'), ['rules', 'check', 'rules'], { cwd: project, encoding: 'utf8' });
+    execFileSync('npm', ['install', `git+file://${repo}`], {
+      cwd: project,
+      env: npmEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = spawnSync(join(project, 'node_modules', '.bin', 'nbo'), ['rules', 'check', 'rules'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('rules: ok');
   }, 300_000);
 });
 
 function readdirMd(dir: string): string[] {
-  return execFileSync('ls', [join(ROOT, dir)], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.md')).map((f) => `${dir}/${f}`);
+  return execFileSync('ls', [join(ROOT, dir)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `${dir}/${f}`);
 }

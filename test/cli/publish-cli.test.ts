@@ -54,7 +54,11 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
 
   beforeAll(async () => {
     redis = new Redis(inject('redisUrl'));
-    svc = await startTestService({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix, NBO_API_KEYS_FILE: keys.file });
+    svc = await startTestService({
+      NBO_REDIS_URL: inject('redisUrl'),
+      NBO_REDIS_PREFIX: prefix,
+      NBO_API_KEYS_FILE: keys.file,
+    });
   });
   afterAll(async () => {
     await svc.stop();
@@ -64,7 +68,17 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
   });
 
   it('publish prints the new version and exits 0; the service serves it', async () => {
-    const r = await run('rules', 'publish', v2dir, '--url', svc.url, '--key', key(), '--message', 'drop the VIP preview');
+    const r = await run(
+      'rules',
+      'publish',
+      v2dir,
+      '--url',
+      svc.url,
+      '--key',
+      key(),
+      '--message',
+      'drop the VIP preview',
+    );
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${versionOf(v2dir)}\n`);
     expect(r.err).toMatch(/published [0-9a-f]{12} \(was [0-9a-f]{12}\): 0 added, 1 removed, 1 changed/);
@@ -72,7 +86,12 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
   });
 
   it('publish of an invalid set exits 1 with the same issue lines as `nbo rules check`, and nothing changes', async () => {
-    const bad = rulesWith('bad', 5, (dir) => writeFileSync(join(dir, 'offers', 'zz-bad.yaml'), 'id: zz-bad\nname: Bad\nchannels: [pos]\nvalue: 1\neligibility: { "≥": [1, 2] }\n'));
+    const bad = rulesWith('bad', 5, (dir) =>
+      writeFileSync(
+        join(dir, 'offers', 'zz-bad.yaml'),
+        'id: zz-bad\nname: Bad\nchannels: [pos]\nvalue: 1\neligibility: { "≥": [1, 2] }\n',
+      ),
+    );
     const check = await run('rules', 'check', bad);
     const r = await run('rules', 'publish', bad, '--url', svc.url, '--key', key());
     expect(r.code).toBe(1);
@@ -87,11 +106,18 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toBe(`source: redis; live: ${versionOf(v2dir)}`);
-    expect(lines[1]).toMatch(new RegExp(`^\\* ${versionOf(v2dir)}  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  release-bot  publish  drop the VIP preview$`));
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^\\* ${versionOf(v2dir)}  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  release-bot  publish  drop the VIP preview$`,
+      ),
+    );
     expect(lines[2]).toBe('    0 added, 1 removed, 1 changed — removed: vip-early-access; changed: pastry-with-coffee');
     expect(lines[3]).toMatch(new RegExp(`^  ${versionOf(SAMPLE_RULES)} .* - {2}seed {2}seeded from `));
     const json = JSON.parse((await run('rules', 'history', '--url', svc.url, '--key', key(), '--json')).out);
-    expect(json.versions.map((v: { version: string }) => v.version)).toEqual([versionOf(v2dir), versionOf(SAMPLE_RULES)]);
+    expect(json.versions.map((v: { version: string }) => v.version)).toEqual([
+      versionOf(v2dir),
+      versionOf(SAMPLE_RULES),
+    ]);
   });
 
   it('diff compares directories and published versions offer by offer', async () => {
@@ -99,11 +125,26 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
     expect(dirs.code).toBe(0);
     expect(dirs.out).toContain('- vip-early-access');
     expect(dirs.out).toContain('~ pastry-with-coffee: $.value');
-    const versions = await run('rules', 'diff', versionOf(SAMPLE_RULES), versionOf(v2dir), '--url', svc.url, '--key', key());
+    const versions = await run(
+      'rules',
+      'diff',
+      versionOf(SAMPLE_RULES),
+      versionOf(v2dir),
+      '--url',
+      svc.url,
+      '--key',
+      key(),
+    );
     expect(versions.code).toBe(0);
     expect(versions.out.split('\n').slice(1)).toEqual(dirs.out.split('\n').slice(1));
-    const mixed = JSON.parse((await run('rules', 'diff', versionOf(v2dir), SAMPLE_RULES, '--url', svc.url, '--key', key(), '--json')).out);
-    expect(mixed).toMatchObject({ added: ['vip-early-access'], removed: [], changed: [{ id: 'pastry-with-coffee', fields: ['$.value'] }] });
+    const mixed = JSON.parse(
+      (await run('rules', 'diff', versionOf(v2dir), SAMPLE_RULES, '--url', svc.url, '--key', key(), '--json')).out,
+    );
+    expect(mixed).toMatchObject({
+      added: ['vip-early-access'],
+      removed: [],
+      changed: [{ id: 'pastry-with-coffee', fields: ['$.value'] }],
+    });
     expect((await run('rules', 'diff', SAMPLE_RULES, SAMPLE_RULES)).out).toContain('no changes');
     const noUrl = await run('rules', 'diff', versionOf(v2dir), SAMPLE_RULES);
     expect(noUrl.code).toBe(1);
@@ -121,7 +162,12 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
       expect(r.out).toBe(`${versionOf(SAMPLE_RULES)}\n`);
       expect((await get(`${svc.url}/v1/offers`, read())).body.rulesVersion).toBe(versionOf(SAMPLE_RULES));
       const audit = (await get(`${svc.url}/v1/admin/audit`, { authorization: `Bearer ${key()}` })).body.entries;
-      expect(audit[0]).toMatchObject({ keyId: 'release-bot', action: 'rollback', result: 'published', version: versionOf(SAMPLE_RULES) });
+      expect(audit[0]).toMatchObject({
+        keyId: 'release-bot',
+        action: 'rollback',
+        result: 'published',
+        version: versionOf(SAMPLE_RULES),
+      });
     } finally {
       delete process.env.NBO_API_KEY;
     }
@@ -146,7 +192,9 @@ describe('nbo rules publish / history / rollback / diff against a running NBO', 
     // asynchronous: the service it talks to runs in this process
     const nbo = (args: string[]) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, NBO_API_KEY: key() } });
+        const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+          env: { ...process.env, NBO_API_KEY: key() },
+        });
         let stdout = '';
         let stderr = '';
         p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

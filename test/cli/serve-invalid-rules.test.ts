@@ -11,14 +11,26 @@ import { SAMPLE_RULES } from '../support/service.js';
 function brokenRules(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nbo-rules-'));
   cpSync(SAMPLE_RULES, dir, { recursive: true });
-  writeFileSync(join(dir, 'offers', 'typo.yaml'), 'id: typo\nname: Typo\nchannels: [pos]\nvalue: 1\neligibility: { "greater_than": [ { "var": "customer.agg.spend_30d" }, 5 ] }\n');
+  writeFileSync(
+    join(dir, 'offers', 'typo.yaml'),
+    'id: typo\nname: Typo\nchannels: [pos]\nvalue: 1\neligibility: { "greater_than": [ { "var": "customer.agg.spend_30d" }, 5 ] }\n',
+  );
   return dir;
 }
 
 /** Runs `nbo serve`; resolves with its exit code and output, or null after `ms` (then kills it). */
-async function serve(env: Record<string, string>, ms: number): Promise<{ code: number | null; output: string; ms: number }> {
+async function serve(
+  env: Record<string, string>,
+  ms: number,
+): Promise<{ code: number | null; output: string; ms: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: { ...process.env, NBO_PORT: String(await freePort()), NBO_LOG_LEVEL: 'warn', NBO_RULES_WATCH: 'false', ...env },
+    env: {
+      ...process.env,
+      NBO_PORT: String(await freePort()),
+      NBO_LOG_LEVEL: 'warn',
+      NBO_RULES_WATCH: 'false',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -51,7 +63,12 @@ describe.each([
     expect(r.output).toContain('offers/typo.yaml [typo] $.eligibility.greater_than: unknown operator "greater_than"');
     // every line `nbo rules check` prints for the same directory
     let checkOutput = '';
-    const sink = { write: (s: string) => ((checkOutput += s), true) } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (s: string) => {
+        checkOutput += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     expect(rulesCheck(dir, sink, sink)).toBe(1);
     for (const line of checkOutput.trim().split('\n').slice(0, -1)) expect(r.output).toContain(line);
   });

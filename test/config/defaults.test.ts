@@ -28,7 +28,19 @@ describe('config defaults come from one table (VARIABLES)', () => {
 
   it('the defaults are what they were', () => {
     const c = loadConfig({ NBO_REDIS_URL: 'redis://r:6379', NBO_KAFKA_BROKERS: 'k:9092' });
-    expect({ port: c.port, rulesWatch: c.rulesWatch, rulesPollMs: c.rulesPollMs, decideTimeoutMs: c.decideTimeoutMs, maxBatch: c.maxBatch, shutdownTimeoutMs: c.shutdownTimeoutMs, lameDuckMs: c.lameDuckMs, ws: c.ws, holdout: c.holdout, learning: c.learning, rulesPublish: c.rulesPublish }).toEqual({
+    expect({
+      port: c.port,
+      rulesWatch: c.rulesWatch,
+      rulesPollMs: c.rulesPollMs,
+      decideTimeoutMs: c.decideTimeoutMs,
+      maxBatch: c.maxBatch,
+      shutdownTimeoutMs: c.shutdownTimeoutMs,
+      lameDuckMs: c.lameDuckMs,
+      ws: c.ws,
+      holdout: c.holdout,
+      learning: c.learning,
+      rulesPublish: c.rulesPublish,
+    }).toEqual({
       port: 8080,
       rulesWatch: true,
       rulesPollMs: 1000,
@@ -41,8 +53,22 @@ describe('config defaults come from one table (VARIABLES)', () => {
       learning: { priorMaxImpressions: 20, halfLifeMs: 14 * 86_400_000, model: 'segment' },
       rulesPublish: { recheckMs: 5000, history: 50, auditLimit: 1000 },
     });
-    expect({ prefix: c.redis?.prefix, timeoutMs: c.redis?.timeoutMs, statsRefreshMs: c.redis?.statsRefreshMs }).toEqual({ prefix: 'nbo', timeoutMs: 500, statsRefreshMs: 1000 });
+    expect({ prefix: c.redis?.prefix, timeoutMs: c.redis?.timeoutMs, statsRefreshMs: c.redis?.statsRefreshMs }).toEqual(
+      { prefix: 'nbo', timeoutMs: 500, statsRefreshMs: 1000 },
+    );
     const k = c.kafka!;
-    expect([k.clientId, k.groupId, k.eventsTopic, k.decisionsTopic, k.dlqTopic, k.fetchMaxWaitMs, k.sessionTimeoutMs, k.requestTimeoutMs, k.maxBatchEvents, k.partitionsConcurrently, k.ssl]).toEqual(['nbo', 'nbo', 'nbo.events', 'nbo.decisions', 'nbo.events.dlq', 100, 30_000, 30_000, 2000, 4, false]);
+    expect([
+      k.clientId,
+      k.groupId,
+      k.eventsTopic,
+      k.decisionsTopic,
+      k.dlqTopic,
+      k.fetchMaxWaitMs,
+      k.sessionTimeoutMs,
+      k.requestTimeoutMs,
+      k.maxBatchEvents,
+      k.partitionsConcurrently,
+      k.ssl,
+    ]).toEqual(['nbo', 'nbo', 'nbo.events', 'nbo.decisions', 'nbo.events.dlq', 100, 30_000, 30_000, 2000, 4, false]);
   });
 });

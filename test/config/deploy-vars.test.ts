@@ -5,7 +5,10 @@ import { NboError } from '../../src/errors/codes.js';
 describe('shutdown and reload variables', () => {
   it('default to a 5 s lame duck and a 1 s rules poll', () => {
     expect(loadConfig({})).toMatchObject({ lameDuckMs: 5000, rulesPollMs: 1000 });
-    expect(loadConfig({ NBO_LAME_DUCK_MS: '0', NBO_RULES_POLL_MS: '250' })).toMatchObject({ lameDuckMs: 0, rulesPollMs: 250 });
+    expect(loadConfig({ NBO_LAME_DUCK_MS: '0', NBO_RULES_POLL_MS: '250' })).toMatchObject({
+      lameDuckMs: 0,
+      rulesPollMs: 250,
+    });
   });
 
   it('refuse values out of range, naming each', () => {
@@ -16,6 +19,9 @@ describe('shutdown and reload variables', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(NboError);
-    expect((err as NboError).details).toEqual(['NBO_RULES_POLL_MS="10" must be an integer from 50 to 600000', 'NBO_LAME_DUCK_MS="-1" must be an integer from 0 to 600000']);
+    expect((err as NboError).details).toEqual([
+      'NBO_RULES_POLL_MS="10" must be an integer from 50 to 600000',
+      'NBO_LAME_DUCK_MS="-1" must be an integer from 0 to 600000',
+    ]);
   });
 });

@@ -40,14 +40,18 @@ describe('configuration under Kubernetes service links', () => {
   it('refuses NBO_PORT=tcp://… (a Service named nbo) naming the variable and enableServiceLinks: false', () => {
     const p = problems({ ...LINKS, NBO_PORT: 'tcp://10.96.0.7:8080' });
     expect(p).toHaveLength(1);
-    expect(p[0]).toContain('NBO_PORT="tcp://10.96.0.7:8080" is a Kubernetes service link (injected for a Service named "nbo")');
+    expect(p[0]).toContain(
+      'NBO_PORT="tcp://10.96.0.7:8080" is a Kubernetes service link (injected for a Service named "nbo")',
+    );
     expect(p[0]).toContain('enableServiceLinks: false');
   });
 
   it('refuses a service link in any real variable, once, without also calling it a bad value', () => {
     const p = problems({ NBO_KAFKA_BROKERS: 'tcp://10.96.0.3:9092', NBO_REDIS_TIMEOUT_MS: 'tcp://10.96.0.4:6379' });
     expect(p).toHaveLength(2);
-    expect(p.every((x) => x.includes('is a Kubernetes service link') && x.includes('enableServiceLinks: false'))).toBe(true);
+    expect(p.every((x) => x.includes('is a Kubernetes service link') && x.includes('enableServiceLinks: false'))).toBe(
+      true,
+    );
   });
 
   it('still refuses an unknown NBO_ variable that is not link-shaped', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { capCount, capFate, customerCapFate, needsReservation, reserveOffered, totalCapFate } from '../../src/decide/caps.js';
+import {
+  capCount,
+  capFate,
+  customerCapFate,
+  needsReservation,
+  reserveOffered,
+  totalCapFate,
+} from '../../src/decide/caps.js';
 import type { Cap } from '../../src/rules/types.js';
 import { createMemoryStore } from '../../src/state/memory-store.js';
 import { stateModelFrom } from '../../src/state/model.js';
@@ -37,7 +44,14 @@ describe('caps — capCount', () => {
 describe('caps — the filter', () => {
   const rules = ruleSet({
     offers: [
-      offer('both', { caps: { customer: [{ outcome: 'redeemed', max: 2, window: '7d' }, { outcome: 'redeemed', max: 3 }] } }),
+      offer('both', {
+        caps: {
+          customer: [
+            { outcome: 'redeemed', max: 2, window: '7d' },
+            { outcome: 'redeemed', max: 3 },
+          ],
+        },
+      }),
       offer('scarce', { caps: { total: [{ outcome: 'offered', max: 2 }] } }),
       offer('free'),
       offer('redeemable', { caps: { total: [{ outcome: 'redeemed', max: 5 }] } }),
@@ -65,7 +79,10 @@ describe('caps — the filter', () => {
     expect(totalCapFate(scarce, store.stats, T0)).toBeNull();
     expect(await store.reserveOffered(scarce.id, scarce.offeredTotalCaps, T0)).toBe(true);
     expect(await store.reserveOffered(scarce.id, scarce.offeredTotalCaps, T0)).toBe(true);
-    expect(totalCapFate(scarce, store.stats, T0)).toEqual({ status: 'capped', cap: { scope: 'total', outcome: 'offered', max: 2, window: null, count: 2 } });
+    expect(totalCapFate(scarce, store.stats, T0)).toEqual({
+      status: 'capped',
+      cap: { scope: 'total', outcome: 'offered', max: 2, window: null, count: 2 },
+    });
     // customer caps come first
     expect(capFate(free, undefined, store.stats, T0)).toBeNull();
     expect(capFate(scarce, undefined, store.stats, T0)?.cap.scope).toBe('total');

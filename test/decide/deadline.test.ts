@@ -12,12 +12,16 @@ describe('deadlines — one timer for every decision waiting on state', () => {
 
   it('a promise still pending at its deadline rejects with the timeout error, in deadline order', async () => {
     let now = 0;
-    const d = createDeadlines(30, () => new Error(`late at ${now}`), () => now);
+    const d = createDeadlines(
+      30,
+      () => new Error(`late at ${now}`),
+      () => now,
+    );
     const order: string[] = [];
     const a = d.wrap(never()).catch((e: Error) => order.push(`a ${e.message}`));
     now = 10;
     const b = d.wrap(never()).catch((e: Error) => order.push(`b ${e.message}`));
-    const c = d.wrap(new Promise((r) => setTimeout(() => r('c'), 5))).then((v) => order.push(`${v} resolved`));
+    const _c = d.wrap(new Promise((r) => setTimeout(() => r('c'), 5))).then((v) => order.push(`${v} resolved`));
     now = 35; // a is due, b is not
     await new Promise((r) => setTimeout(r, 60));
     expect(order).toEqual(['c resolved', 'a late at 35']);

@@ -14,7 +14,8 @@ function setup(spec: RulesSpec, exploration: 'mean' | 'thompson') {
   store.setModel(stateModelFrom(rules));
   let n = 0;
   const decider = createDecider({ store, rules: () => rules, clock: clock.now, newId: () => `d${++n}`, exploration });
-  const decide = (over: Partial<DecideRequest> = {}) => decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {}, ...over });
+  const decide = (over: Partial<DecideRequest> = {}) =>
+    decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {}, ...over });
   return { store, decide };
 }
 
@@ -35,18 +36,30 @@ describe.each(['mean', 'thompson'] as const)('the fallback rule in decisions —
     expect(d.candidates.map((c) => c.offerId).sort()).toEqual(['scarce', 'thanks']);
   });
 
-  it('the regular offer\'s total cap reached: the fallback is returned instead', async () => {
+  it("the regular offer's total cap reached: the fallback is returned instead", async () => {
     const { decide } = setup({ offers: [reserved('scarce', 1), offer('thanks', { fallback: true })] }, exploration);
     expect((await decide({ customerId: 'c1' })).offers.map((o) => o.offerId)).toEqual(['scarce']);
     expect((await decide({ customerId: 'c2' })).offers.map((o) => o.offerId)).toEqual(['thanks']);
   });
 
   it('degraded: a fallback that needs a reservation is not returned (the store is down), with its cap explained', async () => {
-    const { decide, store } = setup({ offers: [offer('real'), offer('thanks-scarce', { fallback: true, value: 10, caps: { total: [{ outcome: 'offered', max: 5 }] } }), offer('thanks', { fallback: true, value: 0.1 })] }, exploration);
+    const { decide, store } = setup(
+      {
+        offers: [
+          offer('real'),
+          offer('thanks-scarce', { fallback: true, value: 10, caps: { total: [{ outcome: 'offered', max: 5 }] } }),
+          offer('thanks', { fallback: true, value: 0.1 }),
+        ],
+      },
+      exploration,
+    );
     await store.close();
     const d = await decide({ explain: true });
     expect(d.degraded).toBe(true);
     expect(d.offers.map((o) => o.offerId)).toEqual(['thanks']);
-    expect(d.explanation!.offers.find((f) => f.offerId === 'thanks-scarce')).toMatchObject({ status: 'capped', cap: { scope: 'total', outcome: 'offered', max: 5 } });
+    expect(d.explanation!.offers.find((f) => f.offerId === 'thanks-scarce')).toMatchObject({
+      status: 'capped',
+      cap: { scope: 'total', outcome: 'offered', max: 5 },
+    });
   });
 });

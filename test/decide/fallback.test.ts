@@ -5,7 +5,11 @@ import type { Offer } from '../../src/rules/types.js';
 import { offer, ruleSet } from '../support/rules.js';
 
 const { offers } = ruleSet({
-  offers: [offer('regular'), offer('reserved', { caps: { total: [{ outcome: 'offered', max: 1 }] } }), offer('thanks', { fallback: true })],
+  offers: [
+    offer('regular'),
+    offer('reserved', { caps: { total: [{ outcome: 'offered', max: 1 }] } }),
+    offer('thanks', { fallback: true }),
+  ],
 });
 const byId = (id: string): Offer => offers.find((o) => o.id === id)!;
 const scored = (id: string): Scored => ({ offer: byId(id), score: 1, propensity: 1, multiplier: 1 });
@@ -14,7 +18,11 @@ const ids = (list: readonly Scored[]) => list.map((s) => s.offer.id);
 describe('fallback — the rule', () => {
   it('a degraded decision considers fallback offers only; a normal one every offer', () => {
     expect([considered(byId('regular'), true), considered(byId('thanks'), true)]).toEqual([false, true]);
-    expect([considered(byId('regular'), false), considered(byId('regular'), undefined), considered(byId('thanks'), false)]).toEqual([true, true, true]);
+    expect([
+      considered(byId('regular'), false),
+      considered(byId('regular'), undefined),
+      considered(byId('thanks'), false),
+    ]).toEqual([true, true, true]);
   });
 
   it('fallbacks are needed unless a qualifying regular offer is certain (needs no reservation)', () => {
@@ -25,7 +33,10 @@ describe('fallback — the rule', () => {
 
   it('returns the regular offers picked, never alongside fallbacks', async () => {
     const asked: string[][] = [];
-    const res = await chooseOffers('mean', [scored('regular')], [scored('thanks')], async (l) => (asked.push(ids(l)), [...l]));
+    const res = await chooseOffers('mean', [scored('regular')], [scored('thanks')], async (l) => {
+      asked.push(ids(l));
+      return [...l];
+    });
     expect(ids(res.chosen)).toEqual(['regular']);
     expect(ids(res.from)).toEqual(['regular']);
     expect(asked).toEqual([['regular']]);
@@ -39,7 +50,7 @@ describe('fallback — the rule', () => {
     expect(ids((await chooseOffers('mean', [], [scored('thanks')], pickFrom)).chosen)).toEqual(['thanks']);
   });
 
-  it('the holdout\'s none control returns nothing, fallbacks neither, and reserves nothing', async () => {
+  it("the holdout's none control returns nothing, fallbacks neither, and reserves nothing", async () => {
     const res = await chooseOffers('none', [scored('regular')], [scored('thanks')], () => expect.unreachable());
     expect(res.chosen).toEqual([]);
   });

@@ -19,14 +19,30 @@ function setup(spec: RulesSpec, opts: Partial<DeciderOptions> = {}, halfLifeMs: 
   store.setModel(stateModelFrom(rules, { halfLifeMs }));
   let n = 0;
   let responders = 0;
-  const decider = createDecider({ store, rules: () => rules, clock: clock.now, newId: () => `d${++n}`, exploration: 'mean', ...opts });
-  const decide = (over: Partial<DecideRequest> = {}) => decider.decide({ customerId: 'c1', channel: 'pos', trigger: 'checkout', context: {}, ...over });
+  const decider = createDecider({
+    store,
+    rules: () => rules,
+    clock: clock.now,
+    newId: () => `d${++n}`,
+    exploration: 'mean',
+    ...opts,
+  });
+  const decide = (over: Partial<DecideRequest> = {}) =>
+    decider.decide({ customerId: 'c1', channel: 'pos', trigger: 'checkout', context: {}, ...over });
   /** Decides for a fresh customer and answers each returned offer with `outcome`. */
   const respond = async (offerId: string, outcome: string, count = 1) => {
     for (let i = 0; i < count; i++) {
       const customerId = `r-${++responders}`;
-      await store.recordOffered({ customerId, decisionId: `fake-${customerId}`, offerIds: [offerId], atMs: clock.now(), segment: null });
-      const r = await store.applyEvents([ev(customerId, 'offer_response', { decisionId: `fake-${customerId}`, offerId, outcome }, clock.now())]);
+      await store.recordOffered({
+        customerId,
+        decisionId: `fake-${customerId}`,
+        offerIds: [offerId],
+        atMs: clock.now(),
+        segment: null,
+      });
+      const r = await store.applyEvents([
+        ev(customerId, 'offer_response', { decisionId: `fake-${customerId}`, offerId, outcome }, clock.now()),
+      ]);
       expect(r.applied).toBe(1);
     }
   };
@@ -37,7 +53,9 @@ function setup(spec: RulesSpec, opts: Partial<DeciderOptions> = {}, halfLifeMs: 
 
 describe('learning — bounded priors, forgetting, shrinkage', () => {
   it('a prior weighs at most NBO_PRIOR_MAX_IMPRESSIONS: 20 declines halve a 0.9 prior written as 1,000 impressions', async () => {
-    const { respond, estimate } = setup({ offers: [offer('loud', { propensity: { prior: { accepted: 900, impressions: 1000 } } })] });
+    const { respond, estimate } = setup({
+      offers: [offer('loud', { propensity: { prior: { accepted: 900, impressions: 1000 } } })],
+    });
     expect(estimate('loud')).toBeCloseTo(0.9, 12);
     await respond('loud', 'declined', 20);
     // (0.9 × 20) / (20 + 20), where the prior taken at its word would still say 900 / 1020
@@ -70,7 +88,16 @@ describe('learning — bounded priors, forgetting, shrinkage', () => {
   });
 
   it('an offer may set its own half-life, or none', async () => {
-    const { respond, clock, store } = setup({ offers: [offer('fast', { propensity: { halfLife: '1h' } }), offer('never', { propensity: { halfLife: 'none' } })] }, {}, DAY);
+    const { respond, clock, store } = setup(
+      {
+        offers: [
+          offer('fast', { propensity: { halfLife: '1h' } }),
+          offer('never', { propensity: { halfLife: 'none' } }),
+        ],
+      },
+      {},
+      DAY,
+    );
     await respond('fast', 'accepted');
     await respond('never', 'accepted');
     clock.advance(2 * 3_600_000);
@@ -82,10 +109,18 @@ describe('learning — bounded priors, forgetting, shrinkage', () => {
 });
 
 describe('policies — holdout and experiment arms', () => {
-  const defaults = { exploration: 'thompson' as const, segmentation: null, learning: { priorMaxImpressions: 20, halfLifeMs: null }, holdout: { share: 0.2, policy: 'none' as const } };
+  const defaults = {
+    exploration: 'thompson' as const,
+    segmentation: null,
+    learning: { priorMaxImpressions: 20, halfLifeMs: null },
+    holdout: { share: 0.2, policy: 'none' as const },
+  };
 
   it('customers are split by a hash of their id: stable, and close to the configured shares', () => {
-    const plan = buildPolicyPlan(defaults, { file: 'exp.yaml', text: 'name: t1\narms:\n  - { id: mean-arm, share: 0.3, exploration: mean }\n' });
+    const plan = buildPolicyPlan(defaults, {
+      file: 'exp.yaml',
+      text: 'name: t1\narms:\n  - { id: mean-arm, share: 0.3, exploration: mean }\n',
+    });
     const counts = new Map<string, number>();
     for (let i = 0; i < 20_000; i++) {
       const arm = armOf(plan, `c-${i}`);
@@ -99,7 +134,8 @@ describe('policies — holdout and experiment arms', () => {
   });
 
   it('an invalid experiments file names every problem by path', () => {
-    const text = 'arms:\n  - { id: default, share: 0.5 }\n  - { id: b, share: 0.9, exploration: greedy, halfLife: soon, colour: red }\n';
+    const text =
+      'arms:\n  - { id: default, share: 0.5 }\n  - { id: b, share: 0.9, exploration: greedy, halfLife: soon, colour: red }\n';
     let err: unknown;
     try {
       buildPolicyPlan(defaults, { file: 'exp.yaml', text });
@@ -109,16 +145,36 @@ describe('policies — holdout and experiment arms', () => {
     expect(err).toBeInstanceOf(NboError);
     expect((err as NboError).code).toBe('NBO_ERR_EXPERIMENTS_INVALID');
     const problems = (err as NboError).details as string[];
-    for (const p of ['$.arms[0].id: "default" is reserved', '$.arms[1].colour', '$.arms[1].exploration', '$.arms[1].halfLife', 'add up to 1.600']) {
-      expect(problems.some((x) => x.includes(p)), p).toBe(true);
+    for (const p of [
+      '$.arms[0].id: "default" is reserved',
+      '$.arms[1].colour',
+      '$.arms[1].exploration',
+      '$.arms[1].halfLife',
+      'add up to 1.600',
+    ]) {
+      expect(
+        problems.some((x) => x.includes(p)),
+        p,
+      ).toBe(true);
     }
   });
 
   it('every decision carries its policy; the holdout gets its control: none, random or static', async () => {
-    const spec = { offers: [offer('a', { value: 1 }), offer('b', { value: 2 }), offer('c', { value: 3, propensity: { prior: { accepted: 1, impressions: 100 } } })] };
-    const plan = (policy: 'none' | 'random' | 'static') => buildPolicyPlan({ ...defaults, holdout: { share: 0.5, policy } }, null);
-    const inHoldout = Array.from({ length: 200 }, (_, i) => `c-${i}`).filter((c) => armOf(plan('none'), c).policy === 'holdout');
-    const outside = Array.from({ length: 200 }, (_, i) => `c-${i}`).find((c) => armOf(plan('none'), c).policy === 'default')!;
+    const spec = {
+      offers: [
+        offer('a', { value: 1 }),
+        offer('b', { value: 2 }),
+        offer('c', { value: 3, propensity: { prior: { accepted: 1, impressions: 100 } } }),
+      ],
+    };
+    const plan = (policy: 'none' | 'random' | 'static') =>
+      buildPolicyPlan({ ...defaults, holdout: { share: 0.5, policy } }, null);
+    const inHoldout = Array.from({ length: 200 }, (_, i) => `c-${i}`).filter(
+      (c) => armOf(plan('none'), c).policy === 'holdout',
+    );
+    const outside = Array.from({ length: 200 }, (_, i) => `c-${i}`).find(
+      (c) => armOf(plan('none'), c).policy === 'default',
+    )!;
 
     const none = setup(spec, { policies: plan('none') });
     const d0 = await none.decide({ customerId: inHoldout[0]! });
@@ -128,7 +184,11 @@ describe('policies — holdout and experiment arms', () => {
     const stat = setup(spec, { policies: plan('static') });
     const d1 = await stat.decide({ customerId: inHoldout[0]!, limit: 3 });
     // prior means 0.1, 0.1, 0.01 × values 1, 2, 3: the prior ranking, each certain
-    expect(d1.offers.map((o) => [o.offerId, o.probability])).toEqual([['b', 1], ['a', 1], ['c', 1]]);
+    expect(d1.offers.map((o) => [o.offerId, o.probability])).toEqual([
+      ['b', 1],
+      ['a', 1],
+      ['c', 1],
+    ]);
 
     const rand = setup(spec, { policies: plan('random') });
     const firsts = new Set<string>();
@@ -142,8 +202,14 @@ describe('policies — holdout and experiment arms', () => {
   });
 
   it('an arm learns in its own namespace, with its own weights; responses are attributed to the policy that decided', async () => {
-    const plan = buildPolicyPlan({ ...defaults, exploration: 'mean', holdout: { share: 0, policy: 'none' } }, { file: 'exp.yaml', text: 'arms:\n  - { id: heavy-b, share: 0.5, weights: { b: 10 } }\n' });
-    const { decide, store } = setup({ offers: [offer('a', { value: 2 }), offer('b', { value: 1 })] }, { policies: plan });
+    const plan = buildPolicyPlan(
+      { ...defaults, exploration: 'mean', holdout: { share: 0, policy: 'none' } },
+      { file: 'exp.yaml', text: 'arms:\n  - { id: heavy-b, share: 0.5, weights: { b: 10 } }\n' },
+    );
+    const { decide, store } = setup(
+      { offers: [offer('a', { value: 2 }), offer('b', { value: 1 })] },
+      { policies: plan },
+    );
     const ids = Array.from({ length: 100 }, (_, i) => `c-${i}`);
     const armCustomer = ids.find((c) => armOf(plan, c).policy === 'heavy-b')!;
     const defCustomer = ids.find((c) => armOf(plan, c).policy === 'default')!;
@@ -151,7 +217,9 @@ describe('policies — holdout and experiment arms', () => {
     expect(dArm).toMatchObject({ policy: 'heavy-b', offers: [{ offerId: 'b' }] });
     const dDef = await decide({ customerId: defCustomer });
     expect(dDef).toMatchObject({ policy: 'default', offers: [{ offerId: 'a' }] });
-    await store.applyEvents([ev(armCustomer, 'offer_response', { decisionId: dArm.decisionId, offerId: 'b', outcome: 'accepted' })]);
+    await store.applyEvents([
+      ev(armCustomer, 'offer_response', { decisionId: dArm.decisionId, offerId: 'b', outcome: 'accepted' }),
+    ]);
     expect(store.stats.learning('b', null, 'heavy-b')).toMatchObject({ impressions: 1, accepted: 1 });
     expect(store.stats.learning('b', null)).toMatchObject({ impressions: 0, accepted: 0 });
     expect(store.policies().get('heavy-b')).toMatchObject({ decisions: 1, accepted: 1, value: 1 });
@@ -161,7 +229,10 @@ describe('policies — holdout and experiment arms', () => {
 
 describe('off-policy logging — the probability a Thompson decision had', () => {
   it('matches how often Thompson sampling actually returns each offer (within 0.03)', async () => {
-    const { decide, respond } = setup({ offers: [offer('a', { value: 1 }), offer('b', { value: 1.2 }), offer('c', { value: 0.9 })] }, { exploration: 'thompson' });
+    const { decide, respond } = setup(
+      { offers: [offer('a', { value: 1 }), offer('b', { value: 1.2 }), offer('c', { value: 0.9 })] },
+      { exploration: 'thompson' },
+    );
     await respond('a', 'accepted', 6);
     await respond('a', 'declined', 20);
     await respond('b', 'accepted', 4);
@@ -179,11 +250,15 @@ describe('off-policy logging — the probability a Thompson decision had', () =>
       expect(d.candidates.map((c) => c.offerId).sort()).toEqual(['a', 'b', 'c']);
     }
     logged = new Map(logged);
-    for (const id of ['a', 'b', 'c']) expect(Math.abs((seen.get(id) ?? 0) / N - logged.get(id)!), id).toBeLessThan(0.03);
+    for (const id of ['a', 'b', 'c'])
+      expect(Math.abs((seen.get(id) ?? 0) / N - logged.get(id)!), id).toBeLessThan(0.03);
   });
 
   it('Thompson sampling stops at the offers that could still win: a learned catalog is not evaluated whole', async () => {
-    const offers = [offer('star', { value: 10 }), ...Array.from({ length: 30 }, (_, i) => offer(`small-${i}`, { value: 1 }))];
+    const offers = [
+      offer('star', { value: 10 }),
+      ...Array.from({ length: 30 }, (_, i) => offer(`small-${i}`, { value: 1 })),
+    ];
     const { decide, respond } = setup({ offers }, { exploration: 'thompson' });
     await respond('star', 'accepted', 60);
     await respond('star', 'declined', 140);
@@ -200,7 +275,10 @@ describe('off-policy logging — the probability a Thompson decision had', () =>
     const rand = seededRandom('p');
     for (let t = 0; t < 200; t++) {
       const n = 1 + Math.floor(rand() * 8);
-      const all = Array.from({ length: n }, () => ({ posterior: { alpha: 1 + rand() * 50, beta: 5 + rand() * 500, impressions: 0, accepted: 0 }, multiplier: 0.5 + rand() * 20 }));
+      const all = Array.from({ length: n }, () => ({
+        posterior: { alpha: 1 + rand() * 50, beta: 5 + rand() * 500, impressions: 0, accepted: 0 },
+        multiplier: 0.5 + rand() * 20,
+      }));
       const sum = all.reduce((s, _, i) => s + probabilityFirst(i, all), 0);
       expect(sum).toBeGreaterThan(0.97);
       expect(sum).toBeLessThan(1.03);
@@ -211,7 +289,18 @@ describe('off-policy logging — the probability a Thompson decision had', () =>
 
 describe('the contextual model', () => {
   it('learns who accepts from profile attributes no segmentation names', async () => {
-    const { decide, store } = setup({ offers: [offer('cat-food', { value: 1 }), offer('steady', { value: 1, propensity: { prior: { accepted: 3, impressions: 20 } } })] }, { exploration: 'mean', learning: { namespace: '', priorMaxImpressions: 20, halfLifeMs: null, model: 'contextual' } });
+    const { decide, store } = setup(
+      {
+        offers: [
+          offer('cat-food', { value: 1 }),
+          offer('steady', { value: 1, propensity: { prior: { accepted: 3, impressions: 20 } } }),
+        ],
+      },
+      {
+        exploration: 'mean',
+        learning: { namespace: '', priorMaxImpressions: 20, halfLifeMs: null, model: 'contextual' },
+      },
+    );
     // cat owners accept cat food, dog owners never do; one in five accepts the steady offer
     for (let i = 0; i < 200; i++) {
       const pet = i % 2 === 0 ? 'cat' : 'dog';
@@ -219,7 +308,15 @@ describe('the contextual model', () => {
       await store.applyEvents([ev(customerId, 'profile', { pet })]);
       const d = await decide({ customerId, limit: 2 });
       const accepted = pet === 'cat' ? 'accepted' : 'declined';
-      await store.applyEvents(d.offers.map((o) => ev(customerId, 'offer_response', { decisionId: d.decisionId, offerId: o.offerId, outcome: o.offerId === 'cat-food' ? accepted : i % 5 === 0 ? 'accepted' : 'declined' })));
+      await store.applyEvents(
+        d.offers.map((o) =>
+          ev(customerId, 'offer_response', {
+            decisionId: d.decisionId,
+            offerId: o.offerId,
+            outcome: o.offerId === 'cat-food' ? accepted : i % 5 === 0 ? 'accepted' : 'declined',
+          }),
+        ),
+      );
     }
     await store.applyEvents([ev('new-cat', 'profile', { pet: 'cat' }), ev('new-dog', 'profile', { pet: 'dog' })]);
     const cat = await decide({ customerId: 'new-cat' });
@@ -235,6 +332,10 @@ describe('explanations show what was learned', () => {
     const { decide, respond } = setup({ offers: [offer('o')] });
     await respond('o', 'accepted', 3);
     const d = await decide({ explain: true });
-    expect(d.explanation!.offers[0]).toMatchObject({ offerId: 'o', status: 'selected', learning: { impressions: 3, accepted: 3, estimate: 4 / 13, segment: null } });
+    expect(d.explanation!.offers[0]).toMatchObject({
+      offerId: 'o',
+      status: 'selected',
+      learning: { impressions: 3, accepted: 3, estimate: 4 / 13, segment: null },
+    });
   });
 });

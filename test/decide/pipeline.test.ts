@@ -14,7 +14,14 @@ function setup(spec: RulesSpec, opts: { learningSegmentation?: string; explorati
   store.setModel(stateModelFrom(rules));
   let n = 0;
   // the deterministic ranking unless a test asks for exploration
-  const decider = createDecider({ store, rules: () => rules, clock: clock.now, newId: () => `d${++n}`, exploration: 'mean', ...opts });
+  const decider = createDecider({
+    store,
+    rules: () => rules,
+    clock: clock.now,
+    newId: () => `d${++n}`,
+    exploration: 'mean',
+    ...opts,
+  });
   const decide = (over: Partial<DecideRequest> = {}) =>
     decider.decide({ customerId: 'c1', channel: 'pos', trigger: 'checkout', context: {}, explain: true, ...over });
   const fate = async (offerId: string, over: Partial<DecideRequest> = {}): Promise<OfferFate> =>
@@ -29,15 +36,33 @@ describe('decision pipeline', () => {
     expect(d.offers.map((o) => o.offerId)).toEqual(['high']);
     expect(d.offers[0]).toMatchObject({ name: 'Offer high', value: 5, propensity: 0.1, score: 0.5 });
     expect(d.explanation!.offers).toEqual([
-      { offerId: 'high', status: 'selected', score: 0.5, propensity: 0.1, learning: { impressions: 0, accepted: 0, estimate: 0.1, segment: null } },
-      { offerId: 'low', status: 'eligible', score: 0.1, propensity: 0.1, learning: { impressions: 0, accepted: 0, estimate: 0.1, segment: null } },
+      {
+        offerId: 'high',
+        status: 'selected',
+        score: 0.5,
+        propensity: 0.1,
+        learning: { impressions: 0, accepted: 0, estimate: 0.1, segment: null },
+      },
+      {
+        offerId: 'low',
+        status: 'eligible',
+        score: 0.1,
+        propensity: 0.1,
+        learning: { impressions: 0, accepted: 0, estimate: 0.1, segment: null },
+      },
     ]);
     expect(d.rulesVersion).toMatch(/^[0-9a-f]{12}$/);
   });
 
   it('inactive — an offer outside its active window is dropped, and comes in when it opens', async () => {
-    const { fate, clock } = setup({ offers: [offer('xmas', { active: { from: '2026-12-01T00:00:00Z', to: '2026-12-26T23:59:59Z' } })] });
-    expect(await fate('xmas')).toEqual({ offerId: 'xmas', status: 'inactive', active: { from: '2026-12-01T00:00:00.000Z', to: '2026-12-26T23:59:59.000Z' } });
+    const { fate, clock } = setup({
+      offers: [offer('xmas', { active: { from: '2026-12-01T00:00:00Z', to: '2026-12-26T23:59:59Z' } })],
+    });
+    expect(await fate('xmas')).toEqual({
+      offerId: 'xmas',
+      status: 'inactive',
+      active: { from: '2026-12-01T00:00:00.000Z', to: '2026-12-26T23:59:59.000Z' },
+    });
     clock.set(Date.parse('2026-12-10T10:00:00Z'));
     expect((await fate('xmas')).status).toBe('selected');
     clock.set(Date.parse('2026-12-27T00:00:00Z'));
@@ -63,7 +88,12 @@ describe('decision pipeline', () => {
       aggregates: { spend_30d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '30d' } },
       offers: [
         offer('pastry', {
-          eligibility: { and: [{ '>=': [{ var: 'customer.agg.spend_30d' }, 50] }, { in: ['coffee', { var: 'event.data.basket.categories' }] }] },
+          eligibility: {
+            and: [
+              { '>=': [{ var: 'customer.agg.spend_30d' }, 50] },
+              { in: ['coffee', { var: 'event.data.basket.categories' }] },
+            ],
+          },
         }),
       ],
     });
@@ -72,7 +102,11 @@ describe('decision pipeline', () => {
     expect(await fate('pastry', { context: { basket } })).toEqual({
       offerId: 'pastry',
       status: 'ineligible',
-      condition: { path: '$.eligibility.and[0]', rule: { '>=': [{ var: 'customer.agg.spend_30d' }, 50] }, values: [20, 50] },
+      condition: {
+        path: '$.eligibility.and[0]',
+        rule: { '>=': [{ var: 'customer.agg.spend_30d' }, 50] },
+        values: [20, 50],
+      },
     });
     await store.applyEvents([ev('c1', 'purchase', { amount: 40 })]);
     // basket.categories is derived from the items
@@ -90,29 +124,54 @@ describe('decision pipeline', () => {
     const d = await decide();
     expect(d.offers.map((o) => o.offerId)).toEqual(['fine']);
     expect(d.ruleErrors).toBe(1);
-    expect(d.explanation!.offers[0]).toMatchObject({ offerId: 'broken', status: 'ineligible', error: expect.stringContaining('*') });
+    expect(d.explanation!.offers[0]).toMatchObject({
+      offerId: 'broken',
+      status: 'ineligible',
+      error: expect.stringContaining('*'),
+    });
   });
 
   it('capped — an offer capped at 3 per 7 days is dropped on the 4th, and back after the window', async () => {
-    const { decide, fate, clock } = setup({ offers: [offer('weekly', { caps: { customer: [{ outcome: 'offered', max: 3, window: '7d' }] } })] });
+    const { decide, fate, clock } = setup({
+      offers: [offer('weekly', { caps: { customer: [{ outcome: 'offered', max: 3, window: '7d' }] } })],
+    });
     for (let i = 0; i < 3; i++) {
       expect((await decide()).offers).toHaveLength(1);
       clock.advance(DAY);
     }
-    expect(await fate('weekly')).toEqual({ offerId: 'weekly', status: 'capped', cap: { scope: 'customer', outcome: 'offered', max: 3, window: '7d', count: 3 } });
+    expect(await fate('weekly')).toEqual({
+      offerId: 'weekly',
+      status: 'capped',
+      cap: { scope: 'customer', outcome: 'offered', max: 3, window: '7d', count: 3 },
+    });
     clock.advance(4 * DAY + 1);
     expect((await fate('weekly')).status).toBe('selected');
   });
 
   it('capped — a lifetime customer cap on redeemed counts the responses', async () => {
-    const { decide, fate, store } = setup({ offers: [offer('once', { caps: { customer: [{ outcome: 'redeemed', max: 1 }] } })] });
+    const { decide, fate, store } = setup({
+      offers: [offer('once', { caps: { customer: [{ outcome: 'redeemed', max: 1 }] } })],
+    });
     const d = await decide();
-    await store.applyEvents([ev('c1', 'offer_response', { decisionId: d.decisionId, offerId: 'once', outcome: 'redeemed' })]);
-    expect((await fate('once')).cap).toEqual({ scope: 'customer', outcome: 'redeemed', max: 1, window: null, count: 1 });
+    await store.applyEvents([
+      ev('c1', 'offer_response', { decisionId: d.decisionId, offerId: 'once', outcome: 'redeemed' }),
+    ]);
+    expect((await fate('once')).cap).toEqual({
+      scope: 'customer',
+      outcome: 'redeemed',
+      max: 1,
+      window: null,
+      count: 1,
+    });
   });
 
   it('capped — a total cap across customers stops the offer for everyone once reached', async () => {
-    const { decide, fate } = setup({ offers: [offer('scarce', { caps: { total: [{ outcome: 'offered', max: 2 }] } }), offer('fallback-x', { fallback: true })] });
+    const { decide, fate } = setup({
+      offers: [
+        offer('scarce', { caps: { total: [{ outcome: 'offered', max: 2 }] } }),
+        offer('fallback-x', { fallback: true }),
+      ],
+    });
     expect((await decide({ customerId: 'a' })).offers[0]!.offerId).toBe('scarce');
     expect((await decide({ customerId: 'b' })).offers[0]!.offerId).toBe('scarce');
     const f = await fate('scarce', { customerId: 'c' });
@@ -122,7 +181,9 @@ describe('decision pipeline', () => {
   it('cooldown — after a decline the offer rests for its cooldown, with the time it ends', async () => {
     const { decide, fate, store, clock } = setup({ offers: [offer('rest', { cooldown: { declined: '30d' } })] });
     const d = await decide();
-    await store.applyEvents([ev('c1', 'offer_response', { decisionId: d.decisionId, offerId: 'rest', outcome: 'declined' }, T0)]);
+    await store.applyEvents([
+      ev('c1', 'offer_response', { decisionId: d.decisionId, offerId: 'rest', outcome: 'declined' }, T0),
+    ]);
     expect(await fate('rest')).toEqual({
       offerId: 'rest',
       status: 'cooldown',
@@ -133,7 +194,12 @@ describe('decision pipeline', () => {
   });
 
   it('propensity — the posterior mean on the offer prior (default 1/10) learns from impressions and acceptances', async () => {
-    const { decide, store } = setup({ offers: [offer('learn', { value: 10, weight: 2 }), offer('primed', { value: 10, propensity: { prior: { accepted: 3, impressions: 10 } } })] });
+    const { decide, store } = setup({
+      offers: [
+        offer('learn', { value: 10, weight: 2 }),
+        offer('primed', { value: 10, propensity: { prior: { accepted: 3, impressions: 10 } } }),
+      ],
+    });
     let d = await decide({ limit: 2 });
     expect(d.offers.map((o) => [o.offerId, o.propensity, o.score])).toEqual([
       ['primed', 0.3, 3],
@@ -143,7 +209,13 @@ describe('decision pipeline', () => {
     for (let i = 0; i < 10; i++) {
       const c = `l${i}`;
       const di = await decide({ customerId: c, limit: 2 });
-      events.push(ev(c, 'offer_response', { decisionId: di.decisionId, offerId: 'learn', outcome: i < 7 ? 'accepted' : 'declined' }));
+      events.push(
+        ev(c, 'offer_response', {
+          decisionId: di.decisionId,
+          offerId: 'learn',
+          outcome: i < 7 ? 'accepted' : 'declined',
+        }),
+      );
     }
     await store.applyEvents(events);
     d = await decide({ limit: 2 });
@@ -151,7 +223,7 @@ describe('decision pipeline', () => {
     expect(d.offers[0]).toMatchObject({ offerId: 'learn', propensity: 0.4, score: 8 });
   });
 
-  it('propensity per segment — learned in the segment the offer was made in, starting from the offer\'s overall estimate', async () => {
+  it("propensity per segment — learned in the segment the offer was made in, starting from the offer's overall estimate", async () => {
     const { decide, store } = setup(
       {
         aggregates: { spend: { event: 'purchase', field: 'data.amount', fn: 'sum' } },
@@ -162,7 +234,9 @@ describe('decision pipeline', () => {
     );
     await store.applyEvents([ev('rich', 'purchase', { amount: 500 })]);
     const d = await decide({ customerId: 'rich' });
-    await store.applyEvents([ev('rich', 'offer_response', { decisionId: d.decisionId, offerId: 'o', outcome: 'accepted' })]);
+    await store.applyEvents([
+      ev('rich', 'offer_response', { decisionId: d.decisionId, offerId: 'o', outcome: 'accepted' }),
+    ]);
     // overall: (1 + 1) / (10 + 1); the segment starts there (weight 11) and adds its own: (2 + 1) / (11 + 1)
     expect((await decide({ customerId: 'rich' })).offers[0]!.propensity).toBeCloseTo(3 / 12, 12);
     // a segment without evidence has the offer's overall estimate, not the prior
@@ -180,19 +254,27 @@ describe('decision pipeline', () => {
   });
 
   it('ranking — equal scores break ties by ascending offer id; limit returns the best N in order', async () => {
-    const { decide } = setup({ offers: [offer('b-tie', { value: 2 }), offer('a-tie', { value: 2 }), offer('top', { value: 9 }), offer('c-low')] });
+    const { decide } = setup({
+      offers: [offer('b-tie', { value: 2 }), offer('a-tie', { value: 2 }), offer('top', { value: 9 }), offer('c-low')],
+    });
     expect((await decide({ limit: 3 })).offers.map((o) => o.offerId)).toEqual(['top', 'a-tie', 'b-tie']);
     expect((await decide({ limit: 1 })).offers.map((o) => o.offerId)).toEqual(['top']);
   });
 
   it('fallback — offered only when nothing else qualifies, never alongside', async () => {
     const { decide } = setup({
-      offers: [offer('thanks', { fallback: true, value: 100 }), offer('real', { eligibility: { '==': [{ var: 'context.vip' }, true] } })],
+      offers: [
+        offer('thanks', { fallback: true, value: 100 }),
+        offer('real', { eligibility: { '==': [{ var: 'context.vip' }, true] } }),
+      ],
     });
     expect((await decide({ limit: 3, context: { vip: true } })).offers.map((o) => o.offerId)).toEqual(['real']);
     const d = await decide({ limit: 3 });
     expect(d.offers.map((o) => o.offerId)).toEqual(['thanks']);
-    expect(d.explanation!.offers.find((f) => f.offerId === 'thanks')).toMatchObject({ status: 'selected', fallback: true });
+    expect(d.explanation!.offers.find((f) => f.offerId === 'thanks')).toMatchObject({
+      status: 'selected',
+      fallback: true,
+    });
   });
 
   it('no offer qualifying is an empty list, not an error', async () => {
@@ -214,7 +296,10 @@ describe('decision pipeline', () => {
     const { decide, store } = setup({
       aggregates: { spend: { event: 'purchase', field: 'data.amount', fn: 'sum' } },
       segments: {
-        tier: [{ id: 'gold', when: { '>=': [{ var: 'customer.agg.spend' }, 100] } }, { id: 'silver', when: { '>=': [{ var: 'customer.agg.spend' }, 10] } }],
+        tier: [
+          { id: 'gold', when: { '>=': [{ var: 'customer.agg.spend' }, 100] } },
+          { id: 'silver', when: { '>=': [{ var: 'customer.agg.spend' }, 10] } },
+        ],
         perk: [{ id: 'lounge', when: { '==': [{ var: 'customer.segments.tier' }, 'gold'] } }, { id: 'none' }],
       },
       offers: [offer('o')],
@@ -225,7 +310,13 @@ describe('decision pipeline', () => {
   });
 
   it('is deterministic for the same state, clock and decision id', async () => {
-    const spec = { offers: [offer('x', { value: 3 }), offer('y', { value: 3 }), offer('z', { eligibility: { '>': [{ var: 'now.hour' }, 8] } })] };
+    const spec = {
+      offers: [
+        offer('x', { value: 3 }),
+        offer('y', { value: 3 }),
+        offer('z', { eligibility: { '>': [{ var: 'now.hour' }, 8] } }),
+      ],
+    };
     const a = await setup(spec).decide({ limit: 3 });
     const b = await setup(spec).decide({ limit: 3 });
     expect(a).toEqual(b);
@@ -251,21 +342,49 @@ describe('decision pipeline — the score-ordered walk', () => {
     const ctxs = contexts(40, 4);
     const learned = new Map<string, { impressions: number; accepted: number }>();
     let version = 0; // like the stores: changes with every learned count
-    const stats = { learning: (id: string) => learned.get(id) ?? { impressions: 0, accepted: 0 }, total: () => 0, version: () => version };
+    const stats = {
+      learning: (id: string) => learned.get(id) ?? { impressions: 0, accepted: 0 },
+      total: () => 0,
+      version: () => version,
+    };
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 39 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('pos', 'app', 'web'), fc.array(fc.tuple(fc.integer({ min: 0, max: 149 }), fc.integer({ min: 0, max: 40 })), { maxLength: 5 }), (k, limit, channel, learn) => {
-        for (const [i, a] of learn) {
-          learned.set(rules.offers[i]!.id, { impressions: 50, accepted: a });
-          version++;
-        }
-        const c = ctxs[k]!;
-        const snap = { customerId: 'c', profile: c.customer.profile, agg: c.customer.agg, household: null, offers: {} };
-        const base = { rules, snap, nowMs: T0, stats, decisionId: 'd', learningSegmentation: null, exploration: 'mean' as const };
-        const req = { customerId: 'c', channel, trigger: 'checkout', context: c.event.data, limit };
-        const walked = evaluate({ ...base, request: req }).ranked.slice(0, limit).map((s) => s.offer.id);
-        const full = evaluate({ ...base, request: { ...req, explain: true } }).ranked.slice(0, limit).map((s) => s.offer.id);
-        expect(walked).toEqual(full);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 39 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom('pos', 'app', 'web'),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 149 }), fc.integer({ min: 0, max: 40 })), { maxLength: 5 }),
+        (k, limit, channel, learn) => {
+          for (const [i, a] of learn) {
+            learned.set(rules.offers[i]!.id, { impressions: 50, accepted: a });
+            version++;
+          }
+          const c = ctxs[k]!;
+          const snap = {
+            customerId: 'c',
+            profile: c.customer.profile,
+            agg: c.customer.agg,
+            household: null,
+            offers: {},
+          };
+          const base = {
+            rules,
+            snap,
+            nowMs: T0,
+            stats,
+            decisionId: 'd',
+            learningSegmentation: null,
+            exploration: 'mean' as const,
+          };
+          const req = { customerId: 'c', channel, trigger: 'checkout', context: c.event.data, limit };
+          const walked = evaluate({ ...base, request: req })
+            .ranked.slice(0, limit)
+            .map((s) => s.offer.id);
+          const full = evaluate({ ...base, request: { ...req, explain: true } })
+            .ranked.slice(0, limit)
+            .map((s) => s.offer.id);
+          expect(walked).toEqual(full);
+        },
+      ),
       { numRuns: 200 },
     );
   });

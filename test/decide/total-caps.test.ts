@@ -12,7 +12,13 @@ function rulesDir(): string {
   writeFileSync(
     join(dir, 'offers', 'offers.json'),
     JSON.stringify([
-      { id: 'two-a-day', name: 'Two a day', channels: ['pos'], value: 100, caps: { total: [{ outcome: 'redeemed', max: 2, window: '1d' }] } },
+      {
+        id: 'two-a-day',
+        name: 'Two a day',
+        channels: ['pos'],
+        value: 100,
+        caps: { total: [{ outcome: 'redeemed', max: 2, window: '1d' }] },
+      },
       { id: 'plain', name: 'Plain', channels: ['pos'], value: 1, fallback: true },
     ]),
   );
@@ -21,7 +27,14 @@ function rulesDir(): string {
 
 const modes = [
   ['embedded', () => ({})],
-  ['Redis', () => ({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}`, NBO_STATS_REFRESH_MS: '50' })],
+  [
+    'Redis',
+    () => ({
+      NBO_REDIS_URL: inject('redisUrl'),
+      NBO_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      NBO_STATS_REFRESH_MS: '50',
+    }),
+  ],
 ] as const;
 
 describe.each(modes)('windowed total caps on a response outcome — %s', (_mode, env) => {
@@ -33,7 +46,10 @@ describe.each(modes)('windowed total caps on a response outcome — %s', (_mode,
         const d = await decide(c);
         expect(d.body.offers.map((o: { offerId: string }) => o.offerId)).toEqual(['two-a-day']);
         const r = await post(`${svc.url}/v1/events`, {
-          id: `resp-${c}`, type: 'offer_response', customerId: c, time: new Date().toISOString(),
+          id: `resp-${c}`,
+          type: 'offer_response',
+          customerId: c,
+          time: new Date().toISOString(),
           data: { decisionId: d.body.decisionId, offerId: 'two-a-day', outcome: 'redeemed' },
         });
         expect(r.status).toBe(202);

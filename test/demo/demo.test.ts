@@ -7,11 +7,18 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 describe('npm run demo', () => {
   it('prints the page URL, shows decisions and answers on /v1/stats/offers within seconds, and stops cleanly on Ctrl-C', async () => {
     // its own process group, as in a terminal: Ctrl-C signals npm and the demo together
-    const child = spawn('npm', ['run', '--silent', 'demo', '--', '--rate', '40'], { cwd: ROOT, env: { ...process.env, NBO_PORT: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '--silent', 'demo', '--', '--rate', '40'], {
+      cwd: ROOT,
+      env: { ...process.env, NBO_PORT: '0' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     try {
       const deadline = Date.now() + 30_000;
       let url: string | null = null;

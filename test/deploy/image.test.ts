@@ -48,7 +48,8 @@ describe('the container image (Dockerfile)', () => {
     expect(existsSync(join(app, 'dist/cli/bin.js'))).toBe(true);
     expect(existsSync(join(app, 'dist/state/redis/scripts/apply-events-n.lua'))).toBe(true);
     expect(existsSync(join(app, 'node_modules/ioredis'))).toBe(true);
-    for (const dev of ['typescript', 'vitest', 'tsx']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
+    for (const dev of ['typescript', 'vitest', 'tsx'])
+      expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(app, 'src'))).toBe(false);
   });
 
@@ -57,49 +58,77 @@ describe('the container image (Dockerfile)', () => {
   });
 
   const asRoot = process.getuid?.() === 0;
-  if (!asRoot) console.warn('[image test] not root: skipping the start as the image\'s unprivileged user (setpriv needs root); run the tests as root (CI does) to check it');
-  it.skipIf(!asRoot)('starts as that user from a read-only app folder, writes nothing, and serves /healthz, /readyz and decisions', async () => {
-    const final = stages[1]!;
-    const app = workdirOf(final);
-    const [uid, gid] = final.user!.split(':');
-    // the user must reach the folder (mkdtemp makes it 0700), and must not be able to write any of it
-    for (let d = app; d.startsWith(scratch); d = join(d, '..')) chmodSync(d, 0o755);
-    execFileSync('chmod', ['-R', 'a-w', app]);
-    const before = tree(app);
-    const port = await freePort();
-    const [cmd, ...args] = [...final.entrypoint, ...final.cmd];
-    expect(cmd).toBe('node');
-    const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', process.execPath, ...args], {
-      cwd: app,
-      env: { PATH: process.env.PATH!, HOME: '/nonexistent', ...final.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'info', NBO_LAME_DUCK_MS: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    try {
-      const url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 20_000;
-      while ((await fetch(`${url}/healthz`).then((r) => r.status, () => 0)) !== 200) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`NBO did not start from the image:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
+  if (!asRoot)
+    console.warn(
+      "[image test] not root: skipping the start as the image's unprivileged user (setpriv needs root); run the tests as root (CI does) to check it",
+    );
+  it.skipIf(!asRoot)(
+    'starts as that user from a read-only app folder, writes nothing, and serves /healthz, /readyz and decisions',
+    async () => {
+      const final = stages[1]!;
+      const app = workdirOf(final);
+      const [uid, gid] = final.user!.split(':');
+      // the user must reach the folder (mkdtemp makes it 0700), and must not be able to write any of it
+      for (let d = app; d.startsWith(scratch); d = join(d, '..')) chmodSync(d, 0o755);
+      execFileSync('chmod', ['-R', 'a-w', app]);
+      const before = tree(app);
+      const port = await freePort();
+      const [cmd, ...args] = [...final.entrypoint, ...final.cmd];
+      expect(cmd).toBe('node');
+      const child = spawn(
+        'setpriv',
+        [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', process.execPath, ...args],
+        {
+          cwd: app,
+          env: {
+            PATH: process.env.PATH!,
+            HOME: '/nonexistent',
+            ...final.env,
+            NBO_PORT: String(port),
+            NBO_LOG_LEVEL: 'info',
+            NBO_LAME_DUCK_MS: '0',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      try {
+        const url = `http://127.0.0.1:${port}`;
+        const deadline = Date.now() + 20_000;
+        while (
+          (await fetch(`${url}/healthz`).then(
+            (r) => r.status,
+            () => 0,
+          )) !== 200
+        ) {
+          if (child.exitCode !== null || Date.now() > deadline)
+            throw new Error(`NBO did not start from the image:\n${output}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect((await fetch(`${url}/readyz`)).status).toBe(200);
+        const res = await fetch(`${url}/v1/decide`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ customerId: 'c-image', channel: 'pos', trigger: 'checkout' }),
+        });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { offers: unknown[]; rulesVersion: string };
+        expect(body.offers.length).toBeGreaterThan(0);
+        expect(output).toContain('NBO listening');
+        // the real, effective, saved and filesystem uids of the server process
+        const uids = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]!.split(/\s+/);
+        expect(uids).toEqual([uid, uid, uid, uid]);
+      } finally {
+        child.kill('SIGINT');
       }
-      expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      const res = await fetch(`${url}/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'c-image', channel: 'pos', trigger: 'checkout' }) });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { offers: unknown[]; rulesVersion: string };
-      expect(body.offers.length).toBeGreaterThan(0);
-      expect(output).toContain('NBO listening');
-      // the real, effective, saved and filesystem uids of the server process
-      const uids = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]!.split(/\s+/);
-      expect(uids).toEqual([uid, uid, uid, uid]);
-    } finally {
-      child.kill('SIGINT');
-    }
-    expect(await exited).toBe(0);
-    expect(tree(app)).toEqual(before);
-  }, 60_000);
+      expect(await exited).toBe(0);
+      expect(tree(app)).toEqual(before);
+    },
+    60_000,
+  );
 });
 
 describe('compose.yaml (the local stack)', () => {

@@ -6,7 +6,10 @@ const validate = new Ajv({ allErrors: true }).compile({
   type: 'object',
   required: ['id'],
   additionalProperties: false,
-  properties: { id: { type: 'string' }, items: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string' } } } } },
+  properties: {
+    id: { type: 'string' },
+    items: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string' } } } },
+  },
 });
 
 function issues(doc: unknown, extraField?: string) {

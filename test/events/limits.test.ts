@@ -32,11 +32,17 @@ describe('input limits — the one validator of HTTP and Kafka events', () => {
     const errs = errorsOf(validate, { ...base, data: { xs: [1, [2, [3]]] } });
     expect(errs).toEqual([]);
     const tight = createEventValidator({ clock: () => T0, limits: { ...DEFAULT_LIMITS, maxDepth: 2 } });
-    expect(errorsOf(tight, { ...base, data: { xs: [1, [2]] } })).toEqual([{ path: '$.data.xs[1]', message: 'is nested deeper than 2 levels' }]);
+    expect(errorsOf(tight, { ...base, data: { xs: [1, [2]] } })).toEqual([
+      { path: '$.data.xs[1]', message: 'is nested deeper than 2 levels' },
+    ]);
   });
 
   it('string and key lengths, lone surrogates in keys, values and the id', () => {
-    const errs = errorsOf(validate, { ...base, id: 'e-\ud800', data: { s: 'x'.repeat(4097), ['k'.repeat(129)]: 1, ['a\udfffb']: 1, ok: ['\ud83d\ude00', 'fine'] } });
+    const errs = errorsOf(validate, {
+      ...base,
+      id: 'e-\ud800',
+      data: { s: 'x'.repeat(4097), ['k'.repeat(129)]: 1, 'a\udfffb': 1, ok: ['\ud83d\ude00', 'fine'] },
+    });
     expect(errs).toHaveLength(4);
     expect(errs).toEqual(
       expect.arrayContaining([
@@ -54,17 +60,28 @@ describe('input limits — the one validator of HTTP and Kafka events', () => {
   });
 
   it('baskets: items and distinct categories, in any event type and in a decide context', () => {
-    const basket = (n: number, cats: number) => ({ total: 1, items: Array.from({ length: n }, (_, i) => ({ sku: `s${i}`, category: `c${i % cats}`, price: 1, qty: 1 })) });
+    const basket = (n: number, cats: number) => ({
+      total: 1,
+      items: Array.from({ length: n }, (_, i) => ({ sku: `s${i}`, category: `c${i % cats}`, price: 1, qty: 1 })),
+    });
     expect(validate({ ...base, type: 'checkout', channel: 'pos', data: { basket: basket(500, 100) } }).ok).toBe(true);
     expect(errorsOf(validate, { ...base, type: 'quote', data: { basket: basket(10, 10), n: 1 } })).toEqual([]);
-    expect(errorsOf(validate, { ...base, type: 'quote', data: { basket: { categories: Array.from({ length: 150 }, (_, i) => `c${i % 101}`) } } })).toEqual([
-      { path: '$.data.basket.categories', message: 'has more than 100 distinct categories' },
+    expect(
+      errorsOf(validate, {
+        ...base,
+        type: 'quote',
+        data: { basket: { categories: Array.from({ length: 150 }, (_, i) => `c${i % 101}`) } },
+      }),
+    ).toEqual([{ path: '$.data.basket.categories', message: 'has more than 100 distinct categories' }]);
+    expect(checkPayload({ basket: basket(501, 1) }, '$.context', DEFAULT_LIMITS)).toEqual([
+      { path: '$.context.basket.items', message: 'has more than 500 items' },
     ]);
-    expect(checkPayload({ basket: basket(501, 1) }, '$.context', DEFAULT_LIMITS)).toEqual([{ path: '$.context.basket.items', message: 'has more than 500 items' }]);
   });
 
   it('property — isWellFormed agrees with a round trip through UTF-8', () => {
-    const units = fc.array(fc.oneof(fc.integer({ min: 0xd7f0, max: 0xe010 }), fc.integer({ min: 0x20, max: 0x7e })), { maxLength: 8 }).map((cs) => String.fromCharCode(...cs));
+    const units = fc
+      .array(fc.oneof(fc.integer({ min: 0xd7f0, max: 0xe010 }), fc.integer({ min: 0x20, max: 0x7e })), { maxLength: 8 })
+      .map((cs) => String.fromCharCode(...cs));
     fc.assert(
       fc.property(units, (s) => {
         expect(isWellFormed(s)).toBe(Buffer.from(s, 'utf8').toString('utf8') === s);
@@ -93,7 +110,10 @@ describe('JSON nesting before parsing', () => {
 describe('input limits — configuration', () => {
   it('defaults, overrides and bounds', () => {
     expect(loadConfig({}).limits).toEqual(DEFAULT_LIMITS);
-    expect(loadConfig({ NBO_MAX_DEPTH: '8', NBO_MAX_BASKET_CATEGORIES: '1000' }).limits).toMatchObject({ maxDepth: 8, maxBasketCategories: 1000 });
+    expect(loadConfig({ NBO_MAX_DEPTH: '8', NBO_MAX_BASKET_CATEGORIES: '1000' }).limits).toMatchObject({
+      maxDepth: 8,
+      maxBasketCategories: 1000,
+    });
     let err: unknown;
     try {
       loadConfig({ NBO_MAX_DEPTH: '1000', NBO_MAX_STRING_LENGTH: '0' });
@@ -101,6 +121,9 @@ describe('input limits — configuration', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(NboError);
-    expect((err as NboError).details).toEqual(['NBO_MAX_DEPTH="1000" must be an integer from 1 to 256', 'NBO_MAX_STRING_LENGTH="0" must be an integer from 1 to 67108864']);
+    expect((err as NboError).details).toEqual([
+      'NBO_MAX_DEPTH="1000" must be an integer from 1 to 256',
+      'NBO_MAX_STRING_LENGTH="0" must be an integer from 1 to 67108864',
+    ]);
   });
 });

@@ -52,7 +52,8 @@ describe('the vocabulary patterns are written once (src/events/vocabulary.ts)', 
   for (const [file, uses] of Object.entries(USES)) {
     it(`${file} uses the vocabulary's patterns`, () => {
       const found = patterns(json(file));
-      for (const [pointer, expected] of Object.entries(uses)) expect({ pointer, pattern: found.get(pointer) }).toEqual({ pointer, pattern: expected });
+      for (const [pointer, expected] of Object.entries(uses))
+        expect({ pointer, pattern: found.get(pointer) }).toEqual({ pointer, pattern: expected });
     });
   }
 
@@ -60,7 +61,8 @@ describe('the vocabulary patterns are written once (src/events/vocabulary.ts)', 
     const known = new Set((Object.values(V) as unknown[]).filter((v): v is string => typeof v === 'string'));
     for (const file of Object.keys(USES)) {
       for (const [pointer, p] of patterns(json(file))) {
-        if (p.includes('[a-z0-9')) expect({ file, pointer, known: known.has(p) }).toEqual({ file, pointer, known: true });
+        if (p.includes('[a-z0-9'))
+          expect({ file, pointer, known: known.has(p) }).toEqual({ file, pointer, known: true });
       }
     }
   });
@@ -68,6 +70,10 @@ describe('the vocabulary patterns are written once (src/events/vocabulary.ts)', 
   it('openapi.yaml DecideRequest uses the same patterns', () => {
     const spec = YAML.parse(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8')) as unknown;
     const props = at(spec, '/components/schemas/DecideRequest/properties') as Record<string, { pattern?: string }>;
-    expect({ customerId: props.customerId?.pattern, channel: props.channel?.pattern, trigger: props.trigger?.pattern }).toEqual({ customerId: V.CUSTOMER_ID, channel: V.CHANNEL, trigger: V.EVENT_TYPE });
+    expect({
+      customerId: props.customerId?.pattern,
+      channel: props.channel?.pattern,
+      trigger: props.trigger?.pattern,
+    }).toEqual({ customerId: V.CUSTOMER_ID, channel: V.CHANNEL, trigger: V.EVENT_TYPE });
   });
 });

@@ -28,7 +28,9 @@ export function decision(customerId: string, over: Partial<StreamDecision> = {})
     channel: 'pos',
     trigger: 'checkout',
     eventId: `e-${seq}`,
-    offers: [{ offerId: 'o1', name: 'Offer o1', score: 0.5, propensity: 0.1, value: 1, payload: { n: seq }, probability: 1 }],
+    offers: [
+      { offerId: 'o1', name: 'Offer o1', score: 0.5, propensity: 0.1, value: 1, payload: { n: seq }, probability: 1 },
+    ],
     rulesVersion: 'v1',
     degraded: false,
     time: new Date().toISOString(),
@@ -92,7 +94,8 @@ export function describeDecisionSinkContract(name: string, factory: SinkFactory)
     it('delivers decisions published at once (as the ingestor does) exactly once each', async () => {
       const sent = Array.from({ length: 40 }, (_, i) => decision(`c-p${i % 5}`));
       await Promise.all(sent.map(async (d) => rig.sink.publish(d)));
-      for (const got of await receivedAll(rig, sent.length)) expect(got.map((d) => d.decisionId).sort()).toEqual(sent.map((d) => d.decisionId).sort());
+      for (const got of await receivedAll(rig, sent.length))
+        expect(got.map((d) => d.decisionId).sort()).toEqual(sent.map((d) => d.decisionId).sort());
     });
 
     it('loses no decision whose publish resolved when the sink closes right after', async () => {

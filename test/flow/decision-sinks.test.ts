@@ -19,7 +19,15 @@ const uid = () => randomBytes(4).toString('hex');
 async function instance(): Promise<{ hub: StreamHub; metrics: Metrics; received: StreamDecision[]; close(): void }> {
   const metrics = createMetrics();
   const hub = createStreamHub(1 << 20, metrics);
-  const server: HttpServer = createHttpServer({ routes: [], hub, keys: null, metrics, bodyLimitBytes: 1 << 20, ws: { maxBackpressureBytes: 1 << 20, idleTimeoutS: 60, maxPayloadBytes: 4096 }, onError: () => {} });
+  const server: HttpServer = createHttpServer({
+    routes: [],
+    hub,
+    keys: null,
+    metrics,
+    bodyLimitBytes: 1 << 20,
+    ws: { maxBackpressureBytes: 1 << 20, idleTimeoutS: 60, maxPayloadBytes: 4096 },
+    onError: () => {},
+  });
   const port = await server.listen('127.0.0.1', 0);
   const sub = subscribe(`ws://127.0.0.1:${port}/v1/stream?channel=pos`);
   await sub.opened;
@@ -86,7 +94,11 @@ describeDecisionSinkContract('the decisions topic (Kafka)', async () => {
   const env = kafkaEnv(brokers, uid());
   const topic = env.NBO_KAFKA_DECISIONS_TOPIC;
   const config = loadConfig({ ...env, NBO_LOG_LEVEL: 'silent' });
-  const parts = await connectKafka(config.kafka!, { store: createMemoryStore(), metrics: createMetrics(), log: createLogger('silent') });
+  const parts = await connectKafka(config.kafka!, {
+    store: createMemoryStore(),
+    metrics: createMetrics(),
+    log: createLogger('silent'),
+  });
   const admin = kafkaOn(brokers).admin();
   await admin.connect();
   // the topic exists before the reader joins (the mock broker has no CreateTopics)

@@ -39,7 +39,13 @@ const RULES = ruleSet({
 });
 
 const uid = () => randomBytes(4).toString('hex');
-const purchase = (customerId: string, id = `p-${uid()}`) => ({ id, type: 'purchase', customerId, time: new Date().toISOString(), data: { amount: 3 } });
+const purchase = (customerId: string, id = `p-${uid()}`) => ({
+  id,
+  type: 'purchase',
+  customerId,
+  time: new Date().toISOString(),
+  data: { amount: 3 },
+});
 
 /**
  * The contract every {@link EventSource} keeps (src/flow/event-source.ts): POST /v1/events

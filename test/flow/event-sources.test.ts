@@ -34,14 +34,23 @@ describeEventSourceContract('POST /v1/events', async ({ config, store, decider, 
     track: () => {},
     policies: singlePolicyPlan({ exploration: 'mean', segmentation: null, learning: DEFAULT_LEARNING }),
   }).filter((r) => r.name === 'events');
-  const server = createHttpServer({ routes, hub: createStreamHub(1 << 20), keys: null, metrics, bodyLimitBytes: config.bodyLimitBytes, ws: config.ws, onError: () => {} });
+  const server = createHttpServer({
+    routes,
+    hub: createStreamHub(1 << 20),
+    keys: null,
+    metrics,
+    bodyLimitBytes: config.bodyLimitBytes,
+    ws: config.ws,
+    onError: () => {},
+  });
   const port = await server.listen('127.0.0.1', 0);
   const reported: Array<{ id: string; code: string }> = [];
   return {
     source,
     async send(events) {
       const res = await post(`http://127.0.0.1:${port}/v1/events`, events);
-      for (const r of (res.body.rejected ?? []) as Array<{ index: number; code: string }>) reported.push({ id: (events[r.index] as { id: string }).id, code: r.code });
+      for (const r of (res.body.rejected ?? []) as Array<{ index: number; code: string }>)
+        reported.push({ id: (events[r.index] as { id: string }).id, code: r.code });
     },
     reported: () => reported,
     close: async () => server.close(),
@@ -52,17 +61,30 @@ describeEventSourceContract('the events topic (Kafka)', async ({ store }) => {
   const brokers = inject('kafkaBrokers');
   const env = kafkaEnv(brokers, uid());
   const k = loadConfig({ ...env, NBO_LOG_LEVEL: 'silent' }).kafka!;
-  const producer = kafkaOn(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+  const producer = kafkaOn(brokers).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: true,
+  });
   await producer.connect();
   // the topics exist before the consumers join (the mock broker has no CreateTopics)
-  const warm = { id: `w-${uid()}`, type: 'purchase', customerId: 'warm-up', time: new Date().toISOString(), data: { amount: 1 } };
-  for (const topic of [k.eventsTopic, k.dlqTopic]) await producer.send({ topic, messages: [{ key: 'warm-up', value: JSON.stringify(warm) }] });
+  const warm = {
+    id: `w-${uid()}`,
+    type: 'purchase',
+    customerId: 'warm-up',
+    time: new Date().toISOString(),
+    data: { amount: 1 },
+  };
+  for (const topic of [k.eventsTopic, k.dlqTopic])
+    await producer.send({ topic, messages: [{ key: 'warm-up', value: JSON.stringify(warm) }] });
   const dlq = await collect(brokers, k.dlqTopic);
   const parts = await connectKafka(k, { store, metrics: createMetrics(), log: createLogger('silent') });
   return {
     source: parts.source,
     async send(events) {
-      await producer.send({ topic: k.eventsTopic, messages: events.map((e) => ({ key: (e as { customerId: string }).customerId, value: JSON.stringify(e) })) });
+      await producer.send({
+        topic: k.eventsTopic,
+        messages: events.map((e) => ({ key: (e as { customerId: string }).customerId, value: JSON.stringify(e) })),
+      });
     },
     reported: () =>
       dlq.got

@@ -9,7 +9,10 @@ import { offer, ruleSet } from '../support/rules.js';
 
 describe('ingestion metrics', () => {
   it('nbo_events_total counts every event of a batch by type and result', async () => {
-    const rules = ruleSet({ aggregates: { spend: { event: 'purchase', field: 'data.amount', fn: 'sum' } }, offers: [offer('o1')] });
+    const rules = ruleSet({
+      aggregates: { spend: { event: 'purchase', field: 'data.amount', fn: 'sum' } },
+      offers: [offer('o1')],
+    });
     const store = createMemoryStore();
     store.setModel(stateModelFrom(rules));
     const metrics = createMetrics({ defaultMetrics: false });
@@ -24,7 +27,14 @@ describe('ingestion metrics', () => {
     });
     const time = new Date().toISOString();
     const e = (id: string, type: string) => ({ id, type, customerId: 'c1', time, data: { amount: 1 } });
-    await ingestor.ingest([e('a', 'purchase'), e('b', 'purchase'), e('a', 'purchase'), e('c', 'profile'), e('d', 'app_open'), { id: 'x' }]);
+    await ingestor.ingest([
+      e('a', 'purchase'),
+      e('b', 'purchase'),
+      e('a', 'purchase'),
+      e('c', 'profile'),
+      e('d', 'app_open'),
+      { id: 'x' },
+    ]);
     const values = (await metrics.events.get()).values.map((v) => [v.labels.type, v.labels.result, v.value]);
     expect(values).toEqual(
       expect.arrayContaining([

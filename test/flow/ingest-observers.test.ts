@@ -19,10 +19,17 @@ describe('ingest observers', () => {
       validate: createEventValidator(),
       triggers: ['checkout'],
       sinks: () => [],
-      observers: [(raw, result, opts) => seen.push({ who: 'a', raw, result, opts }), (raw, result, opts) => seen.push({ who: 'b', raw, result, opts })],
+      observers: [
+        (raw, result, opts) => seen.push({ who: 'a', raw, result, opts }),
+        (raw, result, opts) => seen.push({ who: 'b', raw, result, opts }),
+      ],
     });
     const raw = [checkout('c-obs', 'pos'), checkout('c-obs', 'web')];
-    const opts: IngestOptions = { channels: new Set(['web']), requestId: 'req-obs', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    const opts: IngestOptions = {
+      channels: new Set(['web']),
+      requestId: 'req-obs',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    };
     const result = await ingestor.ingest(raw, opts);
     expect(seen.map((s) => s.who)).toEqual(['a', 'b']);
     for (const s of seen) {

@@ -7,13 +7,24 @@ import { compilePredicate, truthy } from '../../src/jsonlogic/index.js';
 
 const NOW = Date.UTC(2026, 10, 23, 9, 15);
 
-const scalar = fc.oneof(fc.integer({ min: -5, max: 30 }), fc.constantFrom(0, -0, 1.5, 'a', 'coffee', 'tea', '', '10'), fc.boolean(), fc.constant(null));
+const scalar = fc.oneof(
+  fc.integer({ min: -5, max: 30 }),
+  fc.constantFrom(0, -0, 1.5, 'a', 'coffee', 'tea', '', '10'),
+  fc.boolean(),
+  fc.constant(null),
+);
 const data = fc.record({
   n: fc.integer({ min: -3, max: 50 }),
   s: fc.constantFrom('s1', 's2', 's3', 's9', '', 'coffee'),
   a: fc.oneof(scalar, fc.array(scalar, { maxLength: 4 })),
   items: fc.oneof(
-    { weight: 5, arbitrary: fc.array(fc.record({ price: fc.integer({ min: 0, max: 30 }), cat: fc.constantFrom('coffee', 'tea', 'cake') }), { maxLength: 5 }) },
+    {
+      weight: 5,
+      arbitrary: fc.array(
+        fc.record({ price: fc.integer({ min: 0, max: 30 }), cat: fc.constantFrom('coffee', 'tea', 'cake') }),
+        { maxLength: 5 },
+      ),
+    },
     { weight: 1, arbitrary: scalar },
   ),
 });
@@ -21,12 +32,29 @@ const data = fc.record({
 /** Sub-expressions the rules draw from: costly ones repeat across rules, so they get shared. */
 const piece: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom('coffee', 'tea', 'cake').chain((cat) =>
-    fc.integer({ min: 0, max: 20 }).map((min) => ({ some: [{ var: 'items' }, { and: [{ '==': [{ var: 'cat' }, cat] }, { '>=': [{ var: 'price' }, min] }] }] })),
+    fc.integer({ min: 0, max: 20 }).map((min) => ({
+      some: [{ var: 'items' }, { and: [{ '==': [{ var: 'cat' }, cat] }, { '>=': [{ var: 'price' }, min] }] }],
+    })),
   ),
-  fc.constantFrom(['s1', 's2', 's3', 's4', 's5'], ['s2', 's9', 's7', 's8', 's6', 's1'], 'coffee shop').map((list) => ({ in: [{ var: 's' }, list] })),
-  fc.tuple(fc.constantFrom('>=', '<', '==', '!='), fc.integer({ min: 0, max: 40 })).map(([op, t]) => ({ [op]: [{ var: 'n' }, t] })),
-  fc.constantFrom({ filter: [{ var: 'items' }, { '>': [{ var: 'price' }, 10] }] }, { map: [{ var: 'items' }, { var: 'price' }] }, { reduce: [{ var: 'items' }, { '+': [{ var: 'accumulator' }, { var: 'current.price' }] }, 0] }),
-  fc.constantFrom({ '*': [] }, { missing_some: [1, { var: 'a' }] }, { in: [{ var: 'a' }, { var: 'a' }] }, { '!!': { var: 'a' } }, { var: 'a' }, { cat: [{ var: 'a' }, 'x'] }),
+  fc
+    .constantFrom(['s1', 's2', 's3', 's4', 's5'], ['s2', 's9', 's7', 's8', 's6', 's1'], 'coffee shop')
+    .map((list) => ({ in: [{ var: 's' }, list] })),
+  fc
+    .tuple(fc.constantFrom('>=', '<', '==', '!='), fc.integer({ min: 0, max: 40 }))
+    .map(([op, t]) => ({ [op]: [{ var: 'n' }, t] })),
+  fc.constantFrom(
+    { filter: [{ var: 'items' }, { '>': [{ var: 'price' }, 10] }] },
+    { map: [{ var: 'items' }, { var: 'price' }] },
+    { reduce: [{ var: 'items' }, { '+': [{ var: 'accumulator' }, { var: 'current.price' }] }, 0] },
+  ),
+  fc.constantFrom(
+    { '*': [] },
+    { missing_some: [1, { var: 'a' }] },
+    { in: [{ var: 'a' }, { var: 'a' }] },
+    { '!!': { var: 'a' } },
+    { var: 'a' },
+    { cat: [{ var: 'a' }, 'x'] },
+  ),
   scalar,
 );
 const rule: fc.Arbitrary<unknown> = fc.oneof(
@@ -50,31 +78,38 @@ const eligible = (r: Run) => r.ok && r.value === true;
 
 describe('compileCatalog — rules compiled together, against json-logic-js', () => {
   const SUITE = new URL('../../../shared/conformance/jsonlogic-tests.json', import.meta.url);
-  it.runIf(existsSync(SUITE))('the official JsonLogic suite compiled as one catalog: each rule holds exactly when its expected value is truthy', () => {
-    const suite = JSON.parse(readFileSync(SUITE, 'utf8')) as unknown[];
-    const cases = suite.filter((e): e is [unknown, unknown, unknown] => Array.isArray(e) && e.length >= 3);
-    const cat = compileCatalog(cases.map((c) => c[0]));
-    expect(cat.memoSlots).toBeGreaterThan(0);
-    cases.forEach(([, d, expected], i) => {
-      // one memo per data object: each case has its own data
-      const got = run(() => cat.predicates[i]!(d, { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) }));
-      expect(eligible(got), JSON.stringify(cases[i])).toBe(truthy(expected));
-    });
-  });
+  it.runIf(existsSync(SUITE))(
+    'the official JsonLogic suite compiled as one catalog: each rule holds exactly when its expected value is truthy',
+    () => {
+      const suite = JSON.parse(readFileSync(SUITE, 'utf8')) as unknown[];
+      const cases = suite.filter((e): e is [unknown, unknown, unknown] => Array.isArray(e) && e.length >= 3);
+      const cat = compileCatalog(cases.map((c) => c[0]));
+      expect(cat.memoSlots).toBeGreaterThan(0);
+      cases.forEach(([, d, expected], i) => {
+        // one memo per data object: each case has its own data
+        const got = run(() => cat.predicates[i]!(d, { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) }));
+        expect(eligible(got), JSON.stringify(cases[i])).toBe(truthy(expected));
+      });
+    },
+  );
 
   it('property — every rule of a catalog, evaluated in turn with one memo per data object, is eligible exactly when json-logic-js says it holds', () => {
     fc.assert(
-      fc.property(fc.array(rule, { minLength: 1, maxLength: 12 }), fc.array(data, { minLength: 1, maxLength: 4 }), (rules, datas) => {
-        const cat = compileCatalog(rules);
-        for (const d of datas) {
-          const rt = { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) };
-          rules.forEach((r, i) => {
-            const want = eligible(run(() => truthy(jsonLogic.apply(r, d))));
-            expect(eligible(run(() => cat.predicates[i]!(d, rt)))).toBe(want);
-          });
-        }
-        return true;
-      }),
+      fc.property(
+        fc.array(rule, { minLength: 1, maxLength: 12 }),
+        fc.array(data, { minLength: 1, maxLength: 4 }),
+        (rules, datas) => {
+          const cat = compileCatalog(rules);
+          for (const d of datas) {
+            const rt = { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) };
+            rules.forEach((r, i) => {
+              const want = eligible(run(() => truthy(jsonLogic.apply(r, d))));
+              expect(eligible(run(() => cat.predicates[i]!(d, rt)))).toBe(want);
+            });
+          }
+          return true;
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -101,12 +136,26 @@ describe('compileCatalog — rules compiled together, against json-logic-js', ()
     const cat = compileCatalog(rules);
     expect(cat.memoSlots).toBe(1);
     let reads = 0;
-    const d = { n: 5, get items() {
-      reads++;
-      return [{ price: 1 }, { price: 7 }];
-    } };
+    const d = {
+      n: 5,
+      get items() {
+        reads++;
+        return [{ price: 1 }, { price: 7 }];
+      },
+    };
     const rt = { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) };
-    expect(rules.map((_, i) => cat.predicates[i]!(d, rt))).toEqual([true, true, true, true, true, true, false, false, false, false]);
+    expect(rules.map((_, i) => cat.predicates[i]!(d, rt))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(reads).toBe(1);
     cat.predicates[0]!(d, { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) });
     expect(reads).toBe(2);
@@ -117,12 +166,17 @@ describe('compileCatalog — rules compiled together, against json-logic-js', ()
   });
 
   it('a top-level and checks its cheap conditions first: a failing comparison spares the basket loop', () => {
-    const rules = [{ and: [{ some: [{ var: 'items' }, { '>=': [{ var: 'price' }, 5] }] }, { '>=': [{ var: 'n' }, 100] }] }];
+    const rules = [
+      { and: [{ some: [{ var: 'items' }, { '>=': [{ var: 'price' }, 5] }] }, { '>=': [{ var: 'n' }, 100] }] },
+    ];
     let reads = 0;
-    const d = { n: 5, get items() {
-      reads++;
-      return [{ price: 7 }];
-    } };
+    const d = {
+      n: 5,
+      get items() {
+        reads++;
+        return [{ price: 7 }];
+      },
+    };
     expect(compileCatalog(rules).predicates[0]!(d, { nowMs: NOW })).toBe(false);
     expect(reads).toBe(0);
     expect(compileCatalog(rules, { reorder: false }).predicates[0]!(d, { nowMs: NOW })).toBe(false);
@@ -145,7 +199,10 @@ describe('compileCatalog — rules compiled together, against json-logic-js', ()
     expect(canonicalKey({ '/': [1, -0] })).not.toBe(canonicalKey({ '/': [1, 0] }));
     expect(canonicalKey({ b: 1, a: [null, 'x'] })).toBe(canonicalKey({ a: [null, 'x'], b: 1 }));
     const cat = compileCatalog([{ and: [{ '/': [1, -0] }, 1] }, { and: [{ '/': [1, 0] }, 1] }]);
-    expect(cat.predicates.map((p) => p({}, { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) }))).toEqual([true, true]);
+    expect(cat.predicates.map((p) => p({}, { nowMs: NOW, memo: new Array<unknown>(cat.memoSlots) }))).toEqual([
+      true,
+      true,
+    ]);
     const sum = compileCatalog([{ '<': [{ '/': [1, -0] }, 0] }, { '<': [{ '/': [1, 0] }, 0] }]);
     const rt = { nowMs: NOW, memo: new Array<unknown>(sum.memoSlots) };
     expect(sum.predicates.map((p) => p({}, rt))).toEqual([true, false]);

@@ -20,7 +20,10 @@ describe('json-logic compiler', () => {
         { in: ['coffee', { var: 'event.data.basket.categories' }] },
       ],
     });
-    const ctx = (spend: number, cats: string[]) => ({ customer: { agg: { spend_30d: spend } }, event: { data: { basket: { categories: cats } } } });
+    const ctx = (spend: number, cats: string[]) => ({
+      customer: { agg: { spend_30d: spend } },
+      event: { data: { basket: { categories: cats } } },
+    });
     expect(fn(ctx(60, ['coffee', 'tea']), rt)).toBe(true);
     expect(fn(ctx(40, ['coffee']), rt)).toBe(false);
     expect(fn(ctx(60, ['tea']), rt)).toBe(false);
@@ -32,11 +35,15 @@ describe('json-logic compiler', () => {
     const fn = compileLogic({ '==': [{ var: evil }, evil] });
     expect(fn({ [evil]: evil }, rt)).toBe(true);
     expect((globalThis as Record<string, unknown>).pwned).toBeUndefined();
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal that must not become a template
     expect(compileLogic({ cat: ['a', '\u2028', "'`${x}`"] })({}, rt)).toBe("a\u2028'`${x}`");
   });
 
   it('refuses unknown operators, all of them, with their JSON paths', () => {
-    const issues = checkLogic({ and: [{ frobnicate: [1] }, { or: [{ method: ['x', 'toUpperCase'] }] }] }, '$.eligibility');
+    const issues = checkLogic(
+      { and: [{ frobnicate: [1] }, { or: [{ method: ['x', 'toUpperCase'] }] }] },
+      '$.eligibility',
+    );
     expect(issues.map((i) => [i.code, i.path])).toEqual([
       ['unknown_operator', '$.eligibility.and[0].frobnicate'],
       ['unknown_operator', '$.eligibility.and[1].or[0].method'],
@@ -94,7 +101,12 @@ describe('trace mode', () => {
   });
 
   it('follows the branch an if took', () => {
-    const res = traceLogic(rule, { customer: { agg: { spend_30d: 80 }, profile: {} }, event: { data: { basket: { categories: ['tea'] } } } }, rt, '$.eligibility');
+    const res = traceLogic(
+      rule,
+      { customer: { agg: { spend_30d: 80 }, profile: {} }, event: { data: { basket: { categories: ['tea'] } } } },
+      rt,
+      '$.eligibility',
+    );
     expect(res.failure).toMatchObject({ path: '$.eligibility.and[1].if[2]', values: ['coffee', ['tea']] });
   });
 

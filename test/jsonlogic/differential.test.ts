@@ -23,11 +23,31 @@ const data = fc.record({
   b: value,
   n: fc.integer({ min: -3, max: 50 }),
   s: fc.constantFrom('coffee', 'tea', '', '42'),
-  items: fc.array(fc.record({ price: fc.integer({ min: 0, max: 30 }), cat: fc.constantFrom('coffee', 'tea', 'cake') }), { maxLength: 4 }),
+  items: fc.array(
+    fc.record({ price: fc.integer({ min: 0, max: 30 }), cat: fc.constantFrom('coffee', 'tea', 'cake') }),
+    { maxLength: 4 },
+  ),
   nums: fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 5 }),
 });
 
-const varPath = fc.constantFrom('a', 'b', 'n', 's', 'items', 'nums', 'a.x', 'a.y', 'a.0', 'b.y.1', 'items.0.price', 'nope', 'nope.deeper', '', 'price', 'cat');
+const varPath = fc.constantFrom(
+  'a',
+  'b',
+  'n',
+  's',
+  'items',
+  'nums',
+  'a.x',
+  'a.y',
+  'a.0',
+  'b.y.1',
+  'items.0.price',
+  'nope',
+  'nope.deeper',
+  '',
+  'price',
+  'cat',
+);
 
 const rule: fc.Arbitrary<unknown> = fc.letrec<{ rule: unknown; inner: unknown }>((tie) => ({
   rule: fc.oneof(
@@ -39,38 +59,72 @@ const rule: fc.Arbitrary<unknown> = fc.letrec<{ rule: unknown; inner: unknown }>
     {
       weight: 4,
       arbitrary: fc
-        .tuple(fc.constantFrom('==', '===', '!=', '!==', '>', '>=', '<', '<=', '%', '/', '-', 'in', 'substr'), tie('rule'), tie('rule'))
+        .tuple(
+          fc.constantFrom('==', '===', '!=', '!==', '>', '>=', '<', '<=', '%', '/', '-', 'in', 'substr'),
+          tie('rule'),
+          tie('rule'),
+        )
         .map(([op, x, y]) => ({ [op]: [x, y] })),
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.constantFrom('<', '<=', 'substr'), tie('rule'), tie('rule'), tie('rule')).map(([op, x, y, z]) => ({ [op]: [x, y, z] })),
+      arbitrary: fc
+        .tuple(fc.constantFrom('<', '<=', 'substr'), tie('rule'), tie('rule'), tie('rule'))
+        .map(([op, x, y, z]) => ({ [op]: [x, y, z] })),
     },
     {
       weight: 3,
       arbitrary: fc
-        .tuple(fc.constantFrom('and', 'or', 'if', '?:', '+', '*', 'min', 'max', 'cat', 'merge', 'missing'), fc.array(tie('rule'), { minLength: 0, maxLength: 4 }))
+        .tuple(
+          fc.constantFrom('and', 'or', 'if', '?:', '+', '*', 'min', 'max', 'cat', 'merge', 'missing'),
+          fc.array(tie('rule'), { minLength: 0, maxLength: 4 }),
+        )
         .map(([op, xs]) => ({ [op]: xs })),
     },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('!', '!!', '-', '+'), tie('rule')).map(([op, x]) => ({ [op]: x })) },
-    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.array(varPath, { maxLength: 3 })).map(([n, ks]) => ({ missing_some: [n, ks] })) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(fc.constantFrom('!', '!!', '-', '+'), tie('rule')).map(([op, x]) => ({ [op]: x })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 0, max: 3 }), fc.array(varPath, { maxLength: 3 }))
+        .map(([n, ks]) => ({ missing_some: [n, ks] })),
+    },
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.constantFrom('filter', 'map', 'all', 'none', 'some'), fc.constantFrom({ var: 'items' }, { var: 'nums' }, { var: 'a' }, { var: 'a.y' }), tie('inner'))
+        .tuple(
+          fc.constantFrom('filter', 'map', 'all', 'none', 'some'),
+          fc.constantFrom({ var: 'items' }, { var: 'nums' }, { var: 'a' }, { var: 'a.y' }),
+          tie('inner'),
+        )
         .map(([op, arr, body]) => ({ [op]: [arr, body] })),
     },
     {
       weight: 1,
       arbitrary: fc
-        .tuple(fc.constantFrom({ var: 'nums' }, { var: 'items' }, { var: 'a' }), tie('inner'), fc.option(scalar, { nil: undefined }))
+        .tuple(
+          fc.constantFrom({ var: 'nums' }, { var: 'items' }, { var: 'a' }),
+          tie('inner'),
+          fc.option(scalar, { nil: undefined }),
+        )
         .map(([arr, body, init]) => (init === undefined ? { reduce: [arr, body] } : { reduce: [arr, body, init] })),
     },
   ),
   inner: fc.oneof(
     { depthSize: 'small' },
-    fc.constantFrom({ var: '' }, { var: 'price' }, { var: 'cat' }, { var: 'current' }, { var: 'accumulator' }, { var: 'current.price' }),
-    fc.tuple(fc.constantFrom('>', '==', '+', '*', 'in', 'cat', 'and'), tie('inner'), tie('rule')).map(([op, x, y]) => ({ [op]: [x, y] })),
+    fc.constantFrom(
+      { var: '' },
+      { var: 'price' },
+      { var: 'cat' },
+      { var: 'current' },
+      { var: 'accumulator' },
+      { var: 'current.price' },
+    ),
+    fc
+      .tuple(fc.constantFrom('>', '==', '+', '*', 'in', 'cat', 'and'), tie('inner'), tie('rule'))
+      .map(([op, x, y]) => ({ [op]: [x, y] })),
     fc.constant({ '+': [{ var: 'accumulator' }, { var: 'current' }] }),
     fc.constant({ '+': [{ var: 'accumulator' }, { var: 'current.price' }] }),
   ),
@@ -109,10 +163,18 @@ describe('json-logic compiler — differential against json-logic-js', () => {
 
   it('an and / or / if of hundreds of operands (compiled to statements) gives what json-logic-js gives, at the top and inside some / reduce', () => {
     const wide = fc
-      .tuple(fc.constantFrom('and', 'or', 'if'), fc.array(rule, { minLength: 65, maxLength: 160 }), fc.constantFrom('top', 'some', 'reduce'))
+      .tuple(
+        fc.constantFrom('and', 'or', 'if'),
+        fc.array(rule, { minLength: 65, maxLength: 160 }),
+        fc.constantFrom('top', 'some', 'reduce'),
+      )
       .map(([op, xs, at]) => {
         const w = { [op]: xs };
-        return at === 'top' ? w : at === 'some' ? { some: [{ var: 'items' }, w] } : { reduce: [{ var: 'nums' }, { or: [w, { var: 'accumulator' }] }, 0] };
+        return at === 'top'
+          ? w
+          : at === 'some'
+            ? { some: [{ var: 'items' }, w] }
+            : { reduce: [{ var: 'nums' }, { or: [w, { var: 'accumulator' }] }, 0] };
       });
     fc.assert(
       fc.property(wide, data, (r, d) => {

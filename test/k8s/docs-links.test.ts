@@ -14,7 +14,8 @@ const anchor = (heading: string) =>
     .toLowerCase()
     .replace(/[^\w\- ]/g, '')
     .replace(/ /g, '-');
-const anchors = (file: string) => new Set([...readFileSync(file, 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1]!)));
+const anchors = (file: string) =>
+  new Set([...readFileSync(file, 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1]!)));
 
 describe('deployment docs', () => {
   for (const doc of DOCS) {
@@ -45,7 +46,13 @@ describe('the walkthrough creates the Secrets the manifests mount', () => {
     const created = new Map<string, Set<string>>();
     for (const m of text.matchAll(/kubectl -n nbo create secret generic (\S+)([^\n]*)/g)) {
       const keys = new Set<string>();
-      for (const f of m[2]!.matchAll(/--from-(?:literal|file)=("?)([^=\s"]+)/g)) keys.add(f[2]!.split('/').pop()!.replace(/^\$S\//, ''));
+      for (const f of m[2]!.matchAll(/--from-(?:literal|file)=("?)([^=\s"]+)/g))
+        keys.add(
+          f[2]!
+            .split('/')
+            .pop()!
+            .replace(/^\$S\//, ''),
+        );
       created.set(m[1]!, keys);
     }
     expect([...created.keys()].sort()).toEqual(['nbo-api-keys', 'nbo-redis', 'nbo-redis-tls']);
@@ -57,7 +64,9 @@ describe('the walkthrough creates the Secrets the manifests mount', () => {
           if (!v.secret) continue;
           const keys = created.get(v.secret.secretName);
           expect(keys, `${o}: ${obj.kind}/${obj.metadata.name} mounts Secret ${v.secret.secretName}`).toBeDefined();
-          const needed = v.secret.items?.map((i: { key: string }) => i.key) ?? (v.secret.secretName === 'nbo-redis-tls' ? ['ca.crt', 'tls.crt', 'tls.key'] : []);
+          const needed =
+            v.secret.items?.map((i: { key: string }) => i.key) ??
+            (v.secret.secretName === 'nbo-redis-tls' ? ['ca.crt', 'tls.crt', 'tls.key'] : []);
           for (const k of needed) expect([...keys!], `${o}: Secret ${v.secret.secretName} key ${k}`).toContain(k);
         }
       }

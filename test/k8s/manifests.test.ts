@@ -12,16 +12,20 @@ import { restrictedViolations } from './pss.js';
 // Kubernetes schemas and the Restricted Pod Security Standard: what `kubectl apply -k`
 // would send, checked offline.
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
-const podSpecOf = (o: any) => (o.kind === 'Pod' ? o.spec : o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec);
+const podSpecOf = (o: any) =>
+  o.kind === 'Pod' ? o.spec : o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec;
 const find = (objs: any[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 let k8s: string;
 const rendered: Array<{ overlay: string; renderer: string; objs: any[] }> = [];
 
 beforeAll(() => {
   k8s = k8sCopy();
-  for (const r of renderers()) for (const o of overlays(k8s)) rendered.push({ overlay: o, renderer: r.name, objs: objects(r.render(join(k8s, 'overlays', o))) });
+  for (const r of renderers())
+    for (const o of overlays(k8s))
+      rendered.push({ overlay: o, renderer: r.name, objs: objects(r.render(join(k8s, 'overlays', o))) });
 });
 
 describe('k8s overlays render and validate', () => {
@@ -37,7 +41,8 @@ describe('k8s overlays render and validate', () => {
   it('every rendered object is valid against its Kubernetes schema, with no unknown fields', () => {
     for (const { overlay, renderer, objs } of rendered) {
       expect(objs.length).toBeGreaterThan(10);
-      for (const o of objs) expect(schemaErrors(o), `${overlay} (${renderer}) ${o.kind}/${o.metadata?.name}`).toEqual([]);
+      for (const o of objs)
+        expect(schemaErrors(o), `${overlay} (${renderer}) ${o.kind}/${o.metadata?.name}`).toEqual([]);
     }
   });
 
@@ -61,12 +66,15 @@ describe('k8s overlays render and validate', () => {
       expect(workloads.map((w) => w.metadata.name).sort()).toEqual(['nbo', 'nbo-redis']);
       for (const w of workloads) {
         expect(restrictedViolations(podSpecOf(w), `${overlay} ${w.kind}/${w.metadata.name}`)).toEqual([]);
-        expect(podSpecOf(w).enableServiceLinks, `${w.metadata.name}: service links would set NBO_* variables`).toBe(false);
+        expect(podSpecOf(w).enableServiceLinks, `${w.metadata.name}: service links would set NBO_* variables`).toBe(
+          false,
+        );
         expect(podSpecOf(w).automountServiceAccountToken).toBe(false);
       }
       const ns = objs.find((o) => o.kind === 'Namespace');
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
-      for (const o of objs) if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(ns.metadata.name);
+      for (const o of objs)
+        if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(ns.metadata.name);
     }
   });
 
@@ -80,7 +88,7 @@ describe('k8s overlays render and validate', () => {
     expect(restrictedViolations(spec, 'redis')).toEqual([
       'redis: volume host is of type hostPath',
       'redis: pod runAsUser is 0',
-      'redis: container redis: runAsUser is 0 (a non-zero uid, so the image\'s user does not matter)',
+      "redis: container redis: runAsUser is 0 (a non-zero uid, so the image's user does not matter)",
       'redis: container redis: capabilities do not drop ALL',
       'redis: container redis: readOnlyRootFilesystem is not true',
     ]);
@@ -112,8 +120,12 @@ describe('k8s overlays render and validate', () => {
       expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
       const nboLabels = find(objs, 'Deployment', 'nbo').spec.template.metadata.labels;
       const redisLabels = find(objs, 'StatefulSet', 'nbo-redis').spec.template.metadata.labels;
-      const nbo = pols.find((p) => matches(p.spec.podSelector.matchLabels ?? {}, nboLabels) && Object.keys(p.spec.podSelector).length > 0);
-      const redis = pols.find((p) => matches(p.spec.podSelector.matchLabels ?? {}, redisLabels) && Object.keys(p.spec.podSelector).length > 0);
+      const nbo = pols.find(
+        (p) => matches(p.spec.podSelector.matchLabels ?? {}, nboLabels) && Object.keys(p.spec.podSelector).length > 0,
+      );
+      const redis = pols.find(
+        (p) => matches(p.spec.podSelector.matchLabels ?? {}, redisLabels) && Object.keys(p.spec.podSelector).length > 0,
+      );
       // ingress to NBO: its http port, which is the container's
       const nboPorts = find(objs, 'Deployment', 'nbo').spec.template.spec.containers[0].ports.map((p: any) => p.name);
       expect(nbo.spec.ingress).toHaveLength(1);
@@ -121,13 +133,19 @@ describe('k8s overlays render and validate', () => {
       expect(nboPorts).toContain('http');
       // egress from NBO: Redis's port on the Redis pods, DNS, Kafka
       const redisPort = find(objs, 'Service', 'nbo-redis').spec.ports[0].port;
-      const toRedis = nbo.spec.egress.find((e: any) => e.to?.some((t: any) => t.podSelector && matches(t.podSelector.matchLabels, redisLabels)));
+      const toRedis = nbo.spec.egress.find((e: any) =>
+        e.to?.some((t: any) => t.podSelector && matches(t.podSelector.matchLabels, redisLabels)),
+      );
       expect(toRedis.ports).toEqual([{ port: redisPort, protocol: 'TCP' }]);
-      expect(nbo.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port))).toEqual(expect.arrayContaining([53, 9092, 9093]));
+      expect(nbo.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port))).toEqual(
+        expect.arrayContaining([53, 9092, 9093]),
+      );
       // Redis: from NBO pods only, to its port; no egress rule at all
       expect(redis.spec.policyTypes).toEqual(['Ingress', 'Egress']);
       expect(redis.spec.egress).toBeUndefined();
-      expect(redis.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: nboLabels } }], ports: [{ port: redisPort, protocol: 'TCP' }] }]);
+      expect(redis.spec.ingress).toEqual([
+        { from: [{ podSelector: { matchLabels: nboLabels } }], ports: [{ port: redisPort, protocol: 'TCP' }] },
+      ]);
     }
   });
 
@@ -138,17 +156,25 @@ describe('k8s overlays render and validate', () => {
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
       for (const [k, path] of Object.entries(env) as Array<[string, string]>) {
         if (!/_(FILE|DIR)$/.test(k)) continue;
-        const mount = c.volumeMounts.filter((m: any) => path === m.mountPath || path.startsWith(`${m.mountPath}/`)).sort((a: any, b: any) => b.mountPath.length - a.mountPath.length)[0];
+        const mount = c.volumeMounts
+          .filter((m: any) => path === m.mountPath || path.startsWith(`${m.mountPath}/`))
+          .sort((a: any, b: any) => b.mountPath.length - a.mountPath.length)[0];
         expect(mount, `${overlay}: ${k}=${path} is on no volume`).toBeDefined();
         const vol = spec.volumes.find((v: any) => v.name === mount.name);
         const file = path.slice(mount.mountPath.length + 1);
-        if (vol.secret?.items) expect(vol.secret.items.map((i: any) => i.path), `${overlay}: ${k}`).toContain(file);
+        if (vol.secret?.items)
+          expect(
+            vol.secret.items.map((i: any) => i.path),
+            `${overlay}: ${k}`,
+          ).toContain(file);
       }
       expect(env.NBO_REDIS_PASSWORD_FILE).toBeDefined();
       expect(() => loadConfig(env), overlay).not.toThrow();
     }
     const prod = rendered.find((r) => r.overlay === 'prod')!.objs;
-    const env = Object.fromEntries(podSpecOf(find(prod, 'Deployment', 'nbo')).containers[0].env.map((e: any) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      podSpecOf(find(prod, 'Deployment', 'nbo')).containers[0].env.map((e: any) => [e.name, e.value]),
+    );
     expect(env.NBO_REDIS_URL).toMatch(/^rediss:\/\/nbo-redis:/);
     expect(env.NBO_REDIS_TLS_CA_FILE).toBeDefined();
   });
@@ -163,7 +189,10 @@ describe('k8s overlays render and validate', () => {
     expect(Object.keys(offers.data).sort()).toEqual(files);
     for (const f of files) expect(offers.data[f]).toBe(readFileSync(join(ROOT, 'rules/offers', f), 'utf8'));
     const dep = podSpecOf(find(objs, 'Deployment', 'nbo'));
-    expect(dep.volumes.filter((v: any) => v.configMap).map((v: any) => v.configMap.name)).toEqual(['nbo-rules', 'nbo-offers']);
+    expect(dep.volumes.filter((v: any) => v.configMap).map((v: any) => v.configMap.name)).toEqual([
+      'nbo-rules',
+      'nbo-offers',
+    ]);
   });
 
   it('sync-rules.sh refuses what a ConfigMap cannot hold, with the file named', () => {
@@ -184,7 +213,9 @@ describe('k8s overlays render and validate', () => {
       return dir;
     };
     expect(run(make({ 'offers/a.yaml': 'x', 'aggregates.yaml': 'y' }))).toBe('');
-    expect(run(make({ 'offers/team/a.yaml': 'x' }))).toMatch(/offers\/team: offers in subdirectories cannot go into a ConfigMap/);
+    expect(run(make({ 'offers/team/a.yaml': 'x' }))).toMatch(
+      /offers\/team: offers in subdirectories cannot go into a ConfigMap/,
+    );
     expect(run(make({ 'offers/a b.yaml': 'x' }))).toMatch(/'.*a b.yaml' cannot be a ConfigMap key/);
     expect(run(make({ 'aggregates.yaml': 'x', 'offers/README': 'x' }))).toMatch(/has no offer files/);
   });

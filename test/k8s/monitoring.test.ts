@@ -15,8 +15,15 @@ const PROMETHEUS = ['up'];
 
 const rule = YAML.parse(readFileSync(join(ROOT, 'k8s/monitoring/prometheusrule.yaml'), 'utf8'));
 const dashboard = JSON.parse(readFileSync(join(ROOT, 'k8s/monitoring/grafana-dashboard.json'), 'utf8'));
-const alerts: Array<{ alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }> = rule.spec.groups.flatMap((g: any) => g.rules);
-const panelExprs: Array<{ title: string; expr: string }> = dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => ({ title: p.title, expr: t.expr })));
+const alerts: Array<{
+  alert: string;
+  expr: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}> = rule.spec.groups.flatMap((g: any) => g.rules);
+const panelExprs: Array<{ title: string; expr: string }> = dashboard.panels.flatMap((p: any) =>
+  (p.targets ?? []).map((t: any) => ({ title: p.title, expr: t.expr })),
+);
 
 /** Grafana's variables in an expression, as Prometheus would see them after substitution. */
 const substitute = (expr: string) => expr.replaceAll('$__rate_interval', '5m').replaceAll('$namespace', '.*');
@@ -25,7 +32,7 @@ const substitute = (expr: string) => expr.replaceAll('$__rate_interval', '5m').r
  * The metric names an expression reads: identifiers outside strings, label matchers,
  * range selectors and by/without lists, that are not functions, keywords or numbers.
  */
-export function metricNames(expr: string): string[] {
+function metricNames(expr: string): string[] {
   const s = substitute(expr)
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
     .replace(/\{[^}]*\}/g, '{}')
@@ -51,17 +58,21 @@ beforeAll(async () => {
   exposed = new Set(PROMETHEUS);
   for (const m of json) {
     exposed.add(m.name);
-    if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exposed.add(m.name + suffix);
+    if (String(m.type) === 'histogram')
+      for (const suffix of ['_bucket', '_sum', '_count']) exposed.add(m.name + suffix);
   }
   dir = mkdtempSync(join(tmpdir(), 'nbo-alerts-'));
   writeFileSync(join(dir, 'nbo-alerts.rules.yaml'), YAML.stringify({ groups: rule.spec.groups }));
 });
 
-const promtool = (...args: string[]) => execFileSync('promtool', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const promtool = (...args: string[]) =>
+  execFileSync('promtool', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('alerts (k8s/monitoring/prometheusrule.yaml)', () => {
   it('pass `promtool check rules`', () => {
-    expect(promtool('check', 'rules', 'nbo-alerts.rules.yaml')).toMatch(new RegExp(`SUCCESS: ${alerts.length} rules found`));
+    expect(promtool('check', 'rules', 'nbo-alerts.rules.yaml')).toMatch(
+      new RegExp(`SUCCESS: ${alerts.length} rules found`),
+    );
   });
 
   it('pass their unit tests (`promtool test rules`: firing, pending and silent cases)', () => {
@@ -71,7 +82,18 @@ describe('alerts (k8s/monitoring/prometheusrule.yaml)', () => {
 
   it('cover what an on-call needs, each with a severity and a runbook section in docs/operations.md', () => {
     const names = alerts.map((a) => a.alert);
-    for (const need of ['NboNoReadyInstance', 'NboInstanceNotReady', 'NboDecisionLatencyHigh', 'NboDegradedDecisions', 'NboRuleErrors', 'NboKafkaDlqRate', 'NboKafkaConsumerLag', 'NboKafkaConsumerRestarting', 'NboRulesReloadRefused', 'NboWebSocketDrops']) {
+    for (const need of [
+      'NboNoReadyInstance',
+      'NboInstanceNotReady',
+      'NboDecisionLatencyHigh',
+      'NboDegradedDecisions',
+      'NboRuleErrors',
+      'NboKafkaDlqRate',
+      'NboKafkaConsumerLag',
+      'NboKafkaConsumerRestarting',
+      'NboRulesReloadRefused',
+      'NboWebSocketDrops',
+    ]) {
       expect(names).toContain(need);
     }
     const ops = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
@@ -104,10 +126,12 @@ describe('Grafana dashboard (k8s/monitoring/grafana-dashboard.json)', () => {
     for (const p of dashboard.panels) {
       const { x, y, w, h } = p.gridPos;
       expect(x + w, p.title).toBeLessThanOrEqual(24);
-      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
-        expect(cells.get(`${i},${j}`), `"${p.title}" overlaps`).toBeUndefined();
-        cells.set(`${i},${j}`, p.title);
-      }
+      for (let i = x; i < x + w; i++)
+        for (let j = y; j < y + h; j++) {
+          expect(cells.get(`${i},${j}`), `"${p.title}" overlaps`).toBeUndefined();
+          cells.set(`${i},${j}`, p.title);
+        }
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax
       if (p.type !== 'row') expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
     }
     expect(dashboard.templating.list.map((v: any) => v.name)).toEqual(['datasource', 'namespace']);
@@ -116,19 +140,31 @@ describe('Grafana dashboard (k8s/monitoring/grafana-dashboard.json)', () => {
   it('every expression is valid PromQL (promtool checks them as recording rules)', () => {
     const rules = panelExprs.map((p, i) => ({ record: `nbo:dashboard_${i}`, expr: substitute(p.expr) }));
     writeFileSync(join(dir, 'dashboard.rules.yaml'), YAML.stringify({ groups: [{ name: 'dashboard', rules }] }));
-    expect(promtool('check', 'rules', 'dashboard.rules.yaml')).toMatch(new RegExp(`SUCCESS: ${rules.length} rules found`));
+    expect(promtool('check', 'rules', 'dashboard.rules.yaml')).toMatch(
+      new RegExp(`SUCCESS: ${rules.length} rules found`),
+    );
   });
 });
 
 describe('alerts and dashboard read only metrics NBO exposes', () => {
   it('the metric names are found in each expression', () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (le, source) (rate(nbo_decision_duration_seconds_bucket{job="nbo"}[$__rate_interval]))) > 0.005')).toEqual(['nbo_decision_duration_seconds_bucket']);
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (le, source) (rate(nbo_decision_duration_seconds_bucket{job="nbo"}[$__rate_interval]))) > 0.005',
+      ),
+    ).toEqual(['nbo_decision_duration_seconds_bucket']);
     expect(metricNames('(sum(nbo_ready{job="nbo"}) or vector(0)) < 1')).toEqual(['nbo_ready']);
-    expect(metricNames('count(count by (version) (nbo_rules_info)) > 1 and on (x) up == 1')).toEqual(['nbo_rules_info', 'up']);
+    expect(metricNames('count(count by (version) (nbo_rules_info)) > 1 and on (x) up == 1')).toEqual([
+      'nbo_rules_info',
+      'up',
+    ]);
   });
 
   it('every alert and every panel reads metrics, and each of them is one NBO exposes', () => {
-    const all = [...alerts.map((a) => ({ where: `alert ${a.alert}`, expr: a.expr })), ...panelExprs.map((p) => ({ where: `panel "${p.title}"`, expr: p.expr }))];
+    const all = [
+      ...alerts.map((a) => ({ where: `alert ${a.alert}`, expr: a.expr })),
+      ...panelExprs.map((p) => ({ where: `panel "${p.title}"`, expr: p.expr })),
+    ];
     expect(all.length).toBeGreaterThan(30);
     for (const { where, expr } of all) {
       const names = metricNames(expr);

@@ -37,26 +37,44 @@ afterEach(() => {
 /** The Secrets the walkthrough creates, by name and key. */
 const secrets = (keys: string): Record<string, Record<string, string>> => ({
   'nbo-redis': { password },
-  'nbo-redis-tls': { 'ca.crt': readFileSync(join(tlsDir, 'ca.crt'), 'utf8'), 'tls.crt': readFileSync(join(tlsDir, 'tls.crt'), 'utf8'), 'tls.key': readFileSync(join(tlsDir, 'tls.key'), 'utf8') },
+  'nbo-redis-tls': {
+    'ca.crt': readFileSync(join(tlsDir, 'ca.crt'), 'utf8'),
+    'tls.crt': readFileSync(join(tlsDir, 'tls.crt'), 'utf8'),
+    'tls.key': readFileSync(join(tlsDir, 'tls.key'), 'utf8'),
+  },
   'nbo-api-keys': { 'keys.yaml': keys },
 });
 
 /** Lays out a container's mounts under `root`; returns a rewrite of mount paths to there. */
-function mount(objs: any[], spec: any, container: any, root: string, secretData: Record<string, Record<string, string>>): (s: string) => string {
+function mount(
+  objs: any[],
+  spec: any,
+  container: any,
+  root: string,
+  secretData: Record<string, Record<string, string>>,
+): (s: string) => string {
   for (const m of container.volumeMounts) {
     const dir = join(root, m.mountPath);
     mkdirSync(dir, { recursive: true });
     const vol = spec.volumes?.find((v: any) => v.name === m.name);
-    const source = vol?.configMap ? find(objs, 'ConfigMap', vol.configMap.name).data : vol?.secret ? secretData[vol.secret.secretName] : {};
+    const source = vol?.configMap
+      ? find(objs, 'ConfigMap', vol.configMap.name).data
+      : vol?.secret
+        ? secretData[vol.secret.secretName]
+        : {};
     expect(source, `volume ${m.name}`).toBeDefined();
-    const items: Array<{ key: string; path: string }> = vol?.secret?.items ?? vol?.configMap?.items ?? Object.keys(source).map((k) => ({ key: k, path: k }));
+    const items: Array<{ key: string; path: string }> =
+      vol?.secret?.items ?? vol?.configMap?.items ?? Object.keys(source).map((k) => ({ key: k, path: k }));
     for (const { key, path } of items) {
       expect(source[key], `${m.name} has no key ${key}`).toBeDefined();
       writeFileSync(join(dir, path), source[key]);
     }
   }
   const paths = container.volumeMounts.map((m: any) => m.mountPath).sort((a: string, b: string) => b.length - a.length);
-  const re = new RegExp(`(?<![\\w/.-])(${paths.map((p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?=/|\\s|$|")`, 'g');
+  const re = new RegExp(
+    `(?<![\\w/.-])(${paths.map((p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?=/|\\s|$|")`,
+    'g',
+  );
   return (s) => s.replace(re, (p) => join(root, p));
 }
 
@@ -110,7 +128,12 @@ describe.each(['dev', 'prod'])('the %s overlay, run locally', (overlay) => {
     expect(JSON.stringify(find(objs, 'StatefulSet', 'nbo-redis'))).not.toContain('requirepass');
     expect(() => redis.probe()).not.toThrow();
     // prod serves TLS only: a plain connection gets no answer, a TLS one with the CA does
-    const cli = (...a: string[]) => execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, ...a], { encoding: 'utf8', stdio: 'pipe', timeout: 5000 }).trim();
+    const cli = (...a: string[]) =>
+      execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, ...a], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        timeout: 5000,
+      }).trim();
     const tls = ['--tls', '--cacert', join(tlsDir, 'ca.crt')];
     if (overlay === 'prod') {
       expect(cli(...tls, 'ping')).toBe('PONG');
@@ -138,7 +161,9 @@ describe.each(['dev', 'prod'])('the %s overlay, run locally', (overlay) => {
       expect(decided.status).toBe(200);
       expect(decided.body.degraded ?? false).toBe(false);
       // the rules NBO loaded are the generated ConfigMaps' files, offers included
-      expect(readFileSync(join(env.NBO_RULES_DIR!, 'offers', 'fallbacks.yaml'), 'utf8')).toBe(readFileSync(join(ROOT, 'rules/offers/fallbacks.yaml'), 'utf8'));
+      expect(readFileSync(join(env.NBO_RULES_DIR!, 'offers', 'fallbacks.yaml'), 'utf8')).toBe(
+        readFileSync(join(ROOT, 'rules/offers/fallbacks.yaml'), 'utf8'),
+      );
     } finally {
       await service.stop();
     }
@@ -148,4 +173,3 @@ describe.each(['dev', 'prod'])('the %s overlay, run locally', (overlay) => {
     expect(() => redis.probe()).toThrow();
   });
 });
-

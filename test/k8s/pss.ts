@@ -6,11 +6,24 @@ export function restrictedViolations(spec: any, where: string): string[] {
   const out: string[] = [];
   const bad = (msg: string) => out.push(`${where}: ${msg}`);
   const pod = spec.securityContext ?? {};
-  const containers: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+  const containers: any[] = [
+    ...(spec.initContainers ?? []),
+    ...(spec.containers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
   if (containers.length === 0) bad('no containers');
 
   for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) if (spec[k]) bad(`${k} is set`);
-  const allowedVolumes = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+  const allowedVolumes = [
+    'configMap',
+    'csi',
+    'downwardAPI',
+    'emptyDir',
+    'ephemeral',
+    'persistentVolumeClaim',
+    'projected',
+    'secret',
+  ];
   for (const v of spec.volumes ?? []) {
     const type = Object.keys(v).find((k) => k !== 'name');
     if (!type || !allowedVolumes.includes(type)) bad(`volume ${v.name} is of type ${type}`);
@@ -25,7 +38,8 @@ export function restrictedViolations(spec: any, where: string): string[] {
     if (sc.allowPrivilegeEscalation !== false) bad(`${at}: allowPrivilegeEscalation is not false`);
     if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) bad(`${at}: runAsNonRoot is not true`);
     const uid = sc.runAsUser ?? pod.runAsUser;
-    if (uid === undefined || uid === 0) bad(`${at}: runAsUser is ${uid === 0 ? '0' : 'unset'} (a non-zero uid, so the image's user does not matter)`);
+    if (uid === undefined || uid === 0)
+      bad(`${at}: runAsUser is ${uid === 0 ? '0' : 'unset'} (a non-zero uid, so the image's user does not matter)`);
     const seccomp = (sc.seccompProfile ?? pod.seccompProfile)?.type;
     if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') bad(`${at}: seccompProfile is ${seccomp ?? 'unset'}`);
     if (!(sc.capabilities?.drop ?? []).includes('ALL')) bad(`${at}: capabilities do not drop ALL`);

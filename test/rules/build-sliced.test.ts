@@ -11,7 +11,9 @@ describe('compiling a rule set in slices (a running instance swapping in a publi
     const b = await buildRuleSetSliced(sample);
     expect(a.ok && b.ok && b.rules.version).toBe(a.ok && a.rules.version);
     expect(b.ok && b.rules.offers.map((o) => o.id)).toEqual(a.ok && a.rules.offers.map((o) => o.id));
-    const bad = filesOf({ offers: [offer('x', { cooldown: { declined: '3w' } }), offer('x'), offer('y', { eligibility: { '≥': [1, 2] } })] });
+    const bad = filesOf({
+      offers: [offer('x', { cooldown: { declined: '3w' } }), offer('x'), offer('y', { eligibility: { '≥': [1, 2] } })],
+    });
     const c = buildRuleSet(bad);
     const d = await buildRuleSetSliced(bad);
     expect(c.ok).toBe(false);
@@ -19,7 +21,11 @@ describe('compiling a rule set in slices (a running instance swapping in a publi
   });
 
   it('lets other work run while it compiles a large catalog', async () => {
-    const offers = Array.from({ length: 400 }, (_, i) => offer(`o-${String(i).padStart(4, '0')}`, { eligibility: { and: [{ '>=': [{ var: 'customer.agg.x' }, i] }, { in: ['a', { var: 'event.data.tags' }] }] } }));
+    const offers = Array.from({ length: 400 }, (_, i) =>
+      offer(`o-${String(i).padStart(4, '0')}`, {
+        eligibility: { and: [{ '>=': [{ var: 'customer.agg.x' }, i] }, { in: ['a', { var: 'event.data.tags' }] }] },
+      }),
+    );
     const files = filesOf({ aggregates: { x: { event: 'purchase', fn: 'count', window: '7d' } }, offers });
     // turns of the event loop other work got (counted, not timed: the machine may be busy)
     let turns = 0;

@@ -10,7 +10,9 @@ const SAMPLE = new URL('../../rules', import.meta.url).pathname;
 
 describe('rules directory', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
   const copyOfSample = () => {
     const d = mkdtempSync(join(tmpdir(), 'nbo-rules-'));
     dirs.push(d);
@@ -25,7 +27,12 @@ describe('rules directory', () => {
     expect(r.offers.length).toBeGreaterThanOrEqual(15);
     expect(r.aggregates.length).toBeGreaterThanOrEqual(8);
     expect(r.segmentations.map((s) => s.name)).toEqual(expect.arrayContaining(['value_tier', 'lifecycle']));
-    expect(r.segmentations.find((s) => s.name === 'lifecycle')!.segments.map((s) => s.id)).toEqual(['new', 'at_risk', 'growing', 'mature']);
+    expect(r.segmentations.find((s) => s.name === 'lifecycle')!.segments.map((s) => s.id)).toEqual([
+      'new',
+      'at_risk',
+      'growing',
+      'mature',
+    ]);
     expect(r.offers.some((o) => o.fallback)).toBe(true);
     expect(r.offers.some((o) => o.triggers?.has('claim'))).toBe(true);
     expect(r.offerById.get('vip-early-access')?.file).toBe('offers/vip-early-access.json');
@@ -59,16 +66,27 @@ describe('rules directory', () => {
         '  colour: red',
       ].join('\n'),
     );
-    appendFileSync(join(d, 'aggregates.yaml'), '\nspend_median: { event: purchase, field: data.amount, fn: median, window: 30d }\n');
+    appendFileSync(
+      join(d, 'aggregates.yaml'),
+      '\nspend_median: { event: purchase, field: data.amount, fn: median, window: 30d }\n',
+    );
     const res = loadRulesDir(d);
     expect(res.ok).toBe(false);
     const issues = (res as { issues: Array<{ file: string; id?: string; path: string; message: string }> }).issues;
     const find = (path: string, text: string) => issues.find((i) => i.path === path && i.message.includes(text));
     // files are read in path order: broken.yaml comes before pastry-with-coffee.yaml
-    expect(find('$.id', 'duplicate offer id "pastry-with-coffee" (first defined in offers/broken.yaml)')).toMatchObject({ file: 'offers/pastry-with-coffee.yaml', id: 'pastry-with-coffee' });
-    expect(find('$[1].caps.customer[0].outcome', 'must be one of: offered, impression')).toMatchObject({ file: 'offers/broken.yaml', id: 'bad-one' });
+    expect(find('$.id', 'duplicate offer id "pastry-with-coffee" (first defined in offers/broken.yaml)')).toMatchObject(
+      { file: 'offers/pastry-with-coffee.yaml', id: 'pastry-with-coffee' },
+    );
+    expect(find('$[1].caps.customer[0].outcome', 'must be one of: offered, impression')).toMatchObject({
+      file: 'offers/broken.yaml',
+      id: 'bad-one',
+    });
     expect(find('$[1].colour', 'unknown field')).toMatchObject({ id: 'bad-one' });
-    expect(find('$.spend_median.fn', 'must be one of: count, sum')).toMatchObject({ file: 'aggregates.yaml', id: 'spend_median' });
+    expect(find('$.spend_median.fn', 'must be one of: count, sum')).toMatchObject({
+      file: 'aggregates.yaml',
+      id: 'spend_median',
+    });
     expect(issues).toHaveLength(4); // nothing else: schema errors stop an entry before its rules are compiled
   });
 
@@ -82,17 +100,32 @@ describe('rules directory', () => {
       segments: { tier: [{ id: 'all' }, { id: 'never', when: { '>': [{ var: 'customer.segments.later' }, 1] } }] },
       offers: [
         offer('logic', {
-          eligibility: { and: [{ frobnicate: [1] }, { '>': [{ var: 'constructor.name' }, 1] }, { '>': [{ var: 'customer.agg.spend_3d' }, 1] }, { '==': [{ var: 'cutomer.id' }, 1] }] },
-          caps: { total: [{ outcome: 'offered', max: 5, window: '3w' }], customer: [{ outcome: 'offered', max: 50, window: '7d' }] },
+          eligibility: {
+            and: [
+              { frobnicate: [1] },
+              { '>': [{ var: 'constructor.name' }, 1] },
+              { '>': [{ var: 'customer.agg.spend_3d' }, 1] },
+              { '==': [{ var: 'cutomer.id' }, 1] },
+            ],
+          },
+          caps: {
+            total: [{ outcome: 'offered', max: 5, window: '3w' }],
+            customer: [{ outcome: 'offered', max: 50, window: '7d' }],
+          },
           cooldown: { declined: 'forever' },
           active: { from: 'next tuesday', to: '2026-01-01T00:00:00Z' },
         }),
       ],
     });
-    const at = (path: string) => issues.filter((i) => i.path === path.replace(/^\$\.(eligibility|caps|cooldown|active)/, '$$[0].$1')).map((i) => `${i.id}: ${i.message}`);
+    const at = (path: string) =>
+      issues
+        .filter((i) => i.path === path.replace(/^\$\.(eligibility|caps|cooldown|active)/, '$$[0].$1'))
+        .map((i) => `${i.id}: ${i.message}`);
     expect(at('$.eligibility.and[0].frobnicate')).toEqual(['logic: unknown operator "frobnicate"']);
     expect(at('$.eligibility.and[1][">"][0].var')[0]).toContain('walks through "constructor"');
-    expect(at('$.eligibility.and[2][">"][0].var')[0]).toContain('aggregate "spend_3d", which aggregates.yaml does not define');
+    expect(at('$.eligibility.and[2][">"][0].var')[0]).toContain(
+      'aggregate "spend_3d", which aggregates.yaml does not define',
+    );
     expect(at('$.eligibility.and[3]["=="][0].var')[0]).toContain('reads "cutomer", which is not in the data');
     expect(at('$.caps.total[0].window')[0]).toContain('"3w" is not a duration');
     expect(at('$.caps.customer[0].max')[0]).toContain('at most 20');
@@ -108,7 +141,9 @@ describe('rules directory', () => {
   it('a YAML syntax error names its line', () => {
     const res = buildRuleSet([{ file: 'offers/x.yaml', text: 'id: x\nname: [unclosed\n' }]);
     expect(res.ok).toBe(false);
-    expect((res as { issues: Array<{ message: string }> }).issues[0]!.message).toMatch(/not valid YAML \(line \d+, column \d+\)/);
+    expect((res as { issues: Array<{ message: string }> }).issues[0]!.message).toMatch(
+      /not valid YAML \(line \d+, column \d+\)/,
+    );
   });
 
   it('duplicate YAML keys, stray files and an empty catalog are errors', () => {
@@ -116,15 +151,25 @@ describe('rules directory', () => {
       { file: 'offers/x.yaml', text: 'id: x\nid: y\nname: X\nchannels: [pos]\nvalue: 1\n' },
       { file: 'offer/typo.yaml', text: 'id: z\n' },
     ]);
-    const msgs = (res as { issues: Array<{ file: string; message: string }> }).issues.map((i) => `${i.file}: ${i.message}`);
+    const msgs = (res as { issues: Array<{ file: string; message: string }> }).issues.map(
+      (i) => `${i.file}: ${i.message}`,
+    );
     expect(msgs.some((m) => m.startsWith('offers/x.yaml: not valid YAML'))).toBe(true);
-    expect(msgs).toContain('offer/typo.yaml: not a rules file: expected aggregates.yaml, segments.yaml or offers/*.yaml');
+    expect(msgs).toContain(
+      'offer/typo.yaml: not a rules file: expected aggregates.yaml, segments.yaml or offers/*.yaml',
+    );
     const empty = buildRuleSet([]);
     expect(empty.ok).toBe(false);
   });
 
   it('indexes offers by channel and trigger, sorted by id', () => {
-    const r = ruleSet({ offers: [offer('b', { channels: ['pos', 'app'], triggers: ['checkout'] }), offer('a', { channels: ['pos'] }), offer('c', { channels: ['app'], triggers: ['claim'] })] });
+    const r = ruleSet({
+      offers: [
+        offer('b', { channels: ['pos', 'app'], triggers: ['checkout'] }),
+        offer('a', { channels: ['pos'] }),
+        offer('c', { channels: ['app'], triggers: ['claim'] }),
+      ],
+    });
     expect(r.candidates('pos', 'checkout').map((o) => o.id)).toEqual(['a', 'b']);
     expect(r.candidates('pos', null).map((o) => o.id)).toEqual(['a']);
     expect(r.candidates('app', 'claim').map((o) => o.id)).toEqual(['c']);

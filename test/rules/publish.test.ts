@@ -45,7 +45,13 @@ const live = async (s: Svc) => (await get(`${s.url}/v1/offers`, reader)).body.ru
 describe('publishing rules to every instance (Redis)', () => {
   const prefix = `pub-${randomBytes(4).toString('hex')}`;
   let redis: Redis;
-  const env = () => ({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix, NBO_API_KEYS_FILE: keys.file, NBO_RULES_RECHECK_MS: '300', NBO_RULES_HISTORY: '4' });
+  const env = () => ({
+    NBO_REDIS_URL: inject('redisUrl'),
+    NBO_REDIS_PREFIX: prefix,
+    NBO_API_KEYS_FILE: keys.file,
+    NBO_RULES_RECHECK_MS: '300',
+    NBO_RULES_HISTORY: '4',
+  });
   const svcs: Svc[] = [];
   let a: Svc;
   let b: Svc;
@@ -65,20 +71,41 @@ describe('publishing rules to every instance (Redis)', () => {
     redis.disconnect();
   });
 
-  it('seeds from the first instance\'s directory when nothing is published; later instances serve that', async () => {
+  it("seeds from the first instance's directory when nothing is published; later instances serve that", async () => {
     expect(await live(a)).toBe(seed);
     expect(await live(b)).toBe(seed);
     const h = await get(`${a.url}/v1/rules/versions`, reader);
-    expect(h.body).toMatchObject({ live: seed, source: 'redis', versions: [{ version: seed, action: 'seed', keyId: null }] });
+    expect(h.body).toMatchObject({
+      live: seed,
+      source: 'redis',
+      versions: [{ version: seed, action: 'seed', keyId: null }],
+    });
   });
 
   it('a publish on one instance is served by both within seconds, with the diff in the history', async () => {
     // an instance whose timer would not fire during the test: only the pub/sub notice can reach it
     const notified = await startTestService({ ...env(), NBO_RULES_RECHECK_MS: '600000' });
     svcs.push(notified);
-    const r = await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(v1dir), message: 'pastry worth more' }, admin);
+    const r = await post(
+      `${a.url}/v1/admin/rules/publish`,
+      { files: filesOf(v1dir), message: 'pastry worth more' },
+      admin,
+    );
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ version: v1, previous: seed, changed: true, entry: { version: v1, keyId: 'author', message: 'pastry worth more', action: 'publish', added: [], removed: [], changed: ['pastry-with-coffee'] } });
+    expect(r.body).toMatchObject({
+      version: v1,
+      previous: seed,
+      changed: true,
+      entry: {
+        version: v1,
+        keyId: 'author',
+        message: 'pastry worth more',
+        action: 'publish',
+        added: [],
+        removed: [],
+        changed: ['pastry-with-coffee'],
+      },
+    });
     expect(await live(a)).toBe(v1); // the instance that took the publish serves it before answering
     await untilAsync(async () => (await live(b)) === v1, 5000);
     expect(await live(b)).toBe(v1);
@@ -113,14 +140,25 @@ describe('publishing rules to every instance (Redis)', () => {
     const inst = await get(`${c.url}/v1/instances`, reader);
     expect(inst.status).toBe(200);
     expect(inst.body.instances).toHaveLength(3);
-    for (const i of inst.body.instances) expect(i).toEqual({ id: expect.any(String), rulesVersion: v1, startedAt: expect.any(String), seenAt: expect.any(String) });
+    for (const i of inst.body.instances)
+      expect(i).toEqual({
+        id: expect.any(String),
+        rulesVersion: v1,
+        startedAt: expect.any(String),
+        seenAt: expect.any(String),
+      });
     await c.stop();
     svcs.pop();
     expect((await get(`${a.url}/v1/instances`, reader)).body.instances).toHaveLength(2);
   });
 
   it('an invalid set is refused with the issues `nbo rules check` lists, and nothing changes anywhere', async () => {
-    const bad = rulesWith('bad', 5, (dir) => writeFileSync(join(dir, 'offers', 'zz-bad.yaml'), 'id: zz-bad\nname: Bad\nchannels: [pos]\nvalue: 1\neligibility: { "≥": [1, 2] }\ncooldown: { declined: 3w }\n'));
+    const bad = rulesWith('bad', 5, (dir) =>
+      writeFileSync(
+        join(dir, 'offers', 'zz-bad.yaml'),
+        'id: zz-bad\nname: Bad\nchannels: [pos]\nvalue: 1\neligibility: { "≥": [1, 2] }\ncooldown: { declined: 3w }\n',
+      ),
+    );
     const before = (await get(`${a.url}/v1/admin/rules/history`, admin)).body;
     const r = await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(bad), message: 'broken' }, admin);
     expect(r.status).toBe(422);
@@ -135,19 +173,47 @@ describe('publishing rules to every instance (Redis)', () => {
     expect([await live(a), await live(b)]).toEqual([v1, v1]);
     expect((await get(`${a.url}/v1/admin/rules/history`, admin)).body).toEqual(before);
     const audit = (await get(`${b.url}/v1/admin/audit`, admin)).body.entries;
-    expect(audit[0]).toMatchObject({ keyId: 'author', action: 'publish', result: 'refused', version: null, previous: v1, message: 'broken', reason: expect.stringMatching(/issues?/) });
+    expect(audit[0]).toMatchObject({
+      keyId: 'author',
+      action: 'publish',
+      result: 'refused',
+      version: null,
+      previous: v1,
+      message: 'broken',
+      reason: expect.stringMatching(/issues?/),
+    });
   });
 
   it('rollback makes an earlier version live everywhere; every publish and rollback is audited (who, when, what)', async () => {
     const r = await post(`${b.url}/v1/admin/rules/rollback`, { version: seed, message: 'back to the seed' }, admin);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ version: seed, previous: v1, changed: true, entry: { action: 'rollback', keyId: 'author', changed: ['pastry-with-coffee'] } });
+    expect(r.body).toMatchObject({
+      version: seed,
+      previous: v1,
+      changed: true,
+      entry: { action: 'rollback', keyId: 'author', changed: ['pastry-with-coffee'] },
+    });
     await untilAsync(async () => (await live(a)) === seed, 5000);
     expect([await live(a), await live(b)]).toEqual([seed, seed]);
     const audit = (await get(`${a.url}/v1/admin/audit`, admin)).body.entries as Array<Record<string, unknown>>;
-    expect(audit[0]).toMatchObject({ keyId: 'author', action: 'rollback', result: 'published', version: seed, previous: v1, message: 'back to the seed' });
+    expect(audit[0]).toMatchObject({
+      keyId: 'author',
+      action: 'rollback',
+      result: 'published',
+      version: seed,
+      previous: v1,
+      message: 'back to the seed',
+    });
     expect(Date.now() - Date.parse(audit[0]!.time as string)).toBeLessThan(60_000);
-    expect(audit.map((e) => `${e.action}:${e.result}`)).toEqual(expect.arrayContaining(['publish:published', 'publish:unchanged', 'publish:refused', 'rollback:published', 'seed:published']));
+    expect(audit.map((e) => `${e.action}:${e.result}`)).toEqual(
+      expect.arrayContaining([
+        'publish:published',
+        'publish:unchanged',
+        'publish:refused',
+        'rollback:published',
+        'seed:published',
+      ]),
+    );
     const metrics = (await get(`${b.url}/metrics`)).body as string;
     expect(metrics).toMatch(/^nbo_rules_publishes_total\{action="rollback",result="published"\} 1$/m);
     expect(metrics).toMatch(/^nbo_rules_info\{version="[0-9a-f]{12}"\} 1$/m);
@@ -184,12 +250,27 @@ describe('publishing rules to every instance (Redis)', () => {
     };
     check('RulesVersions', (await get(`${a.url}/v1/rules/versions`, reader)).body);
     check('Instances', (await get(`${a.url}/v1/instances`, reader)).body);
-    check('PublishResult', (await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(rulesWith('doc', 7)), message: 'doc' }, admin)).body);
-    check('PublishResult', (await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(rulesWith('doc', 7)) }, admin)).body);
+    check(
+      'PublishResult',
+      (await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(rulesWith('doc', 7)), message: 'doc' }, admin))
+        .body,
+    );
+    check(
+      'PublishResult',
+      (await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(rulesWith('doc', 7)) }, admin)).body,
+    );
     for (const e of (await get(`${a.url}/v1/admin/audit`, admin)).body.entries) check('AuditEntry', e);
-    const refusal = await post(`${a.url}/v1/admin/rules/publish`, { files: [{ file: 'offers/x.yaml', text: 'id: X' }] }, admin);
+    const refusal = await post(
+      `${a.url}/v1/admin/rules/publish`,
+      { files: [{ file: 'offers/x.yaml', text: 'id: X' }] },
+      admin,
+    );
     const schema = spec.components.responses.RulesRefused.content['application/problem+json'].schema;
-    const v = ajv.compile({ $id: 'refused', ...schema, allOf: schema.allOf.map((s: { $ref?: string }) => (s.$ref ? { $ref: `nbo-openapi${s.$ref}` } : s)) });
+    const v = ajv.compile({
+      $id: 'refused',
+      ...schema,
+      allOf: schema.allOf.map((s: { $ref?: string }) => (s.$ref ? { $ref: `nbo-openapi${s.$ref}` } : s)),
+    });
     expect(v(refusal.body), JSON.stringify(v.errors)).toBe(true);
   });
 
@@ -198,14 +279,20 @@ describe('publishing rules to every instance (Redis)', () => {
     expect((await get(`${a.url}/v1/admin/audit`, reader)).status).toBe(403);
     expect((await get(`${a.url}/v1/admin/audit`)).status).toBe(401);
     expect((await get(`${a.url}/v1/rules/versions`, admin)).status).toBe(403);
-    const badBody = await post(`${a.url}/v1/admin/rules/publish`, { files: [{ file: '../etc/passwd', text: '' }] }, admin);
+    const badBody = await post(
+      `${a.url}/v1/admin/rules/publish`,
+      { files: [{ file: '../etc/passwd', text: '' }] },
+      admin,
+    );
     expect(badBody.status).toBe(400);
     expect(badBody.body.errors[0].path).toBe('$.files[0].file');
   });
 
   it('a decision is made against one whole rule set while versions swap under load', async () => {
     // two sets whose only offer differs: a decision's offer must belong to its rulesVersion
-    const mk = (id: string) => [{ file: 'offers/o.json', text: JSON.stringify([{ id, name: id, channels: ['pos'], value: 1 }]) }];
+    const mk = (id: string) => [
+      { file: 'offers/o.json', text: JSON.stringify([{ id, name: id, channels: ['pos'], value: 1 }]) },
+    ];
     const setA = mk('only-alpha');
     const setB = mk('only-beta');
     const va = (buildRuleSet(setA) as { rules: { version: string } }).rules.version;
@@ -234,7 +321,9 @@ describe('seeding', () => {
   it('instances starting at once on an empty Redis agree on one seed version, whatever their directories hold', async () => {
     const prefix = `seed-${randomBytes(4).toString('hex')}`;
     const env = { NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix, NBO_API_KEYS_FILE: keys.file };
-    const svcs = await Promise.all([1, 2, 3].map((i) => startTestService({ ...env, NBO_RULES_DIR: rulesWith(`seed-${i}`, 20 + i) })));
+    const svcs = await Promise.all(
+      [1, 2, 3].map((i) => startTestService({ ...env, NBO_RULES_DIR: rulesWith(`seed-${i}`, 20 + i) })),
+    );
     const redis = new Redis(inject('redisUrl'));
     try {
       const versions = await Promise.all(svcs.map(live));
@@ -268,7 +357,9 @@ describe('Redis restarts', () => {
       await untilAsync(async () => (await get(`${a.url}/v1/rules/versions`, reader)).body.versions?.length > 0, 5000);
       const h = (await get(`${a.url}/v1/rules/versions`, reader)).body;
       expect(h.live).toBe(v0);
-      expect(h.versions).toEqual([expect.objectContaining({ version: v0, action: 'seed', message: expect.stringContaining('re-seeded') })]);
+      expect(h.versions).toEqual([
+        expect.objectContaining({ version: v0, action: 'seed', message: expect.stringContaining('re-seeded') }),
+      ]);
       const dir = rulesWith('after-restart', 8);
       const r = await post(`${a.url}/v1/admin/rules/publish`, { files: filesOf(dir), message: 'after restart' }, admin);
       expect(r.status).toBe(200);
@@ -284,7 +375,12 @@ describe('Redis restarts', () => {
 describe('publishing on a Redis Cluster', () => {
   it('publishes and serves the version (every rules key in one slot)', async () => {
     const prefix = `pubc-${randomBytes(4).toString('hex')}`;
-    const env = { NBO_REDIS_CLUSTER: inject('redisCluster').join(','), NBO_REDIS_PREFIX: prefix, NBO_API_KEYS_FILE: keys.file, NBO_RULES_RECHECK_MS: '300' };
+    const env = {
+      NBO_REDIS_CLUSTER: inject('redisCluster').join(','),
+      NBO_REDIS_PREFIX: prefix,
+      NBO_API_KEYS_FILE: keys.file,
+      NBO_RULES_RECHECK_MS: '300',
+    };
     const a = await startTestService(env);
     const b = await startTestService(env);
     try {
@@ -295,7 +391,9 @@ describe('publishing on a Redis Cluster', () => {
       expect(await live(b)).toBe(versionOf(dir));
     } finally {
       await Promise.all([a.stop(), b.stop()]);
-      const c = new Cluster(inject('redisCluster').map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })));
+      const c = new Cluster(
+        inject('redisCluster').map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) })),
+      );
       await deleteByPrefix(c, prefix);
       c.disconnect();
     }
@@ -307,13 +405,26 @@ describe('without Redis: the directory stays the source', () => {
     const svc = await startTestService();
     try {
       const v = (await get(`${svc.url}/v1/rules/versions`)).body;
-      expect(v).toMatchObject({ live: versionOf(SAMPLE_RULES), source: 'directory', versions: [{ version: versionOf(SAMPLE_RULES), action: 'directory' }] });
+      expect(v).toMatchObject({
+        live: versionOf(SAMPLE_RULES),
+        source: 'directory',
+        versions: [{ version: versionOf(SAMPLE_RULES), action: 'directory' }],
+      });
       const inst = (await get(`${svc.url}/v1/instances`)).body;
-      expect(inst.instances).toEqual([{ id: expect.any(String), rulesVersion: versionOf(SAMPLE_RULES), startedAt: expect.any(String), seenAt: expect.any(String) }]);
+      expect(inst.instances).toEqual([
+        {
+          id: expect.any(String),
+          rulesVersion: versionOf(SAMPLE_RULES),
+          startedAt: expect.any(String),
+          seenAt: expect.any(String),
+        },
+      ]);
       const r = await post(`${svc.url}/v1/admin/rules/publish`, { files: filesOf(SAMPLE_RULES) });
       expect(r.status).toBe(409);
       expect(r.body.code).toBe('NBO_ERR_RULES_SOURCE');
-      expect((await post(`${svc.url}/v1/admin/rules/rollback`, { version: 'abcdefabcdef' })).body.code).toBe('NBO_ERR_RULES_SOURCE');
+      expect((await post(`${svc.url}/v1/admin/rules/rollback`, { version: 'abcdefabcdef' })).body.code).toBe(
+        'NBO_ERR_RULES_SOURCE',
+      );
     } finally {
       await svc.stop();
     }

@@ -1,4 +1,13 @@
-import { cpSync, mkdtempSync, renameSync, rmSync, writeFileSync, appendFileSync, readdirSync, lstatSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+  readdirSync,
+  lstatSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,7 +66,9 @@ describe('rules in a kubelet ConfigMap volume', () => {
     rules.write(rest);
     const offersVol = kubeletVolume(join(vol, 'offers'));
     offersVol.write(offers);
-    expect(loadRulesDir(vol).ok && (loadRulesDir(vol) as { rules: { version: string } }).rules.version).toBe(versionOf(mirror));
+    expect(loadRulesDir(vol).ok && (loadRulesDir(vol) as { rules: { version: string } }).rules.version).toBe(
+      versionOf(mirror),
+    );
     writeFileSync(join(mirror, 'offers', 'nested-new.yaml'), offer('nested-new'));
     offersVol.write(splitOffers(payloadOf(mirror)).offers);
     appendFileSync(join(mirror, 'aggregates.yaml'), '# edited\n');
@@ -74,7 +85,8 @@ describe('rules in a kubelet ConfigMap volume', () => {
     k.write(payloadOf(mirror));
     const svc = await startTestService({ NBO_RULES_DIR: vol, NBO_RULES_WATCH: 'true' });
     try {
-      const live = async () => (await get(`${svc.url}/v1/offers`)).body as { rulesVersion: string; offers: Array<{ id: string }> };
+      const live = async () =>
+        (await get(`${svc.url}/v1/offers`)).body as { rulesVersion: string; offers: Array<{ id: string }> };
       expect((await live()).rulesVersion).toBe(versionOf(mirror));
 
       writeFileSync(join(mirror, 'offers', 'swapped-in.yaml'), offer('swapped-in'));

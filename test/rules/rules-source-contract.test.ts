@@ -53,13 +53,21 @@ function contract(name: string, make: () => Promise<AdminRulesSource>) {
   });
 }
 
-contract('directory', async () => directoryAdmin(createRulesSource(SAMPLE_RULES), SAMPLE_RULES, `dir-${randomBytes(3).toString('hex')}`));
+contract('directory', async () =>
+  directoryAdmin(createRulesSource(SAMPLE_RULES), SAMPLE_RULES, `dir-${randomBytes(3).toString('hex')}`),
+);
 
 const prefixes: string[] = [];
 contract('redis', async () => {
   const prefix = `contract-${randomBytes(4).toString('hex')}`;
   prefixes.push(prefix);
-  return createRedisRulesSource({ redis: { url: inject('redisUrl'), cluster: null, prefix }, dir: SAMPLE_RULES, recheckMs: 60_000, history: 10, auditLimit: 10 });
+  return createRedisRulesSource({
+    redis: { url: inject('redisUrl'), cluster: null, prefix },
+    dir: SAMPLE_RULES,
+    recheckMs: 60_000,
+    history: 10,
+    auditLimit: 10,
+  });
 });
 afterAll(async () => {
   const r = new Redis(inject('redisUrl'));
@@ -71,7 +79,12 @@ describe('redis source at start', () => {
   it('says so when its directory holds another version than the published one it serves', async () => {
     const prefix = `ignored-${randomBytes(4).toString('hex')}`;
     prefixes.push(prefix);
-    const opts = { redis: { url: inject('redisUrl'), cluster: null, prefix }, recheckMs: 60_000, history: 10, auditLimit: 10 };
+    const opts = {
+      redis: { url: inject('redisUrl'), cluster: null, prefix },
+      recheckMs: 60_000,
+      history: 10,
+      auditLimit: 10,
+    };
     const first = await createRedisRulesSource({ ...opts, dir: SAMPLE_RULES });
     const seen: unknown[] = [];
     const other = new URL('../../docs/examples', import.meta.url).pathname; // not a rules directory: never read as one
@@ -79,7 +92,9 @@ describe('redis source at start', () => {
     const same = await createRedisRulesSource({ ...opts, dir: SAMPLE_RULES, onDirectoryIgnored: (i) => seen.push(i) });
     try {
       expect(second.current().version).toBe(first.current().version);
-      expect(seen).toEqual([{ dir: other, dirVersion: expect.stringMatching(/^[0-9a-f]{12}$/), liveVersion: first.current().version }]);
+      expect(seen).toEqual([
+        { dir: other, dirVersion: expect.stringMatching(/^[0-9a-f]{12}$/), liveVersion: first.current().version },
+      ]);
     } finally {
       await Promise.all([first.stop(), second.stop(), same.stop()]);
     }

@@ -27,19 +27,42 @@ describe('openapi.yaml and docs/api.md match the implementation', () => {
   });
 
   it('documents exactly the routes the server has, with their scopes', () => {
-    const all = [...buildRoutes({} as never), ...adminRoutes({} as never), ...statsRoutes({ clock: Date.now } as never), ...uiRoutes({ keys: null })];
-    const routes = all.map((r) => `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}').replace(/^\/ui\/a\/[0-9a-f]{12}\//, '/ui/a/{build}/')} ${r.scope ?? 'open'}`);
-    const documented = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-nbo-scope'] ?? 'open'}`));
+    const all = [
+      ...buildRoutes({} as never),
+      ...adminRoutes({} as never),
+      ...statsRoutes({ clock: Date.now } as never),
+      ...uiRoutes({ keys: null }),
+    ];
+    const routes = all.map(
+      (r) =>
+        `${r.method} ${r.path.replace(/:([a-z]+)$/i, '{$1}').replace(/^\/ui\/a\/[0-9a-f]{12}\//, '/ui/a/{build}/')} ${r.scope ?? 'open'}`,
+    );
+    const documented = Object.entries(spec.paths).flatMap(([p, ops]) =>
+      Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${p} ${op['x-nbo-scope'] ?? 'open'}`),
+    );
     expect(documented.sort()).toEqual(routes.sort());
     for (const r of routes) expect(apiDoc).toContain(`\`${r.split(' ').slice(0, 2).join(' ')}\``);
   });
 
   it('real responses validate against the documented schemas', async () => {
-    const decision = await post(`${svc.url}/v1/decide`, { customerId: 'c-doc', channel: 'pos', trigger: 'checkout', context: { basket: { total: 50 } }, limit: 3, explain: true });
+    const decision = await post(`${svc.url}/v1/decide`, {
+      customerId: 'c-doc',
+      channel: 'pos',
+      trigger: 'checkout',
+      context: { basket: { total: 50 } },
+      limit: 3,
+      explain: true,
+    });
     expect(validator('Decision')(decision.body), JSON.stringify(validator('Decision').errors)).toBe(true);
     const events = await post(`${svc.url}/v1/events`, [checkout('c-doc'), { bad: true }]);
     expect(validator('IngestResult')(events.body)).toBe(true);
-    await post(`${svc.url}/v1/events`, { id: 'r-doc', type: 'offer_response', customerId: 'c-doc', time: new Date().toISOString(), data: { decisionId: decision.body.decisionId, offerId: decision.body.offers[0].offerId, outcome: 'declined' } });
+    await post(`${svc.url}/v1/events`, {
+      id: 'r-doc',
+      type: 'offer_response',
+      customerId: 'c-doc',
+      time: new Date().toISOString(),
+      data: { decisionId: decision.body.decisionId, offerId: decision.body.offers[0].offerId, outcome: 'declined' },
+    });
     const customer = await get(`${svc.url}/v1/customers/c-doc`);
     expect(validator('Customer')(customer.body), JSON.stringify(validator('Customer').errors)).toBe(true);
     expect(validator('Offers')((await get(`${svc.url}/v1/offers`)).body)).toBe(true);
@@ -56,7 +79,9 @@ describe('openapi.yaml and docs/api.md match the implementation', () => {
     await sub.opened;
     await post(`${svc.url}/v1/events`, checkout('c-doc-ws'));
     await until(() => sub.messages.length === 1);
-    const example = JSON.parse(/```json\n(\{ "type": "decision"[\s\S]*?)\n```/.exec(apiDoc)![1]!.replace(/"5c1e…"/, '"x"'));
+    const example = JSON.parse(
+      /```json\n(\{ "type": "decision"[\s\S]*?)\n```/.exec(apiDoc)![1]!.replace(/"5c1e…"/, '"x"'),
+    );
     expect(Object.keys(sub.messages[0]).sort()).toEqual(Object.keys(example).sort());
     sub.ws.close();
   });

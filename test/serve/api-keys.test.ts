@@ -18,7 +18,12 @@ describe('keys file', () => {
       { id: 'ops', sha256: sha256Hex('another'), scopes: ['read'] },
       { id: 'admin', sha256: h, scopes: ['admin'] },
     ]);
-    expect(() => loadKeyRing(f)).toThrowError(expect.objectContaining({ code: 'NBO_ERR_CONFIG_INVALID', message: expect.stringContaining(`keys "pos-gw" and "admin" have the same sha256 (${h})`) }));
+    expect(() => loadKeyRing(f)).toThrowError(
+      expect.objectContaining({
+        code: 'NBO_ERR_CONFIG_INVALID',
+        message: expect.stringContaining(`keys "pos-gw" and "admin" have the same sha256 (${h})`),
+      }),
+    );
   });
 
   it('distinct keys load, and each secret finds its own key', () => {

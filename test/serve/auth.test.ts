@@ -57,8 +57,15 @@ describe('auth', () => {
 describe('nbo keys new', () => {
   it('prints a fresh secret and the entry whose sha256 matches it', async () => {
     let out = '';
-    const stream = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
-    expect(await main(['keys', 'new', '--id', 'pos-gw', '--scopes', 'decide,stream', '--channels', 'pos'], stream, stream)).toBe(0);
+    const stream = {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    expect(
+      await main(['keys', 'new', '--id', 'pos-gw', '--scopes', 'decide,stream', '--channels', 'pos'], stream, stream),
+    ).toBe(0);
     const secret = out.split('\n')[1]!;
     expect(secret).toMatch(/^nbo_[A-Za-z0-9_-]{43}$/);
     expect(out).toContain(`sha256: ${sha256Hex(secret)}`);

@@ -10,7 +10,9 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 function abortedUpload(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => {
-      s.write(`POST /v1/events HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n[{"id":"e-1","type":"purchase",`);
+      s.write(
+        `POST /v1/events HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n[{"id":"e-1","type":"purchase",`,
+      );
       setTimeout(() => {
         s.destroy();
         resolve();
@@ -24,7 +26,13 @@ describe('drain after aborted uploads', () => {
   it('uploads dropped mid-body are not counted as in flight: SIGTERM drains at once (inFlight 0), not after the shutdown timeout', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-      env: { ...process.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'info', NBO_RULES_WATCH: 'false', NBO_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
+      env: {
+        ...process.env,
+        NBO_PORT: String(port),
+        NBO_LOG_LEVEL: 'info',
+        NBO_RULES_WATCH: 'false',
+        NBO_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -46,7 +54,10 @@ describe('drain after aborted uploads', () => {
     const t0 = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const draining = output.split('\n').filter((l) => l.includes('"msg":"draining"')).map((l) => JSON.parse(l));
+    const draining = output
+      .split('\n')
+      .filter((l) => l.includes('"msg":"draining"'))
+      .map((l) => JSON.parse(l));
     expect(draining).toHaveLength(1);
     expect(draining[0].inFlight).toBe(0);
     // far below the shutdown timeout it would otherwise wait out

@@ -28,7 +28,13 @@ describe("an events key's channel list applies to the events it sends", () => {
     const r = await post(`${svc.url}/v1/events`, [checkout(c1, 'pos'), checkout(c2, 'app')], bearer('pos-ingest'));
     expect(r.status).toBe(202);
     expect(r.body.accepted).toBe(1);
-    expect(r.body.rejected).toEqual([{ index: 1, code: 'NBO_ERR_FORBIDDEN', errors: [{ path: '$.channel', message: 'the key may not use channel "app"' }] }]);
+    expect(r.body.rejected).toEqual([
+      {
+        index: 1,
+        code: 'NBO_ERR_FORBIDDEN',
+        errors: [{ path: '$.channel', message: 'the key may not use channel "app"' }],
+      },
+    ]);
     // the pos decision arrives; then give any app decision the same time to arrive
     await until(() => pos.messages.length === 1);
     await new Promise((res) => setTimeout(res, 200));
@@ -49,12 +55,22 @@ describe("an events key's channel list applies to the events it sends", () => {
       [0, 'NBO_ERR_FORBIDDEN'],
       [1, 'NBO_ERR_FORBIDDEN'],
     ]);
-    const plain = { id: `p-${c}`, type: 'purchase', customerId: c, time: new Date().toISOString(), data: { amount: 4 } };
+    const plain = {
+      id: `p-${c}`,
+      type: 'purchase',
+      customerId: c,
+      time: new Date().toISOString(),
+      data: { amount: 4 },
+    };
     expect((await post(`${svc.url}/v1/events`, plain, bearer('pos-ingest'))).status).toBe(202);
   });
 
   it('a key without a channel list sends events for any channel', async () => {
-    const r = await post(`${svc.url}/v1/events`, [checkout(cid(), 'app'), checkout(cid(), 'pos')], bearer('any-ingest'));
+    const r = await post(
+      `${svc.url}/v1/events`,
+      [checkout(cid(), 'app'), checkout(cid(), 'pos')],
+      bearer('any-ingest'),
+    );
     expect(r.status).toBe(202);
     expect(r.body).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
   });

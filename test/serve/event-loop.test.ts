@@ -28,15 +28,22 @@ async function longestBlock(send: (round: number) => Promise<unknown>): Promise<
     h.disable();
     blocks.push(h.max / 1e6);
   }
-  if (process.env.NBO_TEST_SHOW_BLOCKS) process.stdout.write(`event loop held (ms): ${blocks.map((b) => b.toFixed(1)).join(', ')}\n`);
+  if (process.env.NBO_TEST_SHOW_BLOCKS)
+    process.stdout.write(`event loop held (ms): ${blocks.map((b) => b.toFixed(1)).join(', ')}\n`);
   return Math.min(...blocks);
 }
 
-const basketOf = (n: number) => ({ total: 1, items: Array.from({ length: n }, (_, i) => ({ category: i.toString(36) })) });
+const basketOf = (n: number) => ({
+  total: 1,
+  items: Array.from({ length: n }, (_, i) => ({ category: i.toString(36) })),
+});
 
 describe.each([
   ['default limits', () => ({})],
-  ['limits raised to 100,000 (the algorithms themselves must be linear)', () => ({ NBO_MAX_BASKET_ITEMS: '100000', NBO_MAX_BASKET_CATEGORIES: '100000' })],
+  [
+    'limits raised to 100,000 (the algorithms themselves must be linear)',
+    () => ({ NBO_MAX_BASKET_ITEMS: '100000', NBO_MAX_BASKET_CATEGORIES: '100000' }),
+  ],
   ['Redis', () => ({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}` })],
 ] as const)('one hostile request does not hold the event loop — %s', (_name, env) => {
   let svc: Awaited<ReturnType<typeof startTestService>>;
@@ -48,7 +55,14 @@ describe.each([
   });
 
   it('a 0.95 MB decide with 50,000 basket categories', async () => {
-    const body = JSON.stringify({ customerId: 'c1', channel: 'pos', trigger: 'checkout', context: { basket: basketOf(50_000) }, explain: true, limit: 20 });
+    const body = JSON.stringify({
+      customerId: 'c1',
+      channel: 'pos',
+      trigger: 'checkout',
+      context: { basket: basketOf(50_000) },
+      explain: true,
+      limit: 20,
+    });
     expect(body.length).toBeGreaterThan(0.9e6);
     const statuses = new Set<number>();
     const ms = await longestBlock(async () => statuses.add((await post(`${svc.url}/v1/decide`, body)).status));
@@ -59,7 +73,14 @@ describe.each([
 
   it('a decide sending 50,000 categories as basket.categories', async () => {
     const categories = Array.from({ length: 50_000 }, (_, i) => `category-${i}`);
-    const body = JSON.stringify({ customerId: 'c1', channel: 'pos', trigger: 'checkout', context: { basket: { total: 1, categories } }, explain: true, limit: 20 });
+    const body = JSON.stringify({
+      customerId: 'c1',
+      channel: 'pos',
+      trigger: 'checkout',
+      context: { basket: { total: 1, categories } },
+      explain: true,
+      limit: 20,
+    });
     const ms = await longestBlock(() => post(`${svc.url}/v1/decide`, body));
     expect(ms).toBeLessThan(MAX_BLOCK_MS);
   });
@@ -78,17 +99,29 @@ describe.each([
   it('a 1 MB batch of 1,000 events', async () => {
     // distinct events every round: each measured batch is applied, not counted as duplicates
     const bodies = [0, 1, 2, 3].map((round) =>
-      JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ id: `big-${round}-${i}-${Math.random()}`, type: 'purchase', customerId: `c${i % 50}`, time: new Date().toISOString(), data: { amount: 1, xs: Array.from({ length: 200 }, (_, j) => j) } }))),
+      JSON.stringify(
+        Array.from({ length: 1000 }, (_, i) => ({
+          id: `big-${round}-${i}-${Math.random()}`,
+          type: 'purchase',
+          customerId: `c${i % 50}`,
+          time: new Date().toISOString(),
+          data: { amount: 1, xs: Array.from({ length: 200 }, (_, j) => j) },
+        })),
+      ),
     );
     expect(bodies[0]!.length).toBeGreaterThan(0.8e6);
     const accepted: number[] = [];
-    const ms = await longestBlock(async (round) => accepted.push((await post(`${svc.url}/v1/events`, bodies[round]!)).body.accepted));
+    const ms = await longestBlock(async (round) =>
+      accepted.push((await post(`${svc.url}/v1/events`, bodies[round]!)).body.accepted),
+    );
     expect(accepted).toEqual([1000, 1000, 1000, 1000]);
     expect(ms).toBeLessThan(MAX_BLOCK_MS);
   });
 
   it('a batch of 1,000 checkouts: 1,000 stream decisions', async () => {
-    const bodies = [0, 1, 2, 3].map((round) => JSON.stringify(Array.from({ length: 1000 }, (_, i) => checkout(`k${round}-${i}`, 'pos'))));
+    const bodies = [0, 1, 2, 3].map((round) =>
+      JSON.stringify(Array.from({ length: 1000 }, (_, i) => checkout(`k${round}-${i}`, 'pos'))),
+    );
     const accepted: number[] = [];
     const ms = await longestBlock(async (round) => {
       accepted.push((await post(`${svc.url}/v1/events`, bodies[round]!)).body.accepted);

@@ -18,7 +18,9 @@ describe('holdout and experiments over HTTP', () => {
       NBO_HOLDOUT_SHARE: '0.3',
       NBO_HOLDOUT_POLICY: 'none',
       NBO_LEARNING_SEGMENTATION: 'value_tier',
-      NBO_EXPERIMENTS_FILE: experimentsFile('name: t\narms:\n  - { id: mean-arm, share: 0.3, exploration: mean, halfLife: none }\n'),
+      NBO_EXPERIMENTS_FILE: experimentsFile(
+        'name: t\narms:\n  - { id: mean-arm, share: 0.3, exploration: mean, halfLife: none }\n',
+      ),
     });
   });
   afterAll(async () => {
@@ -29,13 +31,24 @@ describe('holdout and experiments over HTTP', () => {
     const seen = new Map<string, number>();
     for (let i = 0; i < 60; i++) {
       const customerId = `x-${i}`;
-      const d = await post(`${svc.url}/v1/decide`, { customerId, channel: 'pos', trigger: 'checkout', context: { basket: { total: 30, categories: ['coffee'] } } });
+      const d = await post(`${svc.url}/v1/decide`, {
+        customerId,
+        channel: 'pos',
+        trigger: 'checkout',
+        context: { basket: { total: 30, categories: ['coffee'] } },
+      });
       seen.set(d.body.policy, (seen.get(d.body.policy) ?? 0) + 1);
       if (d.body.policy === 'holdout') expect(d.body.offers).toEqual([]);
       else if (d.body.offers.length > 0) {
         // the same customer always gets the same policy
         expect((await post(`${svc.url}/v1/decide`, { customerId, channel: 'app' })).body.policy).toBe(d.body.policy);
-        const r = await post(`${svc.url}/v1/events`, { id: `r-${i}`, type: 'offer_response', customerId, time: new Date().toISOString(), data: { decisionId: d.body.decisionId, offerId: d.body.offers[0].offerId, outcome: 'accepted' } });
+        const r = await post(`${svc.url}/v1/events`, {
+          id: `r-${i}`,
+          type: 'offer_response',
+          customerId,
+          time: new Date().toISOString(),
+          data: { decisionId: d.body.decisionId, offerId: d.body.offers[0].offerId, outcome: 'accepted' },
+        });
         expect(r.status).toBe(202);
       }
     }
@@ -54,13 +67,20 @@ describe('holdout and experiments over HTTP', () => {
 
     const learning = await get(`${svc.url}/v1/learning`);
     const one = learning.body.offers.find((o: { impressions: number }) => o.impressions > 0);
-    expect(one).toMatchObject({ segmentation: 'value_tier', bySegment: expect.any(Object), byArm: { 'mean-arm': expect.any(Object) }, halfLife: '336h' });
+    expect(one).toMatchObject({
+      segmentation: 'value_tier',
+      bySegment: expect.any(Object),
+      byArm: { 'mean-arm': expect.any(Object) },
+      halfLife: '336h',
+    });
     const metrics = (await get(`${svc.url}/metrics`)).body as string;
     expect(metrics).toMatch(/nbo_policy_decisions_total\{policy="holdout"\} \d+/);
   });
 
   it('an invalid experiments file stops the start, naming each problem', async () => {
-    const err = await startTestService({ NBO_EXPERIMENTS_FILE: experimentsFile('arms:\n  - { id: holdout, share: 2 }\n') }).catch((e: unknown) => e);
+    const err = await startTestService({
+      NBO_EXPERIMENTS_FILE: experimentsFile('arms:\n  - { id: holdout, share: 2 }\n'),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NboError);
     expect((err as NboError).code).toBe('NBO_ERR_EXPERIMENTS_INVALID');
     expect((err as Error).message).toContain('$.arms[0].id: "holdout" is reserved');

@@ -17,8 +17,15 @@ function stream(url: string, lanes: number) {
   const lane = async () => {
     while (running) {
       const start = Date.now();
-      const status = await fetch(`${url}/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: `c-${start % 97}`, channel: 'pos' }) }).then(
-        async (r) => (await r.arrayBuffer(), r.status),
+      const status = await fetch(`${url}/v1/decide`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ customerId: `c-${start % 97}`, channel: 'pos' }),
+      }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        },
         () => 0, // reset or refused
       );
       samples.push({ start, end: Date.now(), status });
@@ -26,11 +33,20 @@ function stream(url: string, lanes: number) {
     }
   };
   const done = Promise.all(Array.from({ length: lanes }, lane));
-  return { samples, stop: async () => ((running = false), await done) };
+  return {
+    samples,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
 }
 
 /** One GET on a keep-alive agent: the status, the Connection header, and whether the server closed the socket after it. */
-function keepAliveGet(url: string, waitCloseMs = 300): Promise<{ status: number; connection: string | undefined; closedByServer: boolean }> {
+function keepAliveGet(
+  url: string,
+  waitCloseMs = 300,
+): Promise<{ status: number; connection: string | undefined; closedByServer: boolean }> {
   const agent = new Agent({ keepAlive: true });
   return new Promise((resolve, reject) => {
     const req = request(url, { agent }, (res) => {
@@ -65,10 +81,22 @@ describe('SIGTERM lame duck', () => {
 
     const ready: number[] = [];
     // once the signal is handled (readiness fails), replies close their keep-alive connections
-    while ((await fetch(`${nbo.url}/readyz`).then((r) => r.status, () => 0)) !== 503 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 10));
+    while (
+      (await fetch(`${nbo.url}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 503 &&
+      Date.now() - t0 < 1000
+    )
+      await new Promise((r) => setTimeout(r, 10));
     const duringLameDuck = await keepAliveGet(`${nbo.url}/v1/offers`, 1000);
     while (Date.now() - t0 < LAME_DUCK_MS - 500) {
-      ready.push(await fetch(`${nbo.url}/readyz`).then((r) => r.status, () => 0));
+      ready.push(
+        await fetch(`${nbo.url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      );
       await new Promise((r) => setTimeout(r, 100));
     }
     const code = await nbo.exited;

@@ -11,7 +11,14 @@ describe('SIGTERM', () => {
   it('drains: readiness fails, new work is refused, in-flight work finishes, WebSockets close with 1001, the process exits 0', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-      env: { ...process.env, NBO_PORT: String(port), NBO_LOG_LEVEL: 'warn', NBO_RULES_WATCH: 'false', NBO_SHUTDOWN_TIMEOUT_MS: '5000', NBO_LAME_DUCK_MS: '0' },
+      env: {
+        ...process.env,
+        NBO_PORT: String(port),
+        NBO_LOG_LEVEL: 'warn',
+        NBO_RULES_WATCH: 'false',
+        NBO_SHUTDOWN_TIMEOUT_MS: '5000',
+        NBO_LAME_DUCK_MS: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -31,11 +38,18 @@ describe('SIGTERM', () => {
     const body = JSON.stringify([checkout('c-drain')]);
     let inflightStatus = 0;
     const inflight = new Promise<void>((resolve, reject) => {
-      const req = request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-        inflightStatus = res.statusCode ?? 0;
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        `${url}/v1/events`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          inflightStatus = res.statusCode ?? 0;
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 10));
       setTimeout(() => req.end(body.slice(10)), 700);
@@ -49,7 +63,10 @@ describe('SIGTERM', () => {
     const ready = await get(`${url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body.checks.draining.ok).toBe(false);
-    const refused = await fetch(`${url}/v1/decide`, { method: 'POST', body: JSON.stringify({ customerId: 'c', channel: 'pos' }) });
+    const refused = await fetch(`${url}/v1/decide`, {
+      method: 'POST',
+      body: JSON.stringify({ customerId: 'c', channel: 'pos' }),
+    });
     expect(refused.status).toBe(503);
 
     await inflight;

@@ -17,7 +17,15 @@ describe('logs during a Redis outage', () => {
   it('expected 503s are logged once with a count, not once per request with a stack trace', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    const config = loadConfig({ NBO_PORT: '0', NBO_HOST: '127.0.0.1', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: `t${Date.now()}`, NBO_REDIS_TIMEOUT_MS: '100' });
+    const config = loadConfig({
+      NBO_PORT: '0',
+      NBO_HOST: '127.0.0.1',
+      NBO_RULES_DIR: SAMPLE_RULES,
+      NBO_RULES_WATCH: 'false',
+      NBO_REDIS_URL: redis.url,
+      NBO_REDIS_PREFIX: `t${Date.now()}`,
+      NBO_REDIS_TIMEOUT_MS: '100',
+    });
     const svc = await startService(config, { log });
     const url = `http://127.0.0.1:${svc.port}`;
     expect((await get(`${url}/v1/customers/c-1`)).status).toBe(200);
@@ -26,7 +34,13 @@ describe('logs during a Redis outage', () => {
     await redis.stop();
     let unavailable = 0;
     for (let i = 0; i < 40; i++) {
-      const ev = await post(`${url}/v1/events`, { id: `e-${i}`, type: 'purchase', customerId: 'c-1', time: new Date().toISOString(), data: { amount: 1 } });
+      const ev = await post(`${url}/v1/events`, {
+        id: `e-${i}`,
+        type: 'purchase',
+        customerId: 'c-1',
+        time: new Date().toISOString(),
+        data: { amount: 1 },
+      });
       const read = await get(`${url}/v1/customers/c-1`);
       for (const r of [ev, read]) if (r.status === 503 && r.body.code === 'NBO_ERR_STORE_UNAVAILABLE') unavailable++;
     }

@@ -40,7 +40,13 @@ describe('requestTrace', () => {
     expect(t.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
   });
 
-  it.each([['absent', ''], ['with spaces', 'a b'], ['too long', 'x'.repeat(129)], ['with quotes', 'a"b'], ['non-ASCII', 'réq']])('generates a request id when the header is %s', (_why, header) => {
+  it.each([
+    ['absent', ''],
+    ['with spaces', 'a b'],
+    ['too long', 'x'.repeat(129)],
+    ['with quotes', 'a"b'],
+    ['non-ASCII', 'réq'],
+  ])('generates a request id when the header is %s', (_why, header) => {
     expect(requestTrace(header, '').requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -55,7 +61,13 @@ describe('request ids, traces and SRE metrics in the running service', () => {
         cb();
       },
     });
-    const config = loadConfig({ NBO_PORT: '0', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_HOST: '127.0.0.1', NBO_LOG_LEVEL: 'debug' });
+    const config = loadConfig({
+      NBO_PORT: '0',
+      NBO_RULES_DIR: SAMPLE_RULES,
+      NBO_RULES_WATCH: 'false',
+      NBO_HOST: '127.0.0.1',
+      NBO_LOG_LEVEL: 'debug',
+    });
     const s = await startService(config, { log: pino({ level: 'debug' }, sink) });
     svc = Object.assign(s, { url: `http://127.0.0.1:${s.port}` });
   });
@@ -64,7 +76,11 @@ describe('request ids, traces and SRE metrics in the running service', () => {
   });
 
   it('echoes X-Request-Id and the trace, and logs the request and its decision under them', async () => {
-    const r = await post(`${svc.url}/v1/decide`, { customerId: 'c-trace', channel: 'pos', trigger: 'checkout' }, { 'x-request-id': 'req-42', traceparent: `00-${TRACE}-${PARENT}-01` });
+    const r = await post(
+      `${svc.url}/v1/decide`,
+      { customerId: 'c-trace', channel: 'pos', trigger: 'checkout' },
+      { 'x-request-id': 'req-42', traceparent: `00-${TRACE}-${PARENT}-01` },
+    );
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('req-42');
     const tp = r.headers.get('traceparent')!;
@@ -78,7 +94,9 @@ describe('request ids, traces and SRE metrics in the running service', () => {
   });
 
   it('generates both when absent or invalid, on every route and on errors', async () => {
-    for (const headers of [{}, { 'x-request-id': 'bad id', traceparent: 'nonsense' }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { 'x-request-id': 'bad id', traceparent: 'nonsense' }] as Array<
+      Record<string, string>
+    >) {
       const r = await get(`${svc.url}/v1/nope`, headers);
       expect(r.status).toBe(404);
       const id = r.headers.get('x-request-id')!;
@@ -91,10 +109,17 @@ describe('request ids, traces and SRE metrics in the running service', () => {
   it('carries the request id and trace of POST /v1/events into the decisions it triggers', async () => {
     const sub = subscribe(`ws://127.0.0.1:${svc.port}/v1/stream?channel=pos&customerId=c-pushed`);
     await sub.opened;
-    const r = await post(`${svc.url}/v1/events`, [checkout('c-pushed')], { 'x-request-id': 'ev-7', traceparent: `00-${TRACE}-${PARENT}-00` });
+    const r = await post(`${svc.url}/v1/events`, [checkout('c-pushed')], {
+      'x-request-id': 'ev-7',
+      traceparent: `00-${TRACE}-${PARENT}-00`,
+    });
     expect(r.status).toBe(202);
     await until(() => sub.messages.length > 0);
-    expect(sub.messages[0]).toMatchObject({ type: 'decision', requestId: 'ev-7', traceparent: r.headers.get('traceparent') });
+    expect(sub.messages[0]).toMatchObject({
+      type: 'decision',
+      requestId: 'ev-7',
+      traceparent: r.headers.get('traceparent'),
+    });
     await until(() => lines.some((l) => l.requestId === 'ev-7' && l.msg === 'decision'));
     sub.ws.close();
   });
@@ -102,8 +127,19 @@ describe('request ids, traces and SRE metrics in the running service', () => {
   it('counts applied offer outcomes per offer, duplicates once; a response naming an offer the decision did not return counts nothing', async () => {
     const dec = await post(`${svc.url}/v1/decide`, { customerId: 'c-out', channel: 'pos', trigger: 'checkout' });
     const offerId = dec.body.offers[0].offerId as string;
-    const resp = (id: string, offer: string, outcome: string) => ({ id, type: 'offer_response', customerId: 'c-out', time: new Date().toISOString(), data: { decisionId: dec.body.decisionId, offerId: offer, outcome } });
-    const r = await post(`${svc.url}/v1/events`, [resp('o1', offerId, 'accepted'), resp('o1', offerId, 'accepted'), resp('o2', offerId, 'impression'), resp('o3', 'no-such-offer', 'declined')]);
+    const resp = (id: string, offer: string, outcome: string) => ({
+      id,
+      type: 'offer_response',
+      customerId: 'c-out',
+      time: new Date().toISOString(),
+      data: { decisionId: dec.body.decisionId, offerId: offer, outcome },
+    });
+    const r = await post(`${svc.url}/v1/events`, [
+      resp('o1', offerId, 'accepted'),
+      resp('o1', offerId, 'accepted'),
+      resp('o2', offerId, 'impression'),
+      resp('o3', 'no-such-offer', 'declined'),
+    ]);
     expect(r.body.rejected).toMatchObject([{ index: 3, code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' }]);
     const m = (await get(`${svc.url}/metrics`)).body as string;
     expect(m).toContain(`nbo_offer_outcomes_total{offer="${offerId}",outcome="accepted"} 1`);

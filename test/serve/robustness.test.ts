@@ -12,9 +12,40 @@ describe('bad requests', () => {
   });
 
   it('property — any JSON body gets a 2xx or a 4xx problem, never a 5xx, and the server stays up', async () => {
-    const field = fc.constantFrom('id', 'type', 'customerId', 'time', 'channel', 'data', 'trigger', 'context', 'limit', 'explain', '__proto__', 'constructor');
-    const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('checkout', 'claim', 'pos', 'c-1', '2026-11-23T09:00:00Z', 'offer_response', 'profile', -1, 1e308, ''));
-    const body = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.dictionary(field, anyValue), fc.array(fc.dictionary(field, anyValue), { maxLength: 5 }));
+    const field = fc.constantFrom(
+      'id',
+      'type',
+      'customerId',
+      'time',
+      'channel',
+      'data',
+      'trigger',
+      'context',
+      'limit',
+      'explain',
+      '__proto__',
+      'constructor',
+    );
+    const anyValue = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.constantFrom(
+        'checkout',
+        'claim',
+        'pos',
+        'c-1',
+        '2026-11-23T09:00:00Z',
+        'offer_response',
+        'profile',
+        -1,
+        1e308,
+        '',
+      ),
+    );
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 4 }),
+      fc.dictionary(field, anyValue),
+      fc.array(fc.dictionary(field, anyValue), { maxLength: 5 }),
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/v1/decide', '/v1/events'), body, async (path, b) => {
         const r = await post(`${svc.url}${path}`, JSON.stringify(b));

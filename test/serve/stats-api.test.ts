@@ -42,14 +42,31 @@ describe('GET /v1/stats/offers', () => {
     expect(before.status).toBe(200);
     expect(before.body).toMatchObject({ bucketSeconds: 10, window: 900, buckets: 90, channels: ['pos'], customers: 0 });
     const state = (b: any) => Object.fromEntries(b.offers.map((o: any) => [o.offerId, o.state]));
-    expect(state(before.body)).toEqual({ 'aa-always': 'active', 'bb-once': 'active', 'cc-later': 'scheduled', 'dd-gone': 'expired' });
+    expect(state(before.body)).toEqual({
+      'aa-always': 'active',
+      'bb-once': 'active',
+      'cc-later': 'scheduled',
+      'dd-gone': 'expired',
+    });
 
-    await post(`${svc.url}/v1/events`, { id: 'p1', type: 'purchase', customerId: 'c1', time: iso(now), data: { amount: 150 } });
+    await post(`${svc.url}/v1/events`, {
+      id: 'p1',
+      type: 'purchase',
+      customerId: 'c1',
+      time: iso(now),
+      data: { amount: 150 },
+    });
     const d1 = await post(`${svc.url}/v1/decide`, { customerId: 'c1', channel: 'pos' });
     const d2 = await post(`${svc.url}/v1/decide`, { customerId: 'c2', channel: 'pos' });
     expect(d1.body.offers.map((o: any) => o.offerId)).toEqual(['bb-once']);
     expect(d2.body.offers.map((o: any) => o.offerId)).toEqual(['aa-always']);
-    const response = (id: string, d: any, outcome: string) => ({ id, type: 'offer_response', customerId: d.customerId, time: iso(Date.now()), data: { decisionId: d.decisionId, offerId: d.offers[0].offerId, outcome } });
+    const response = (id: string, d: any, outcome: string) => ({
+      id,
+      type: 'offer_response',
+      customerId: d.customerId,
+      time: iso(Date.now()),
+      data: { decisionId: d.decisionId, offerId: d.offers[0].offerId, outcome },
+    });
     await post(`${svc.url}/v1/events`, [response('r1', d1.body, 'accepted'), response('r2', d2.body, 'declined')]);
     await post(`${svc.url}/v1/events`, response('r1', d1.body, 'accepted')); // a duplicate counts nothing
 
@@ -57,14 +74,32 @@ describe('GET /v1/stats/offers', () => {
     expect(after.body.buckets).toBe(30);
     expect(after.body.decisions.reduce((a: number, b: number) => a + b, 0)).toBe(2);
     const byId = Object.fromEntries(after.body.offers.map((o: any) => [o.offerId, o]));
-    expect(byId['bb-once'].totals).toEqual({ offered: 1, impression: 0, accepted: 1, declined: 0, redeemed: 0, acceptanceRate: 1 });
+    expect(byId['bb-once'].totals).toEqual({
+      offered: 1,
+      impression: 0,
+      accepted: 1,
+      declined: 0,
+      redeemed: 0,
+      acceptanceRate: 1,
+    });
     expect(byId['aa-always'].totals).toMatchObject({ offered: 1, accepted: 0, declined: 1, acceptanceRate: 0 });
     expect(byId['cc-later'].totals.acceptanceRate).toBeNull();
     expect(byId['bb-once'].series.offered).toHaveLength(30);
     expect(byId['bb-once'].series.offered.reduce((a: number, b: number) => a + b, 0)).toBe(1);
     // its total cap on offered is reached: capped, with the cap named
-    expect(byId['bb-once']).toMatchObject({ state: 'capped', cap: { outcome: 'offered', max: 1, count: 1, window: null } });
-    expect(after.body.segments).toEqual([{ segmentation: 'tier', sizes: [{ segment: 'big', customers: 1 }, { segment: 'small', customers: 1 }] }]);
+    expect(byId['bb-once']).toMatchObject({
+      state: 'capped',
+      cap: { outcome: 'offered', max: 1, count: 1, window: null },
+    });
+    expect(after.body.segments).toEqual([
+      {
+        segmentation: 'tier',
+        sizes: [
+          { segment: 'big', customers: 1 },
+          { segment: 'small', customers: 1 },
+        ],
+      },
+    ]);
     expect(after.body.customers).toBe(2);
     expect(after.body.instance).toEqual(expect.any(String));
   });
@@ -81,7 +116,10 @@ describe('GET /v1/stats/offers', () => {
 
 describe('GET /v1/stats/offers with API keys', () => {
   it('needs the read scope', async () => {
-    const { file, secrets } = keysFile([{ id: 'r', scopes: ['read'] }, { id: 'd', scopes: ['decide'] }]);
+    const { file, secrets } = keysFile([
+      { id: 'r', scopes: ['read'] },
+      { id: 'd', scopes: ['decide'] },
+    ]);
     const svc = await startTestService({ NBO_API_KEYS_FILE: file });
     try {
       expect((await get(`${svc.url}/v1/stats/offers`)).status).toBe(401);

@@ -25,10 +25,20 @@ describe('WebSocket stream', () => {
     await post(`${svc.url}/v1/events`, [e1, checkout('c-ws-2')]);
     await until(() => pos.messages.length === 2 && mine.messages.length === 1);
     expect(mine.messages[0]).toEqual({
-      type: 'decision', decisionId: expect.any(String), customerId: 'c-ws-1', channel: 'pos', trigger: 'checkout', eventId: e1.id,
-      offers: expect.any(Array), rulesVersion: expect.any(String), degraded: false, time: expect.any(String),
-      requestId: expect.any(String), traceparent: expect.any(String),
-      policy: 'default', candidates: expect.any(Array),
+      type: 'decision',
+      decisionId: expect.any(String),
+      customerId: 'c-ws-1',
+      channel: 'pos',
+      trigger: 'checkout',
+      eventId: e1.id,
+      offers: expect.any(Array),
+      rulesVersion: expect.any(String),
+      degraded: false,
+      time: expect.any(String),
+      requestId: expect.any(String),
+      traceparent: expect.any(String),
+      policy: 'default',
+      candidates: expect.any(Array),
     });
     expect(pos.messages.map((m) => m.customerId).sort()).toEqual(['c-ws-1', 'c-ws-2']);
     await new Promise((r) => setTimeout(r, 100));
@@ -51,14 +61,27 @@ describe('WebSocket stream — a slow subscriber', () => {
     // an offer with a 60 KB payload fills socket buffers quickly
     const dir = mkdtempSync(join(tmpdir(), 'nbo-rules-'));
     cpSync(SAMPLE_RULES, dir, { recursive: true });
-    writeFileSync(join(dir, 'offers', 'big.json'), JSON.stringify({ id: 'aaa-big', name: 'Big', channels: ['pos'], triggers: ['checkout'], value: 1000, payload: { blob: 'x'.repeat(60_000) } }));
+    writeFileSync(
+      join(dir, 'offers', 'big.json'),
+      JSON.stringify({
+        id: 'aaa-big',
+        name: 'Big',
+        channels: ['pos'],
+        triggers: ['checkout'],
+        value: 1000,
+        payload: { blob: 'x'.repeat(60_000) },
+      }),
+    );
     const svc = await startTestService({ NBO_RULES_DIR: dir, NBO_WS_MAX_BACKPRESSURE_BYTES: '262144' });
     const slow = subscribe(`${svc.ws}/v1/stream?channel=pos`);
     const fast = subscribe(`${svc.ws}/v1/stream?channel=pos`);
     await Promise.all([slow.opened, fast.opened]);
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stops reading
     for (let i = 0; i < 30 && slow.closed() === null; i++) {
-      await post(`${svc.url}/v1/events`, Array.from({ length: 20 }, (_, k) => checkout(`c-slow-${i}-${k}`)));
+      await post(
+        `${svc.url}/v1/events`,
+        Array.from({ length: 20 }, (_, k) => checkout(`c-slow-${i}-${k}`)),
+      );
       await new Promise((r) => setTimeout(r, 20));
     }
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -97,7 +120,11 @@ describe('WebSocket stream — across instances', () => {
 describe('POST /v1/decide — store round trips', () => {
   it('reads the customer with one command before answering; recording offered follows it', async () => {
     const prefix = `t${randomBytes(4).toString('hex')}`;
-    const svc = await startTestService({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix, NBO_STATS_REFRESH_MS: '600000' });
+    const svc = await startTestService({
+      NBO_REDIS_URL: inject('redisUrl'),
+      NBO_REDIS_PREFIX: prefix,
+      NBO_STATS_REFRESH_MS: '600000',
+    });
     await post(`${svc.url}/v1/decide`, { customerId: 'warm', channel: 'pos' }); // scripts loaded
     const monitor = await new Redis(inject('redisUrl')).monitor();
     const seen: string[][] = [];
@@ -112,7 +139,12 @@ describe('POST /v1/decide — store round trips', () => {
     expect(seen.map((a) => a[0]!.toLowerCase())).toEqual(['evalsha', 'hincrby']);
     expect(seen[1]).toEqual(['hincrby', `${prefix}:policies`, 'default:d', '1']);
     seen.length = 0;
-    const some = await post(`${svc.url}/v1/decide`, { customerId: 'c-rt', channel: 'pos', trigger: 'checkout', context: { basket: { total: 10 } } });
+    const some = await post(`${svc.url}/v1/decide`, {
+      customerId: 'c-rt',
+      channel: 'pos',
+      trigger: 'checkout',
+      context: { basket: { total: 10 } },
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(some.body.offers.length).toBe(1);
     // commands on the customer: the snapshot, then "offered" recorded after the answer;
@@ -122,7 +154,8 @@ describe('POST /v1/decide — store round trips', () => {
     expect(onCustomer[0]![0]!.toLowerCase()).toBe('evalsha');
     expect(onCustomer[0]![1]).not.toBe(onCustomer[1]![1]); // two different scripts
     for (const other of seen.filter((a) => !a.includes(`${prefix}:{c-rt}`))) {
-      if (other[0]!.toLowerCase() === 'hincrby') expect(other[1]).toBe(`${prefix}:policies`); // the decision counted
+      if (other[0]!.toLowerCase() === 'hincrby')
+        expect(other[1]).toBe(`${prefix}:policies`); // the decision counted
       else {
         expect(other[0]!.toLowerCase()).toBe('hgetall');
         expect(other[1]).toMatch(new RegExp(`^${prefix}:(learn|tot|policies)`));

@@ -11,7 +11,10 @@ const checkout = (i: number) => ({
   customerId: `drain-c${i}`,
   channel: 'pos',
   time: new Date().toISOString(),
-  data: { storeId: 's-leeds-1', basket: { total: 7.4, items: [{ sku: '1001', category: 'coffee', price: 3.2, qty: 1 }] } },
+  data: {
+    storeId: 's-leeds-1',
+    basket: { total: 7.4, items: [{ sku: '1001', category: 'coffee', price: 3.2, qty: 1 }] },
+  },
 });
 
 describe('drain', () => {
@@ -19,10 +22,24 @@ describe('drain', () => {
     const prefix = `t${randomBytes(4).toString('hex')}`;
     const published: StreamDecision[] = [];
     // a sink that takes its time, as a decisions topic under load does
-    const slow = { publish: (d: StreamDecision) => new Promise<void>((r) => setTimeout(() => (published.push(d), r()), 150)) };
-    const svc = await startTestService({ NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix }, { sinks: [slow] });
+    const slow = {
+      publish: (d: StreamDecision) =>
+        new Promise<void>((r) =>
+          setTimeout(() => {
+            published.push(d);
+            r();
+          }, 150),
+        ),
+    };
+    const svc = await startTestService(
+      { NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix },
+      { sinks: [slow] },
+    );
 
-    const res = await post(`${svc.url}/v1/events`, Array.from({ length: 30 }, (_, i) => checkout(i)));
+    const res = await post(
+      `${svc.url}/v1/events`,
+      Array.from({ length: 30 }, (_, i) => checkout(i)),
+    );
     expect(res.status).toBe(202);
     expect(res.body.accepted).toBe(30);
     await svc.stop(); // right after the answer: the decisions are still on their way

@@ -21,7 +21,11 @@ async function simulate(file: string) {
       cb();
     },
   });
-  const code = await main(['simulate', '--events', file, '--rules', SAMPLE_RULES, '--json'], out as never, new Writable({ write: (_c, _e, cb) => cb() }) as never);
+  const code = await main(
+    ['simulate', '--events', file, '--rules', SAMPLE_RULES, '--json'],
+    out as never,
+    new Writable({ write: (_c, _e, cb) => cb() }) as never,
+  );
   expect(code).toBe(0);
   return JSON.parse(text) as { events: number; decisions: number; rejected: number };
 }
@@ -41,7 +45,11 @@ describe('recording events for nbo simulate', () => {
     try {
       expect((await post(`${svc.url}/v1/events`, events.slice(0, 20))).status).toBe(202);
       const r = await post(`${svc.url}/v1/events`, [...events.slice(10), { id: 'bad', type: 'checkout' }]);
-      expect(r.body).toMatchObject({ accepted: events.length - 20, duplicates: 10, rejected: [{ index: events.length - 10 }] });
+      expect(r.body).toMatchObject({
+        accepted: events.length - 20,
+        duplicates: 10,
+        rejected: [{ index: events.length - 10 }],
+      });
     } finally {
       await svc.stop();
     }

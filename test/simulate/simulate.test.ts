@@ -44,7 +44,16 @@ describe('nbo simulate', () => {
 
     // the service itself, on the in-process store, its clock at each event's time
     let now = 0;
-    const svc = await startService(loadConfig({ NBO_PORT: '0', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_HOST: '127.0.0.1', NBO_EXPLORATION: 'mean' }), { log: createLogger('silent'), clock: () => now });
+    const svc = await startService(
+      loadConfig({
+        NBO_PORT: '0',
+        NBO_RULES_DIR: SAMPLE_RULES,
+        NBO_RULES_WATCH: 'false',
+        NBO_HOST: '127.0.0.1',
+        NBO_EXPLORATION: 'mean',
+      }),
+      { log: createLogger('silent'), clock: () => now },
+    );
     const url = `http://127.0.0.1:${svc.port}`;
     const subs = ['pos', 'app'].map((ch) => subscribe(`ws://127.0.0.1:${svc.port}/v1/stream?channel=${ch}`));
     await Promise.all(subs.map((s) => s.opened));
@@ -91,7 +100,12 @@ describe('nbo simulate', () => {
     const r = await run(['simulate', '--events', eventsFile, '--rules', SAMPLE_RULES, '--candidate', cand, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as Json;
-    expect(j).toMatchObject({ decisions: expect.any(Number), baseline: { rulesVersion: expect.stringMatching(/^[0-9a-f]{12}$/), byOffer: expect.any(Object) }, candidate: { rulesVersion: expect.stringMatching(/^[0-9a-f]{12}$/), byOffer: expect.any(Object) }, changed: expect.any(Number) });
+    expect(j).toMatchObject({
+      decisions: expect.any(Number),
+      baseline: { rulesVersion: expect.stringMatching(/^[0-9a-f]{12}$/), byOffer: expect.any(Object) },
+      candidate: { rulesVersion: expect.stringMatching(/^[0-9a-f]{12}$/), byOffer: expect.any(Object) },
+      changed: expect.any(Number),
+    });
     expect(j.candidate.rulesVersion).not.toBe(j.baseline.rulesVersion);
     const pastry = j.baseline.byOffer['pastry-with-coffee'];
     expect(pastry).toBeGreaterThan(0);
@@ -114,13 +128,29 @@ describe('nbo simulate', () => {
     expect(alone.candidate).toBeUndefined();
     expect(alone.changed).toBe(0);
     // the same set as its own candidate changes nothing
-    const same = JSON.parse((await run(['simulate', '--events', eventsFile, '--rules', SAMPLE_RULES, '--candidate', SAMPLE_RULES, '--json'])).out) as Json;
+    const same = JSON.parse(
+      (await run(['simulate', '--events', eventsFile, '--rules', SAMPLE_RULES, '--candidate', SAMPLE_RULES, '--json']))
+        .out,
+    ) as Json;
     expect(same.changed).toBe(0);
     expect(same.candidate.byOffer).toEqual(same.baseline.byOffer);
   }, 60_000);
 
   it('--now replays the recording as if it started then: an offer outside its active window is never given', async () => {
-    const r = JSON.parse((await run(['simulate', '--events', eventsFile, '--rules', SAMPLE_RULES, '--now', '2027-03-01T08:00:00Z', '--json'])).out) as Json;
+    const r = JSON.parse(
+      (
+        await run([
+          'simulate',
+          '--events',
+          eventsFile,
+          '--rules',
+          SAMPLE_RULES,
+          '--now',
+          '2027-03-01T08:00:00Z',
+          '--json',
+        ])
+      ).out,
+    ) as Json;
     expect(r.baseline.byOffer['pastry-with-coffee']).toBeUndefined();
     expect(r.baseline.offers['pastry-with-coffee'].inactive).toBeGreaterThan(0);
     expect(r.shiftMs).toBe(Date.parse('2027-03-01T08:00:00Z') - Date.parse(JSON.parse(lines[0]!).time));
@@ -128,7 +158,16 @@ describe('nbo simulate', () => {
 
   it('counts and lists lines that are not valid events, and goes on', async () => {
     const f = join(tmp, 'some-bad.ndjson');
-    writeFileSync(f, [lines[0], '{not json', JSON.stringify({ id: 'x', type: 'checkout', customerId: 'c-1', time: 'yesterday' }), '', ...lines.slice(1, 40)].join('\n'));
+    writeFileSync(
+      f,
+      [
+        lines[0],
+        '{not json',
+        JSON.stringify({ id: 'x', type: 'checkout', customerId: 'c-1', time: 'yesterday' }),
+        '',
+        ...lines.slice(1, 40),
+      ].join('\n'),
+    );
     const r = JSON.parse((await run(['simulate', '--events', f, '--rules', SAMPLE_RULES, '--json'])).out) as Json;
     expect(r.rejected).toBe(2);
     expect(r.rejections.map((x: { line: number }) => x.line)).toEqual([2, 3]);
@@ -152,7 +191,10 @@ describe('nbo simulate', () => {
     expect(missing.err).toContain('NBO_ERR_EVENTS_FILE');
     const bad = join(tmp, 'bad-rules');
     cpSync(SAMPLE_RULES, bad, { recursive: true });
-    writeFileSync(join(bad, 'offers', 'zz.yaml'), 'id: zz\nname: Z\nchannels: [pos]\nvalue: 1\ncooldown: { declined: 3w }\n');
+    writeFileSync(
+      join(bad, 'offers', 'zz.yaml'),
+      'id: zz\nname: Z\nchannels: [pos]\nvalue: 1\ncooldown: { declined: 3w }\n',
+    );
     const invalid = await run(['simulate', '--events', eventsFile, '--rules', SAMPLE_RULES, '--candidate', bad]);
     expect(invalid.code).toBe(1);
     expect(invalid.err).toMatch(/offers\/zz\.yaml \[zz\] \$\.cooldown\.declined/);

@@ -63,21 +63,71 @@ describe('apply-events protocol: op builders', () => {
   });
 
   it('flattens an event to its key and its ops, one after another', () => {
-    expect(wireEvent('e1', [householdOp(T0, ''), lastOp('x', T0, '1')])).toEqual(['e1', 'h', T0, '', 'l', 'x', T0, '1']);
+    expect(wireEvent('e1', [householdOp(T0, ''), lastOp('x', T0, '1')])).toEqual([
+      'e1',
+      'h',
+      T0,
+      '',
+      'l',
+      'x',
+      T0,
+      '1',
+    ]);
     expect(wireEvent('', [])).toEqual(['']);
   });
 
   it('records a decision as each offer offered, then the decision, with no dedupe key', () => {
-    const ev = offeredEvent({ customerId: 'c1', decisionId: 'd-1', offerIds: ['o1', 'o2'], atMs: T0 + 999, segment: 'vip', policy: 'p1', features: [12, 40] }, (o) => (o === 'o1' ? [1, 0, 0, 0, 0] : DEPTHS));
+    const ev = offeredEvent(
+      {
+        customerId: 'c1',
+        decisionId: 'd-1',
+        offerIds: ['o1', 'o2'],
+        atMs: T0 + 999,
+        segment: 'vip',
+        policy: 'p1',
+        features: [12, 40],
+      },
+      (o) => (o === 'o1' ? [1, 0, 0, 0, 0] : DEPTHS),
+    );
     const at = Math.floor((T0 + 999) / 1000).toString(36);
-    expect(ev).toEqual(['', 'f', 'o1', 'd-1', 'vip', T0 + 999, [1, 0, 0, 0, 0], 'f', 'o2', 'd-1', 'vip', T0 + 999, DEPTHS, 'D', seenId('d-1'), at, 'o1,o2', 'p1', 'vip', 'c.14']);
+    expect(ev).toEqual([
+      '',
+      'f',
+      'o1',
+      'd-1',
+      'vip',
+      T0 + 999,
+      [1, 0, 0, 0, 0],
+      'f',
+      'o2',
+      'd-1',
+      'vip',
+      T0 + 999,
+      DEPTHS,
+      'D',
+      seenId('d-1'),
+      at,
+      'o1,o2',
+      'p1',
+      'vip',
+      'c.14',
+    ]);
     // the default policy and no segment or features are written empty
-    const plain = offeredEvent({ customerId: 'c1', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null }, () => DEPTHS);
+    const plain = offeredEvent(
+      { customerId: 'c1', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null },
+      () => DEPTHS,
+    );
     expect(plain.slice(-6)).toEqual([seenId('d-2'), Math.floor(T0 / 1000).toString(36), 'o1', '', '', '']);
   });
 
   it('passes the call arguments in the order of the script header', () => {
-    const args = applyArgs(['k1', 'k2'], [[['e']], [['f']]], { nowMs: 1, horizonMs: 2, stateTtlMs: 3, decisionTtlMs: 5, decisionsKept: 6 });
+    const args = applyArgs(['k1', 'k2'], [[['e']], [['f']]], {
+      nowMs: 1,
+      horizonMs: 2,
+      stateTtlMs: 3,
+      decisionTtlMs: 5,
+      decisionsKept: 6,
+    });
     expect(args).toEqual([2, 'k1', 'k2', 1, 2, 3, JSON.stringify([[['e']], [['f']]]), 5, 6]);
   });
 
@@ -91,12 +141,22 @@ describe('apply-events protocol: op builders', () => {
 describe('apply-events protocol: decoder', () => {
   it('decodes statuses, the household link and the response counts', () => {
     const raw = JSON.stringify([
-      [[1, ['r', 'o1', 1, 0, 'vip', 'p1', 'c']], [0, ['h', 'hh1']], [1, ['h', '']], [2, 1], [2, 2]],
+      [
+        [1, ['r', 'o1', 1, 0, 'vip', 'p1', 'c']],
+        [0, ['h', 'hh1']],
+        [1, ['h', '']],
+        [2, 1],
+        [2, 2],
+      ],
       [[1]],
     ]);
     expect(decodeApplyResult(raw, ['c1', 'c2'])).toEqual([
       [
-        { status: 'applied', household: null, response: { offerId: 'o1', impressions: 1, accepted: 0, segment: 'vip', policy: 'p1', features: 'c' } },
+        {
+          status: 'applied',
+          household: null,
+          response: { offerId: 'o1', impressions: 1, accepted: 0, segment: 'vip', policy: 'p1', features: 'c' },
+        },
         { status: 'duplicate', household: 'hh1', response: null },
         { status: 'applied', household: null, response: null },
         { status: 'refused', reason: 'unknown-decision' },
@@ -136,7 +196,13 @@ describe('apply-events protocol against the script', () => {
     const store = await createRedisStore({ url: inject('redisUrl'), prefix, statsRefreshMs: 60_000 });
     const client = store.client as Client;
     const keys = keyBuilder(prefix);
-    const settings = { nowMs: T0 + 5000, horizonMs: 60_000, stateTtlMs: 86_400_000, decisionTtlMs: 86_400_000, decisionsKept: 8 };
+    const settings = {
+      nowMs: T0 + 5000,
+      horizonMs: 60_000,
+      stateTtlMs: 86_400_000,
+      decisionTtlMs: 86_400_000,
+      decisionsKept: 8,
+    };
     const run = async (batches: Array<[string, unknown[][]]>) =>
       decodeApplyResult(
         await client.nbo_apply_events(
@@ -149,17 +215,37 @@ describe('apply-events protocol against the script', () => {
         batches.map(([c]) => c),
       );
     try {
-      const decision = offeredEvent({ customerId: 'c1', decisionId: 'd-1', offerIds: ['o1', 'o2'], atMs: T0, segment: 'vip', policy: 'p1', features: [12, 40] }, () => DEPTHS);
+      const decision = offeredEvent(
+        {
+          customerId: 'c1',
+          decisionId: 'd-1',
+          offerIds: ['o1', 'o2'],
+          atMs: T0,
+          segment: 'vip',
+          policy: 'p1',
+          features: [12, 40],
+        },
+        () => DEPTHS,
+      );
       // c2's offer history is not JSON: its batch fails alone
       await client.hset(keys.customer('c2'), 'o:o1', 'not json');
       const [c1, c2] = await run([
         ['c1', [decision]],
-        ['c2', [offeredEvent({ customerId: 'c2', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null }, () => DEPTHS)]],
+        [
+          'c2',
+          [
+            offeredEvent(
+              { customerId: 'c2', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null },
+              () => DEPTHS,
+            ),
+          ],
+        ],
       ]);
       expect(c1).toEqual([{ status: 'applied', household: null, response: null }]);
       expect(c2).toBeInstanceOf(NboError);
 
-      const accepted = (offerId: string, decisionId: string) => responseOp(offerId, OUTCOME_INDEX.accepted, seenId(decisionId), T0 + 1000, DEPTHS);
+      const accepted = (offerId: string, decisionId: string) =>
+        responseOp(offerId, OUTCOME_INDEX.accepted, seenId(decisionId), T0 + 1000, DEPTHS);
       const [res] = await run([
         [
           'c1',
@@ -174,7 +260,11 @@ describe('apply-events protocol against the script', () => {
       ]);
       expect(res).toEqual([
         // the first response to a decision also counts its impression
-        { status: 'applied', household: null, response: { offerId: 'o1', impressions: 1, accepted: 1, segment: 'vip', policy: 'p1', features: 'c.14' } },
+        {
+          status: 'applied',
+          household: null,
+          response: { offerId: 'o1', impressions: 1, accepted: 1, segment: 'vip', policy: 'p1', features: 'c.14' },
+        },
         { status: 'duplicate', household: null, response: null },
         { status: 'refused', reason: 'offer-mismatch' },
         { status: 'refused', reason: 'unknown-decision' },

@@ -11,10 +11,19 @@ describe('in-process store — bounded memory', () => {
   it('holds at most one bucket per window slot however many events arrive', async () => {
     const clock = manualClock(T0);
     const store = createMemoryStore({ clock: clock.now, dedupeHorizonMs: DAY });
-    store.setModel(stateModelFrom(ruleSet({ aggregates: { spend_7d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '7d' } }, offers: [offer('x')] })));
+    store.setModel(
+      stateModelFrom(
+        ruleSet({
+          aggregates: { spend_7d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '7d' } },
+          offers: [offer('x')],
+        }),
+      ),
+    );
     for (let day = 0; day < 60; day++) {
       clock.set(T0 + day * DAY);
-      await store.applyEvents(Array.from({ length: 48 }, (_, i) => ev('c1', 'purchase', { amount: 1 }, clock.now() - i * 30 * 60_000)));
+      await store.applyEvents(
+        Array.from({ length: 48 }, (_, i) => ev('c1', 'purchase', { amount: 1 }, clock.now() - i * 30 * 60_000)),
+      );
     }
     const size = store.size();
     // 7 days of hourly buckets (+1 partial); 1 day of event ids (48 a day, 2 days at most)

@@ -31,17 +31,23 @@ describe('Redis store apply', () => {
     }
   });
 
-  it("fails only the events of a customer whose key is not a hash (the call refused as a whole, then retried per customer)", async () => {
+  it('fails only the events of a customer whose key is not a hash (the call refused as a whole, then retried per customer)', async () => {
     const prefix = `t${randomBytes(4).toString('hex')}`;
     const store = await createRedisStore({ url: inject('redisUrl'), prefix, clock: () => T0, statsRefreshMs: 60_000 });
     store.setModel(stateModelFrom(RULES));
     try {
       await store.client.set(keyBuilder(prefix).customer('c2'), 'not a hash');
-      const res = await store.applyEvents([ev('c1', 'profile', { tier: 'gold' }), ev('c2', 'profile', { tier: 'gold' }), ev('c3', 'profile', { tier: 'gold' })]);
+      const res = await store.applyEvents([
+        ev('c1', 'profile', { tier: 'gold' }),
+        ev('c2', 'profile', { tier: 'gold' }),
+        ev('c3', 'profile', { tier: 'gold' }),
+      ]);
       // c1 comes before c2 in the refused call: Redis keeps a script's writes made before
       // its error, so the retry finds c1's event already recorded
       expect(res.statuses).toEqual(['duplicate', 'rejected', 'applied']);
-      expect(res.rejected).toEqual([expect.objectContaining({ index: 1, code: 'NBO_ERR_STORE_DATA', path: '$.customerId' })]);
+      expect(res.rejected).toEqual([
+        expect.objectContaining({ index: 1, code: 'NBO_ERR_STORE_DATA', path: '$.customerId' }),
+      ]);
       for (const c of ['c1', 'c3']) expect((await store.snapshot(c, T0)).profile).toEqual({ tier: 'gold' });
     } finally {
       await deleteByPrefix(store.client, prefix);
@@ -55,12 +61,13 @@ describe('Redis store apply', () => {
     store.setModel(stateModelFrom(RULES));
     try {
       await store.client.hset(keyBuilder(prefix).customer('c2'), 'o:o1', 'not json');
-      const record = (c: string) => store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o1'], atMs: T0, segment: null });
+      const record = (c: string) =>
+        store.recordOffered({ customerId: c, decisionId: `d-${c}`, offerIds: ['o1'], atMs: T0, segment: null });
       const [c1, c2] = await Promise.allSettled([record('c1'), record('c2')]);
       expect(c1.status).toBe('fulfilled');
       expect(c2.status).toBe('rejected');
       expect((c2 as PromiseRejectedResult).reason).toMatchObject({ code: 'NBO_ERR_STORE_DATA' });
-      expect((await store.snapshot('c1', T0)).offers['o1']?.counts.offered).toBe(1);
+      expect((await store.snapshot('c1', T0)).offers.o1?.counts.offered).toBe(1);
     } finally {
       await deleteByPrefix(store.client, prefix);
       await store.close();

@@ -12,7 +12,10 @@ import { offer, ruleSet } from '../support/rules.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 
 const RULES = ruleSet({
-  aggregates: { spend_30d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '30d' }, stores: { event: 'checkout', field: 'data.storeId', fn: 'distinct', window: '30d' } },
+  aggregates: {
+    spend_30d: { event: 'purchase', field: 'data.amount', fn: 'sum', window: '30d' },
+    stores: { event: 'checkout', field: 'data.storeId', fn: 'distinct', window: '30d' },
+  },
   offers: [offer('o1'), offer('thanks', { fallback: true })],
 });
 const prefix = () => `t${randomBytes(4).toString('hex')}`;
@@ -20,7 +23,12 @@ const prefix = () => `t${randomBytes(4).toString('hex')}`;
 describe('Redis store — one round trip per decision snapshot', () => {
   it('a snapshot is a single EVALSHA, whatever the customer holds', async () => {
     const p = prefix();
-    const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
+    const store = await createRedisStore({
+      url: inject('redisUrl'),
+      prefix: p,
+      clock: () => T0,
+      statsRefreshMs: 60_000,
+    });
     store.setModel(stateModelFrom(RULES));
     await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
     await store.applyEvents([
@@ -55,14 +63,25 @@ describe('Redis store — shared counters', () => {
     const p = prefix();
     const offers = Array.from({ length: 40 }, (_, i) => offer(`o${i}`));
     const rules = ruleSet({ offers: [...offers, offer('thanks', { fallback: true })] });
-    const [a, b] = await Promise.all([0, 1].map(() => createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 200 })));
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 200 })),
+    );
     for (const s of [a!, b!]) s.setModel(stateModelFrom(rules));
     // b reads every offer once (as decisions do), then a learns an acceptance of each
     for (let i = 0; i < 40; i++) b!.stats.learning(`o${i}`, null);
     await new Promise((r) => setTimeout(r, 100)); // b's first reads of new offers are done: from here on only its slices refresh
-    await Promise.all(Array.from({ length: 40 }, (_, i) => a!.recordOffered({ customerId: `c${i}`, decisionId: `d${i}`, offerIds: [`o${i}`], atMs: T0, segment: null })));
-    await a!.applyEvents(Array.from({ length: 40 }, (_, i) => ev(`c${i}`, 'offer_response', { decisionId: `d${i}`, offerId: `o${i}`, outcome: 'accepted' })));
-    const seen = () => Array.from({ length: 40 }, (_, i) => b!.stats.learning(`o${i}`, null).accepted).filter((n) => n === 1).length;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        a!.recordOffered({ customerId: `c${i}`, decisionId: `d${i}`, offerIds: [`o${i}`], atMs: T0, segment: null }),
+      ),
+    );
+    await a!.applyEvents(
+      Array.from({ length: 40 }, (_, i) =>
+        ev(`c${i}`, 'offer_response', { decisionId: `d${i}`, offerId: `o${i}`, outcome: 'accepted' }),
+      ),
+    );
+    const seen = () =>
+      Array.from({ length: 40 }, (_, i) => b!.stats.learning(`o${i}`, null).accepted).filter((n) => n === 1).length;
     const t0 = Date.now();
     while (seen() < 40 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
     expect(seen()).toBe(40);
@@ -81,13 +100,23 @@ describe('Redis store — failure behaviour', () => {
   });
 
   it('fails fast while Redis is down — retriable "unavailable", decisions degrade — and recovers by itself', async () => {
-    const store = await createRedisStore({ url: server.url, prefix: prefix(), clock: () => T0, commandTimeoutMs: 200, statsRefreshMs: 60_000 });
+    const store = await createRedisStore({
+      url: server.url,
+      prefix: prefix(),
+      clock: () => T0,
+      commandTimeoutMs: 200,
+      statsRefreshMs: 60_000,
+    });
     store.setModel(stateModelFrom(RULES));
     await store.applyEvents([ev('c1', 'purchase', { amount: 5 })]);
     const decider = createDecider({ store, rules: () => RULES, clock: () => T0, snapshotTimeoutMs: 100 });
 
     await server.stop();
-    for (const attempt of [() => store.snapshot('c1', T0), () => store.applyEvents([ev('c1', 'purchase', { amount: 1 })]), () => store.ping()]) {
+    for (const attempt of [
+      () => store.snapshot('c1', T0),
+      () => store.applyEvents([ev('c1', 'purchase', { amount: 1 })]),
+      () => store.ping(),
+    ]) {
       const t = Date.now();
       const err = await attempt().then(
         () => null,
@@ -112,11 +141,13 @@ describe('Redis store — failure behaviour', () => {
     }
     expect(up).toBe(true);
     expect((await store.applyEvents([ev('c1', 'purchase', { amount: 2 })])).applied).toBe(1);
-    expect((await decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {} })).degraded).toBe(false);
+    expect((await decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {} })).degraded).toBe(
+      false,
+    );
     await store.close();
   });
 
-  it('tells bad stored data from an outage: NBO_ERR_STORE_DATA, not retriable; only that customer\'s events are rejected', async () => {
+  it("tells bad stored data from an outage: NBO_ERR_STORE_DATA, not retriable; only that customer's events are rejected", async () => {
     const p = prefix();
     const store = await createRedisStore({ url: server.url, prefix: p, clock: () => T0 });
     store.setModel(stateModelFrom(RULES));
@@ -124,17 +155,29 @@ describe('Redis store — failure behaviour', () => {
     await store.recordOffered({ customerId: 'c9', decisionId: 'd', offerIds: ['o1'], atMs: T0, segment: null });
     await raw.hset(`${p}:{c9}`, 'o:o1', 'not json');
     // c9 shares the batch (and a script call) with others: they are applied, c9's events are rejected, c9 is not touched
-    const batch = [ev('c8', 'purchase', { amount: 3 }), ev('c9', 'purchase', { amount: 4 }), ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' }), ev('c10', 'purchase', { amount: 5 })];
+    const batch = [
+      ev('c8', 'purchase', { amount: 3 }),
+      ev('c9', 'purchase', { amount: 4 }),
+      ev('c9', 'offer_response', { decisionId: 'd', offerId: 'o1', outcome: 'accepted' }),
+      ev('c10', 'purchase', { amount: 5 }),
+    ];
     const res = await store.applyEvents(batch);
     expect(res.statuses).toEqual(['applied', 'rejected', 'rejected', 'applied']);
-    expect(res.rejected).toEqual([1, 2].map((index) => ({ index, code: 'NBO_ERR_STORE_DATA', path: '$.customerId', message: expect.stringContaining('customer c9') })));
+    expect(res.rejected).toEqual(
+      [1, 2].map((index) => ({
+        index,
+        code: 'NBO_ERR_STORE_DATA',
+        path: '$.customerId',
+        message: expect.stringContaining('customer c9'),
+      })),
+    );
     expect((await store.snapshot('c8', T0)).agg.spend_30d).toBe(3);
     expect((await store.snapshot('c10', T0)).agg.spend_30d).toBe(5);
-    expect(await raw.hget(`${p}:{c9}`, 'a:' + stateModelFrom(RULES).aggregates[0]!.storageKey)).toBeNull();
+    expect(await raw.hget(`${p}:{c9}`, `a:${stateModelFrom(RULES).aggregates[0]!.storageKey}`)).toBeNull();
     const err2 = await store.snapshot('c9', T0).catch((e: unknown) => e);
     expect(err2).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
     // a mangled aggregate field: an error, not a hang or a NaN
-    await raw.hset(`${p}:{c11}`, 'a:' + stateModelFrom(RULES).aggregates[0]!.storageKey, '20000;20000');
+    await raw.hset(`${p}:{c11}`, `a:${stateModelFrom(RULES).aggregates[0]!.storageKey}`, '20000;20000');
     const err3 = await store.snapshot('c11', T0).catch((e: unknown) => e);
     expect(err3).toMatchObject({ code: 'NBO_ERR_STORE_DATA', retriable: false });
     raw.disconnect();
@@ -145,15 +188,28 @@ describe('Redis store — failure behaviour', () => {
 describe('Redis store — a decision reads only the histories it needs', () => {
   it('histories not asked for stay in Redis: the reply carries only the asked ones', async () => {
     const p = prefix();
-    const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
+    const store = await createRedisStore({
+      url: inject('redisUrl'),
+      prefix: p,
+      clock: () => T0,
+      statsRefreshMs: 60_000,
+    });
     store.setModel(stateModelFrom(RULES));
-    await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1', 'o2', 'o3'], atMs: T0, segment: null });
+    await store.recordOffered({
+      customerId: 'c1',
+      decisionId: 'd1',
+      offerIds: ['o1', 'o2', 'o3'],
+      atMs: T0,
+      segment: null,
+    });
     await store.applyEvents([ev('c1', 'purchase', { amount: 5 })]);
     const raw = new Redis(inject('redisUrl'));
     try {
       await new Promise((r) => setTimeout(r, 20)); // the offered records are written at the end of the loop turn
       const fields = async (ids: string[] | null) => {
-        const flat = await (store.client as unknown as { nbo_snapshot(k: string, ...a: string[]): Promise<string[]> }).nbo_snapshot(`${p}:{c1}`, ...(ids ? ['+', ...ids] : []));
+        const flat = await (
+          store.client as unknown as { nbo_snapshot(k: string, ...a: string[]): Promise<string[]> }
+        ).nbo_snapshot(`${p}:{c1}`, ...(ids ? ['+', ...ids] : []));
         return flat.filter((_, i) => i % 2 === 0);
       };
       expect((await fields(null)).filter((f) => f.startsWith('o:')).sort()).toEqual(['o:o1', 'o:o2', 'o:o3']);

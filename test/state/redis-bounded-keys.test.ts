@@ -10,7 +10,10 @@ import { offer, ruleSet } from '../support/rules.js';
 
 const RULES = ruleSet({ offers: [offer('o1'), offer('o2')] });
 
-async function keysUnder(client: { scan: (...a: Array<string | number>) => Promise<[string, string[]]> }, prefix: string): Promise<string[]> {
+async function keysUnder(
+  client: { scan: (...a: Array<string | number>) => Promise<[string, string[]]> },
+  prefix: string,
+): Promise<string[]> {
   const out: string[] = [];
   let cursor = '0';
   do {
@@ -24,7 +27,12 @@ async function keysUnder(client: { scan: (...a: Array<string | number>) => Promi
 describe('Redis store — hostile responses leave nothing behind', () => {
   it('5,000 responses naming unknown offers and decisions create no key; a customer keeps at most 8 decisions (its hash stays a listpack)', async () => {
     const p = `t${randomBytes(4).toString('hex')}`;
-    const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
+    const store = await createRedisStore({
+      url: inject('redisUrl'),
+      prefix: p,
+      clock: () => T0,
+      statsRefreshMs: 60_000,
+    });
     store.setModel(stateModelFrom(RULES));
     try {
       await store.recordOffered({ customerId: 'c1', decisionId: 'd1', offerIds: ['o1'], atMs: T0, segment: null });
@@ -33,7 +41,11 @@ describe('Redis store — hostile responses leave nothing behind', () => {
       expect(before).toEqual([`${p}:learn:{o1}`, `${p}:policies`, `${p}:tot:{o1}`, `${p}:{c1}`].sort());
 
       const forged = Array.from({ length: 5000 }, (_, i) =>
-        ev(i % 2 === 0 ? 'c1' : `stranger-${i}`, 'offer_response', { decisionId: i % 3 === 0 ? 'd1' : `forged-${i}`, offerId: `ghost-${i}`, outcome: 'accepted' }),
+        ev(i % 2 === 0 ? 'c1' : `stranger-${i}`, 'offer_response', {
+          decisionId: i % 3 === 0 ? 'd1' : `forged-${i}`,
+          offerId: `ghost-${i}`,
+          outcome: 'accepted',
+        }),
       );
       const r = await store.applyEvents(forged);
       expect(r.applied).toBe(0);
@@ -43,7 +55,14 @@ describe('Redis store — hostile responses leave nothing behind', () => {
       expect(Object.keys(c1).sort()).toEqual(['d', 'o:o1', 's']);
 
       for (let i = 0; i < 200; i++) {
-        await store.recordOffered({ customerId: 'c1', decisionId: `x-${i}-${randomBytes(8).toString('hex')}`, offerIds: ['o1', 'o2'], atMs: T0 + i, segment: 'silver', policy: 'arm-b' });
+        await store.recordOffered({
+          customerId: 'c1',
+          decisionId: `x-${i}-${randomBytes(8).toString('hex')}`,
+          offerIds: ['o1', 'o2'],
+          atMs: T0 + i,
+          segment: 'silver',
+          policy: 'arm-b',
+        });
       }
       const d = (await store.client.hget(`${p}:{c1}`, 'd'))!;
       expect(d.split(';').filter(Boolean)).toHaveLength(MAX_DECISIONS_KEPT);

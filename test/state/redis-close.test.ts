@@ -16,7 +16,13 @@ describe('Redis store close', () => {
     store.setModel(stateModelFrom(RULES));
     // queued for the end of this turn; close() comes first, in the same turn
     const recorded = Array.from({ length: 20 }, (_, i) =>
-      store.recordOffered({ customerId: `c${i}`, decisionId: `d${i}`, offerIds: ['o1', 'o2'], atMs: T0, segment: null }),
+      store.recordOffered({
+        customerId: `c${i}`,
+        decisionId: `d${i}`,
+        offerIds: ['o1', 'o2'],
+        atMs: T0,
+        segment: null,
+      }),
     );
     await store.close();
     await Promise.all(recorded);
@@ -26,8 +32,8 @@ describe('Redis store close', () => {
     try {
       for (let i = 0; i < 20; i++) {
         const snap = await again.snapshot(`c${i}`, T0);
-        expect(snap.offers['o1']?.counts.offered, `c${i}`).toBe(1);
-        expect(snap.offers['o2']?.counts.offered, `c${i}`).toBe(1);
+        expect(snap.offers.o1?.counts.offered, `c${i}`).toBe(1);
+        expect(snap.offers.o2?.counts.offered, `c${i}`).toBe(1);
       }
     } finally {
       await deleteByPrefix(again.client, prefix);

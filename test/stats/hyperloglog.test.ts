@@ -15,7 +15,8 @@ describe('distinct-count sketches', () => {
   });
 
   it('stay within 10 % from a hundred to a million values', () => {
-    for (const n of [100, 1000, 20_000, 1_000_000]) expect(Math.abs(estimate(sketchOf(ids(n))) / n - 1), String(n)).toBeLessThan(0.1);
+    for (const n of [100, 1000, 20_000, 1_000_000])
+      expect(Math.abs(estimate(sketchOf(ids(n))) / n - 1), String(n)).toBeLessThan(0.1);
   });
 
   it('property: merging counts the union, sparse or dense, and leaves the source as it was', () => {

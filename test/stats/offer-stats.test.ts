@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createOfferStats, NO_SEGMENT } from '../../src/stats/offer-stats.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
-const decision = (customerId: string, offerIds: string[], segments: Record<string, string | null> = {}) => ({ customerId, offers: offerIds.map((offerId) => ({ offerId })) as never, segments });
+const decision = (customerId: string, offerIds: string[], segments: Record<string, string | null> = {}) => ({
+  customerId,
+  offers: offerIds.map((offerId) => ({ offerId })) as never,
+  segments,
+});
 
 describe('offer stats — the ring of time buckets behind GET /v1/stats/offers', () => {
   it('counts offered per offer and bucket, and responses by outcome', () => {
@@ -60,7 +64,8 @@ describe('offer stats — the ring of time buckets behind GET /v1/stats/offers',
 
   it('segment sizes stay within a few per cent for many customers, and memory does not grow with them', () => {
     const s = createOfferStats({ bucketMs: 10_000, buckets: 6 });
-    for (let i = 0; i < 50_000; i++) s.recordDecision(decision(`c-${i}`, [], { tier: i % 5 === 0 ? 'gold' : 'silver' }), T0 + (i % 60_000));
+    for (let i = 0; i < 50_000; i++)
+      s.recordDecision(decision(`c-${i}`, [], { tier: i % 5 === 0 ? 'gold' : 'silver' }), T0 + (i % 60_000));
     const w = s.read(60_000, T0 + 59_999);
     expect(Math.abs(w.customers / 50_000 - 1)).toBeLessThan(0.1);
     expect(Math.abs(w.segments.tier!.gold! / 10_000 - 1)).toBeLessThan(0.1);
@@ -81,15 +86,20 @@ describe('offer stats — the ring of time buckets behind GET /v1/stats/offers',
 
   it('property: every recorded decision inside the window is counted exactly once', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ at: fc.integer({ min: 0, max: 119_999 }), offer: fc.constantFrom('a', 'b', 'c') }), { maxLength: 200 }), (list) => {
-        const s = createOfferStats({ bucketMs: 10_000, buckets: 12 });
-        const sorted = [...list].sort((p, q) => p.at - q.at);
-        for (const d of sorted) s.recordDecision(decision('c', [d.offer]), T0 + d.at);
-        const w = s.read(120_000, T0 + 119_999);
-        const counted = [...w.offers.values()].reduce((n, x) => n + x.offered.reduce((a, b) => a + b, 0), 0);
-        expect(counted).toBe(list.length);
-        expect(w.decisions.reduce((a, b) => a + b, 0)).toBe(list.length);
-      }),
+      fc.property(
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 119_999 }), offer: fc.constantFrom('a', 'b', 'c') }), {
+          maxLength: 200,
+        }),
+        (list) => {
+          const s = createOfferStats({ bucketMs: 10_000, buckets: 12 });
+          const sorted = [...list].sort((p, q) => p.at - q.at);
+          for (const d of sorted) s.recordDecision(decision('c', [d.offer]), T0 + d.at);
+          const w = s.read(120_000, T0 + 119_999);
+          const counted = [...w.offers.values()].reduce((n, x) => n + x.offered.reduce((a, b) => a + b, 0), 0);
+          expect(counted).toBe(list.length);
+          expect(w.decisions.reduce((a, b) => a + b, 0)).toBe(list.length);
+        },
+      ),
     );
   });
 });

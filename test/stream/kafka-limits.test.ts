@@ -11,10 +11,14 @@ describe('Kafka events are held to the same input limits as HTTP, one event at a
   it('Redis mode: a profile nested 10,000 deep, one with a lone surrogate key and a message nested 400,000 deep go to the DLQ naming the path; the events around them are applied', async () => {
     const id = uid();
     const topics = { events: `events-${id}`, decisions: `decisions-${id}`, dlq: `dlq-${id}` };
-    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    const producer = kafka().producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: true,
+    });
     await producer.connect();
     // topics exist before the consumers join (the mock broker has no CreateTopics)
-    for (const t of [topics.decisions, topics.dlq]) await producer.send({ topic: t, messages: [{ key: 'warm-up', value: '{}' }] });
+    for (const t of [topics.decisions, topics.dlq])
+      await producer.send({ topic: t, messages: [{ key: 'warm-up', value: '{}' }] });
     const svc = await startTestService({
       NBO_REDIS_URL: inject('redisUrl'),
       NBO_REDIS_PREFIX: `t${id}`,
@@ -39,17 +43,27 @@ describe('Kafka events are held to the same input limits as HTTP, one event at a
     try {
       const c = `k-${id}`; // one key: one partition, so the poison sits between the valid events
       const time = new Date().toISOString();
-      const purchase = (n: number) => JSON.stringify({ id: `p${n}-${id}`, type: 'purchase', customerId: c, time, data: { amount: n } });
+      const purchase = (n: number) =>
+        JSON.stringify({ id: `p${n}-${id}`, type: 'purchase', customerId: c, time, data: { amount: n } });
       const deep = `{"id":"deep-${id}","type":"profile","customerId":"${c}","time":"${time}","data":{"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}}`;
       const lone = `{"id":"lone-${id}","type":"profile","customerId":"${c}","time":"${time}","data":{"bad\\udc00":1}}`;
       const unparseable = `{"id":"x","data":${'['.repeat(400_000)}${']'.repeat(400_000)}}`;
-      await producer.send({ topic: topics.events, messages: [purchase(1), deep, purchase(2), lone, unparseable, purchase(4)].map((value) => ({ key: c, value })) });
+      await producer.send({
+        topic: topics.events,
+        messages: [purchase(1), deep, purchase(2), lone, unparseable, purchase(4)].map((value) => ({ key: c, value })),
+      });
 
       await until(() => dead.length >= 3, 15_000);
-      expect(dead.map((d) => d.headers[DLQ_HEADERS.code])).toEqual(['NBO_ERR_EVENT_INVALID', 'NBO_ERR_EVENT_INVALID', 'NBO_ERR_EVENT_INVALID']);
+      expect(dead.map((d) => d.headers[DLQ_HEADERS.code])).toEqual([
+        'NBO_ERR_EVENT_INVALID',
+        'NBO_ERR_EVENT_INVALID',
+        'NBO_ERR_EVENT_INVALID',
+      ]);
       const message = (start: string) => dead.find((d) => d.value.startsWith(start))!.headers[DLQ_HEADERS.message];
       expect(message(`{"id":"deep-`)).toMatch(/^\$\.data\.x(\.a)+ is nested deeper than 32 levels$/);
-      expect(message(`{"id":"lone-`)).toBe('$.data["bad\\udc00"] is a key holding a lone UTF-16 surrogate (not valid Unicode)');
+      expect(message(`{"id":"lone-`)).toBe(
+        '$.data["bad\\udc00"] is a key holding a lone UTF-16 surrogate (not valid Unicode)',
+      );
       expect(message('{"id":"x"')).toBe('not a JSON event: nested deeper than 20000 levels');
       let state = await get(`${svc.url}/v1/customers/${c}`);
       const deadline = Date.now() + 10_000;

@@ -10,11 +10,23 @@ describe('Kafka consumer restarts', () => {
   it('a crash that is not about a message (failing twice between apply and commit) restarts the consumer with backoff: /readyz 503 naming it meanwhile, 2 restarts counted, every event applied exactly once', async () => {
     const id = uid();
     const env = { ...kafkaEnv(brokers(), id), NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: `t${id}` };
-    const producer = kafkaOn(brokers()).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    const producer = kafkaOn(brokers()).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: true,
+    });
     await producer.connect();
     const customer = `c-restart-${id}`;
-    const events = Array.from({ length: 50 }, (_, i) => ({ id: `r-${id}-${i}`, type: 'purchase', customerId: customer, time: new Date().toISOString(), data: { amount: i + 1 } }));
-    await producer.send({ topic: env.NBO_KAFKA_EVENTS_TOPIC, messages: events.map((e) => ({ key: customer, value: JSON.stringify(e) })) });
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      id: `r-${id}-${i}`,
+      type: 'purchase',
+      customerId: customer,
+      time: new Date().toISOString(),
+      data: { amount: i + 1 },
+    }));
+    await producer.send({
+      topic: env.NBO_KAFKA_EVENTS_TOPIC,
+      messages: events.map((e) => ({ key: customer, value: JSON.stringify(e) })),
+    });
 
     // the first two batches fail after they are applied and before they are committed, as a lost broker connection would
     let failures = 2;
@@ -55,7 +67,13 @@ describe('Kafka consumer restarts', () => {
     expect(metricValue(m, 'nbo_kafka_messages_total{result="duplicate"}')).toBeGreaterThanOrEqual(2);
     const crashed = seen.filter((s) => s.status === 503);
     expect(crashed.length).toBeGreaterThan(0);
-    expect(crashed.some((s) => s.detail.includes(`kafka consumer (group "${env.NBO_KAFKA_GROUP_ID}", topic "${env.NBO_KAFKA_EVENTS_TOPIC}") not consuming: crashed (Error: connection to the broker lost); restart `))).toBe(true);
+    expect(
+      crashed.some((s) =>
+        s.detail.includes(
+          `kafka consumer (group "${env.NBO_KAFKA_GROUP_ID}", topic "${env.NBO_KAFKA_EVENTS_TOPIC}") not consuming: crashed (Error: connection to the broker lost); restart `,
+        ),
+      ),
+    ).toBe(true);
 
     await producer.disconnect();
     await svc.stop();

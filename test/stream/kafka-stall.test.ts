@@ -20,13 +20,32 @@ describe('Kafka broker stall', () => {
 
   it('the broker stopped (SIGSTOP) past the session timeout and resumed: the consumer rejoins, /readyz is 503 naming it meanwhile, nothing is lost or applied twice', async () => {
     const id = uid();
-    const env = { ...kafkaEnv(broker.brokers, id), NBO_KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), NBO_KAFKA_REQUEST_TIMEOUT_MS: '1000', NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: `t${id}` };
-    const producer = kafkaOn(broker.brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    const env = {
+      ...kafkaEnv(broker.brokers, id),
+      NBO_KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      NBO_KAFKA_REQUEST_TIMEOUT_MS: '1000',
+      NBO_REDIS_URL: inject('redisUrl'),
+      NBO_REDIS_PREFIX: `t${id}`,
+    };
+    const producer = kafkaOn(broker.brokers).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: true,
+    });
     await producer.connect();
     const customers = Array.from({ length: 8 }, (_, i) => `c-stall-${i}`);
     const events = (from: number, n: number) =>
-      Array.from({ length: n }, (_, i) => ({ id: `s-${id}-${from + i}`, type: 'purchase', customerId: customers[(from + i) % 8]!, time: new Date().toISOString(), data: { amount: from + i + 1 } }));
-    const send = (evs: ReturnType<typeof events>) => producer.send({ topic: env.NBO_KAFKA_EVENTS_TOPIC, messages: evs.map((e) => ({ key: e.customerId, value: JSON.stringify(e) })) });
+      Array.from({ length: n }, (_, i) => ({
+        id: `s-${id}-${from + i}`,
+        type: 'purchase',
+        customerId: customers[(from + i) % 8]!,
+        time: new Date().toISOString(),
+        data: { amount: from + i + 1 },
+      }));
+    const send = (evs: ReturnType<typeof events>) =>
+      producer.send({
+        topic: env.NBO_KAFKA_EVENTS_TOPIC,
+        messages: evs.map((e) => ({ key: e.customerId, value: JSON.stringify(e) })),
+      });
     // the topic exists before the consumer joins (the mock broker has no CreateTopics)
     const before = events(0, 100);
     await send(before);
@@ -77,7 +96,12 @@ describe('Kafka broker stall', () => {
       for (const c of customers) total += (await get(`${svc.url}/v1/customers/${c}`)).body.agg.spend_30d;
       return total;
     };
-    expect(await eventually(async () => (await applied()) >= total && (await get(`${svc.url}/readyz`)).status === 200, 60_000)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await applied()) >= total && (await get(`${svc.url}/readyz`)).status === 200,
+        60_000,
+      ),
+    ).toBe(true);
     polling = false;
     await poller;
 
@@ -96,14 +120,29 @@ describe('Kafka broker stall', () => {
     // not ready while it was not consuming, naming the consumer; ready again after
     const down = seen.filter((s) => s.status === 503);
     expect(down.length).toBeGreaterThan(0);
-    for (const s of down) expect(s.kafka).toMatchObject({ ok: false, detail: expect.stringContaining(`kafka consumer (group "${env.NBO_KAFKA_GROUP_ID}"`) });
+    for (const s of down)
+      expect(s.kafka).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining(`kafka consumer (group "${env.NBO_KAFKA_GROUP_ID}"`),
+      });
     // while the broker was stopped (from half the session timeout on, plus a second's slack): not consuming, stalled (or crashed, had its retries run out)
     const stalled = seen.filter((s) => s.at > stoppedAt + SESSION_TIMEOUT_MS / 2 + 1000 && s.at < resumedAt);
     expect(stalled.length).toBeGreaterThan(0);
-    for (const s of stalled) expect(s).toMatchObject({ status: 503, kafka: { ok: false, detail: expect.stringMatching(/^kafka consumer \(group "[^"]+", topic "[^"]+"\) not consuming: (no fetch, heartbeat or batch answered for|crashed)/) } });
+    for (const s of stalled)
+      expect(s).toMatchObject({
+        status: 503,
+        kafka: {
+          ok: false,
+          detail: expect.stringMatching(
+            /^kafka consumer \(group "[^"]+", topic "[^"]+"\) not consuming: (no fetch, heartbeat or batch answered for|crashed)/,
+          ),
+        },
+      });
     expect(stalled.some((s) => s.kafka.detail!.includes('no fetch, heartbeat or batch answered for'))).toBe(true);
     const lastDown = seen.findLastIndex((s) => s.status === 503);
-    expect(seen.slice(lastDown + 1).some((s) => s.status === 200) || (await get(`${svc.url}/readyz`)).status === 200).toBe(true);
+    expect(
+      seen.slice(lastDown + 1).some((s) => s.status === 200) || (await get(`${svc.url}/readyz`)).status === 200,
+    ).toBe(true);
 
     await producer.disconnect();
     await svc.stop();

@@ -15,8 +15,19 @@ function purchase(customerId: string, amount: number, id = `p-${uid()}`) {
   return { id, type: 'purchase', customerId, time: new Date().toISOString(), data: { amount } };
 }
 
-async function produce(p: Producer, topic: string, values: Array<unknown | string>, key = (v: unknown) => (v as { customerId?: string })?.customerId ?? 'x') {
-  await p.send({ topic, messages: values.map((v) => ({ key: typeof v === 'string' ? 'garbage' : key(v), value: typeof v === 'string' ? v : JSON.stringify(v) })) });
+async function produce(
+  p: Producer,
+  topic: string,
+  values: Array<unknown | string>,
+  key = (v: unknown) => (v as { customerId?: string })?.customerId ?? 'x',
+) {
+  await p.send({
+    topic,
+    messages: values.map((v) => ({
+      key: typeof v === 'string' ? 'garbage' : key(v),
+      value: typeof v === 'string' ? v : JSON.stringify(v),
+    })),
+  });
 }
 
 describe('Kafka stream processing', () => {
@@ -43,19 +54,42 @@ describe('Kafka stream processing', () => {
 
     const p1 = purchase('c-k1', 30);
     const trigger = checkout('c-k1');
-    await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, [p1, purchase('c-k1', 12.5), trigger, p1, 'not json {', { id: 'x', type: 'checkout', customerId: 'c-k1', time: 'yesterday' }]);
+    await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, [
+      p1,
+      purchase('c-k1', 12.5),
+      trigger,
+      p1,
+      'not json {',
+      { id: 'x', type: 'checkout', customerId: 'c-k1', time: 'yesterday' },
+    ]);
 
     await until(() => ws.messages.length === 1 && decisions.got.length >= 2 && dlq.got.length >= 3, 15_000);
     const state = await get(`${svc.url}/v1/customers/c-k1`);
     expect(state.body.agg).toMatchObject({ spend_30d: 42.5, purchases_365d: 2, visits_7d: 1 });
-    expect(ws.messages[0]).toMatchObject({ type: 'decision', customerId: 'c-k1', channel: 'pos', trigger: 'checkout', eventId: trigger.id });
+    expect(ws.messages[0]).toMatchObject({
+      type: 'decision',
+      customerId: 'c-k1',
+      channel: 'pos',
+      trigger: 'checkout',
+      eventId: trigger.id,
+    });
     const produced = decisions.got.find((d) => d.key === 'c-k1')!;
-    expect(JSON.parse(produced.value)).toMatchObject({ decisionId: ws.messages[0].decisionId, eventId: trigger.id, customerId: 'c-k1', channel: 'pos', rulesVersion: expect.any(String), offers: expect.any(Array) });
+    expect(JSON.parse(produced.value)).toMatchObject({
+      decisionId: ws.messages[0].decisionId,
+      eventId: trigger.id,
+      customerId: 'c-k1',
+      channel: 'pos',
+      rulesVersion: expect.any(String),
+      offers: expect.any(Array),
+    });
 
     const dead = dlq.got.filter((d) => d.headers[DLQ_HEADERS.code]);
     expect(dead).toHaveLength(2);
     const notJson = dead.find((d) => d.value === 'not json {')!;
-    expect(notJson.headers).toMatchObject({ [DLQ_HEADERS.code]: 'NBO_ERR_EVENT_INVALID', [DLQ_HEADERS.topic]: env.NBO_KAFKA_EVENTS_TOPIC });
+    expect(notJson.headers).toMatchObject({
+      [DLQ_HEADERS.code]: 'NBO_ERR_EVENT_INVALID',
+      [DLQ_HEADERS.topic]: env.NBO_KAFKA_EVENTS_TOPIC,
+    });
     expect(notJson.headers[DLQ_HEADERS.message]).toContain('not a JSON event');
     expect(Number(notJson.headers[DLQ_HEADERS.offset])).toBeGreaterThanOrEqual(0);
     const invalid = dead.find((d) => d.value.includes('yesterday'))!;
@@ -69,7 +103,10 @@ describe('Kafka stream processing', () => {
     // the same events delivered again change nothing
     await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, [p1, trigger]);
     const deadline = Date.now() + 10_000;
-    while (!/nbo_kafka_messages_total\{result="duplicate"\} 3/.test((await get(`${svc.url}/metrics`)).body as string) && Date.now() < deadline) {
+    while (
+      !/nbo_kafka_messages_total\{result="duplicate"\} 3/.test((await get(`${svc.url}/metrics`)).body as string) &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect((await get(`${svc.url}/v1/customers/c-k1`)).body.agg).toMatchObject({ spend_30d: 42.5, visits_7d: 1 });
@@ -92,7 +129,13 @@ describe('Kafka stream processing', () => {
 
     it('pauses every partition in flight, commits nothing, reports not ready, and resumes by itself: every event applied exactly once', async () => {
       // customers spread over the topic's partitions, consumed concurrently (the default)
-      const env = { ...kafkaEnv(uid()), NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: `t${uid()}`, NBO_REDIS_TIMEOUT_MS: '200', NBO_DECIDE_TIMEOUT_MS: '100' };
+      const env = {
+        ...kafkaEnv(uid()),
+        NBO_REDIS_URL: redis.url,
+        NBO_REDIS_PREFIX: `t${uid()}`,
+        NBO_REDIS_TIMEOUT_MS: '200',
+        NBO_DECIDE_TIMEOUT_MS: '100',
+      };
       const svc = await startTestService(env);
       const customers = Array.from({ length: 8 }, (_, i) => `c-down-${i}`);
       const before = Array.from({ length: 40 }, (_, i) => purchase(customers[i % 8]!, i + 1));
@@ -108,7 +151,10 @@ describe('Kafka stream processing', () => {
       expect(await spend()).toBe(sum(before));
       const admin = kafka().admin();
       await admin.connect();
-      const [offsets] = await admin.fetchOffsets({ groupId: env.NBO_KAFKA_GROUP_ID, topics: [env.NBO_KAFKA_EVENTS_TOPIC] });
+      const [offsets] = await admin.fetchOffsets({
+        groupId: env.NBO_KAFKA_GROUP_ID,
+        topics: [env.NBO_KAFKA_EVENTS_TOPIC],
+      });
       expect(offsets!.partitions.filter((p) => Number(p.offset) > 0).length).toBeGreaterThan(1);
       await admin.disconnect();
 
@@ -126,7 +172,8 @@ describe('Kafka stream processing', () => {
       await redis.start();
       const expected = sum(before) + sum(during);
       const t1 = Date.now();
-      while ((await spend().catch(() => null)) !== expected && Date.now() - t1 < 15_000) await new Promise((r) => setTimeout(r, 100));
+      while ((await spend().catch(() => null)) !== expected && Date.now() - t1 < 15_000)
+        await new Promise((r) => setTimeout(r, 100));
       expect(await spend()).toBe(expected);
       for (const c of customers) expect((await get(`${svc.url}/v1/customers/${c}`)).body.agg.purchases_365d).toBe(10);
       expect((await get(`${svc.url}/readyz`)).body.checks.kafka.ok).toBe(true);
@@ -137,7 +184,14 @@ describe('Kafka stream processing', () => {
   it('a crash after applying and before committing double-counts nothing: redelivered events change no aggregate', async () => {
     const id = uid();
     const prefix = `t${uid()}`;
-    const env = { ...process.env, ...kafkaEnv(id), NBO_REDIS_URL: inject('redisUrl'), NBO_REDIS_PREFIX: prefix, NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'silent' };
+    const env = {
+      ...process.env,
+      ...kafkaEnv(id),
+      NBO_REDIS_URL: inject('redisUrl'),
+      NBO_REDIS_PREFIX: prefix,
+      NBO_RULES_WATCH: 'false',
+      NBO_LOG_LEVEL: 'silent',
+    };
     const events = Array.from({ length: 25 }, (_, i) => purchase(`c-crash-${i % 5}`, i + 1));
     await produce(producer, env.NBO_KAFKA_EVENTS_TOPIC, events);
 
@@ -147,7 +201,9 @@ describe('Kafka stream processing', () => {
         env: { ...env, NBO_PORT: String(port), ...(crash ? { NBO_TEST_CRASH_AFTER_APPLY: '1' } : {}) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const exit = new Promise<NodeJS.Signals | number | null>((r) => child.on('exit', (code, signal) => r(signal ?? code)));
+      const exit = new Promise<NodeJS.Signals | number | null>((r) =>
+        child.on('exit', (code, signal) => r(signal ?? code)),
+      );
       return { child, exit, url: `http://127.0.0.1:${port}` };
     };
     const spendOf = async (url: string) => {
@@ -162,14 +218,20 @@ describe('Kafka stream processing', () => {
     // it killed itself after applying, before committing
     const admin = kafka().admin();
     await admin.connect();
-    const committed = await admin.fetchOffsets({ groupId: env.NBO_KAFKA_GROUP_ID, topics: [env.NBO_KAFKA_EVENTS_TOPIC] });
+    const committed = await admin.fetchOffsets({
+      groupId: env.NBO_KAFKA_GROUP_ID,
+      topics: [env.NBO_KAFKA_EVENTS_TOPIC],
+    });
     expect(committed[0]!.partitions.every((p) => p.offset === '-1')).toBe(true);
 
     const second = await run(false);
     const t0 = Date.now();
     let committedNow = committed;
     while (Date.now() - t0 < 30_000) {
-      committedNow = await admin.fetchOffsets({ groupId: env.NBO_KAFKA_GROUP_ID, topics: [env.NBO_KAFKA_EVENTS_TOPIC] });
+      committedNow = await admin.fetchOffsets({
+        groupId: env.NBO_KAFKA_GROUP_ID,
+        topics: [env.NBO_KAFKA_EVENTS_TOPIC],
+      });
       const total = committedNow[0]!.partitions.reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
       if (total >= 25) break;
       await new Promise((r) => setTimeout(r, 200));

@@ -9,6 +9,7 @@ describe('consumer restart backoff', () => {
     expect(bounds(2)).toEqual([1600, 2400]);
     expect(bounds(6)).toEqual([24_000, 30_000 * 1.2]);
     expect(bounds(100)).toEqual([24_000, 36_000]);
-    for (let a = 0; a < 20; a++) expect(restartDelayMs(a + 1, () => 0.5)).toBeGreaterThanOrEqual(restartDelayMs(a, () => 0.5));
+    for (let a = 0; a < 20; a++)
+      expect(restartDelayMs(a + 1, () => 0.5)).toBeGreaterThanOrEqual(restartDelayMs(a, () => 0.5));
   });
 });

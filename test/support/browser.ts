@@ -13,7 +13,10 @@ export function ensureChromium(): void {
   const cmd = 'apt-get update && apt-get install -y chromium';
   if (process.getuid?.() !== 0) throw new Error(`the page tests need ${CHROMIUM}: run\n  sudo sh -c '${cmd}'`);
   process.stderr.write(`[test setup] installing chromium: ${cmd}\n`);
-  execSync(cmd, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execSync(cmd, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 export interface Browser {
@@ -29,7 +32,14 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1440, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
   return {
     context,

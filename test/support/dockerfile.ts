@@ -50,7 +50,10 @@ export interface BuiltStage {
  */
 export function buildDockerfile(context: string, scratch: string, runEnv: Record<string, string> = {}): BuiltStage[] {
   const instructions = parseDockerfile(readFileSync(join(context, 'Dockerfile'), 'utf8'));
-  const ignore = readFileSync(join(context, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignore = readFileSync(join(context, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (ignore[0] !== '*') throw new Error('.dockerignore is expected to start with "*" (an allowlist)');
   const allowed = new Set(ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, '')));
   const args: Record<string, string> = {};
@@ -104,7 +107,8 @@ export function buildDockerfile(context: string, scratch: string, runEnv: Record
         for (const p of parts) {
           if (src === null && !allowed.has(p.split('/')[0]!)) throw new Error(`COPY ${p}: excluded by .dockerignore`);
           const source = src ? inRoot(src, p) : join(context, p);
-          const target = dest.endsWith('/') || parts.length > 1 ? join(inRoot(stage, dest), basename(p)) : inRoot(stage, dest);
+          const target =
+            dest.endsWith('/') || parts.length > 1 ? join(inRoot(stage, dest), basename(p)) : inRoot(stage, dest);
           mkdirSync(statSync(source).isDirectory() ? target : join(target, '..'), { recursive: true });
           cpSync(source, target, { recursive: true, verbatimSymlinks: true });
         }
@@ -112,7 +116,11 @@ export function buildDockerfile(context: string, scratch: string, runEnv: Record
       }
       case 'RUN': {
         stage.ran.push(a);
-        execFileSync('/bin/sh', ['-c', a], { cwd: join(stage.root, stage.workdir), env: { ...process.env, ...stage.env, ...runEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync('/bin/sh', ['-c', a], {
+          cwd: join(stage.root, stage.workdir),
+          env: { ...process.env, ...stage.env, ...runEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         break;
       }
       default:

@@ -8,8 +8,21 @@ export const DAY = 86_400_000;
 let seq = 0;
 
 /** A valid event at `tMs` (default T0); ids are unique unless given. */
-export function ev(customerId: string, type: string, data: Record<string, unknown> = {}, tMs = T0, id?: string): ValidEvent {
-  return { id: id ?? `e-${++seq}-${Math.random().toString(36).slice(2, 8)}`, type, customerId, time: new Date(tMs).toISOString(), timeMs: tMs, data };
+export function ev(
+  customerId: string,
+  type: string,
+  data: Record<string, unknown> = {},
+  tMs = T0,
+  id?: string,
+): ValidEvent {
+  return {
+    id: id ?? `e-${++seq}-${Math.random().toString(36).slice(2, 8)}`,
+    type,
+    customerId,
+    time: new Date(tMs).toISOString(),
+    timeMs: tMs,
+    data,
+  };
 }
 
 /** A clock tests move by hand. */

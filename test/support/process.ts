@@ -13,7 +13,10 @@ export interface NboProcess {
  * Starts `nbo serve` as its own process (by default from source through tsx) on a free
  * port and waits until /healthz answers.
  */
-export async function spawnNbo(env: Record<string, string>, opts: { command?: string[]; cwd?: string; startMs?: number } = {}): Promise<NboProcess> {
+export async function spawnNbo(
+  env: Record<string, string>,
+  opts: { command?: string[]; cwd?: string; startMs?: number } = {},
+): Promise<NboProcess> {
   const port = await freePort();
   const [cmd, ...args] = opts.command ?? [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve'];
   const child = spawn(cmd!, args, {
@@ -27,7 +30,12 @@ export async function spawnNbo(env: Record<string, string>, opts: { command?: st
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.startMs ?? 20_000);
-  while ((await fetch(`${url}/healthz`).then((r) => r.status, () => 0)) !== 200) {
+  while (
+    (await fetch(`${url}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`nbo did not start (exit ${child.exitCode}):\n${output}`);

@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 
 /** Deletes every key under a prefix, on a single node or on every master of a cluster. */
 export async function deleteByPrefix(client: Redis | Cluster, prefix: string): Promise<number> {

@@ -18,7 +18,10 @@ export function filesOf(spec: RulesSpec) {
 /** Builds a rule set from objects; throws listing the issues when it is invalid. */
 export function ruleSet(spec: RulesSpec): RuleSet {
   const res = buildRuleSet(filesOf(spec));
-  if (!res.ok) throw new Error(`rules invalid:\n${res.issues.map((i) => `${i.file} ${i.id ?? ''} ${i.path}: ${i.message}`).join('\n')}`);
+  if (!res.ok)
+    throw new Error(
+      `rules invalid:\n${res.issues.map((i) => `${i.file} ${i.id ?? ''} ${i.path}: ${i.message}`).join('\n')}`,
+    );
   return res.rules;
 }
 

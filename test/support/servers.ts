@@ -37,7 +37,10 @@ export function ensureInstalled(): void {
   const cmd = 'apt-get update && apt-get install -y redis-server kcat';
   if (process.getuid?.() !== 0) throw new Error(`tests need ${missing.join(', ')}: run\n  sudo sh -c '${cmd}'`);
   process.stderr.write(`[test setup] installing ${missing.join(', ')}: ${cmd}\n`);
-  execSync(cmd, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execSync(cmd, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 export interface RedisServer {
@@ -56,7 +59,23 @@ export async function startRedis(extra: string[] = [], port?: number): Promise<R
   const start = () =>
     new Promise<void>((resolve, reject) => {
       // the Redis settings docs/state.md recommends (compact hashes), no persistence
-      const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', '--hash-max-listpack-value', '512', ...extra];
+      const args = [
+        '--port',
+        String(p),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--protected-mode',
+        'no',
+        '--hash-max-listpack-value',
+        '512',
+        ...extra,
+      ];
       const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       proc = child;
       let out = '';
@@ -70,7 +89,8 @@ export async function startRedis(extra: string[] = [], port?: number): Promise<R
       });
       child.on('exit', (code) => {
         clearTimeout(timer);
-        if (!out.includes('Ready to accept connections')) reject(new Error(`redis-server :${p} exited (${code}):\n${out}`));
+        if (!out.includes('Ready to accept connections'))
+          reject(new Error(`redis-server :${p} exited (${code}):\n${out}`));
       });
     });
   const stop = () =>
@@ -112,7 +132,10 @@ export async function startClusterNode(extra: string[] = []): Promise<RedisServe
     const port = await freePort();
     if (port + 10_000 > 65_535 || !(await portFree(port + 10_000))) continue;
     try {
-      return await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', ...extra], port);
+      return await startRedis(
+        ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', ...extra],
+        port,
+      );
     } catch (err) {
       if (attempt >= 5) throw err;
     }
@@ -131,10 +154,16 @@ export async function startRedisCluster(n = 3): Promise<RedisCluster> {
     servers.push(await startClusterNode());
   }
   const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
-  execFileSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'pipe' });
+  execFileSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+    stdio: 'pipe',
+  });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = servers.every((s) => execFileSync('redis-cli', ['-p', String(s.port), 'cluster', 'info']).toString().includes('cluster_state:ok'));
+    const ok = servers.every((s) =>
+      execFileSync('redis-cli', ['-p', String(s.port), 'cluster', 'info'])
+        .toString()
+        .includes('cluster_state:ok'),
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error('redis cluster did not become ready');
     await new Promise((r) => setTimeout(r, 100));
@@ -155,9 +184,16 @@ export interface KafkaMock {
  */
 export function startKafkaMock(): Promise<KafkaMock> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-b', '127.0.0.1:1', '-X', 'test.mock.num.brokers=1', '-d', 'mock', '-C', '-t', 'keepalive'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'kcat',
+      ['-b', '127.0.0.1:1', '-X', 'test.mock.num.brokers=1', '-d', 'mock', '-C', '-t', 'keepalive'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`kcat mock cluster did not start:\n${err.slice(0, 2000)}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kcat mock cluster did not start:\n${err.slice(0, 2000)}`)),
+      15_000,
+    );
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /bootstrap\.servers=(\S+)/.exec(err);

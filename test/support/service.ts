@@ -11,14 +11,27 @@ import { sha256Hex } from '../../src/serve/api-keys.js';
 export const SAMPLE_RULES = new URL('../../rules', import.meta.url).pathname;
 
 /** Starts NBO in-process on an ephemeral port with the given NBO_* variables. */
-export async function startTestService(env: Record<string, string> = {}, opts: Omit<ServiceOptions, 'log'> = {}): Promise<Service & { url: string; ws: string }> {
-  const config = loadConfig({ NBO_PORT: '0', NBO_RULES_DIR: SAMPLE_RULES, NBO_RULES_WATCH: 'false', NBO_LOG_LEVEL: 'silent', NBO_HOST: '127.0.0.1', ...env });
+export async function startTestService(
+  env: Record<string, string> = {},
+  opts: Omit<ServiceOptions, 'log'> = {},
+): Promise<Service & { url: string; ws: string }> {
+  const config = loadConfig({
+    NBO_PORT: '0',
+    NBO_RULES_DIR: SAMPLE_RULES,
+    NBO_RULES_WATCH: 'false',
+    NBO_LOG_LEVEL: 'silent',
+    NBO_HOST: '127.0.0.1',
+    ...env,
+  });
   const service = await startService(config, { log: createLogger('silent'), ...opts });
   return Object.assign(service, { url: `http://127.0.0.1:${service.port}`, ws: `ws://127.0.0.1:${service.port}` });
 }
 
 /** A keys file with the given keys; returns its path and each key's secret. */
-export function keysFile(keys: Array<{ id: string; scopes: string[]; channels?: string[] }>): { file: string; secrets: Record<string, string> } {
+export function keysFile(keys: Array<{ id: string; scopes: string[]; channels?: string[] }>): {
+  file: string;
+  secrets: Record<string, string>;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'nbo-keys-'));
   const secrets: Record<string, string> = {};
   const entries = keys.map((k) => {
@@ -31,8 +44,17 @@ export function keysFile(keys: Array<{ id: string; scopes: string[]; channels?: 
 }
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any, headers: res.headers };
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as any,
+    headers: res.headers,
+  };
 }
 
 export async function get(url: string, headers: Record<string, string> = {}) {

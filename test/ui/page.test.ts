@@ -57,21 +57,46 @@ describe('the page /ui in Chromium', () => {
       const row = page.locator('#feed li[data-customer="c-page-1"]');
       await row.waitFor({ timeout: 10_000 });
       expect(await row.locator('.chip').textContent()).toBe('pos');
-      await page.waitForFunction(() => Number((globalThis as any).document.getElementById('chart').dataset.offered) >= 1, undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => Number((globalThis as any).document.getElementById('chart').dataset.offered) >= 1,
+        undefined,
+        { timeout: 10_000 },
+      );
       expect(await page.locator('#chart svg rect.bar.offered').count()).toBeGreaterThan(0);
 
       // an accepted response shows in the plot and the catalog's rate
       const offered = await fetch(`${svc.url}/v1/stats/offers`).then((r) => r.json() as Promise<any>);
       const offerId = offered.offers.find((o: any) => o.totals.offered > 0).offerId as string;
       const decisionId = await row.getAttribute('data-decision');
-      await post(`${svc.url}/v1/events`, { id: `r-${decisionId}`, type: 'offer_response', customerId: 'c-page-1', time: new Date().toISOString(), data: { decisionId, offerId, outcome: 'accepted' } });
-      await page.waitForFunction(() => Number((globalThis as any).document.getElementById('chart').dataset.accepted) >= 1, undefined, { timeout: 10_000 });
+      await post(`${svc.url}/v1/events`, {
+        id: `r-${decisionId}`,
+        type: 'offer_response',
+        customerId: 'c-page-1',
+        time: new Date().toISOString(),
+        data: { decisionId, offerId, outcome: 'accepted' },
+      });
+      await page.waitForFunction(
+        () => Number((globalThis as any).document.getElementById('chart').dataset.accepted) >= 1,
+        undefined,
+        { timeout: 10_000 },
+      );
       expect(await page.locator(`#catalog tr[data-offer="${offerId}"] td.num`).nth(2).textContent()).toBe('100%');
 
       // a few more customers fill the segments panel
-      await post(`${svc.url}/v1/events`, Array.from({ length: 6 }, (_, i) => checkout(`c-page-more-${i}`, i % 2 ? 'app' : 'pos')));
-      await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#feed li').length >= 7, undefined, { timeout: 10_000 });
-      await page.waitForFunction(() => (globalThis as any).document.getElementById('kpi-customers').textContent === '7', undefined, { timeout: 10_000 });
+      await post(
+        `${svc.url}/v1/events`,
+        Array.from({ length: 6 }, (_, i) => checkout(`c-page-more-${i}`, i % 2 ? 'app' : 'pos')),
+      );
+      await page.waitForFunction(
+        () => (globalThis as any).document.querySelectorAll('#feed li').length >= 7,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.waitForFunction(
+        () => (globalThis as any).document.getElementById('kpi-customers').textContent === '7',
+        undefined,
+        { timeout: 10_000 },
+      );
       expect(await page.locator('#segments .segmentation').count()).toBeGreaterThan(0);
       expect(await page.locator('#segments [data-segment="value_tier/bronze"] .num').textContent()).toBe('7');
       // the window can be widened; the plot keeps its counts
@@ -126,7 +151,11 @@ describe('the page /ui in Chromium', () => {
       await page.locator('#conn[data-state="live"]').waitFor();
       await post(`${svc.url}/v1/events`, checkout('c-page-auth'), { authorization: `Bearer ${secrets['pos-gw']}` });
       await page.locator('#feed li[data-customer="c-page-auth"]').waitFor({ timeout: 10_000 });
-      await page.waitForFunction(() => Number((globalThis as any).document.getElementById('chart').dataset.offered) >= 1, undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => Number((globalThis as any).document.getElementById('chart').dataset.offered) >= 1,
+        undefined,
+        { timeout: 10_000 },
+      );
 
       // signing out ends the session: the page is 401 again
       await page.click('#sign-out');

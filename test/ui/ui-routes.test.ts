@@ -36,8 +36,16 @@ describe('/ui without API keys', () => {
     const html = (await get(`${svc.url}/ui`)).body as string;
     const assets = assetsOf(html);
     expect(assets.map((a) => a.split('/').pop()).sort()).toEqual(['app.js', 'favicon.svg', 'favicon.svg', 'ui.css']);
-    const types: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' };
-    for (const a of new Set([...assets, assets[0]!.replace(/[^/]+$/, 'charts.js'), assets[0]!.replace(/[^/]+$/, 'api.js')])) {
+    const types: Record<string, string> = {
+      js: 'text/javascript; charset=utf-8',
+      css: 'text/css; charset=utf-8',
+      svg: 'image/svg+xml',
+    };
+    for (const a of new Set([
+      ...assets,
+      assets[0]!.replace(/[^/]+$/, 'charts.js'),
+      assets[0]!.replace(/[^/]+$/, 'api.js'),
+    ])) {
       const r = await get(`${svc.url}${a}`);
       expect(r.status, a).toBe(200);
       expect(r.type).toBe(types[a.split('.').pop()!]);
@@ -119,10 +127,14 @@ describe('/ui with API keys', () => {
     const same = subscribe(`${svc.ws}/v1/stream?channel=pos`, { cookie, origin: `http://${host}` });
     await same.opened;
     same.ws.close();
-    await expect(subscribe(`${svc.ws}/v1/stream?channel=pos`, { cookie, origin: 'http://evil.example' }).opened).rejects.toThrow('HTTP 401');
+    await expect(
+      subscribe(`${svc.ws}/v1/stream?channel=pos`, { cookie, origin: 'http://evil.example' }).opened,
+    ).rejects.toThrow('HTTP 401');
     await expect(subscribe(`${svc.ws}/v1/stream?channel=pos`, { cookie }).opened).rejects.toThrow('HTTP 401');
     // a read-only key signs in to the page but may not stream
     const readOnly = cookieOf((await post(`${svc.url}/ui/session`, { key: secrets.reader })).headers.get('set-cookie'));
-    await expect(subscribe(`${svc.ws}/v1/stream?channel=pos`, { cookie: readOnly, origin: `http://${host}` }).opened).rejects.toThrow('HTTP 403');
+    await expect(
+      subscribe(`${svc.ws}/v1/stream?channel=pos`, { cookie: readOnly, origin: `http://${host}` }).opened,
+    ).rejects.toThrow('HTTP 403');
   });
 });

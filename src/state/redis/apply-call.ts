@@ -23,8 +23,18 @@ export interface CustomerBatch {
  * cluster): each customer's batch atomic, one result list per customer, or an error for
  * a customer whose stored state cannot be read (nothing of that customer is written).
  */
-export async function applyCustomers(ctx: StoreContext, group: readonly CustomerBatch[], nowMs: number): Promise<Array<EventResult[] | NboError>> {
-  const settings = { nowMs, horizonMs: ctx.dedupeHorizonMs, stateTtlMs: MAX_WINDOW_MS, decisionTtlMs: DECISION_TTL_MS, decisionsKept: MAX_DECISIONS_KEPT };
+export async function applyCustomers(
+  ctx: StoreContext,
+  group: readonly CustomerBatch[],
+  nowMs: number,
+): Promise<Array<EventResult[] | NboError>> {
+  const settings = {
+    nowMs,
+    horizonMs: ctx.dedupeHorizonMs,
+    stateTtlMs: MAX_WINDOW_MS,
+    decisionTtlMs: DECISION_TTL_MS,
+    decisionsKept: MAX_DECISIONS_KEPT,
+  };
   const args = applyArgs(
     group.map((g) => ctx.keys.customer(g.customerId)),
     group.map((g) => g.batch),

@@ -16,24 +16,41 @@ export const profileOp = (key: string, t: number, json: string) => ['p', key, t,
 /** Household link (`householdId` '' = none); an older `t` never wins. */
 export const householdOp = (t: number, householdId: string) => ['h', t, householdId] as const;
 /** Folds `value` into packed bucket `idx` (as text) of `fn` ('c', 's', 'mn', 'mx', 'a'), dropping buckets before `firstIdx`. */
-export const bucketOp = (field: string, fn: string, idx: string, value: unknown, firstIdx: number) => ['b', field, fn, idx, value, firstIdx] as const;
+export const bucketOp = (field: string, fn: string, idx: string, value: unknown, firstIdx: number) =>
+  ['b', field, fn, idx, value, firstIdx] as const;
 /** `last`: keeps the value of the newest `t`. */
 export const lastOp = (field: string, t: number, json: string) => ['l', field, t, json] as const;
 /** `distinct`: `key` last seen at `t`; entries before `start` dropped, at most `max` kept. */
-export const distinctOp = (field: string, key: string, t: number, start: number, max: number) => ['d', field, key, t, start, max] as const;
+export const distinctOp = (field: string, key: string, t: number, start: number, max: number) =>
+  ['d', field, key, t, start, max] as const;
 /** An offer response (`outcome`: OUTCOME_INDEX); counts only for a decision issued to the customer with that offer. */
-export const responseOp = (offerId: string, outcome: number, decisionKey: string, t: number, depths: Depths) => ['r', offerId, outcome, decisionKey, t, depths] as const;
+export const responseOp = (offerId: string, outcome: number, decisionKey: string, t: number, depths: Depths) =>
+  ['r', offerId, outcome, decisionKey, t, depths] as const;
 /** An offer offered by a decision (`decisionId` as given, not hashed: the offer history keeps it). */
-export const offeredOp = (offerId: string, decisionId: string, segment: string, t: number, depths: Depths) => ['f', offerId, decisionId, segment, t, depths] as const;
+export const offeredOp = (offerId: string, decisionId: string, segment: string, t: number, depths: Depths) =>
+  ['f', offerId, decisionId, segment, t, depths] as const;
 /**
  * A decision issued, kept in field `d`: `at` in epoch seconds base 36, `offers` "a,b",
  * `policy` '' for the default, `features` base 36 joined with '.' (or '').
  */
-export const decisionOp = (decisionKey: string, at: string, offers: string, policy: string, segment: string, features: string) =>
-  ['D', decisionKey, at, offers, policy, segment, features] as const;
+export const decisionOp = (
+  decisionKey: string,
+  at: string,
+  offers: string,
+  policy: string,
+  segment: string,
+  features: string,
+) => ['D', decisionKey, at, offers, policy, segment, features] as const;
 
 export type Op = ReturnType<
-  typeof profileOp | typeof householdOp | typeof bucketOp | typeof lastOp | typeof distinctOp | typeof responseOp | typeof offeredOp | typeof decisionOp
+  | typeof profileOp
+  | typeof householdOp
+  | typeof bucketOp
+  | typeof lastOp
+  | typeof distinctOp
+  | typeof responseOp
+  | typeof offeredOp
+  | typeof decisionOp
 >;
 
 /** One event on the wire: its dedupe key ('' = none, as for recorded offers) and its ops, flat. */
@@ -56,8 +73,21 @@ export interface ApplySettings {
 }
 
 /** nbo_apply_events's arguments: key count, the keys, then ARGV in the script's order. */
-export function applyArgs(stateKeys: readonly string[], batches: ReadonlyArray<readonly WireEvent[]>, s: ApplySettings): [number, ...Array<string | number>] {
-  return [stateKeys.length, ...stateKeys, s.nowMs, s.horizonMs, s.stateTtlMs, JSON.stringify(batches), s.decisionTtlMs, s.decisionsKept];
+export function applyArgs(
+  stateKeys: readonly string[],
+  batches: ReadonlyArray<readonly WireEvent[]>,
+  s: ApplySettings,
+): [number, ...Array<string | number>] {
+  return [
+    stateKeys.length,
+    ...stateKeys,
+    s.nowMs,
+    s.horizonMs,
+    s.stateTtlMs,
+    JSON.stringify(batches),
+    s.decisionTtlMs,
+    s.decisionsKept,
+  ];
 }
 
 /** What a counted offer response reports, for the shared counters. */
@@ -95,7 +125,15 @@ function decodeEvent(raw: unknown): EventResult {
   for (const x of extras as unknown[][]) {
     if (x[0] === 'h') household = (x[1] as string) || null;
     else if (x[0] === 'r') {
-      const [, offerId, impressions, accepted, segment, policy, features] = x as [string, string, number, number, string, string, string];
+      const [, offerId, impressions, accepted, segment, policy, features] = x as [
+        string,
+        string,
+        number,
+        number,
+        string,
+        string,
+        string,
+      ];
       response = { offerId, impressions, accepted, segment, policy, features };
     }
   }
@@ -107,9 +145,13 @@ function decodeEvent(raw: unknown): EventResult {
  * error for a customer whose stored state cannot be read. A negative answer as a whole
  * (the call refused) throws NBO_ERR_STORE_DATA.
  */
-export function decodeApplyResult(res: string | number, customerIds: readonly string[]): Array<EventResult[] | NboError> {
+export function decodeApplyResult(
+  res: string | number,
+  customerIds: readonly string[],
+): Array<EventResult[] | NboError> {
   const out = JSON.parse(checkScriptResult<string>(res, 'apply-events')) as unknown[];
-  if (!Array.isArray(out) || out.length !== customerIds.length) throw bad(`${Array.isArray(out) ? out.length : typeof out} entries for ${customerIds.length} customers`);
+  if (!Array.isArray(out) || out.length !== customerIds.length)
+    throw bad(`${Array.isArray(out) ? out.length : typeof out} entries for ${customerIds.length} customers`);
   return out.map((r, i) => {
     if (typeof r === 'number') return scriptError(r, 'apply-events', `customer ${customerIds[i]!}`);
     // cjson encodes an empty table as {}: a customer with an empty batch

@@ -31,12 +31,21 @@ export async function applyEvents(ctx: StoreContext, events: readonly ValidEvent
   const byCustomer = new Map<string, { idx: number[]; batch: WireEvent[] }>();
   events.forEach((ev, i) => {
     const why = unstorable(ev, i);
-    if (why) return reject(why);
+    if (why) {
+      reject(why);
+      return;
+    }
     let wire: WireEvent;
     try {
       wire = wireEvent(seenId(ev.id), eventOps(ev, model, nowMs));
     } catch (err) {
-      return reject({ index: i, code: 'NBO_ERR_EVENT_INVALID', path: '$.data', message: `cannot be stored: ${(err as Error).message}` });
+      reject({
+        index: i,
+        code: 'NBO_ERR_EVENT_INVALID',
+        path: '$.data',
+        message: `cannot be stored: ${(err as Error).message}`,
+      });
+      return;
     }
     const c = byCustomer.get(ev.customerId);
     if (c) {
@@ -53,7 +62,8 @@ export async function applyEvents(ctx: StoreContext, events: readonly ValidEvent
     outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   };
   const rejectCustomer = (item: Item, err: NboError) => {
-    for (const i of item.idx) reject({ index: i, code: 'NBO_ERR_STORE_DATA', path: '$.customerId', message: err.message });
+    for (const i of item.idx)
+      reject({ index: i, code: 'NBO_ERR_STORE_DATA', path: '$.customerId', message: err.message });
   };
   /** One event's result from the script. */
   const take = (customerId: string, index: number, res: EventResult) => {
@@ -64,8 +74,16 @@ export async function applyEvents(ctx: StoreContext, events: readonly ValidEvent
       reject({
         index,
         ...(res.reason === 'offer-mismatch'
-          ? { code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' as const, path: '$.data.offerId', message: `decision "${String(d.decisionId)}" did not offer "${String(d.offerId)}"` }
-          : { code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION' as const, path: '$.data.decisionId', message: `decision "${String(d.decisionId)}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)` }),
+          ? {
+              code: 'NBO_ERR_RESPONSE_OFFER_MISMATCH' as const,
+              path: '$.data.offerId',
+              message: `decision "${String(d.decisionId)}" did not offer "${String(d.offerId)}"`,
+            }
+          : {
+              code: 'NBO_ERR_RESPONSE_UNKNOWN_DECISION' as const,
+              path: '$.data.decisionId',
+              message: `decision "${String(d.decisionId)}" was not issued to this customer (or is older than 30 days, or more than ${MAX_DECISIONS_KEPT} decisions ago)`,
+            }),
       });
       return;
     }
@@ -74,8 +92,13 @@ export async function applyEvents(ctx: StoreContext, events: readonly ValidEvent
     if (res.status !== 'applied' || ev.type !== 'offer_response') return;
     const r = res.response;
     const offerId = ev.data!.offerId as string;
-    if (r) attributed.push({ policy: r.policy || DEFAULT_POLICY, outcome: ev.data!.outcome as string, value: r.accepted * (ctx.model().learningOf(offerId)?.value ?? 0) });
-    if (r && r.impressions && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
+    if (r)
+      attributed.push({
+        policy: r.policy || DEFAULT_POLICY,
+        outcome: ev.data!.outcome as string,
+        value: r.accepted * (ctx.model().learningOf(offerId)?.value ?? 0),
+      });
+    if (r?.impressions && ev.data!.outcome !== 'impression') countOutcome(offerId, 'impression');
     countOutcome(offerId, ev.data!.outcome as string);
   };
   /**
@@ -95,8 +118,11 @@ export async function applyEvents(ctx: StoreContext, events: readonly ValidEvent
     }
     results.forEach((res, g) => {
       const item = group[g]!;
-      if (res instanceof NboError) return rejectCustomer(item, res);
-      res.forEach((r, k) => take(item.customerId, item.idx[k]!, r));
+      if (res instanceof NboError) rejectCustomer(item, res);
+      else
+        res.forEach((r, k) => {
+          take(item.customerId, item.idx[k]!, r);
+        });
     });
   };
   await Promise.all(groupsOf(items, ctx.isCluster).map(applyGroup));

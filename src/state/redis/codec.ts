@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { OUTCOMES, type Outcome, type ValidEvent } from '../../events/types.js';
 import type { AggregateDef } from '../../rules/types.js';
-import { bucketIndex, distinctKey, firstBucket, valueOf, windowStartMs, type AggState } from '../aggregate-state.js';
+import { bucketIndex, distinctKey, firstBucket, eventValue, windowStartMs, type AggState } from '../aggregate-state.js';
 import { emptyHistory } from '../offer-history.js';
 import type { AggValue, OfferHistory, StateModel } from '../types.js';
 import { FIELD } from './keys.js';
@@ -13,7 +13,10 @@ export const NO_FLOOR = -9e15;
 
 const FN_CODE = { count: 'c', sum: 's', min: 'mn', max: 'mx', avg: 'a' } as const;
 /** Outcome → its index in offer-history.lua (1-based, in OUTCOMES order). */
-export const OUTCOME_INDEX: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o, i) => [o, i + 1])) as Record<Outcome, number>;
+export const OUTCOME_INDEX: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o, i) => [o, i + 1])) as Record<
+  Outcome,
+  number
+>;
 
 /** The recent-times depth of each outcome of an offer, in offer-history.lua's order. */
 export function depths(model: StateModel, offerId: string): number[] {
@@ -30,7 +33,8 @@ export function seenId(id: string): string {
 
 // crypto.hash (Node ≥ 20.12): one call, no Hash object per event; the same digest as createHash
 const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'base64url') => string }).hash;
-const sha1 = (s: string): string => (oneShot ? oneShot('sha1', s, 'base64url') : createHash('sha1').update(s).digest('base64url'));
+const sha1 = (s: string): string =>
+  oneShot ? oneShot('sha1', s, 'base64url') : createHash('sha1').update(s).digest('base64url');
 
 /** A distinct value as a short, fixed-size key (the packed format has no escaping). */
 export function distinctHash(v: AggValue): string {
@@ -49,20 +53,38 @@ export function eventOps(ev: ValidEvent, model: StateModel, nowMs: number): Op[]
   } else if (ev.type === 'household') {
     ops.push(householdOp(ev.timeMs, (data.householdId as string | null) ?? ''));
   } else if (ev.type === 'offer_response') {
-    ops.push(responseOp(data.offerId as string, OUTCOME_INDEX[data.outcome as Outcome], seenId(data.decisionId as string), ev.timeMs, depths(model, data.offerId as string)));
+    ops.push(
+      responseOp(
+        data.offerId as string,
+        OUTCOME_INDEX[data.outcome as Outcome],
+        seenId(data.decisionId as string),
+        ev.timeMs,
+        depths(model, data.offerId as string),
+      ),
+    );
   }
   for (const def of model.storageByEvent.get(ev.type) ?? []) {
-    const value = valueOf(def, ev, nowMs);
+    const value = eventValue(def, ev, nowMs);
     if (value === undefined || ev.timeMs < windowStartMs(def, nowMs)) continue;
     switch (def.fn) {
       case 'last':
         ops.push(lastOp(def.storageKey, ev.timeMs, JSON.stringify(value)));
         break;
       case 'distinct':
-        ops.push(distinctOp(def.storageKey, distinctHash(value), ev.timeMs, floor(windowStartMs(def, nowMs)), def.maxDistinct));
+        ops.push(
+          distinctOp(def.storageKey, distinctHash(value), ev.timeMs, floor(windowStartMs(def, nowMs)), def.maxDistinct),
+        );
         break;
       default:
-        ops.push(bucketOp(def.storageKey, FN_CODE[def.fn], String(bucketIndex(def, ev.timeMs)), value ?? 0, floor(firstBucket(def, nowMs))));
+        ops.push(
+          bucketOp(
+            def.storageKey,
+            FN_CODE[def.fn],
+            String(bucketIndex(def, ev.timeMs)),
+            value ?? 0,
+            floor(firstBucket(def, nowMs)),
+          ),
+        );
     }
   }
   return ops;

@@ -8,7 +8,10 @@ const SCRIPT_CODES: Record<number, string> = {
 
 /** A script's negative code as an error (`about`: whose data, when known). */
 export function scriptError(code: number, script: string, about?: string): NboError {
-  return new NboError('NBO_ERR_STORE_DATA', `${script}: ${about ? `${about}: ` : ''}${SCRIPT_CODES[code] ?? `failed with code ${code}`}`);
+  return new NboError(
+    'NBO_ERR_STORE_DATA',
+    `${script}: ${about ? `${about}: ` : ''}${SCRIPT_CODES[code] ?? `failed with code ${code}`}`,
+  );
 }
 
 /** A script's negative code → an error; anything else passes through. */
@@ -26,6 +29,7 @@ export function storeError(err: unknown): NboError {
   if (err instanceof NboError) return err;
   const e = err as Error & { name?: string };
   const msg = e?.message ?? String(err);
-  if (/ERR .*script|user_script|WRONGTYPE/i.test(msg)) return new NboError('NBO_ERR_STORE_DATA', `redis: ${msg}`, { cause: err });
+  if (/ERR .*script|user_script|WRONGTYPE/i.test(msg))
+    return new NboError('NBO_ERR_STORE_DATA', `redis: ${msg}`, { cause: err });
   return new NboError('NBO_ERR_STORE_UNAVAILABLE', `redis unavailable: ${msg}`, { cause: err });
 }

@@ -11,9 +11,19 @@ export function offeredEvent(rec: OfferedRecord, offerDepths: (offerId: string) 
   // compact (state.md): seconds in base 36, the default policy as '', feature buckets in base 36
   const policy = rec.policy === undefined || rec.policy === DEFAULT_POLICY ? '' : rec.policy;
   const decisionKey = seenId(rec.decisionId);
-  const decision = decisionOp(decisionKey, Math.floor(rec.atMs / 1000).toString(36), rec.offerIds.join(','), policy, rec.segment ?? '', (rec.features ?? []).map((f) => f.toString(36)).join('.'));
+  const decision = decisionOp(
+    decisionKey,
+    Math.floor(rec.atMs / 1000).toString(36),
+    rec.offerIds.join(','),
+    policy,
+    rec.segment ?? '',
+    (rec.features ?? []).map((f) => f.toString(36)).join('.'),
+  );
   // the offered ops name the decision by its id as given, as they always have (offer history's "di")
-  return wireEvent('', [...rec.offerIds.map((o) => offeredOp(o, rec.decisionId, rec.segment ?? '', rec.atMs, offerDepths(o))), decision]);
+  return wireEvent('', [
+    ...rec.offerIds.map((o) => offeredOp(o, rec.decisionId, rec.segment ?? '', rec.atMs, offerDepths(o))),
+    decision,
+  ]);
 }
 
 interface Waiter {
@@ -70,7 +80,12 @@ export function createOfferedQueue(ctx: StoreContext): OfferedQueue {
       return new Promise<void>((resolve, reject) => {
         if (offered.length === 0) setImmediate(flush);
         const model = ctx.model();
-        offered.push({ customerId: rec.customerId, event: offeredEvent(rec, (o) => depths(model, o)), resolve, reject });
+        offered.push({
+          customerId: rec.customerId,
+          event: offeredEvent(rec, (o) => depths(model, o)),
+          resolve,
+          reject,
+        });
       });
     },
     flush,

@@ -42,7 +42,9 @@ export interface RedisStoreOptions {
  * (applyEvents), snapshot.ts, offered-queue.ts (recordOffered); apply-protocol.ts types
  * what goes to and comes back from apply-events-n.lua.
  */
-export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<CustomerStateStore & { client: Redis | Cluster }> {
+export async function createRedisStore(
+  opts: RedisStoreOptions = {},
+): Promise<CustomerStateStore & { client: Redis | Cluster }> {
   const keys = keyBuilder(opts.prefix ?? 'nbo');
   const onBackgroundError = opts.onBackgroundError ?? (() => {});
   const client = connect(opts);
@@ -57,7 +59,11 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
   } catch (err) {
     client.disconnect();
     const cause = lastError as Error | null; // set by the listener above
-    throw storeError(cause && cause.message !== (err as Error).message ? new Error(`${(err as Error).message} (${cause.message})`, { cause }) : err);
+    throw storeError(
+      cause && cause.message !== (err as Error).message
+        ? new Error(`${(err as Error).message} (${cause.message})`, { cause })
+        : err,
+    );
   }
   let model: StateModel = emptyModel();
   const stats = createStatsCache(client, keys, opts.statsRefreshMs ?? 1000, onBackgroundError);
@@ -76,7 +82,8 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
   /** Decisions per policy, counted in one HINCRBY per policy per turn of the event loop. */
   const decisionCounts = new Map<string, number>();
   const flushDecisionCounts = (): void => {
-    for (const [policy, n] of decisionCounts) client.hincrby(keys.policies(), `${policy}:d`, n).catch(onBackgroundError);
+    for (const [policy, n] of decisionCounts)
+      client.hincrby(keys.policies(), `${policy}:d`, n).catch(onBackgroundError);
     decisionCounts.clear();
   };
 
@@ -104,7 +111,8 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Cu
         const size = bucketSizeFor(c.windowMs);
         return [c.max, size, Math.floor((nowMs - c.windowMs) / size)];
       });
-      const ok = (await call(client.nbo_reserve_offered(keys.totals(offerId), nowMs, offeredCaps.length, ...args))) === 1;
+      const ok =
+        (await call(client.nbo_reserve_offered(keys.totals(offerId), nowMs, offeredCaps.length, ...args))) === 1;
       if (ok) stats.bumpTotal(offerId, 'offered', 1);
       return ok;
     },

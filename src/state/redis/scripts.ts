@@ -8,7 +8,9 @@ const DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
 /** A script's source with its `--@include "name"` lines replaced by includes/name.lua. */
 export function scriptSource(file: string): string {
   const text = readFileSync(join(DIR, file), 'utf8');
-  return text.replace(/^--@include "([a-z0-9-]+)"$/gm, (_, name: string) => readFileSync(join(DIR, 'includes', `${name}.lua`), 'utf8'));
+  return text.replace(/^--@include "([a-z0-9-]+)"$/gm, (_, name: string) =>
+    readFileSync(join(DIR, 'includes', `${name}.lua`), 'utf8'),
+  );
 }
 
 /** The scripts, by command name; `<name>-<n>.lua` declares n keys, `<name>-n.lua` takes the key count first. */
@@ -28,7 +30,11 @@ export function scriptFiles(): Array<{ name: string; file: string; keys: number 
 
 /** Loads every script once with defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT). */
 export function defineScripts(client: Redis | Cluster): void {
-  for (const s of scriptFiles()) client.defineCommand(s.name, s.keys === undefined ? { lua: scriptSource(s.file) } : { numberOfKeys: s.keys, lua: scriptSource(s.file) });
+  for (const s of scriptFiles())
+    client.defineCommand(
+      s.name,
+      s.keys === undefined ? { lua: scriptSource(s.file) } : { numberOfKeys: s.keys, lua: scriptSource(s.file) },
+    );
 }
 
 /** The commands the scripts define, as the store calls them. */

@@ -19,7 +19,12 @@ export const outcomeKey = (offerId: string, outcome: string): string => `${offer
  * Shared counters after the customer scripts, summed over the whole batch: one HINCRBY
  * per learning field, one count-outcome call per offer and outcome, one SADD per household.
  */
-export async function updateSharedCounters(ctx: StoreContext, taken: readonly TakenEvent[], outcomes: OutcomeCounts, nowMs: number): Promise<void> {
+export async function updateSharedCounters(
+  ctx: StoreContext,
+  taken: readonly TakenEvent[],
+  outcomes: OutcomeCounts,
+  nowMs: number,
+): Promise<void> {
   const { client, keys, stats } = ctx;
   const model = ctx.model();
   /** offer → counter prefix → [impressions, acceptances] */
@@ -61,17 +66,32 @@ export async function updateSharedCounters(ctx: StoreContext, taken: readonly Ta
   const work: Array<Promise<unknown>> = [];
   for (const [offerId, prefixes] of learn) {
     const halfLifeMs = model.learningOf(offerId)?.halfLifeMs ?? null;
-    work.push(client.nbo_learn(keys.learning(offerId), nowMs, halfLifeMs ?? 0, ...[...prefixes].flatMap(([p, [i, a]]) => [p, i, a])));
+    work.push(
+      client.nbo_learn(
+        keys.learning(offerId),
+        nowMs,
+        halfLifeMs ?? 0,
+        ...[...prefixes].flatMap(([p, [i, a]]) => [p, i, a]),
+      ),
+    );
   }
   for (const [field, by] of byPolicy) {
     // counts are integers; value sums take fractions (and once a field holds one, HINCRBY refuses it)
-    work.push(field.endsWith(':v') || field.endsWith(':v2') ? client.hincrbyfloat(keys.policies(), field, by) : client.hincrby(keys.policies(), field, by));
+    work.push(
+      field.endsWith(':v') || field.endsWith(':v2')
+        ? client.hincrbyfloat(keys.policies(), field, by)
+        : client.hincrby(keys.policies(), field, by),
+    );
   }
   for (const [hid, set] of members) work.push(client.sadd(keys.household(hid), ...set));
   for (const [k, by] of outcomes) {
     const [offerId, outcome] = k.split('\u0000') as [string, Outcome];
     const buckets = model.totalCapBuckets.get(offerId)?.get(outcome) ?? [];
-    const args = buckets.flatMap((b) => [b.bucketMs, Math.floor(nowMs / b.bucketMs), Math.floor((nowMs - b.windowMs) / b.bucketMs)]);
+    const args = buckets.flatMap((b) => [
+      b.bucketMs,
+      Math.floor(nowMs / b.bucketMs),
+      Math.floor((nowMs - b.windowMs) / b.bucketMs),
+    ]);
     stats.bumpTotal(offerId, outcome, by);
     work.push(client.nbo_count_outcome(keys.totals(offerId), outcome, by, buckets.length, ...args));
   }

@@ -5,12 +5,24 @@ import { decodeAggState, decodeCustomer, readPacked, type DecodedCustomer } from
 import { call, type StoreContext } from './context.js';
 
 const undecodable = (customerId: string, err: unknown) =>
-  new NboError('NBO_ERR_STORE_DATA', `customer ${customerId}: stored state cannot be decoded: ${(err as Error).message}`, { cause: err });
+  new NboError(
+    'NBO_ERR_STORE_DATA',
+    `customer ${customerId}: stored state cannot be decoded: ${(err as Error).message}`,
+    { cause: err },
+  );
 
 /** A customer's stored state in one snapshot call (only the offer histories asked for, when given). */
-async function readCustomer(ctx: StoreContext, customerId: string, histories?: readonly string[]): Promise<DecodedCustomer> {
+async function readCustomer(
+  ctx: StoreContext,
+  customerId: string,
+  histories?: readonly string[],
+): Promise<DecodedCustomer> {
   const { client, keys } = ctx;
-  const raw = await call(histories ? client.nbo_snapshot(keys.customer(customerId), '+', ...histories) : client.nbo_snapshot(keys.customer(customerId)));
+  const raw = await call(
+    histories
+      ? client.nbo_snapshot(keys.customer(customerId), '+', ...histories)
+      : client.nbo_snapshot(keys.customer(customerId)),
+  );
   try {
     return decodeCustomer(raw, ctx.model());
   } catch (err) {
@@ -41,7 +53,12 @@ function ownAggs(ctx: StoreContext, me: DecodedCustomer, nowMs: number): Record<
  * The Redis store's snapshot: one script call for the customer; for a household member,
  * the members (one SMEMBERS, then their hashes) combined at read time.
  */
-export async function snapshot(ctx: StoreContext, customerId: string, nowMs: number, histories?: readonly string[]): Promise<CustomerSnapshot> {
+export async function snapshot(
+  ctx: StoreContext,
+  customerId: string,
+  nowMs: number,
+  histories?: readonly string[],
+): Promise<CustomerSnapshot> {
   const { client, keys } = ctx;
   const me = await readCustomer(ctx, customerId, histories);
   let household: CustomerSnapshot['household'] = null;

@@ -17,20 +17,38 @@ export interface StatsCache extends GlobalStats {
   track(offerIds: Iterable<string>): void;
   refresh(): Promise<void>;
   /** Adds to the counters under each prefix (learning-counts.ts learningKeys). */
-  bumpLearning(offerId: string, prefixes: readonly string[], impressions: number, accepted: number, halfLifeMs: number | null, nowMs: number): void;
+  bumpLearning(
+    offerId: string,
+    prefixes: readonly string[],
+    impressions: number,
+    accepted: number,
+    halfLifeMs: number | null,
+    nowMs: number,
+  ): void;
   bumpPolicy(policy: string, by: Partial<PolicyCounts>): void;
   policies(): ReadonlyMap<string, PolicyCounts>;
   bumpTotal(offerId: string, field: string, by: number): void;
   stop(): void;
 }
 
-export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refreshMs: number, onError: (err: unknown) => void): StatsCache {
+export function createStatsCache(
+  client: Redis | Cluster,
+  keys: KeyBuilder,
+  refreshMs: number,
+  onError: (err: unknown) => void,
+): StatsCache {
   const known = new Set<string>();
   let version = 0;
   const learning = new Map<string, Map<string, number>>();
   const totals = new Map<string, Map<string, string>>();
   let policies = new Map<string, PolicyCounts>();
-  const POLICY_FIELDS: Record<string, keyof PolicyCounts> = { d: 'decisions', i: 'impressions', a: 'accepted', v: 'value', v2: 'valueSq' };
+  const POLICY_FIELDS: Record<string, keyof PolicyCounts> = {
+    d: 'decisions',
+    i: 'impressions',
+    a: 'accepted',
+    v: 'value',
+    v2: 'valueSq',
+  };
   const readPolicies = async (): Promise<void> => {
     const raw = await client.hgetall(keys.policies());
     const next = new Map<string, PolicyCounts>();
@@ -120,7 +138,13 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       const impressions = m.get(`${p}:i`) ?? 0;
       const accepted = m.get(`${p}:a`) ?? 0;
       // counters written before decay was kept: their lifetime counts are the recent ones
-      return { impressions, accepted, recentImpressions: m.get(`${p}:ri`) ?? impressions, recentAccepted: m.get(`${p}:ra`) ?? accepted, atMs: m.get(`${p}:t`) ?? 0 };
+      return {
+        impressions,
+        accepted,
+        recentImpressions: m.get(`${p}:ri`) ?? impressions,
+        recentAccepted: m.get(`${p}:ra`) ?? accepted,
+        atMs: m.get(`${p}:t`) ?? 0,
+      };
     },
     policies: () => policies,
     total(offerId: string, outcome: Outcome, windowMs: number | null, nowMs: number): number {
@@ -138,7 +162,13 @@ export function createStatsCache(client: Redis | Cluster, keys: KeyBuilder, refr
       if (!m) learning.set(offerId, (m = new Map()));
       for (const p of prefixes) {
         const cur: LearningCounts = m.has(`${p}:i`)
-          ? { impressions: m.get(`${p}:i`)!, accepted: m.get(`${p}:a`) ?? 0, recentImpressions: m.get(`${p}:ri`) ?? m.get(`${p}:i`)!, recentAccepted: m.get(`${p}:ra`) ?? m.get(`${p}:a`) ?? 0, atMs: m.get(`${p}:t`) ?? nowMs }
+          ? {
+              impressions: m.get(`${p}:i`)!,
+              accepted: m.get(`${p}:a`) ?? 0,
+              recentImpressions: m.get(`${p}:ri`) ?? m.get(`${p}:i`)!,
+              recentAccepted: m.get(`${p}:ra`) ?? m.get(`${p}:a`) ?? 0,
+              atMs: m.get(`${p}:t`) ?? nowMs,
+            }
           : noCounts();
         const next = addCounts(cur, impressions, accepted, halfLifeMs, nowMs);
         m.set(`${p}:i`, next.impressions);
