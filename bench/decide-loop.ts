@@ -60,7 +60,7 @@ let offers = 0;
 const t0 = performance.now();
 for (let i = 0; i < n; i++) {
   const body = JSON.parse(bodies[i % bodies.length]!) as unknown;
-  const reply = await route.handler({ facts: {} as never, key: null, body, params: {}, trace, log });
+  const reply = await route.handler({ facts: {} as never, key: null, body, params: {}, trace, log, debug: false });
   offers += JSON.stringify(reply.body).length > 0 ? ((reply.body as { offers: unknown[] }).offers?.length ?? 0) : 0;
 }
 const ms = performance.now() - t0;

@@ -10,13 +10,30 @@ export interface ScoreDistribution {
 const SQRT2 = Math.SQRT2;
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
-function phi(z: number): number {
+export function phiExact(z: number): number {
   const x = Math.abs(z) / SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const y =
     1 -
     ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+}
+
+/** Φ tabulated over [-PHI_RANGE, PHI_RANGE] every 1/PHI_STEPS; linear in between (|error| < 1e-5). */
+const PHI_RANGE = 8;
+const PHI_STEPS = 64;
+const PHI_TABLE = Float64Array.from({ length: 2 * PHI_RANGE * PHI_STEPS + 1 }, (_, i) =>
+  phiExact(i / PHI_STEPS - PHI_RANGE),
+);
+
+/** Standard normal CDF from the table: what the integral below multiplies per rival and grid point. */
+export function phi(z: number): number {
+  const x = (z + PHI_RANGE) * PHI_STEPS;
+  if (!(x > 0)) return z > 0 ? 1 : 0; // below the table, or NaN
+  if (x >= PHI_TABLE.length - 1) return 1;
+  const i = Math.floor(x);
+  const a = PHI_TABLE[i]!;
+  return a + (PHI_TABLE[i + 1]! - a) * (x - i);
 }
 
 function moments(d: ScoreDistribution): { mu: number; sd: number } {
@@ -28,6 +45,14 @@ function moments(d: ScoreDistribution): { mu: number; sd: number } {
 }
 
 const GRID = 64;
+/** The grid in the chosen score's standard units: GRID midpoints over ±5 sd. */
+const Z_SPAN = 5;
+const Z_GRID = Float64Array.from({ length: GRID }, (_, g) => -Z_SPAN + ((g + 0.5) * 2 * Z_SPAN) / GRID);
+/** Its normal density times the step, in the same units: the weight of each grid point. */
+const Z_WEIGHT = Float64Array.from(
+  Z_GRID,
+  (z) => (Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI)) * ((2 * Z_SPAN) / GRID),
+);
 
 /**
  * The probability that Thompson sampling ranks candidate `chosen` first among `all`
@@ -39,23 +64,25 @@ const GRID = 64;
 export function probabilityFirst(chosen: number, all: readonly ScoreDistribution[]): number {
   if (all.length <= 1) return 1;
   const me = moments(all[chosen]!);
-  const lo = me.mu - 5 * me.sd;
-  const hi = me.mu + 5 * me.sd;
-  const rivals: Array<{ mu: number; sd: number }> = [];
+  const lo = me.mu - Z_SPAN * me.sd;
+  const rivalMu: number[] = [];
+  const rivalInvSd: number[] = [];
   for (let j = 0; j < all.length; j++) {
     if (j === chosen) continue;
     const m = moments(all[j]!);
-    if (m.mu + 6 * m.sd > lo) rivals.push(m);
+    if (m.mu + 6 * m.sd > lo) {
+      rivalMu.push(m.mu);
+      rivalInvSd.push(1 / m.sd);
+    }
   }
-  if (rivals.length === 0) return 1;
-  const step = (hi - lo) / GRID;
+  if (rivalMu.length === 0) return 1;
+  const n = rivalMu.length;
   let p = 0;
   for (let g = 0; g < GRID; g++) {
-    const s = lo + (g + 0.5) * step;
-    const z = (s - me.mu) / me.sd;
-    let w = (Math.exp(-0.5 * z * z) / (me.sd * Math.sqrt(2 * Math.PI))) * step;
-    for (const r of rivals) {
-      w *= phi((s - r.mu) / r.sd);
+    const s = me.mu + Z_GRID[g]! * me.sd;
+    let w = Z_WEIGHT[g]!;
+    for (let r = 0; r < n; r++) {
+      w *= phi((s - rivalMu[r]!) * rivalInvSd[r]!);
       if (w < 1e-15) break;
     }
     p += w;

@@ -47,8 +47,10 @@ export interface RouteContext {
   params: Record<string, string>;
   /** The request's id and trace context (request-trace.ts). */
   trace: RequestTrace;
-  /** A logger whose lines carry the request's requestId, traceId and spanId. */
+  /** A logger whose lines carry the request's requestId, traceId and spanId (built when first read). */
   readonly log: Logger;
+  /** Whether debug lines are logged: ask this, not `log`, so that nothing is built when they are not. */
+  readonly debug: boolean;
 }
 
 export interface Route {
@@ -121,7 +123,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/decide',
       scope: 'decide',
       name: 'decide',
-      async handler({ body, key, log }) {
+      async handler({ body, key, log, debug }) {
         if (!validateDecide(body))
           return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
         const b = body as {
@@ -146,7 +148,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
           explain: b.explain ?? false,
           source: 'http',
         });
-        if (log.isLevelEnabled('debug')) logDecision(log, dec);
+        if (debug) logDecision(log, dec);
         return {
           status: 200,
           body: {
@@ -168,7 +170,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/events',
       scope: 'events',
       name: 'events',
-      async handler({ body, key, trace, log }) {
+      async handler({ body, key, trace, log, debug }) {
         const list = Array.isArray(body) ? body : [body];
         if (list.length === 0)
           return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [
@@ -186,7 +188,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
         });
         // decisions for triggers go to subscribers after the answer
         d.track(
-          log.isLevelEnabled('debug')
+          debug
             ? res.decisions.then((ds) => {
                 for (const x of ds) logDecision(log, x);
               })

@@ -107,7 +107,8 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     let child: Logger | null = null;
     const rlog = () =>
       (child ??= log.child({ requestId: trace.requestId, traceId: trace.traceId, spanId: trace.spanId }));
-    const started = log.isLevelEnabled('debug') ? performance.now() : 0;
+    const debug = log.isLevelEnabled('debug');
+    const started = debug ? performance.now() : 0;
     const reply = (r: Reply) => {
       o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
       send(
@@ -157,6 +158,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
             get log() {
               return rlog();
             },
+            debug,
           }),
         );
       } catch (err) {

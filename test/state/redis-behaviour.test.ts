@@ -224,4 +224,62 @@ describe('Redis store — a decision reads only the histories it needs', () => {
       await store.close();
     }
   });
+
+  it('a decision that reads no offer history asks with one HSCAN: profile, aggregates and household only', async () => {
+    const p = prefix();
+    const store = await createRedisStore({
+      url: inject('redisUrl'),
+      prefix: p,
+      clock: () => T0,
+      statsRefreshMs: 60_000,
+    });
+    store.setModel(stateModelFrom(RULES));
+    await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
+    await store.applyEvents([
+      ev('c1', 'profile', { age: 30, tier: 'gold' }),
+      ev('c1', 'purchase', { amount: 5 }),
+      ev('c1', 'household', { householdId: 'hh1' }),
+    ]);
+    const monitor = await new Redis(inject('redisUrl')).monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_t: string, args: string[], source: string) => {
+      if (source !== 'lua') seen.push(args);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    seen.length = 0;
+    const snap = await store.snapshot('c1', T0, []);
+    await new Promise((r) => setTimeout(r, 50));
+    monitor.disconnect();
+    expect(snap.profile).toEqual({ age: 30, tier: 'gold' });
+    expect(snap.agg).toMatchObject({ spend_30d: 5 });
+    expect(snap.household?.id).toBe('hh1');
+    expect(snap.offers).toEqual({}); // the history of o1 stays in Redis
+    const own = seen.filter((a) => a.includes(`${p}:{c1}`));
+    expect(own.map((a) => a[0]!.toLowerCase())).toEqual(['hscan']);
+    // with a history asked for, the script reads it
+    expect((await store.snapshot('c1', T0, ['o1'])).offers.o1?.counts.offered).toBe(1);
+    await deleteByPrefix(store.client, p);
+    await store.close();
+  });
+
+  it('a hash too large for one HSCAN is read by the snapshot script instead, whole and right', async () => {
+    const p = prefix();
+    const store = await createRedisStore({
+      url: inject('redisUrl'),
+      prefix: p,
+      clock: () => T0,
+      statsRefreshMs: 60_000,
+    });
+    store.setModel(stateModelFrom(RULES));
+    await store.applyEvents([ev('c1', 'profile', { age: 30 }), ev('c1', 'purchase', { amount: 7 })]);
+    // 30,000 fields no decision reads: HSCAN with its COUNT cannot finish in one call
+    const filler: string[] = [];
+    for (let i = 0; i < 30_000; i++) filler.push(`x${i}`, '1');
+    await store.client.hset(`${p}:{c1}`, ...filler);
+    const snap = await store.snapshot('c1', T0, []);
+    expect(snap.profile).toEqual({ age: 30 });
+    expect(snap.agg).toMatchObject({ spend_30d: 7 });
+    await deleteByPrefix(store.client, p);
+    await store.close();
+  });
 });

@@ -11,6 +11,25 @@ const undecodable = (customerId: string, err: unknown) =>
     { cause: err },
   );
 
+/**
+ * The fields a decision reads when it needs no offer history: profile (`p:`), aggregates
+ * (`a:`) and the household link (`h`), matched by Redis itself. `s`, `d` and the `o:`
+ * histories never leave Redis.
+ */
+export const DECISION_FIELDS_MATCH = '[pah]*';
+/** HSCAN's COUNT: a customer's hash holds far fewer fields, so one call returns them all. */
+const SCAN_COUNT = 10_000;
+
+/**
+ * The profile, aggregates and household link in one HSCAN (MATCH filters in Redis): a
+ * third of the snapshot script's Redis time, which a decision without caps or cooldowns
+ * does not need. Null when the scan did not finish in one call (then the script reads).
+ */
+async function scanDecisionFields(ctx: StoreContext, key: string): Promise<string[] | null> {
+  const [cursor, flat] = await call(ctx.client.hscan(key, '0', 'MATCH', DECISION_FIELDS_MATCH, 'COUNT', SCAN_COUNT));
+  return cursor === '0' ? flat : null;
+}
+
 /** A customer's stored state in one snapshot call (only the offer histories asked for, when given). */
 async function readCustomer(
   ctx: StoreContext,
@@ -18,11 +37,10 @@ async function readCustomer(
   histories?: readonly string[],
 ): Promise<DecodedCustomer> {
   const { client, keys } = ctx;
-  const raw = await call(
-    histories
-      ? client.nbo_snapshot(keys.customer(customerId), '+', ...histories)
-      : client.nbo_snapshot(keys.customer(customerId)),
-  );
+  const key = keys.customer(customerId);
+  const scanned = histories?.length === 0 ? await scanDecisionFields(ctx, key) : null;
+  const raw =
+    scanned ?? (await call(histories ? client.nbo_snapshot(key, '+', ...histories) : client.nbo_snapshot(key)));
   try {
     return decodeCustomer(raw, ctx.model());
   } catch (err) {
