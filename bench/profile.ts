@@ -2,6 +2,7 @@
 // profiled through the inspector from after seeding and warm-up to the end of the load (so
 // the profile holds the decisions only), then self time summed per function.
 //   npx tsx bench/profile.ts [--mode=memory|redis] [--seconds=10] [--customers=2000] [--conns=50]
+// PROFILE_NODE_FLAGS='--trace-gc …' passes Node flags to the profiled server.
 // Writes the .cpuprofile under bench/results/ (untracked) for Chrome DevTools.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

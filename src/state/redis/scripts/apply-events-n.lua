@@ -72,8 +72,15 @@ end
 -- One customer's batch; returns its per-event results, or -2 (nothing written) when its
 -- stored state cannot be read.
 local function apply_customer(state, batch)
-  -- every field the batch touches, read at once
-  local names, index = { 's' }, { s = 1 }
+  -- every field the batch touches, read at once; the seen ids only when an event has an
+  -- id (a decision's offered record has none, and a customer's seen ids are the longest field)
+  local names, index = {}, {}
+  for _, ev in ipairs(batch) do
+    if ev[1] ~= '' and not index.s then
+      names[#names + 1] = 's'
+      index.s = #names
+    end
+  end
   for _, ev in ipairs(batch) do
     local j = 2
     while j <= #ev do
@@ -90,7 +97,7 @@ local function apply_customer(state, batch)
       j = j + (SLOTS[kind] or #ev)
     end
   end
-  local values = redis.call('HMGET', state, unpack(names))
+  local values = #names > 0 and redis.call('HMGET', state, unpack(names)) or {}
   local cur, dirty = {}, {}
   for i, f in ipairs(names) do cur[f] = values[i] or nil end
   local hist = {}
@@ -101,7 +108,7 @@ local function apply_customer(state, batch)
 
   -- seen ids: drop the expired ones at the front (times in seconds: shorter than ms)
   local seen = cur.s or ''
-  while true do
+  while index.s do
     local exp = string.match(seen, '^,[^=,]+=(%d+)')
     if not exp or tonumber(exp) > now_s then break end
     seen = string.match(seen, '^,[^,]*(.*)$')
@@ -186,7 +193,7 @@ local function apply_customer(state, batch)
     nbo_hist_trim(h, now)
     set(f, cjson.encode(h))
   end
-  if seen ~= (cur.s or '') then set('s', seen) end
+  if index.s and seen ~= (cur.s or '') then set('s', seen) end
   local args = {}
   for f in pairs(dirty) do
     args[#args + 1] = f

@@ -4,18 +4,21 @@
 -- for the default; features: feature buckets in base 36 "c.14.7" of the contextual model,
 -- or empty; none of the parts holds | ; or ,).
 
--- The entries still kept at `now` (younger than ttl), the newest `max` of them, plus `add`.
+-- The entries with `add` appended, oldest first: entries are dropped from the front while
+-- they are older than ttl or more than `max` would be kept. (Entries are appended as
+-- decisions are recorded, so the old ones are at the front; nbo_decisions_check refuses an
+-- entry older than ttl wherever it stands.) No table is built: the string is cut once.
 local function nbo_decisions_add(raw, add, now, ttl, max)
-  local kept = {}
-  for e in string.gmatch(raw or '', ';([^;]+)') do
-    local at = tonumber(string.match(e, '^[^|]*|([0-9a-z]+)') or '', 36)
-    if at and at * 1000 + ttl > now then kept[#kept + 1] = e end
+  raw = raw or ''
+  local _, n = string.gsub(raw, ';', ';')
+  local from = 1
+  while n > 0 do
+    local at = tonumber(string.match(raw, '^;[^|;]*|([0-9a-z]+)', from) or '', 36)
+    if n < max and at and at * 1000 + ttl > now then break end
+    n = n - 1
+    from = string.find(raw, ';', from + 1, true) or (#raw + 1)
   end
-  kept[#kept + 1] = add
-  local first = math.max(1, #kept - max + 1)
-  local out = {}
-  for i = first, #kept do out[#out + 1] = ';' .. kept[i] end
-  return table.concat(out)
+  return string.sub(raw, from) .. ';' .. add
 end
 
 -- The decision `key` if it was issued younger than ttl and offered `offer`:
