@@ -15,7 +15,7 @@ import {
 } from './estimate.js';
 import { considered, fallbacksNeeded } from './fallback.js';
 import { contextFeatures, featureSegment } from './features.js';
-import { boundOrder, thompsonWalk, type Drawn } from './thompson-walk.js';
+import { boundOrder, thompsonWalk } from './thompson-walk.js';
 import type { Exploration } from './policy.js';
 import { betaSample, seededRandom } from './propensity.js';
 import { byScore, wantOf, type Scored } from './rank.js';
@@ -168,7 +168,8 @@ export function evaluate(input: PipelineInput): PipelineResult {
         };
       }
     }
-    // caps.ts, then cooldowns.ts
+    // caps.ts, then cooldowns.ts (most offers have neither: nothing to look up)
+    if (offer.customerCaps.length === 0 && offer.totalCaps.length === 0 && offer.cooldowns.length === 0) return null;
     const history = snap.offers[offer.id];
     return capFate(offer, history, stats, nowMs) ?? cooldownFate(offer, history, nowMs);
   };
@@ -206,18 +207,12 @@ export function evaluate(input: PipelineInput): PipelineResult {
     const version = `${stats.version()}@${Math.floor(nowMs / DECAY_TICK_MS)}`;
     const order = boundOrder(candidates, stats, learningSegment, learning, input.weights, version, nowMs);
     const qualifies = (o: Offer) => check(o) === null;
-    const toScored = (d: Drawn): Scored => ({
-      offer: d.offer,
-      score: d.score,
-      propensity: d.propensity,
-      multiplier: d.multiplier,
-      posterior: d.posterior,
-    });
-    ranked.push(...thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true).map(toScored));
-    ranked.sort(byScore);
+    // a draw is scored as it is (Drawn has every field of Scored)
+    const drawn: Scored[] = thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true);
+    ranked.push(...drawn.sort(byScore));
     if (fallbacksNeeded(ranked)) {
-      fallbacks.push(...thompsonWalk(order, want, qualifies, rand!, true, false).map(toScored));
-      fallbacks.sort(byScore);
+      const more: Scored[] = thompsonWalk(order, want, qualifies, rand!, true, false);
+      fallbacks.push(...more.sort(byScore));
     }
     return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
   }
