@@ -6,8 +6,8 @@
 // the run; a broken bench does.
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { readLatest, renderDocs, type Latest } from './lib/report.js';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readLatest, renderDocs, withReadmeTable, type Latest } from './lib/report.js';
 import { ensureInstalled, startKafkaMock, startRedis } from '../test/support/servers.js';
 import type { BenchResult, Scenario } from './lib/types.js';
 
@@ -124,6 +124,8 @@ if (quick) {
   latest.order = order;
   writeFileSync(new URL('latest.json', resultsDir), `${JSON.stringify(latest, null, 2)}\n`);
   writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), renderDocs(latest));
+  const readme = new URL('../README.md', import.meta.url);
+  writeFileSync(readme, withReadmeTable(readFileSync(readme, 'utf8'), latest));
 }
 if (broken > 0) process.stdout.write(`\n${broken} scenario(s) broken\n`);
 // clients of the finished scenarios may still hold sockets open: leave now

@@ -29,12 +29,42 @@ const fmt = (v: number | null, unit = '') => {
   return unit ? `${s} ${unit}` : s;
 };
 
+/** Markers around the README's performance table, which {@link withReadmeTable} rewrites. */
+export const README_TABLE_START =
+  '<!-- bench-table: generated from bench/results/latest.json by npm run bench / bench:docs -->';
+export const README_TABLE_END = '<!-- /bench-table -->';
+
+/** Every budgeted measure of the latest runs, one row each: the README's performance table. */
+export function renderReadmeTable(latest: Latest): string {
+  const rows = scenarioNames(latest)
+    .flatMap((n) => latest.scenarios[n]!.results.map((r) => ({ r, date: latest.scenarios[n]!.date.slice(0, 10) })))
+    .filter(({ r }) => r.budget !== null);
+  return [
+    '| measure | budget | measured | against, in the same run | run | met |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      ({ r, date }) =>
+        `| ${r.name} | ${r.budget} | ${fmt(r.value, r.unit)}${r.ratio === null ? '' : ` (× ${fmt(r.ratio)})`} | ${r.baseline ? `${r.baseline}: ${fmt(r.baselineValue)}` : '—'} | ${date} | ${r.met ? 'yes' : '**no**'} |`,
+    ),
+  ].join('\n');
+}
+
+/** The README with its performance table replaced by the one rendered from `latest`. */
+export function withReadmeTable(readme: string, latest: Latest): string {
+  const start = readme.indexOf(README_TABLE_START);
+  const end = readme.indexOf(README_TABLE_END);
+  if (start < 0 || end < start) throw new Error('README.md has no bench-table markers');
+  return `${readme.slice(0, start + README_TABLE_START.length)}\n${renderReadmeTable(latest)}\n${readme.slice(end)}`;
+}
+
+const scenarioNames = (latest: Latest): string[] => [
+  ...latest.order.filter((n) => latest.scenarios[n]),
+  ...Object.keys(latest.scenarios).filter((n) => !latest.order.includes(n)),
+];
+
 export function renderDocs(latest: Latest): string {
   const m = (latest.machine ?? {}) as Record<string, string | number>;
-  const names = [
-    ...latest.order.filter((n) => latest.scenarios[n]),
-    ...Object.keys(latest.scenarios).filter((n) => !latest.order.includes(n)),
-  ];
+  const names = scenarioNames(latest);
   const results = names.flatMap((n) => latest.scenarios[n]!.results);
   const dates = [...new Set(names.map((n) => latest.scenarios[n]!.date.slice(0, 10)))].sort();
   const table = [
