@@ -3,8 +3,11 @@
 // requests on the un-prunable catalog, one after another. Run under callgrind twice with
 // different `n` (bench/instructions.sh): the difference divided by the extra requests is
 // the instructions one request costs, free of start-up, seeding and of other work on the
-// machine.
+// machine. Run on its own it prints the CPU time per decision of the loop alone
+// (process.cpuUsage: steadier than the wall clock on a shared machine; compare builds by
+// running them alternately).
 //   npx tsx bench/decide-loop.ts [--mode=memory|redis --redis=URL] [--n=3000] [--customers=300]
+//                                [--exploration=thompson|mean]
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
 import { createDecider } from '../src/decide/decider.js';
@@ -23,6 +26,7 @@ const arg = (name: string, def: string) =>
 const mode = arg('mode', 'memory');
 const n = Number(arg('n', '3000'));
 const customers = Number(arg('customers', '300'));
+const exploration = arg('exploration', 'thompson') as 'thompson' | 'mean';
 
 const built = buildRuleSet(unprunableFiles(generateUnprunable(200)));
 if (!built.ok) throw new Error('rules invalid');
@@ -40,7 +44,7 @@ for (let c = 0; c < customers; c += 50) {
   await store.applyEvents(evs);
 }
 const metrics = createMetrics({ defaultMetrics: false });
-const decider = createDecider({ store, rules: () => rules, metrics });
+const decider = createDecider({ store, rules: () => rules, metrics, exploration });
 const route = buildRoutes({
   config: loadConfig({}),
   rules: () => rules,
@@ -57,6 +61,7 @@ const trace = {
 } as never;
 const log = createLogger('silent');
 let offers = 0;
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let i = 0; i < n; i++) {
   const body = JSON.parse(bodies[i % bodies.length]!) as unknown;
@@ -64,8 +69,9 @@ for (let i = 0; i < n; i++) {
   offers += JSON.stringify(reply.body).length > 0 ? ((reply.body as { offers: unknown[] }).offers?.length ?? 0) : 0;
 }
 const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 process.stdout.write(
-  `${mode}: ${n} decisions, ${(offers / n).toFixed(2)} offers each, ${((ms * 1000) / n).toFixed(1)} µs each (wall clock, noisy)\n`,
+  `${mode}, ${exploration}: ${n} decisions, ${(offers / n).toFixed(2)} offers each, ${((cpu.user + cpu.system) / n).toFixed(1)} µs of CPU each (${((ms * 1000) / n).toFixed(1)} µs wall clock)\n`,
 );
 await store.close();
 process.exit(0);
