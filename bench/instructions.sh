@@ -5,7 +5,7 @@
 #   bench/instructions.sh [memory|redis] [N1] [N2]     (redis: a redis-server on 127.0.0.1:6379 or $REDIS_URL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:-memory}; n1=${2:-1000}; n2=${3:-3000}
+mode=${1:-memory}; n1=${2:-1000}; n2=${3:-11000}
 tmp=$(mktemp -d)
 count() {
   valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$tmp/cg.$1" \
