@@ -26,6 +26,36 @@ describe('Redis writes coalesced per tick', () => {
     client.disconnect();
   });
 
+  it('keeps the socket corked for the rest of the turn: commands from separate callbacks of one turn share the write', async () => {
+    const client = new Redis(inject('redisUrl'), { lazyConnect: true });
+    coalesceWrites(client);
+    await client.connect();
+    const writes: number[] = [];
+    const socket = client.stream;
+    const writev = socket._writev!.bind(socket);
+    socket._writev = (chunks, cb) => {
+      writes.push(chunks.length);
+      writev(chunks, cb);
+    };
+    // as requests arriving in one poll are handled: one callback each, Node running its
+    // next-tick queue and microtasks after every one, the store's command after an await
+    const replies = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          new Promise<string>((resolve, reject) =>
+            setImmediate(async () => {
+              await null;
+              client.echo(String(i)).then(resolve, reject);
+            }),
+          ),
+      ),
+    );
+    expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    expect(writes).toEqual([20]);
+    client.disconnect();
+  });
+
   it('keeps working across a reconnect (a new socket is corked, not the old one)', async () => {
     const client = new Redis(inject('redisUrl'), { lazyConnect: true });
     coalesceWrites(client);
