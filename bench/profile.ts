@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { freePort, startRedis } from '../test/support/servers.js';
 import { closedLoop, writeBodies } from './lib/http-load.js';
-import { buildNbo, pinned, startChild, stopChild } from './lib/processes.js';
+import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
 
@@ -39,13 +39,14 @@ try {
   };
   if (mode === 'redis') Object.assign(env, { NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: setup.prefix });
   const inspectPort = await freePort();
+  const [node = process.execPath, ...serveArgs] = nboServe();
   const nbo = await startChild(
     pinned(0, [
-      process.execPath,
+      node,
       `--inspect=127.0.0.1:${inspectPort}`,
-      ...(process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-      'dist/cli/main.js',
-      'serve',
+      ...serveArgs.slice(0, -2), // the production flags (src/cli/node-flags.ts) …
+      ...(process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean), // … which these override
+      ...serveArgs.slice(-2),
     ]),
     env,
     `${base}/readyz`,

@@ -8,7 +8,7 @@ import { buildRuleSet } from '../../src/rules/load.js';
 import { stateModelFrom } from '../../src/state/model.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { freePort, has } from '../../test/support/servers.js';
-import { buildNbo, pinned, startChild, stopChild } from '../lib/processes.js';
+import { buildNbo, nboServe, pinned, startChild, stopChild } from '../lib/processes.js';
 import { catalogFiles, contexts, generateCatalog } from '../lib/catalog.js';
 import { customerHistory, rng } from '../lib/synthetic.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
@@ -177,7 +177,7 @@ export const scenario: Scenario = {
     // NBO as it runs in production: compiled by tsc (npm run build), not through tsx
     buildNbo();
     const nbo = await startChild(
-      pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+      pinned(0, nboServe()),
       {
         NBO_PORT: String(pNbo),
         NBO_RULES_DIR: dir,

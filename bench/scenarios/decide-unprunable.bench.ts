@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, has } from '../../test/support/servers.js';
 import { closedLoop, median, spread, writeBodies, type LoadResult } from '../lib/http-load.js';
-import { buildNbo, pinned, startChild, stopChild } from '../lib/processes.js';
+import { buildNbo, nboServe, pinned, startChild, stopChild } from '../lib/processes.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
 import { unprunableBodies } from '../lib/unprunable-catalog.js';
 import { postEvents, unprunableSetup } from '../lib/unprunable-setup.js';
@@ -38,15 +38,11 @@ export const scenario: Scenario = {
     });
     const children = [
       await startChild(
-        pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+        pinned(0, nboServe()),
         { ...nboEnv(pRedis), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: setup.prefix },
         `${base(pRedis)}/readyz`,
       ),
-      await startChild(
-        pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
-        nboEnv(pMem),
-        `${base(pMem)}/readyz`,
-      ),
+      await startChild(pinned(0, nboServe()), nboEnv(pMem), `${base(pMem)}/readyz`),
       await startChild(
         pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']),
         { PORT: String(pEcho) },

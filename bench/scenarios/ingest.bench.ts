@@ -6,7 +6,7 @@ import { stateModelFrom } from '../../src/state/model.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { scriptSource } from '../../src/state/redis/scripts.js';
 import { freePort } from '../../test/support/servers.js';
-import { buildNbo, pinned, pinSelf, startChild, stopChild } from '../lib/processes.js';
+import { buildNbo, nboServe, pinned, pinSelf, startChild, stopChild } from '../lib/processes.js';
 import { customerHistory, rng } from '../lib/synthetic.js';
 
 /** A stable small hash of a customer id (FNV-1a), to split events into lanes. */
@@ -78,7 +78,7 @@ export const scenario: Scenario = {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const svc = await startChild(
-      pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+      pinned(0, nboServe()),
       {
         NBO_PORT: String(port),
         NBO_REDIS_URL: ctx.redisUrl,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/servers.js';
 import { buckets, nodeLoad, nodeLoadAsync, serverP99, writeBodies } from '../lib/http-load.js';
-import { buildNbo, pinned, startChild, stopChild } from '../lib/processes.js';
+import { buildNbo, nboServe, pinned, startChild, stopChild } from '../lib/processes.js';
 import { rng } from '../lib/synthetic.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
 import { unprunableBodies } from '../lib/unprunable-catalog.js';
@@ -47,7 +47,7 @@ export const scenario: Scenario = {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const nbo = await startChild(
-      pinned(0, [process.execPath, 'dist/cli/main.js', 'serve']),
+      pinned(0, nboServe()),
       {
         NBO_PORT: String(port),
         NBO_RULES_DIR: setup.rulesDir,
