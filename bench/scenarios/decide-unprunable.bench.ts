@@ -14,8 +14,9 @@ import { postEvents, unprunableSetup } from '../lib/unprunable-setup.js';
  * seeded customers; limit 2). NBO in both store modes against the stronger baseline (uWS +
  * ioredis HGETALL + json-logic-engine compiled, all 200 rules) and the uWS echo ceiling,
  * in interleaved rounds (each round runs every server once, the order rotated), medians
- * reported with their spread. Then NBO at 4, 50 and 200 connections, and its client-side
- * p99 at 4 connections.
+ * reported with their spread, and NBO in-process ranking by the posterior mean
+ * (NBO_EXPLORATION=mean) beside the default Thompson sampling. Then NBO at 4, 50 and 200
+ * connections, and its client-side p99 at 4 connections.
  */
 export const scenario: Scenario = {
   name: 'decide-unprunable',
@@ -28,7 +29,13 @@ export const scenario: Scenario = {
     const bodies = writeBodies(work, 'decide', '/v1/decide', unprunableBodies(2000, customers));
 
     buildNbo();
-    const [pRedis, pMem, pEcho, pBase] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [pRedis, pMem, pEcho, pBase, pMean] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const base = (p: number) => `http://127.0.0.1:${p}`;
     const nboEnv = (port: number) => ({
       NBO_PORT: String(port),
@@ -43,6 +50,9 @@ export const scenario: Scenario = {
         `${base(pRedis)}/readyz`,
       ),
       await startChild(pinned(0, nboServe()), nboEnv(pMem), `${base(pMem)}/readyz`),
+      // the same in-process store, ranking by the posterior mean instead of Thompson sampling:
+      // what exploring costs on a catalog where nothing has been learned yet
+      await startChild(pinned(0, nboServe()), { ...nboEnv(pMean), NBO_EXPLORATION: 'mean' }, `${base(pMean)}/readyz`),
       await startChild(
         pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']),
         { PORT: String(pEcho) },
@@ -57,11 +67,13 @@ export const scenario: Scenario = {
     try {
       // the in-process store holds the same customers: the same events, over HTTP
       await postEvents(base(pMem), setup.events());
+      await postEvents(base(pMean), setup.events());
       const servers = [
         { key: 'echo', port: pEcho },
         { key: 'baseline', port: pBase },
         { key: 'redis', port: pRedis },
         { key: 'memory', port: pMem },
+        { key: 'memory-mean', port: pMean },
       ];
       for (const s of servers) closedLoop(base(s.port), 20, ctx.quick ? 1 : 3, bodies); // warm-up: JIT, connections
       const runs = new Map<string, LoadResult[]>(servers.map((s) => [s.key, []]));
@@ -145,6 +157,20 @@ export const scenario: Scenario = {
           met: med('memory') >= med('redis'),
           note: `per round ${spread(
             runs.get('memory')!.map((x, i) => x.rps / runs.get('redis')![i]!.rps),
+            2,
+          )}`,
+        },
+        {
+          name: 'decide-unprunable: NBO in-process, posterior-mean ranking, vs baseline',
+          value: med('memory-mean'),
+          unit: 'req/s',
+          baseline: 'uWS + ioredis HGETALL + json-logic-engine (all 200 rules)',
+          baselineValue: med('baseline'),
+          ratio: med('memory-mean') / med('baseline'),
+          budget: null,
+          met: null,
+          note: `NBO_EXPLORATION=mean (the default is Thompson sampling); against the default in the same rounds: ${spread(
+            runs.get('memory-mean')!.map((x, i) => x.rps / runs.get('memory')![i]!.rps),
             2,
           )}`,
         },
