@@ -20,16 +20,32 @@ const RULES = ruleSet({
 });
 const prefix = () => `t${randomBytes(4).toString('hex')}`;
 
+/** A Redis store under a fresh prefix for the rules above. */
+async function newStore(p: string) {
+  const store = await createRedisStore({ url: inject('redisUrl'), prefix: p, clock: () => T0, statsRefreshMs: 60_000 });
+  store.setModel(stateModelFrom(RULES));
+  return store;
+}
+
+/** The commands `fn` sends Redis as round trips (MONITOR; commands a script runs inside Redis show as "lua"). */
+async function roundTrips<T>(fn: () => Promise<T>): Promise<{ result: T; seen: string[][] }> {
+  const monitor = await new Redis(inject('redisUrl')).monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_t: string, args: string[], source: string) => {
+    if (source !== 'lua') seen.push(args);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  seen.length = 0;
+  const result = await fn();
+  await new Promise((r) => setTimeout(r, 50));
+  monitor.disconnect();
+  return { result, seen };
+}
+
 describe('Redis store — one round trip per decision snapshot', () => {
   it('a snapshot is a single EVALSHA, whatever the customer holds', async () => {
     const p = prefix();
-    const store = await createRedisStore({
-      url: inject('redisUrl'),
-      prefix: p,
-      clock: () => T0,
-      statsRefreshMs: 60_000,
-    });
-    store.setModel(stateModelFrom(RULES));
+    const store = await newStore(p);
     await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
     await store.applyEvents([
       ev('c1', 'profile', { age: 30 }),
@@ -38,17 +54,7 @@ describe('Redis store — one round trip per decision snapshot', () => {
       ev('c1', 'offer_response', { decisionId: 'd0', offerId: 'o1', outcome: 'declined' }),
     ]);
     await store.snapshot('c1', T0); // scripts loaded (EVALSHA succeeds from here on)
-    const monitor = await new Redis(inject('redisUrl')).monitor();
-    const seen: string[][] = [];
-    // commands a script runs inside Redis show with source "lua": not round trips
-    monitor.on('monitor', (_t: string, args: string[], source: string) => {
-      if (source !== 'lua') seen.push(args);
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    seen.length = 0;
-    const snap = await store.snapshot('c1', T0);
-    await new Promise((r) => setTimeout(r, 50));
-    monitor.disconnect();
+    const { result: snap, seen } = await roundTrips(() => store.snapshot('c1', T0));
     expect(snap.agg).toMatchObject({ spend_30d: 5, stores: 1 });
     expect(snap.offers.o1?.counts.declined).toBe(1);
     expect(seen.map((a) => a[0]!.toLowerCase())).toEqual(['evalsha']);
@@ -227,29 +233,14 @@ describe('Redis store — a decision reads only the histories it needs', () => {
 
   it('a decision that reads no offer history asks with one HSCAN: profile, aggregates and household only', async () => {
     const p = prefix();
-    const store = await createRedisStore({
-      url: inject('redisUrl'),
-      prefix: p,
-      clock: () => T0,
-      statsRefreshMs: 60_000,
-    });
-    store.setModel(stateModelFrom(RULES));
+    const store = await newStore(p);
     await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
     await store.applyEvents([
       ev('c1', 'profile', { age: 30, tier: 'gold' }),
       ev('c1', 'purchase', { amount: 5 }),
       ev('c1', 'household', { householdId: 'hh1' }),
     ]);
-    const monitor = await new Redis(inject('redisUrl')).monitor();
-    const seen: string[][] = [];
-    monitor.on('monitor', (_t: string, args: string[], source: string) => {
-      if (source !== 'lua') seen.push(args);
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    seen.length = 0;
-    const snap = await store.snapshot('c1', T0, []);
-    await new Promise((r) => setTimeout(r, 50));
-    monitor.disconnect();
+    const { result: snap, seen } = await roundTrips(() => store.snapshot('c1', T0, []));
     expect(snap.profile).toEqual({ age: 30, tier: 'gold' });
     expect(snap.agg).toMatchObject({ spend_30d: 5 });
     expect(snap.household?.id).toBe('hh1');
@@ -264,13 +255,7 @@ describe('Redis store — a decision reads only the histories it needs', () => {
 
   it('a hash too large for one HSCAN is read by the snapshot script instead, whole and right', async () => {
     const p = prefix();
-    const store = await createRedisStore({
-      url: inject('redisUrl'),
-      prefix: p,
-      clock: () => T0,
-      statsRefreshMs: 60_000,
-    });
-    store.setModel(stateModelFrom(RULES));
+    const store = await newStore(p);
     await store.applyEvents([ev('c1', 'profile', { age: 30 }), ev('c1', 'purchase', { amount: 7 })]);
     // 30,000 fields no decision reads: HSCAN with its COUNT cannot finish in one call
     const filler: string[] = [];

@@ -3,18 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { coalesceWrites } from '../../src/state/redis/coalesce.js';
 
-describe('Redis writes coalesced per tick', () => {
-  it('corks the socket for the rest of the tick: many commands, one write, every reply in order', async () => {
-    const client = new Redis(inject('redisUrl'), { lazyConnect: true });
-    coalesceWrites(client);
-    await client.connect();
-    const writes: number[] = [];
-    const socket = client.stream;
-    const writev = socket._writev!.bind(socket);
-    socket._writev = (chunks, cb) => {
-      writes.push(chunks.length);
-      writev(chunks, cb);
-    };
+/** A coalescing client whose socket writes are counted (chunks per writev). */
+async function coalescedClient() {
+  const client = new Redis(inject('redisUrl'), { lazyConnect: true });
+  coalesceWrites(client);
+  await client.connect();
+  const writes: number[] = [];
+  const socket = client.stream;
+  const writev = socket._writev!.bind(socket);
+  socket._writev = (chunks, cb) => {
+    writes.push(chunks.length);
+    writev(chunks, cb);
+  };
+  return { client, socket, writes };
+}
+
+describe('Redis writes coalesced per turn of the event loop', () => {
+  it('corks the socket for the rest of the turn: many commands, one write, every reply in order', async () => {
+    const { client, socket, writes } = await coalescedClient();
     const key = `coalesce-${process.pid}`;
     const replies = Array.from({ length: 200 }, (_, i) => client.incr(key).then((n) => [i, n]));
     expect(socket.writableCorked).toBe(1);
@@ -27,16 +33,7 @@ describe('Redis writes coalesced per tick', () => {
   });
 
   it('keeps the socket corked for the rest of the turn: commands from separate callbacks of one turn share the write', async () => {
-    const client = new Redis(inject('redisUrl'), { lazyConnect: true });
-    coalesceWrites(client);
-    await client.connect();
-    const writes: number[] = [];
-    const socket = client.stream;
-    const writev = socket._writev!.bind(socket);
-    socket._writev = (chunks, cb) => {
-      writes.push(chunks.length);
-      writev(chunks, cb);
-    };
+    const { client, writes } = await coalescedClient();
     // as requests arriving in one poll are handled: one callback each, Node running its
     // next-tick queue and microtasks after every one, the store's command after an await
     const replies = await Promise.all(
