@@ -231,7 +231,7 @@ describe('Redis store — a decision reads only the histories it needs', () => {
     }
   });
 
-  it('a decision that reads no offer history asks with one HSCAN: profile, aggregates and household only', async () => {
+  it('a decision reads with one HSCAN (profile, aggregates, household) and an HMGET of the histories it asks for', async () => {
     const p = prefix();
     const store = await newStore(p);
     await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
@@ -247,15 +247,23 @@ describe('Redis store — a decision reads only the histories it needs', () => {
     expect(snap.offers).toEqual({}); // the history of o1 stays in Redis
     const own = seen.filter((a) => a.includes(`${p}:{c1}`));
     expect(own.map((a) => a[0]!.toLowerCase())).toEqual(['hscan']);
-    // with a history asked for, the script reads it
-    expect((await store.snapshot('c1', T0, ['o1'])).offers.o1?.counts.offered).toBe(1);
+    // with histories asked for: an HMGET of exactly those beside the HSCAN, in the same write;
+    // an offer the customer has no history of is simply absent
+    const asked = await roundTrips(() => store.snapshot('c1', T0, ['o1', 'thanks']));
+    expect(asked.result.offers.o1?.counts.offered).toBe(1);
+    expect(Object.keys(asked.result.offers)).toEqual(['o1']);
+    expect(asked.result.profile).toEqual({ age: 30, tier: 'gold' });
+    const mine = asked.seen.filter((a) => a.includes(`${p}:{c1}`));
+    expect(mine.map((a) => a[0]!.toLowerCase())).toEqual(['hscan', 'hmget']);
+    expect(mine[1]!.slice(2)).toEqual(['o:o1', 'o:thanks']);
     await deleteByPrefix(store.client, p);
     await store.close();
   });
 
-  it('a hash too large for one HSCAN is read by the snapshot script instead, whole and right', async () => {
+  it('a hash too large for one HSCAN is read by the snapshot script instead, whole and right, histories too', async () => {
     const p = prefix();
     const store = await newStore(p);
+    await store.recordOffered({ customerId: 'c1', decisionId: 'd0', offerIds: ['o1'], atMs: T0, segment: null });
     await store.applyEvents([ev('c1', 'profile', { age: 30 }), ev('c1', 'purchase', { amount: 7 })]);
     // 30,000 fields no decision reads: HSCAN with its COUNT cannot finish in one call
     const filler: string[] = [];
@@ -264,6 +272,10 @@ describe('Redis store — a decision reads only the histories it needs', () => {
     const snap = await store.snapshot('c1', T0, []);
     expect(snap.profile).toEqual({ age: 30 });
     expect(snap.agg).toMatchObject({ spend_30d: 7 });
+    expect(snap.offers).toEqual({});
+    const withHistory = await store.snapshot('c1', T0, ['o1']);
+    expect(withHistory.profile).toEqual({ age: 30 });
+    expect(withHistory.offers.o1?.counts.offered).toBe(1);
     await deleteByPrefix(store.client, p);
     await store.close();
   });

@@ -3,6 +3,7 @@ import { combine } from '../aggregate-state.js';
 import type { AggValue, CustomerSnapshot } from '../types.js';
 import { decodeAggState, decodeCustomer, readPacked, type DecodedCustomer } from './codec.js';
 import { call, type StoreContext } from './context.js';
+import { FIELD } from './keys.js';
 
 const undecodable = (customerId: string, err: unknown) =>
   new NboError(
@@ -12,25 +13,42 @@ const undecodable = (customerId: string, err: unknown) =>
   );
 
 /**
- * The fields a decision reads when it needs no offer history: profile (`p:`), aggregates
- * (`a:`) and the household link (`h`), matched by Redis itself. `s`, `d` and the `o:`
- * histories never leave Redis.
+ * The fields every decision reads: profile (`p:`), aggregates (`a:`) and the household link
+ * (`h`), matched by Redis itself. The seen ids (`s`) and issued decisions (`d`) never leave
+ * Redis; the offer histories (`o:`) only those asked for.
  */
 export const DECISION_FIELDS_MATCH = '[pah]*';
 /** HSCAN's COUNT: a customer's hash holds far fewer fields, so one call returns them all. */
 const SCAN_COUNT = 10_000;
 
 /**
- * The profile, aggregates and household link in one HSCAN (MATCH filters in Redis): a
- * third of the snapshot script's Redis time, which a decision without caps or cooldowns
- * does not need. Null when the scan did not finish in one call (then the script reads).
+ * A decision's read: one HSCAN with MATCH (Redis filters the fields) and, when offer
+ * histories are asked for, one HMGET of exactly those — sent together in one write, one
+ * round trip. On a 37-field customer hash that is 5.7 µs of Redis time against 17.5 µs for
+ * the snapshot script, which moves every field into Lua and back. The two commands are not
+ * one atomic read: an event applied between them is seen by the second only, as if the
+ * decision had come a moment later. Null when the scan did not finish in one call (a hash of
+ * more than about 10,000 fields): then the script reads.
  */
-async function scanDecisionFields(ctx: StoreContext, key: string): Promise<string[] | null> {
-  const [cursor, flat] = await call(ctx.client.hscan(key, '0', 'MATCH', DECISION_FIELDS_MATCH, 'COUNT', SCAN_COUNT));
-  return cursor === '0' ? flat : null;
+async function scanDecisionFields(
+  ctx: StoreContext,
+  key: string,
+  histories: readonly string[],
+): Promise<string[] | null> {
+  const { client } = ctx;
+  const [[cursor, flat], values] = await Promise.all([
+    call(client.hscan(key, '0', 'MATCH', DECISION_FIELDS_MATCH, 'COUNT', SCAN_COUNT)),
+    histories.length === 0 ? [] : call(client.hmget(key, ...histories.map((id) => FIELD.offer(id)))),
+  ]);
+  if (cursor !== '0') return null;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) flat.push(FIELD.offer(histories[i]!), v);
+  }
+  return flat;
 }
 
-/** A customer's stored state in one snapshot call (only the offer histories asked for, when given). */
+/** A customer's stored state in one round trip (only the offer histories asked for, when given; all without). */
 async function readCustomer(
   ctx: StoreContext,
   customerId: string,
@@ -38,7 +56,7 @@ async function readCustomer(
 ): Promise<DecodedCustomer> {
   const { client, keys } = ctx;
   const key = keys.customer(customerId);
-  const scanned = histories?.length === 0 ? await scanDecisionFields(ctx, key) : null;
+  const scanned = histories ? await scanDecisionFields(ctx, key, histories) : null;
   const raw =
     scanned ?? (await call(histories ? client.nbo_snapshot(key, '+', ...histories) : client.nbo_snapshot(key)));
   try {
