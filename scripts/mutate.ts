@@ -1,0 +1,146 @@
+// `npm run mutate [-- <folder>...] [-- stryker options]`: mutation testing (StrykerJS, vitest
+// runner), one folder at a time, each against only the test files that exercise it — the
+// whole suite per mutant would take hours. With no folder it runs decide, state, flow and
+// stream one after the other. Each run is incremental (only changed code and tests are
+// retried; `--force` redoes all), writes its reports under reports/mutation/<folder>/ and
+// prints the folder's counts and score; `npm run mutate -- survivors [folder...]` lists the
+// mutants the last run left alive. docs/testing.md records the scores.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+
+interface Folder {
+  /** Files Stryker mutates (globs, `!` excludes). */
+  mutate: string[];
+  /** The test files that exercise them: fast unit and contract tests first. */
+  tests: string[];
+}
+
+export const FOLDERS: Record<string, Folder> = {
+  decide: {
+    mutate: ['src/decide/**/*.ts'],
+    // total-caps.test.ts (a whole service per test, embedded and Redis) is left out: it would
+    // add seconds to each of a thousand mutants, and caps.test.ts covers the same rule
+    tests: [
+      'test/decide/caps.test.ts', 'test/decide/cooldowns.test.ts', 'test/decide/deadline.test.ts', 'test/decide/fallback.test.ts',
+      'test/decide/fallback-decisions.test.ts', 'test/decide/learning.test.ts', 'test/decide/pipeline.test.ts', 'test/decide/rank.test.ts',
+    ],
+  },
+  // the logic both stores share, the in-process store and the Redis wire format
+  state: {
+    mutate: [
+      'src/state/*.ts', '!src/state/types.ts',
+      'src/state/redis/codec.ts', 'src/state/redis/apply-protocol.ts', 'src/state/redis/keys.ts', 'src/state/redis/coalesce.ts', 'src/state/redis/errors.ts',
+    ],
+    tests: ['test/state/memory-store.test.ts', 'test/state/codec.test.ts', 'test/state/apply-protocol.test.ts'],
+  },
+  // the Redis store's I/O (commands, scripts' callers, shared counters): integration tests only
+  'state-redis': {
+    mutate: [
+      'src/state/redis/*.ts',
+      '!src/state/redis/codec.ts', '!src/state/redis/apply-protocol.ts', '!src/state/redis/keys.ts', '!src/state/redis/coalesce.ts', '!src/state/redis/errors.ts',
+    ],
+    tests: ['test/state/redis-*.test.ts', 'test/state/apply-protocol.test.ts'],
+  },
+  flow: {
+    mutate: ['src/flow/**/*.ts'],
+    tests: ['test/flow/*.test.ts', 'test/service/drain.test.ts', 'test/stream/kafka-commit-order.test.ts'],
+  },
+  stream: {
+    mutate: ['src/stream/**/*.ts'],
+    tests: ['test/stream/*.test.ts', 'test/flow/event-sources.test.ts', 'test/flow/decision-sinks.test.ts'],
+  },
+};
+
+interface MutantResult {
+  status: string;
+  mutatorName: string;
+  replacement?: string;
+  location: { start: { line: number; column: number } };
+}
+
+interface Report {
+  files: Record<string, { source: string; mutants: MutantResult[] }>;
+}
+
+/** Counts by status and the score Stryker reports: detected / (all − ignored − errors). */
+export function summarize(report: Report) {
+  const count: Record<string, number> = {};
+  for (const file of Object.values(report.files)) for (const m of file.mutants) count[m.status] = (count[m.status] ?? 0) + 1;
+  const n = (s: string) => count[s] ?? 0;
+  const detected = n('Killed') + n('Timeout');
+  const valid = detected + n('Survived') + n('NoCoverage');
+  return {
+    killed: n('Killed'),
+    survived: n('Survived'),
+    timeout: n('Timeout'),
+    noCoverage: n('NoCoverage'),
+    ignored: n('Ignored'),
+    errors: n('CompileError') + n('RuntimeError'),
+    score: valid === 0 ? 100 : Math.round((1000 * detected) / valid) / 10,
+  };
+}
+
+/** Each surviving or uncovered mutant of a report: file:line:column, mutator, the code it swapped in. */
+function listSurvivors(name: string): void {
+  const json = `reports/mutation/${name}/mutation.json`;
+  if (!existsSync(json)) {
+    process.stderr.write(`no report for ${name}: run npm run mutate -- ${name} first\n`);
+    process.exit(2);
+  }
+  const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
+    const lines = source.split('\n');
+    for (const m of mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage').sort((a, b) => a.location.start.line - b.location.start.line)) {
+      const { line, column } = m.location.start;
+      const swapped = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80);
+      process.stdout.write(`${file}:${line}:${column} ${m.status} ${m.mutatorName} → ${swapped}\n    ${lines[line - 1]?.trim().slice(0, 120)}\n`);
+    }
+  }
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  if (args[0] === 'survivors') {
+    for (const name of args.slice(1).length > 0 ? args.slice(1) : Object.keys(FOLDERS)) listSurvivors(name);
+    return;
+  }
+  // folders first, then anything for stryker (`decide --concurrency 1`)
+  const firstOption = args.findIndex((a) => a.startsWith('-'));
+  const picked = firstOption < 0 ? args : args.slice(0, firstOption);
+  const passThrough = firstOption < 0 ? [] : args.slice(firstOption);
+  const unknown = picked.filter((f) => !(f in FOLDERS));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown folder ${unknown.join(', ')}: pick from ${Object.keys(FOLDERS).join(', ')}\n`);
+    process.exit(2);
+  }
+  const folders = picked.length > 0 ? picked : Object.keys(FOLDERS);
+  const rows: string[] = [];
+  for (const name of folders) {
+    const { mutate, tests } = FOLDERS[name]!;
+    const out = `reports/mutation/${name}`;
+    const stryker = [
+      'stryker', 'run', 'stryker.config.json',
+      '--mutate', mutate.join(','),
+      '--testFiles', tests.join(','),
+      '--incremental', '--incrementalFile', `${out}/incremental.json`,
+      // a sandbox per folder, none copied into another: folders can run side by side
+      '--tempDirName', `.stryker-tmp/${name}`, '--ignorePatterns', '/.stryker-tmp',
+      ...passThrough,
+    ];
+    process.stdout.write(`== mutate ${name}: npx ${stryker.join(' ')}\n`);
+    const started = Date.now();
+    const run = spawnSync('npx', stryker, { stdio: 'inherit' });
+    if (run.status !== 0) process.exit(run.status ?? 1);
+    const minutes = Math.round((Date.now() - started) / 6000) / 10;
+    // the config writes every run's reports to reports/mutation/; keep each folder's apart
+    mkdirSync(out, { recursive: true });
+    for (const file of ['index.html', 'mutation.json']) if (existsSync(`reports/mutation/${file}`)) renameSync(`reports/mutation/${file}`, `${out}/${file}`);
+    const json = `${out}/mutation.json`;
+    if (!existsSync(json)) continue;
+    const s = summarize(JSON.parse(readFileSync(json, 'utf8')));
+    rows.push(`${name.padEnd(7)} killed ${s.killed}, survived ${s.survived}, timeout ${s.timeout}, no coverage ${s.noCoverage}, ignored ${s.ignored}, errors ${s.errors}: score ${s.score}% (${minutes} min)`);
+  }
+  process.stdout.write(`\n== mutation scores\n${rows.join('\n')}\n`);
+}
+
+main();
