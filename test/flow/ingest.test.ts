@@ -185,12 +185,34 @@ describe('the ingestor', () => {
     await store.close();
   });
 
+  it("decides with the trigger event's data as the context", async () => {
+    const rules = ruleSet({ offers: [offer('big-basket', { eligibility: { '>': [{ var: 'event.data.basket.total' }, 5] } })] });
+    const store = createMemoryStore();
+    store.setModel(stateModelFrom(rules));
+    const { ingestor } = setup({ store, decider: createDecider({ store, rules: () => rules }) });
+    const [big, small] = await (await ingestor.ingest([checkout('c-ctx-1', 'pos'), checkout('c-ctx-2', 'pos', { data: { storeId: 's1', basket: { total: 2, items: [] } } })])).decisions;
+    expect(big!.offers.map((o) => o.offerId)).toEqual(['big-basket']);
+    expect(small!.offers).toEqual([]);
+    await store.close();
+  });
+
+  it('without metrics an offer response is applied all the same', async () => {
+    const { ingestor, store } = setup();
+    const [d] = await (await ingestor.ingest([checkout('c-nometrics', 'pos')])).decisions;
+    const r = await ingestor.ingest([{ id: 'r-nm', type: 'offer_response', customerId: 'c-nometrics', time: new Date().toISOString(), data: { decisionId: d!.decisionId, offerId: 'o1', outcome: 'accepted' } }]);
+    expect(r.statuses).toEqual(['applied']);
+    await store.close();
+  });
+
   it('without known offers every offer response is counted as "other"', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const { ingestor, store } = setup({ metrics });
     const [d] = await (await ingestor.ingest([checkout('c-other', 'pos')])).decisions;
     await ingestor.ingest([{ id: 'r-o', type: 'offer_response', customerId: 'c-other', time: new Date().toISOString(), data: { decisionId: d!.decisionId, offerId: 'o1', outcome: 'declined' } }]);
     expect((await metrics.offerOutcomes.get()).values.map((v) => [v.labels.offer, v.labels.outcome, v.value])).toEqual([['other', 'declined', 1]]);
+    // a decline is attributed to the policy but adds no value
+    expect((await metrics.policyOutcomes.get()).values.map((v) => [v.labels.policy, v.labels.outcome, v.value])).toEqual([['default', 'declined', 1]]);
+    expect((await metrics.policyValue.get()).values).toEqual([]);
     await store.close();
   });
 });
