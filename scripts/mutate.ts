@@ -23,6 +23,7 @@ export const FOLDERS: Record<string, Folder> = {
     tests: [
       'test/decide/caps.test.ts', 'test/decide/cooldowns.test.ts', 'test/decide/deadline.test.ts', 'test/decide/fallback.test.ts',
       'test/decide/fallback-decisions.test.ts', 'test/decide/learning.test.ts', 'test/decide/pipeline.test.ts', 'test/decide/rank.test.ts',
+      'test/decide/policy.test.ts', 'test/decide/decider-metrics.test.ts',
     ],
   },
   // the logic both stores share, the in-process store and the Redis wire format
@@ -31,7 +32,8 @@ export const FOLDERS: Record<string, Folder> = {
       'src/state/*.ts', '!src/state/types.ts',
       'src/state/redis/codec.ts', 'src/state/redis/apply-protocol.ts', 'src/state/redis/keys.ts', 'src/state/redis/coalesce.ts', 'src/state/redis/errors.ts',
     ],
-    tests: ['test/state/memory-store.test.ts', 'test/state/codec.test.ts', 'test/state/apply-protocol.test.ts'],
+    // the store contract runs against the in-process store, Redis and Redis Cluster
+    tests: ['test/state/memory-store.test.ts', 'test/state/codec.test.ts', 'test/state/apply-protocol.test.ts', 'test/state/redis-store.test.ts'],
   },
   // the Redis store's I/O (commands, scripts' callers, shared counters): integration tests only
   'state-redis': {
