@@ -1,12 +1,12 @@
 // `npm run mutate [-- <folder>...] [-- stryker options]`: mutation testing (StrykerJS, vitest
 // runner), one folder at a time, each against only the test files that exercise it — the
-// whole suite per mutant would take hours. With no folder it runs decide, state, flow and
-// stream one after the other. Each run is incremental (only changed code and tests are
+// whole suite per mutant would take hours. With no folder it runs every folder below one
+// after the other. Each run is incremental (only changed code and tests are
 // retried; `--force` redoes all), writes its reports under reports/mutation/<folder>/ and
 // prints the folder's counts and score; `npm run mutate -- survivors [folder...]` lists the
 // mutants the last run left alive. docs/testing.md records the scores.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 interface Folder {
   /** Files Stryker mutates (globs, `!` excludes). */
@@ -35,14 +35,6 @@ export const FOLDERS: Record<string, Folder> = {
     // the store contract runs against the in-process store, Redis and Redis Cluster
     tests: ['test/state/memory-store.test.ts', 'test/state/codec.test.ts', 'test/state/apply-protocol.test.ts', 'test/state/redis-store.test.ts'],
   },
-  // the Redis store's I/O (commands, scripts' callers, shared counters): integration tests only
-  'state-redis': {
-    mutate: [
-      'src/state/redis/*.ts',
-      '!src/state/redis/codec.ts', '!src/state/redis/apply-protocol.ts', '!src/state/redis/keys.ts', '!src/state/redis/coalesce.ts', '!src/state/redis/errors.ts',
-    ],
-    tests: ['test/state/redis-*.test.ts', 'test/state/apply-protocol.test.ts'],
-  },
   // the ingestor through its own tests. Left out: the EventSource and DecisionSink contracts
   // (test/flow/event-sources, decision-sinks), whose Kafka runs take 3–6 s a test (a consumer
   // group join: two hours for this folder), and test/service/drain.test.ts, which starts the
@@ -59,6 +51,14 @@ export const FOLDERS: Record<string, Folder> = {
   stream: {
     mutate: ['src/stream/batch-handler.ts', 'src/stream/error-class.ts', 'src/stream/restart-backoff.ts'],
     tests: ['test/stream/error-class.test.ts', 'test/stream/restart-backoff.test.ts', 'test/flow/event-sources.test.ts'],
+  },
+  // the Redis store's I/O (commands, scripts' callers, shared counters): integration tests only
+  'state-redis': {
+    mutate: [
+      'src/state/redis/*.ts',
+      '!src/state/redis/codec.ts', '!src/state/redis/apply-protocol.ts', '!src/state/redis/keys.ts', '!src/state/redis/coalesce.ts', '!src/state/redis/errors.ts',
+    ],
+    tests: ['test/state/redis-*.test.ts', 'test/state/apply-protocol.test.ts'],
   },
 };
 
@@ -129,8 +129,13 @@ function main(): void {
   for (const name of folders) {
     const { mutate, tests } = FOLDERS[name]!;
     const out = `reports/mutation/${name}`;
+    // stryker.config.json with the reports written into the folder's own directory, so
+    // folders can run side by side
+    mkdirSync(out, { recursive: true });
+    const config = JSON.parse(readFileSync('stryker.config.json', 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${out}/stryker.config.json`, JSON.stringify({ ...config, htmlReporter: { fileName: `${out}/index.html` }, jsonReporter: { fileName: `${out}/mutation.json` } }, null, 2));
     const stryker = [
-      'stryker', 'run', 'stryker.config.json',
+      'stryker', 'run', `${out}/stryker.config.json`,
       '--mutate', mutate.join(','),
       '--testFiles', tests.join(','),
       '--incremental', '--incrementalFile', `${out}/incremental.json`,
@@ -143,9 +148,6 @@ function main(): void {
     const run = spawnSync('npx', stryker, { stdio: 'inherit' });
     if (run.status !== 0) process.exit(run.status ?? 1);
     const minutes = Math.round((Date.now() - started) / 6000) / 10;
-    // the config writes every run's reports to reports/mutation/; keep each folder's apart
-    mkdirSync(out, { recursive: true });
-    for (const file of ['index.html', 'mutation.json']) if (existsSync(`reports/mutation/${file}`)) renameSync(`reports/mutation/${file}`, `${out}/${file}`);
     const json = `${out}/mutation.json`;
     if (!existsSync(json)) continue;
     const s = summarize(JSON.parse(readFileSync(json, 'utf8')));
