@@ -112,7 +112,9 @@ function listSurvivors(name: string): void {
 function main(): void {
   const args = process.argv.slice(2);
   if (args[0] === 'survivors') {
-    for (const name of args.slice(1).length > 0 ? args.slice(1) : Object.keys(FOLDERS)) listSurvivors(name);
+    const named = args.slice(1);
+    // with no folder named: every folder that has a report
+    for (const name of named.length > 0 ? named : Object.keys(FOLDERS).filter((f) => existsSync(`reports/mutation/${f}/mutation.json`))) listSurvivors(name);
     return;
   }
   // folders first, then anything for stryker (`decide --concurrency 1`)
