@@ -107,4 +107,14 @@ describe('caps — the filter', () => {
     expect(await reserveOffered(store, scarce, T0, false)).toBeNull();
     expect(await reserveOffered(store, scarce, T0, false)).toEqual(full);
   });
+
+  it('a reservation the store fails to make does not let the offer through', async () => {
+    const store = createMemoryStore({ clock: () => T0 });
+    store.setModel(stateModelFrom(rules));
+    await store.close(); // a closed store refuses every call
+    const full = { status: 'capped', cap: { scope: 'total', outcome: 'offered', max: 2, window: null, count: 2 } };
+    expect(await reserveOffered(store, scarce, T0, false)).toEqual(full);
+    // an offer with nothing to reserve asks the store nothing
+    expect(await reserveOffered(store, free, T0, false)).toBeNull();
+  });
 });

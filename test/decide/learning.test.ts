@@ -201,6 +201,24 @@ describe('policies — holdout and experiment arms', () => {
     expect(firsts).toEqual(new Set(['a', 'b', 'c']));
   });
 
+  it('a control explains the same scores it ranks by: prior mean × value × weight', async () => {
+    const spec = {
+      offers: [
+        offer('a', { value: 1 }),
+        offer('b', { value: 2, weight: 3 }),
+        offer('c', { value: 3, propensity: { prior: { accepted: 1, impressions: 100 } } }),
+      ],
+    };
+    for (const control of ['static', 'random'] as const) {
+      const plan = buildPolicyPlan({ ...defaults, holdout: { share: 1, policy: control } }, null);
+      const { decide } = setup(spec, { policies: plan });
+      const d = await decide({ explain: true });
+      expect(d.policy).toBe('holdout');
+      const scores = Object.fromEntries(d.explanation!.offers.map((f) => [f.offerId, [f.propensity, f.score]]));
+      expect(scores).toEqual({ a: [0.1, 0.1], b: [0.1, expect.closeTo(0.6, 12)], c: [0.01, expect.closeTo(0.03, 12)] });
+    }
+  });
+
   it('an arm learns in its own namespace, with its own weights; responses are attributed to the policy that decided', async () => {
     const plan = buildPolicyPlan(
       { ...defaults, exploration: 'mean', holdout: { share: 0, policy: 'none' } },

@@ -69,6 +69,45 @@ describe('decision pipeline', () => {
     expect((await fate('xmas')).status).toBe('inactive');
   });
 
+  it('inactive — the active window includes both its ends, to the millisecond', async () => {
+    const { fate, clock } = setup({
+      offers: [offer('xmas', { active: { from: '2026-12-01T00:00:00Z', to: '2026-12-26T23:59:59Z' } })],
+    });
+    const from = Date.parse('2026-12-01T00:00:00Z');
+    const to = Date.parse('2026-12-26T23:59:59Z');
+    for (const [t, status] of [
+      [from - 1, 'inactive'],
+      [from, 'selected'],
+      [to, 'selected'],
+      [to + 1, 'inactive'],
+    ] as const) {
+      clock.set(t);
+      expect((await fate('xmas')).status, new Date(t).toISOString()).toBe(status);
+    }
+  });
+
+  it('inactive — an offer with only a start or only an end is open on the other side', async () => {
+    const { fate, clock } = setup({
+      offers: [
+        offer('from', { active: { from: '2026-12-01T00:00:00Z' } }),
+        offer('until', { active: { to: '2026-12-01T00:00:00Z' } }),
+      ],
+    });
+    clock.set(Date.parse('2030-01-01T00:00:00Z'));
+    expect(await fate('from')).toMatchObject({ status: 'selected' });
+    expect(await fate('until')).toEqual({
+      offerId: 'until',
+      status: 'inactive',
+      active: { from: null, to: '2026-12-01T00:00:00.000Z' },
+    });
+    clock.set(Date.parse('2020-01-01T00:00:00Z'));
+    expect(await fate('from')).toEqual({
+      offerId: 'from',
+      status: 'inactive',
+      active: { from: '2026-12-01T00:00:00.000Z', to: null },
+    });
+  });
+
   it('channel — an offer not made for the channel is dropped', async () => {
     const { fate } = setup({ offers: [offer('app-only', { channels: ['app'] })] });
     expect(await fate('app-only')).toEqual({ offerId: 'app-only', status: 'channel' });

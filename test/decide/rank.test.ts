@@ -41,6 +41,19 @@ describe('rank — order', () => {
       'd',
     ]);
   });
+  it('equal scores come out by ascending offer id whatever order they come in', () => {
+    const orders = [
+      ['a', 'b', 'c', 'd'],
+      ['d', 'c', 'b', 'a'],
+      ['c', 'a', 'd', 'b'],
+      ['b', 'd', 'a', 'c'],
+    ];
+    for (const order of orders)
+      expect(ids(order.map((id) => scored(id, 0.5)).sort(byScore))).toEqual(['a', 'b', 'c', 'd']);
+    expect(byScore(scored('b', 0.5), scored('a', 0.5))).toBe(1);
+    expect(byScore(scored('a', 0.5), scored('b', 0.5))).toBe(-1);
+    expect(byScore(scored('a', 0.5), scored('a', 0.5))).toBe(0);
+  });
   it("a key (the random control's draw) ranks instead of the score", () => {
     expect(ids([scored('a', 0.9, 0.1), scored('b', 0.1, 0.7)].sort(byScore))).toEqual(['b', 'a']);
   });
