@@ -31,5 +31,5 @@ COPY rules ./rules
 # a numeric uid, so Kubernetes can check runAsNonRoot; any uid works (files are world-readable)
 USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=4", "dist/cli/bin.js"]
+ENTRYPOINT ["node", "--enable-source-maps", "dist/cli/bin.js"]
 CMD ["serve"]

@@ -3,7 +3,8 @@
 // `npm run build`). What a change did, measured in one run on a shared machine.
 //   git worktree add ../nbo-base <commit> && (cd ../nbo-base && npm ci && npm run build)
 //   npx tsx bench/ab.ts --other=../nbo-base [--mode=redis|memory] [--conns=50] [--rounds=3] [--seconds=5]
-// Each build runs with the Node flags of its own checkout (src/cli/node-flags.ts, when it has one).
+//                       [--customers=2000] [--other-flags='--max-semi-space-size=4']
+// --other-flags gives the other build Node flags (--other=. compares flags alone).
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,26 +21,25 @@ const mode = arg('mode', 'redis');
 const conns = Number(arg('conns', '50'));
 const rounds = Number(arg('rounds', '3'));
 const seconds = Number(arg('seconds', '5'));
+const customers = Number(arg('customers', '2000'));
+const flagsArg = process.argv.find((a) => a.startsWith('--other-flags='))?.slice('--other-flags='.length);
 if (!existsSync(join(other, 'dist/cli/main.js')))
   throw new Error(`--other=${other}: no dist/cli/main.js (build it there)`);
 
-const otherFlags = async (): Promise<string[]> => {
-  const file = join(other, 'dist/cli/node-flags.js');
-  return existsSync(file) ? [...((await import(file)) as { NODE_FLAGS: string[] }).NODE_FLAGS] : [];
-};
+const otherFlags = (flagsArg ?? '').split(' ').filter(Boolean);
 const redis = await startRedis();
 try {
-  const setup = await unprunableSetup(redis.url, 2000);
+  const setup = await unprunableSetup(redis.url, customers);
   const bodies = writeBodies(
     mkdtempSync(join(tmpdir(), 'nbo-ab-')),
     'decide',
     '/v1/decide',
-    unprunableBodies(2000, 2000),
+    unprunableBodies(2000, customers),
   );
   buildNbo();
   const builds: Array<[string, string[]]> = [
     ['this', nboServe()],
-    ['other', [process.execPath, ...(await otherFlags()), join(other, 'dist/cli/main.js'), 'serve']],
+    ['other', [process.execPath, ...otherFlags, join(other, 'dist/cli/main.js'), 'serve']],
   ];
   const servers: Array<{ name: string; base: string }> = [];
   const children = [];

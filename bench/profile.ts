@@ -44,8 +44,8 @@ try {
     pinned(0, [
       node,
       `--inspect=127.0.0.1:${inspectPort}`,
-      ...serveArgs.slice(0, -2), // the production flags (src/cli/node-flags.ts) …
-      ...(process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean), // … which these override
+      ...serveArgs.slice(0, -2),
+      ...(process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       ...serveArgs.slice(-2),
     ]),
     env,

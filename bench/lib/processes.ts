@@ -1,7 +1,6 @@
 // Processes a scenario runs: servers pinned to a core, NBO as it runs in production
 // (compiled by tsc), and the bench process's own placement.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { has } from '../../test/support/servers.js';
 
 /** Pins a command to one core when taskset is there, so the load generator cannot starve the server. */
@@ -17,8 +16,8 @@ export function pinSelf(cores: string): void {
   if (has('taskset')) execFileSync('taskset', ['-apc', cores, String(process.pid)], { stdio: 'ignore' });
 }
 
-/** `nbo serve` from the build, with the Node flags it runs with in production (src/cli/node-flags.ts). */
-export const nboServe = (): string[] => [process.execPath, ...NODE_FLAGS, 'dist/cli/main.js', 'serve'];
+/** `nbo serve` from the build, as `npm start` runs it. */
+export const nboServe = (): string[] => [process.execPath, 'dist/cli/main.js', 'serve'];
 
 let built = false;
 /** `npm run build` once per run: NBO is measured as it runs in production, not through tsx. */

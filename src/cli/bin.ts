@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env node
 /**
  * The installed `nbo` command (package.json `bin`). It runs `main` unconditionally, so it
  * works under any name npm links it as (`nbo`, `node_modules/.bin/nbo`, `npx nbo`).
