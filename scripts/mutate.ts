@@ -31,6 +31,7 @@ export const FOLDERS: Record<string, Folder> = {
       'test/decide/rank.test.ts',
       'test/decide/policy.test.ts',
       'test/decide/decider-metrics.test.ts',
+      'test/decide/choice-probability.test.ts',
     ],
   },
   // the logic both stores share, the in-process store and the Redis wire format
