@@ -36,6 +36,24 @@ export function writeBodies(
   return { json, lua, path };
 }
 
+/** What wrk printed (with --latency): requests/s, p50 and p99 in ms, non-2xx answers. */
+export function parseWrk(out: string): LoadResult {
+  const ms = (s: string | undefined) =>
+    s === undefined
+      ? NaN
+      : s.endsWith('us')
+        ? parseFloat(s) / 1000
+        : s.endsWith('ms')
+          ? parseFloat(s)
+          : parseFloat(s) * 1000;
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
+    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
+    errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
 /** Closed loop: `conns` connections, each sending its next request when the last one answers. */
 export function closedLoop(
   base: string,
@@ -54,34 +72,20 @@ export function closedLoop(
       bodies.lua,
       `${base}${bodies.path}`,
     ]);
-    const out = execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
-    const ms = (s: string | undefined) =>
-      s === undefined
-        ? NaN
-        : s.endsWith('us')
-          ? parseFloat(s) / 1000
-          : s.endsWith('ms')
-            ? parseFloat(s)
-            : parseFloat(s) * 1000;
-    return {
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-      p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
-      p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
-      errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    };
+    return parseWrk(execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' }));
   }
   return nodeLoad('closed', base, conns, seconds, bodies);
 }
 
-/** The Node generator (lib/load.ts) pinned to core 1: open loop at `arg` req/s, or closed with `arg` connections. */
-export function nodeLoad(
+/** The Node generator's command line (lib/load.ts on core 1). */
+const loadCommand = (
   mode: 'open' | 'closed',
   base: string,
   arg: number,
   seconds: number,
   bodies: { json: string; path: string },
-): LoadResult {
-  const cmd = pinned(1, [
+): string[] =>
+  pinned(1, [
     process.execPath,
     '--import',
     'tsx',
@@ -92,6 +96,16 @@ export function nodeLoad(
     String(seconds),
     bodies.json,
   ]);
+
+/** The Node generator (lib/load.ts) pinned to core 1: open loop at `arg` req/s, or closed with `arg` connections. */
+export function nodeLoad(
+  mode: 'open' | 'closed',
+  base: string,
+  arg: number,
+  seconds: number,
+  bodies: { json: string; path: string },
+): LoadResult {
+  const cmd = loadCommand(mode, base, arg, seconds, bodies);
   const out = execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
 }
@@ -104,17 +118,7 @@ export function nodeLoadAsync(
   seconds: number,
   bodies: { json: string; path: string },
 ): Promise<LoadResult> {
-  const cmd = pinned(1, [
-    process.execPath,
-    '--import',
-    'tsx',
-    'bench/lib/load.ts',
-    `${base}${bodies.path}`,
-    mode,
-    String(arg),
-    String(seconds),
-    bodies.json,
-  ]);
+  const cmd = loadCommand(mode, base, arg, seconds, bodies);
   return import('node:child_process').then(
     ({ execFile }) =>
       new Promise<LoadResult>((resolve, reject) => {

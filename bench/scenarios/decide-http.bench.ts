@@ -10,15 +10,9 @@ import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { freePort, has } from '../../test/support/servers.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from '../lib/processes.js';
 import { catalogFiles, contexts, generateCatalog } from '../lib/catalog.js';
+import { parseWrk, type LoadResult } from '../lib/http-load.js';
 import { customerHistory, rng } from '../lib/synthetic.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
-
-interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
 
 function wrkScript(bodies: string[]): string {
   const list = bodies
@@ -45,20 +39,7 @@ function closedLoop(url: string, conns: number, seconds: number, bodiesFile: str
       ],
       { encoding: 'utf8' },
     );
-    const ms = (s: string | undefined) =>
-      s === undefined
-        ? NaN
-        : s.endsWith('us')
-          ? parseFloat(s) / 1000
-          : s.endsWith('ms')
-            ? parseFloat(s)
-            : parseFloat(s) * 1000;
-    return {
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-      p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
-      p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
-      errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    };
+    return parseWrk(out);
   }
   return node('closed', url, conns, seconds, bodiesFile);
 }
