@@ -21,6 +21,14 @@ export const DECISION_FIELDS_MATCH = '[pah]*';
 /** HSCAN's COUNT: a customer's hash holds far fewer fields, so one call returns them all. */
 const SCAN_COUNT = 10_000;
 
+/** The hash fields of a list of offer histories, built once per list (a rule set's `historyOffers`). */
+const HISTORY_FIELDS = new WeakMap<readonly string[], string[]>();
+function historyFields(histories: readonly string[]): string[] {
+  let fields = HISTORY_FIELDS.get(histories);
+  if (!fields) HISTORY_FIELDS.set(histories, (fields = histories.map((id) => FIELD.offer(id))));
+  return fields;
+}
+
 /**
  * A decision's read: one HSCAN with MATCH (Redis filters the fields) and, when offer
  * histories are asked for, one HMGET of exactly those — sent together in one write, one
@@ -38,12 +46,12 @@ async function scanDecisionFields(
   const { client } = ctx;
   const [[cursor, flat], values] = await Promise.all([
     call(client.hscan(key, '0', 'MATCH', DECISION_FIELDS_MATCH, 'COUNT', SCAN_COUNT)),
-    histories.length === 0 ? [] : call(client.hmget(key, ...histories.map((id) => FIELD.offer(id)))),
+    histories.length === 0 ? [] : call(client.hmget(key, ...historyFields(histories))),
   ]);
   if (cursor !== '0') return null;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v !== null && v !== undefined) flat.push(FIELD.offer(histories[i]!), v);
+    if (v !== null && v !== undefined) flat.push(historyFields(histories)[i]!, v);
   }
   return flat;
 }
