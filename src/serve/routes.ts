@@ -123,7 +123,9 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/decide',
       scope: 'decide',
       name: 'decide',
-      async handler({ body, key, log, debug }) {
+      // `ctx.log` is read only when debug lines are logged: reading it builds the request's logger
+      async handler(ctx) {
+        const { body, key, debug } = ctx;
         if (!validateDecide(body))
           return problem('NBO_ERR_BODY_INVALID', 'the decide request is invalid', schemaErrors(validateDecide.errors));
         const b = body as {
@@ -148,7 +150,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
           explain: b.explain ?? false,
           source: 'http',
         });
-        if (debug) logDecision(log, dec);
+        if (debug) logDecision(ctx.log, dec);
         return {
           status: 200,
           body: {
@@ -170,7 +172,8 @@ export function buildRoutes(d: RouteDeps): Route[] {
       path: '/v1/events',
       scope: 'events',
       name: 'events',
-      async handler({ body, key, trace, log, debug }) {
+      async handler(ctx) {
+        const { body, key, trace, debug } = ctx;
         const list = Array.isArray(body) ? body : [body];
         if (list.length === 0)
           return problem('NBO_ERR_BODY_INVALID', 'no events in the request', [
@@ -190,7 +193,7 @@ export function buildRoutes(d: RouteDeps): Route[] {
         d.track(
           debug
             ? res.decisions.then((ds) => {
-                for (const x of ds) logDecision(log, x);
+                for (const x of ds) logDecision(ctx.log, x);
               })
             : res.decisions,
         );

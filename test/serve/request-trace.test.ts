@@ -154,3 +154,37 @@ describe('request ids, traces and SRE metrics in the running service', () => {
     expect((await get(`${svc.url}/metrics`)).body).toMatch(/^nbo_ready 0$/m);
   });
 });
+
+describe('the request logger at info level', () => {
+  let svc: Service & { url: string };
+  let children = 0;
+  beforeAll(async () => {
+    const config = loadConfig({
+      NBO_PORT: '0',
+      NBO_RULES_DIR: SAMPLE_RULES,
+      NBO_RULES_WATCH: 'false',
+      NBO_HOST: '127.0.0.1',
+      NBO_LOG_LEVEL: 'info',
+    });
+    const log = pino({ level: 'info' }, new Writable({ write: (_c, _e, cb) => cb() }));
+    const child = log.child.bind(log);
+    log.child = ((...args: Parameters<typeof child>) => {
+      children++;
+      return child(...args);
+    }) as typeof log.child;
+    const s = await startService(config, { log });
+    svc = Object.assign(s, { url: `http://127.0.0.1:${s.port}` });
+  });
+  afterAll(async () => {
+    await svc.stop();
+  });
+
+  it('is not built for a decision or for events when nothing logs (it costs a pino child per request)', async () => {
+    const before = children;
+    for (let i = 0; i < 5; i++) {
+      expect((await post(`${svc.url}/v1/decide`, { customerId: `c-quiet-${i}`, channel: 'pos' })).status).toBe(200);
+      expect((await post(`${svc.url}/v1/events`, [checkout(`c-quiet-${i}`)])).status).toBe(202);
+    }
+    expect(children - before).toBe(0);
+  });
+});
