@@ -17,9 +17,11 @@ const CLOSE_ARRAY = 0x5d;
  * True when the JSON text in `bytes` (UTF-8) opens more than `max` objects and arrays
  * inside each other. One pass over the bytes, no allocation; brackets inside strings do
  * not count (multi-byte UTF-8 sequences never contain these ASCII bytes). Malformed JSON
- * is left for JSON.parse to report.
+ * is left for JSON.parse to report. A text of at most `max` bytes cannot open more than
+ * `max` (each level takes a byte): it is not read at all, as most requests are not.
  */
 export function nestedDeeperThan(bytes: Uint8Array, max: number = MAX_JSON_NESTING): boolean {
+  if (bytes.length <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {

@@ -87,9 +87,15 @@ export function readBody(
 /**
  * Writes a reply, corked (one syscall), unless the client went away. `closeConnection`
  * ends the keep-alive connection after it (shutting down: the client reconnects, through
- * the load balancer, to another instance).
+ * the load balancer, to another instance). `trace` adds X-Request-Id and traceparent.
  */
-export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean }, closeConnection = false): void {
+export function send(
+  res: HttpResponse,
+  reply: Reply,
+  state: { aborted: boolean },
+  closeConnection = false,
+  trace: { requestId: string; traceparent: string } | null = null,
+): void {
   if (state.aborted) return;
   const body =
     reply.contentType && !reply.contentType.includes('json') ? String(reply.body) : JSON.stringify(reply.body);
@@ -100,6 +106,10 @@ export function send(res: HttpResponse, reply: Reply, state: { aborted: boolean 
     // (closing, uWS writes `Connection: close` itself)
     if (!closeConnection) res.writeHeader('keep-alive', 'timeout=5');
     if (reply.headers) for (const k in reply.headers) res.writeHeader(k, reply.headers[k]!);
+    if (trace) {
+      res.writeHeader('x-request-id', trace.requestId);
+      res.writeHeader('traceparent', trace.traceparent);
+    }
     res.end(body, closeConnection);
   });
 }

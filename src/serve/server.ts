@@ -111,12 +111,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     const started = debug ? performance.now() : 0;
     const reply = (r: Reply) => {
       o.metrics.httpRequests.inc({ route: label, status: String(r.status) });
-      send(
-        res,
-        { ...r, headers: { ...r.headers, 'x-request-id': trace.requestId, traceparent: trace.traceparent } },
-        state,
-        closing,
-      );
+      send(res, r, state, closing, trace);
       if (started > 0)
         rlog().debug(
           {

@@ -102,6 +102,9 @@ describe('JSON nesting before parsing', () => {
     const enc = (s: string) => Buffer.from(s);
     expect(nestedDeeperThan(enc('[[[]]]'), 3)).toBe(false);
     expect(nestedDeeperThan(enc('[[[[]]]]'), 3)).toBe(true);
+    // a text no longer than the limit is not read (it cannot be deeper); one byte more is
+    expect(nestedDeeperThan(enc('[[['), 3)).toBe(false);
+    expect(nestedDeeperThan(enc('[[[['), 3)).toBe(true);
     expect(nestedDeeperThan(enc('{"a":"[[[[[[\\"[[[[","b":[1]}'), 2)).toBe(false);
     expect(nestedDeeperThan(enc(`{"k":${'['.repeat(20_001)}${']'.repeat(20_001)}}`))).toBe(true);
   });
