@@ -36,14 +36,6 @@ export function phi(z: number): number {
   return a + (PHI_TABLE[i + 1]! - a) * (x - i);
 }
 
-function moments(d: ScoreDistribution): { mu: number; sd: number } {
-  const { alpha: a, beta: b } = d.posterior;
-  const n = a + b;
-  const mean = a / n;
-  const variance = (a * b) / (n * n * (n + 1));
-  return { mu: d.multiplier * mean, sd: Math.max(1e-12, d.multiplier * Math.sqrt(variance)) };
-}
-
 const GRID = 64;
 /** The grid in the chosen score's standard units: GRID midpoints over ±5 sd. */
 const Z_SPAN = 5;
@@ -63,29 +55,59 @@ const Z_WEIGHT = Float64Array.from(
  */
 export function probabilityFirst(chosen: number, all: readonly ScoreDistribution[]): number {
   if (all.length <= 1) return 1;
-  const me = moments(all[chosen]!);
-  const lo = me.mu - Z_SPAN * me.sd;
-  const rivalMu: number[] = [];
-  const rivalInvSd: number[] = [];
+  const me = all[chosen]!;
+  const meMu = meanOf(me);
+  const meSd = sdOf(me);
+  const lo = meMu - Z_SPAN * meSd;
+  // the rivals that can reach the chosen one's range, strongest first (the product falls
+  // under 1e-15 sooner), in buffers kept between calls: a decision allocates nothing here
+  if (RIVAL_MU.length < all.length) {
+    RIVAL_MU = new Float64Array(all.length * 2);
+    RIVAL_INV_SD = new Float64Array(all.length * 2);
+  }
+  const mus = RIVAL_MU;
+  const invSds = RIVAL_INV_SD;
+  let n = 0;
   for (let j = 0; j < all.length; j++) {
     if (j === chosen) continue;
-    const m = moments(all[j]!);
-    if (m.mu + 6 * m.sd > lo) {
-      rivalMu.push(m.mu);
-      rivalInvSd.push(1 / m.sd);
+    const mu = meanOf(all[j]!);
+    const sd = sdOf(all[j]!);
+    if (mu + 6 * sd <= lo) continue;
+    let k = n++;
+    while (k > 0 && mus[k - 1]! < mu) {
+      mus[k] = mus[k - 1]!;
+      invSds[k] = invSds[k - 1]!;
+      k--;
     }
+    mus[k] = mu;
+    invSds[k] = 1 / sd;
   }
-  if (rivalMu.length === 0) return 1;
-  const n = rivalMu.length;
+  if (n === 0) return 1;
   let p = 0;
   for (let g = 0; g < GRID; g++) {
-    const s = me.mu + Z_GRID[g]! * me.sd;
+    const s = meMu + Z_GRID[g]! * meSd;
     let w = Z_WEIGHT[g]!;
     for (let r = 0; r < n; r++) {
-      w *= phi((s - rivalMu[r]!) * rivalInvSd[r]!);
+      w *= phi((s - mus[r]!) * invSds[r]!);
       if (w < 1e-15) break;
     }
     p += w;
   }
   return Math.min(1, Math.max(0, p));
+}
+
+let RIVAL_MU = new Float64Array(32);
+let RIVAL_INV_SD = new Float64Array(32);
+
+/** The score's mean: multiplier × the Beta's mean. */
+function meanOf(d: ScoreDistribution): number {
+  const { alpha: a, beta: b } = d.posterior;
+  return (d.multiplier * a) / (a + b);
+}
+
+/** The score's standard deviation (at least 1e-12). */
+function sdOf(d: ScoreDistribution): number {
+  const { alpha: a, beta: b } = d.posterior;
+  const n = a + b;
+  return Math.max(1e-12, d.multiplier * Math.sqrt((a * b) / (n * n * (n + 1))));
 }

@@ -16,6 +16,9 @@ export interface DecisionContext {
   now: { iso: string; hour: number; dow: number };
 }
 
+/** Baskets up to this many items list their categories without a Set. */
+const SMALL_BASKET = 32;
+
 /**
  * Adds `basket.categories` (the distinct item categories, in order) when a basket
  * lists items but not categories, so `{"in": ["coffee", {"var": "event.data.basket.categories"}]}`
@@ -25,13 +28,25 @@ export function withBasketCategories(data: Record<string, unknown>): Record<stri
   const basket = data.basket as Record<string, unknown> | undefined;
   if (!basket || typeof basket !== 'object' || !Array.isArray(basket.items) || basket.categories !== undefined)
     return data;
-  // a Set, not Array.includes: linear in the items, however many distinct categories
-  const categories = new Set<string>();
-  for (const item of basket.items as Array<Record<string, unknown> | null>) {
-    const c = item?.category;
-    if (typeof c === 'string') categories.add(c);
+  const items = basket.items as Array<Record<string, unknown> | null>;
+  let categories: string[];
+  if (items.length <= SMALL_BASKET) {
+    // a usual basket: a scan of the few categories so far costs less than building a Set
+    categories = [];
+    for (const item of items) {
+      const c = item?.category;
+      if (typeof c === 'string' && !categories.includes(c)) categories.push(c);
+    }
+  } else {
+    // a Set, not Array.includes: linear in the items, however many distinct categories
+    const seen = new Set<string>();
+    for (const item of items) {
+      const c = item?.category;
+      if (typeof c === 'string') seen.add(c);
+    }
+    categories = [...seen];
   }
-  return { ...data, basket: { ...basket, categories: [...categories] } };
+  return { ...data, basket: { ...basket, categories } };
 }
 
 /** Builds the decision context from a snapshot, the request and the clock. */

@@ -82,6 +82,9 @@ const DECAY_TICK_MS = 10_000;
 
 type Fate = Omit<OfferFate, 'offerId'>;
 
+/** The fate of an ineligible offer when nothing is explained: one object, not one per offer and decision. */
+const INELIGIBLE: Fate = Object.freeze({ status: 'ineligible' });
+
 /** Candidates in score order, per learning segment, rebuilt when learned counts change. */
 const ORDERS = new WeakMap<readonly Offer[], Map<string, { version: string; order: Scored[] }>>();
 
@@ -159,7 +162,7 @@ export function evaluate(input: PipelineInput): PipelineResult {
         ruleErrors++;
       }
       if (!ok) {
-        if (!fates) return { status: 'ineligible' };
+        if (!fates) return INELIGIBLE;
         const trace = traceLogic(offer.eligibilitySource, ctx, rt, '$.eligibility');
         return {
           status: 'ineligible',

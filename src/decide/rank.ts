@@ -1,6 +1,6 @@
 import type { Offer } from '../rules/types.js';
 import { needsReservation, type CapFate } from './caps.js';
-import { probabilityFirst } from './choice-probability.js';
+import { probabilityFirst, type ScoreDistribution } from './choice-probability.js';
 import type { Posterior } from './estimate.js';
 import type { Exploration } from './policy.js';
 
@@ -68,15 +68,11 @@ export function selectionProbabilities(
   chosen: readonly Scored[],
 ): number[] {
   if (exploration !== 'thompson' && exploration !== 'random') return chosen.map(() => 1);
-  let rest = list.filter((s) => chosen.includes(s) || !needsReservation(s.offer));
+  let rest = list.filter((s) => !needsReservation(s.offer) || chosen.includes(s));
   return chosen.map((c) => {
+    // a Thompson candidate carries its posterior and multiplier: it is the distribution itself
     const p =
-      exploration === 'random'
-        ? 1 / rest.length
-        : probabilityFirst(
-            rest.indexOf(c),
-            rest.map((s) => ({ posterior: s.posterior!, multiplier: s.multiplier })),
-          );
+      exploration === 'random' ? 1 / rest.length : probabilityFirst(rest.indexOf(c), rest as ScoreDistribution[]);
     rest = rest.filter((s) => s !== c);
     return p;
   });

@@ -93,9 +93,15 @@ export function thompsonWalk(
     drawn.push({ offer: b.offer, posterior: b.posterior, multiplier: b.multiplier, propensity, score });
     if (needsReservation(b.offer)) continue;
     plain++;
-    top.push(score);
-    top.sort((x, y) => y - x);
-    if (top.length > want) top.length = want;
+    // kept sorted by insertion (a sort call per qualifying offer cost more than the rule it follows)
+    if (top.length < want) top.push(score);
+    else if (score <= top[want - 1]!) continue;
+    else top[want - 1] = score;
+    for (let k = top.length - 1; k > 0 && top[k]! > top[k - 1]!; k--) {
+      const t = top[k]!;
+      top[k] = top[k - 1]!;
+      top[k - 1] = t;
+    }
   }
   return drawn;
 }
