@@ -57,15 +57,26 @@ export function buildContext(
   data: Record<string, unknown>,
   nowMs: number,
 ): DecisionContext {
-  const d = new Date(nowMs);
   const enriched = withBasketCategories(data);
   return {
     customer: { id: snap.customerId, profile: snap.profile, agg: snap.agg, segments: {} },
     household: snap.household,
     event: { type: trigger, channel, data: enriched },
     context: enriched,
-    now: { iso: d.toISOString(), hour: d.getUTCHours(), dow: d.getUTCDay() },
+    now: nowOf(nowMs),
   };
+}
+
+/** The last clock reading's `now` (decisions made in the same millisecond share it: rules only read it). */
+let lastNowMs = Number.NaN;
+let lastNow: DecisionContext['now'] = Object.freeze({ iso: '', hour: 0, dow: 0 });
+function nowOf(nowMs: number): DecisionContext['now'] {
+  if (nowMs !== lastNowMs) {
+    const d = new Date(nowMs);
+    lastNow = Object.freeze({ iso: d.toISOString(), hour: d.getUTCHours(), dow: d.getUTCDay() });
+    lastNowMs = nowMs;
+  }
+  return lastNow;
 }
 
 /**

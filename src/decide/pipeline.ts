@@ -18,7 +18,7 @@ import { contextFeatures, featureSegment } from './features.js';
 import { boundOrder, thompsonWalk } from './thompson-walk.js';
 import type { Exploration } from './policy.js';
 import { betaSample, seededRandom } from './propensity.js';
-import { byScore, wantOf, type Scored } from './rank.js';
+import { byScore, sortByScore, wantOf, type Scored } from './rank.js';
 import type { DecideRequest, OfferFate } from './types.js';
 
 export type { Exploration } from './policy.js';
@@ -211,11 +211,13 @@ export function evaluate(input: PipelineInput): PipelineResult {
     const order = boundOrder(candidates, stats, learningSegment, learning, input.weights, version, nowMs);
     const qualifies = (o: Offer) => check(o) === null;
     // a draw is scored as it is (Drawn has every field of Scored)
-    const drawn: Scored[] = thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true);
-    ranked.push(...drawn.sort(byScore));
+    const drawn: Scored[] = sortByScore(
+      thompsonWalk(order, want, qualifies, rand!, false, input.fallbackOnly === true),
+    );
+    for (const s of drawn) ranked.push(s);
     if (fallbacksNeeded(ranked)) {
       const more: Scored[] = thompsonWalk(order, want, qualifies, rand!, true, false);
-      fallbacks.push(...more.sort(byScore));
+      for (const s of sortByScore(more)) fallbacks.push(s);
     }
     return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
   }
@@ -287,7 +289,7 @@ export function evaluate(input: PipelineInput): PipelineResult {
       );
     }
   }
-  ranked.sort(byScore);
-  fallbacks.sort(byScore);
+  sortByScore(ranked);
+  sortByScore(fallbacks);
   return { ctx, ranked, fallbacks, fates, ruleErrors, learningSegment, features };
 }

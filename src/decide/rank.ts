@@ -25,6 +25,24 @@ export function byScore(a: Scored, b: Scored): number {
   return (b.key ?? b.score) - (a.key ?? a.score) || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0);
 }
 
+/**
+ * Sorts in place by {@link byScore}: by insertion for the short lists a decision ranks (a
+ * few candidates; Array.prototype.sort's set-up costs more there), by `sort` above that.
+ */
+export function sortByScore<T extends Scored>(xs: T[]): T[] {
+  if (xs.length > 24) return xs.sort(byScore);
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && byScore(xs[j]!, x) > 0) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = x;
+  }
+  return xs;
+}
+
 /** How many offers a decision returns: the request's limit, a whole number from 1 to {@link MAX_LIMIT} (default 1). */
 export const limitOf = (requested: number | undefined): number =>
   Math.min(Math.max(1, Math.floor(requested ?? 1)), MAX_LIMIT);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withBasketCategories } from '../../src/decide/context.js';
+import { buildContext, withBasketCategories } from '../../src/decide/context.js';
 
 describe('withBasketCategories', () => {
   it.each([3, 32, 33, 5000])('lists the distinct categories in first-seen order for %i items', (n) => {
@@ -19,5 +19,16 @@ describe('withBasketCategories', () => {
     expect(withBasketCategories(given)).toBe(given);
     const none = { store: 's1' };
     expect(withBasketCategories(none)).toBe(none);
+  });
+});
+
+describe('buildContext — now', () => {
+  it('follows the clock from one decision to the next', () => {
+    const snap = { customerId: 'c', profile: {}, agg: {}, household: null, offers: {} };
+    const at = (iso: string) => buildContext(snap, 'pos', null, {}, Date.parse(iso)).now;
+    expect(at('2026-03-01T23:59:59.999Z')).toEqual({ iso: '2026-03-01T23:59:59.999Z', hour: 23, dow: 0 });
+    expect(at('2026-03-02T08:00:00.000Z')).toEqual({ iso: '2026-03-02T08:00:00.000Z', hour: 8, dow: 1 });
+    expect(at('2026-03-02T08:00:00.000Z')).toEqual({ iso: '2026-03-02T08:00:00.000Z', hour: 8, dow: 1 });
+    expect(at('2026-03-01T23:59:59.999Z').hour).toBe(23);
   });
 });

@@ -6,6 +6,7 @@ import {
   MAX_LIMIT,
   pick,
   selectionProbabilities,
+  sortByScore,
   wantOf,
   type Scored,
 } from '../../src/decide/rank.js';
@@ -56,6 +57,16 @@ describe('rank — order', () => {
   });
   it("a key (the random control's draw) ranks instead of the score", () => {
     expect(ids([scored('a', 0.9, 0.1), scored('b', 0.1, 0.7)].sort(byScore))).toEqual(['b', 'a']);
+  });
+  it('property — sortByScore orders as sort(byScore) does, short lists and long', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let t = 0; t < 300; t++) {
+      const n = Math.floor(rand() * 40);
+      // few distinct scores: ties broken by id are part of what is compared
+      const xs = Array.from({ length: n }, () => scored('abcd'[Math.floor(rand() * 4)]!, Math.floor(rand() * 5) / 4));
+      expect(ids(sortByScore([...xs]))).toEqual(ids([...xs].sort(byScore)));
+    }
   });
 });
 
