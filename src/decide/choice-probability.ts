@@ -59,35 +59,41 @@ export function probabilityFirst(chosen: number, all: readonly ScoreDistribution
   const meMu = meanOf(me);
   const meSd = sdOf(me);
   const lo = meMu - Z_SPAN * meSd;
-  // the rivals that can reach the chosen one's range, strongest first (the product falls
-  // under 1e-15 sooner), in buffers kept between calls: a decision allocates nothing here
+  // the rivals that can reach the chosen one's range, in buffers kept between calls (a
+  // decision allocates nothing here), ordered by how high each reaches (mean + 6 sd): at a
+  // grid point above a rival's reach its F is 1 (within 1e-9), and so is every later one's
   if (RIVAL_MU.length < all.length) {
     RIVAL_MU = new Float64Array(all.length * 2);
     RIVAL_INV_SD = new Float64Array(all.length * 2);
+    RIVAL_REACH = new Float64Array(all.length * 2);
   }
   const mus = RIVAL_MU;
   const invSds = RIVAL_INV_SD;
+  const reach = RIVAL_REACH;
   let n = 0;
   for (let j = 0; j < all.length; j++) {
     if (j === chosen) continue;
     const mu = meanOf(all[j]!);
     const sd = sdOf(all[j]!);
-    if (mu + 6 * sd <= lo) continue;
+    const top = mu + 6 * sd;
+    if (top <= lo) continue;
     let k = n++;
-    while (k > 0 && mus[k - 1]! < mu) {
+    while (k > 0 && reach[k - 1]! < top) {
       mus[k] = mus[k - 1]!;
       invSds[k] = invSds[k - 1]!;
+      reach[k] = reach[k - 1]!;
       k--;
     }
     mus[k] = mu;
     invSds[k] = 1 / sd;
+    reach[k] = top;
   }
   if (n === 0) return 1;
   let p = 0;
   for (let g = 0; g < GRID; g++) {
     const s = meMu + Z_GRID[g]! * meSd;
     let w = Z_WEIGHT[g]!;
-    for (let r = 0; r < n; r++) {
+    for (let r = 0; r < n && reach[r]! > s; r++) {
       w *= phi((s - mus[r]!) * invSds[r]!);
       if (w < 1e-15) break;
     }
@@ -98,6 +104,7 @@ export function probabilityFirst(chosen: number, all: readonly ScoreDistribution
 
 let RIVAL_MU = new Float64Array(32);
 let RIVAL_INV_SD = new Float64Array(32);
+let RIVAL_REACH = new Float64Array(32);
 
 /** The score's mean: multiplier × the Beta's mean. */
 function meanOf(d: ScoreDistribution): number {
