@@ -5,12 +5,10 @@ import { groupsOf } from '../../src/state/redis/apply-call.js';
 import {
   applyArgs,
   bucketOp,
-  decisionOp,
   decodeApplyResult,
   distinctOp,
   householdOp,
   lastOp,
-  offeredOp,
   profileOp,
   responseOp,
   wireEvent,
@@ -19,7 +17,7 @@ import {
 import { OUTCOME_INDEX, seenId } from '../../src/state/redis/codec.js';
 import type { Client } from '../../src/state/redis/connect.js';
 import { keyBuilder } from '../../src/state/redis/keys.js';
-import { offeredEvent } from '../../src/state/redis/offered-queue.js';
+import { offeredArgs } from '../../src/state/redis/offered-queue.js';
 import { createRedisStore } from '../../src/state/redis/redis-store.js';
 import { scriptSource } from '../../src/state/redis/scripts.js';
 import { deleteByPrefix } from '../support/redis-keys.js';
@@ -36,8 +34,6 @@ describe('apply-events protocol: op builders', () => {
     lastOp('last_city', T0, '"Oslo"'),
     distinctOp('stores', 'k1', T0, T0 - 1000, 50),
     responseOp('o1', OUTCOME_INDEX.accepted, 'dk', T0, DEPTHS),
-    offeredOp('o1', 'd-1', 'vip', T0, DEPTHS),
-    decisionOp('dk', 'abc', 'o1,o2', '', 'vip', 'c.14'),
   ];
 
   it('puts each argument where the script reads it', () => {
@@ -48,8 +44,6 @@ describe('apply-events protocol: op builders', () => {
       ['l', 'last_city', T0, '"Oslo"'],
       ['d', 'stores', 'k1', T0, T0 - 1000, 50],
       ['r', 'o1', 3, 'dk', T0, DEPTHS],
-      ['f', 'o1', 'd-1', 'vip', T0, DEPTHS],
-      ['D', 'dk', 'abc', 'o1,o2', '', 'vip', 'c.14'],
     ]);
   });
 
@@ -76,8 +70,8 @@ describe('apply-events protocol: op builders', () => {
     expect(wireEvent('', [])).toEqual(['']);
   });
 
-  it('records a decision as each offer offered, then the decision, with no dedupe key', () => {
-    const ev = offeredEvent(
+  it('records a decision as its offers (each with its depth), its id, segment and time, then the decision as issued', () => {
+    const args = offeredArgs(
       {
         customerId: 'c1',
         decisionId: 'd-1',
@@ -87,37 +81,16 @@ describe('apply-events protocol: op builders', () => {
         policy: 'p1',
         features: [12, 40],
       },
-      (o) => (o === 'o1' ? [1, 0, 0, 0, 0] : DEPTHS),
+      (o) => (o === 'o1' ? 1 : 0),
     );
     const at = Math.floor((T0 + 999) / 1000).toString(36);
-    expect(ev).toEqual([
-      '',
-      'f',
-      'o1',
-      'd-1',
-      'vip',
-      T0 + 999,
-      [1, 0, 0, 0, 0],
-      'f',
-      'o2',
-      'd-1',
-      'vip',
-      T0 + 999,
-      DEPTHS,
-      'D',
-      seenId('d-1'),
-      at,
-      'o1,o2',
-      'p1',
-      'vip',
-      'c.14',
-    ]);
+    expect(args).toEqual([2, 'o1', 1, 'o2', 0, 'd-1', 'vip', T0 + 999, `${seenId('d-1')}|${at}|o1,o2|p1|vip|c.14`]);
     // the default policy and no segment or features are written empty
-    const plain = offeredEvent(
+    const plain = offeredArgs(
       { customerId: 'c1', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null },
-      () => DEPTHS,
+      () => 0,
     );
-    expect(plain.slice(-6)).toEqual([seenId('d-2'), Math.floor(T0 / 1000).toString(36), 'o1', '', '', '']);
+    expect(plain.at(-1)).toBe(`${seenId('d-2')}|${Math.floor(T0 / 1000).toString(36)}|o1|||`);
   });
 
   it('passes the call arguments in the order of the script header', () => {
@@ -126,9 +99,8 @@ describe('apply-events protocol: op builders', () => {
       horizonMs: 2,
       stateTtlMs: 3,
       decisionTtlMs: 5,
-      decisionsKept: 6,
     });
-    expect(args).toEqual([2, 'k1', 'k2', 1, 2, 3, JSON.stringify([[['e']], [['f']]]), 5, 6]);
+    expect(args).toEqual([2, 'k1', 'k2', 1, 2, 3, JSON.stringify([[['e']], [['f']]]), 5]);
   });
 
   it('groups customers up to 64 events a call on a single node, one a call on a cluster', () => {
@@ -201,7 +173,6 @@ describe('apply-events protocol against the script', () => {
       horizonMs: 60_000,
       stateTtlMs: 86_400_000,
       decisionTtlMs: 86_400_000,
-      decisionsKept: 8,
     };
     const run = async (batches: Array<[string, unknown[][]]>) =>
       decodeApplyResult(
@@ -215,7 +186,7 @@ describe('apply-events protocol against the script', () => {
         batches.map(([c]) => c),
       );
     try {
-      const decision = offeredEvent(
+      const decision = offeredArgs(
         {
           customerId: 'c1',
           decisionId: 'd-1',
@@ -225,24 +196,43 @@ describe('apply-events protocol against the script', () => {
           policy: 'p1',
           features: [12, 40],
         },
-        () => DEPTHS,
+        () => 0,
       );
-      // c2's offer history is not JSON: its batch fails alone
+      const again = offeredArgs(
+        { customerId: 'c1', decisionId: 'd-0', offerIds: ['o2'], atMs: T0, segment: null },
+        () => 2,
+      );
+      const other = offeredArgs(
+        { customerId: 'c2', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null },
+        () => 0,
+      );
+      // c2's offer history is not JSON: its records fail alone, nothing of c2 written
       await client.hset(keys.customer('c2'), 'o:o1', 'not json');
-      const [c1, c2] = await run([
-        ['c1', [decision]],
-        [
-          'c2',
-          [
-            offeredEvent(
-              { customerId: 'c2', decisionId: 'd-2', offerIds: ['o1'], atMs: T0, segment: null },
-              () => DEPTHS,
-            ),
-          ],
-        ],
-      ]);
-      expect(c1).toEqual([{ status: 'applied', household: null, response: null }]);
-      expect(c2).toBeInstanceOf(NboError);
+      const recorded = await client.nbo_record_offered(
+        2,
+        keys.customer('c1'),
+        keys.customer('c2'),
+        settings.nowMs,
+        settings.stateTtlMs,
+        settings.decisionTtlMs,
+        8,
+        2,
+        ...again,
+        ...decision,
+        1,
+        ...other,
+      );
+      expect(recorded).toEqual([1, -2]);
+      expect(await client.hget(keys.customer('c2'), 'd')).toBeNull();
+      // two records of one customer in one call: o2 counted twice, the later decision last
+      const o2 = JSON.parse((await client.hget(keys.customer('c1'), 'o:o2'))!);
+      expect(o2).toMatchObject({ di: 'd-1', sg: 'vip' });
+      expect(o2.c[0]).toBe(2);
+      expect(await client.hget(keys.customer('c1'), 'd')).toMatch(
+        new RegExp(`^;${seenId('d-0')}\\|.*;${seenId('d-1')}\\|`),
+      );
+      // arguments that run short refuse the whole call
+      expect(await client.nbo_record_offered(1, keys.customer('c3'), settings.nowMs, 1, 1, 8, 1, 2, 'o1', 0)).toBe(-1);
 
       const accepted = (offerId: string, decisionId: string) =>
         responseOp(offerId, OUTCOME_INDEX.accepted, seenId(decisionId), T0 + 1000, DEPTHS);

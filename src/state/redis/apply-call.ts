@@ -1,6 +1,6 @@
 import { MAX_WINDOW_MS } from '../../config/duration.js';
 import type { NboError } from '../../errors/codes.js';
-import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from '../types.js';
+import { DECISION_TTL_MS } from '../types.js';
 import { applyArgs, decodeApplyResult, type EventResult, type WireEvent } from './apply-protocol.js';
 import { call, type StoreContext } from './context.js';
 
@@ -33,7 +33,6 @@ export async function applyCustomers(
     horizonMs: ctx.dedupeHorizonMs,
     stateTtlMs: MAX_WINDOW_MS,
     decisionTtlMs: DECISION_TTL_MS,
-    decisionsKept: MAX_DECISIONS_KEPT,
   };
   const args = applyArgs(
     group.map((g) => ctx.keys.customer(g.customerId)),

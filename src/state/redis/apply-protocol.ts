@@ -26,31 +26,9 @@ export const distinctOp = (field: string, key: string, t: number, start: number,
 /** An offer response (`outcome`: OUTCOME_INDEX); counts only for a decision issued to the customer with that offer. */
 export const responseOp = (offerId: string, outcome: number, decisionKey: string, t: number, depths: Depths) =>
   ['r', offerId, outcome, decisionKey, t, depths] as const;
-/** An offer offered by a decision (`decisionId` as given, not hashed: the offer history keeps it). */
-export const offeredOp = (offerId: string, decisionId: string, segment: string, t: number, depths: Depths) =>
-  ['f', offerId, decisionId, segment, t, depths] as const;
-/**
- * A decision issued, kept in field `d`: `at` in epoch seconds base 36, `offers` "a,b",
- * `policy` '' for the default, `features` base 36 joined with '.' (or '').
- */
-export const decisionOp = (
-  decisionKey: string,
-  at: string,
-  offers: string,
-  policy: string,
-  segment: string,
-  features: string,
-) => ['D', decisionKey, at, offers, policy, segment, features] as const;
 
 export type Op = ReturnType<
-  | typeof profileOp
-  | typeof householdOp
-  | typeof bucketOp
-  | typeof lastOp
-  | typeof distinctOp
-  | typeof responseOp
-  | typeof offeredOp
-  | typeof decisionOp
+  typeof profileOp | typeof householdOp | typeof bucketOp | typeof lastOp | typeof distinctOp | typeof responseOp
 >;
 
 /** One event on the wire: its dedupe key ('' = none, as for recorded offers) and its ops, flat. */
@@ -69,7 +47,6 @@ export interface ApplySettings {
   horizonMs: number;
   stateTtlMs: number;
   decisionTtlMs: number;
-  decisionsKept: number;
 }
 
 /** nbo_apply_events's arguments: key count, the keys, then ARGV in the script's order. */
@@ -78,16 +55,7 @@ export function applyArgs(
   batches: ReadonlyArray<readonly WireEvent[]>,
   s: ApplySettings,
 ): [number, ...Array<string | number>] {
-  return [
-    stateKeys.length,
-    ...stateKeys,
-    s.nowMs,
-    s.horizonMs,
-    s.stateTtlMs,
-    JSON.stringify(batches),
-    s.decisionTtlMs,
-    s.decisionsKept,
-  ];
+  return [stateKeys.length, ...stateKeys, s.nowMs, s.horizonMs, s.stateTtlMs, JSON.stringify(batches), s.decisionTtlMs];
 }
 
 /** What a counted offer response reports, for the shared counters. */

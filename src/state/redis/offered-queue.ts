@@ -1,36 +1,36 @@
-import { NboError } from '../../errors/codes.js';
+import { MAX_WINDOW_MS } from '../../config/duration.js';
 import { DEFAULT_POLICY } from '../learning-counts.js';
-import type { OfferedRecord } from '../types.js';
-import { applyCustomers, groupsOf } from './apply-call.js';
-import { decisionOp, offeredOp, wireEvent, type WireEvent } from './apply-protocol.js';
-import { depths, seenId } from './codec.js';
-import type { StoreContext } from './context.js';
+import { DECISION_TTL_MS, MAX_DECISIONS_KEPT, type OfferedRecord } from '../types.js';
+import { groupsOf } from './apply-call.js';
+import { seenId } from './codec.js';
+import { call, type StoreContext } from './context.js';
+import { checkScriptResult, scriptError } from './errors.js';
 
-/** A decision's record on the wire: each offer as offered, then the decision as issued; no dedupe key. */
-export function offeredEvent(rec: OfferedRecord, offerDepths: (offerId: string) => readonly number[]): WireEvent {
-  // compact (state.md): seconds in base 36, the default policy as '', feature buckets in base 36
+interface Waiter {
+  customerId: string;
+  /** The record's arguments for record-offered-n.lua (from its offer count to its issued entry). */
+  args: Array<string | number>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** A record's arguments for record-offered-n.lua: n, (offerId, depth)…, decisionId, segment, t, issued entry. */
+export function offeredArgs(rec: OfferedRecord, offeredDepth: (offerId: string) => number): Array<string | number> {
+  // the issued entry as apply-events' "D" op stores it (compact, state.md)
   const policy = rec.policy === undefined || rec.policy === DEFAULT_POLICY ? '' : rec.policy;
-  const decisionKey = seenId(rec.decisionId);
-  const decision = decisionOp(
-    decisionKey,
+  const entry = [
+    seenId(rec.decisionId),
     Math.floor(rec.atMs / 1000).toString(36),
     rec.offerIds.join(','),
     policy,
     rec.segment ?? '',
     (rec.features ?? []).map((f) => f.toString(36)).join('.'),
-  );
-  // the offered ops name the decision by its id as given, as they always have (offer history's "di")
-  return wireEvent('', [
-    ...rec.offerIds.map((o) => offeredOp(o, rec.decisionId, rec.segment ?? '', rec.atMs, offerDepths(o))),
-    decision,
-  ]);
-}
-
-interface Waiter {
-  customerId: string;
-  event: WireEvent;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  ].join('|');
+  const out: Array<string | number> = [rec.offerIds.length];
+  for (const o of rec.offerIds) out.push(o, offeredDepth(o));
+  // the offer histories name the decision by its id as given, as they always have ("di")
+  out.push(rec.decisionId, rec.segment ?? '', rec.atMs, entry);
+  return out;
 }
 
 export interface OfferedQueue {
@@ -51,26 +51,40 @@ export function createOfferedQueue(ctx: StoreContext): OfferedQueue {
     if (offered.length === 0) return;
     const pending = offered;
     offered = [];
-    const byCustomer = new Map<string, { customerId: string; batch: WireEvent[]; waiters: Waiter[] }>();
+    const byCustomer = new Map<string, { customerId: string; batch: Waiter[] }>();
     for (const p of pending) {
       const item = byCustomer.get(p.customerId);
-      if (item) {
-        item.batch.push(p.event);
-        item.waiters.push(p);
-      } else byCustomer.set(p.customerId, { customerId: p.customerId, batch: [p.event], waiters: [p] });
+      if (item) item.batch.push(p);
+      else byCustomer.set(p.customerId, { customerId: p.customerId, batch: [p] });
     }
     const nowMs = ctx.clock();
     for (const group of groupsOf([...byCustomer.values()], ctx.isCluster)) {
-      applyCustomers(ctx, group, nowMs).then(
-        (results) =>
-          results.forEach((r, i) => {
-            for (const w of group[i]!.waiters) {
-              if (r instanceof NboError) w.reject(r);
+      const args: Array<string | number> = [
+        ...group.map((g) => ctx.keys.customer(g.customerId)),
+        nowMs,
+        MAX_WINDOW_MS,
+        DECISION_TTL_MS,
+        MAX_DECISIONS_KEPT,
+      ];
+      for (const g of group) {
+        args.push(g.batch.length);
+        for (const w of g.batch) for (const a of w.args) args.push(a);
+      }
+      call(ctx.client.nbo_record_offered(group.length, ...args)).then(
+        (res) => {
+          const out = checkScriptResult(res, 'record-offered');
+          group.forEach((g, i) => {
+            const r = out[i];
+            const err =
+              r === 1 ? null : scriptError(typeof r === 'number' ? r : 0, 'record-offered', `customer ${g.customerId}`);
+            for (const w of g.batch) {
+              if (err) w.reject(err);
               else w.resolve();
             }
-          }),
+          });
+        },
         (err: unknown) => {
-          for (const item of group) for (const w of item.waiters) w.reject(err);
+          for (const g of group) for (const w of g.batch) w.reject(err);
         },
       );
     }
@@ -82,7 +96,7 @@ export function createOfferedQueue(ctx: StoreContext): OfferedQueue {
         const model = ctx.model();
         offered.push({
           customerId: rec.customerId,
-          event: offeredEvent(rec, (o) => depths(model, o)),
+          args: offeredArgs(rec, (o) => model.recentDepth(o, 'offered')),
           resolve,
           reject,
         });

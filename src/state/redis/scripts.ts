@@ -40,6 +40,7 @@ export function defineScripts(client: Redis | Cluster): void {
 /** The commands the scripts define, as the store calls them. */
 export interface ScriptCommands {
   nbo_apply_events(keyCount: number, ...args: Array<string | number>): Promise<string | number>;
+  nbo_record_offered(keyCount: number, ...args: Array<string | number>): Promise<number | number[]>;
   nbo_snapshot(state: string, ...offers: string[]): Promise<string[]>;
   nbo_reserve_offered(totals: string, now: number, n: number, ...caps: number[]): Promise<number>;
   nbo_learn(learning: string, now: number, halfLifeMs: number, ...triples: Array<string | number>): Promise<number>;

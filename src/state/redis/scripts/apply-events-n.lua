@@ -13,9 +13,9 @@
   ARGV[1]  now (ms)
   ARGV[2]  dedupe horizon (ms)
   ARGV[3]  state TTL (ms): a customer is forgotten this long after its last write
-  ARGV[5]  issued decisions: how long one is kept (ms); ARGV[6] how many at most
+  ARGV[5]  issued decisions: how long one counts (ms)
   ARGV[4]  JSON: one batch per key, in KEYS order: [[[eventId, ops...], ...], ...];
-           eventId "" = no dedupe (recorded offers). The ops follow each other flat in the
+           eventId "" = no dedupe. The ops follow each other flat in the
            event's array (fewer tables for cjson to build), each a kind and its arguments:
              "p", key, t, json                    profile key ("" json = remove); older t never wins
              "h", t, householdId                  household link ("" = none); older t never wins
@@ -23,12 +23,9 @@
              "l", field, t, json                  last: keep the value of the newest t
              "d", field, key, t, start, max       distinct: key last seen at t
              "r", offerId, outcome, decisionKey, t, depths  offer response (outcome index 2..5); counts
-                                                  only when field "d" holds decisionKey with offerId,
+                                                  only when field "d" holds decisionKey with offerId
+                                                  (record-offered-n.lua keeps the decisions issued),
                                                   else the event is refused (nothing of it stored)
-             "f", offerId, decisionKey, segment, t, depths  offered by a decision
-             "D", decisionKey, at, offers, policy, segment, features  a decision issued (at: epoch
-                                                  seconds in base 36; offers "a,b"; policy "" = default;
-                                                  features in base 36 "c.14.7" or ""), kept in "d"
            decisionKey: the decision id hashed to 10 characters (codec.ts seenId)
            depths: [how many recent times the offer keeps per outcome] (its windowed customer caps)
   Returns  JSON, one entry per key: [[status, extras...], ...] per event, status 1 applied,
@@ -50,18 +47,16 @@ local ok, batches = pcall(cjson.decode, ARGV[4])
 if not ok or type(batches) ~= 'table' or #batches ~= #KEYS then return -1 end
 local now_s = math.floor(now / 1000)
 local decision_ttl = tonumber(ARGV[5])
-local decisions_max = tonumber(ARGV[6])
 
 -- the hash field an op touches: its kind's prefix and its name ('h' has no name)
-local PREFIX = { p = 'p:', b = 'a:', l = 'a:', d = 'a:', r = 'o:', f = 'o:' }
+local PREFIX = { p = 'p:', b = 'a:', l = 'a:', d = 'a:', r = 'o:' }
 local function field_of(kind, name)
   local pre = PREFIX[kind]
   if pre then return pre .. name end
-  if kind == 'D' then return 'd' end
   return 'h'
 end
 -- how many array slots an op takes, its kind included
-local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6, f = 6, D = 7 }
+local SLOTS = { p = 4, h = 3, b = 6, l = 4, d = 6, r = 6 }
 
 local function stamped(raw)
   if not raw then return nil, nil end
@@ -146,11 +141,9 @@ local function apply_customer(state, batch)
     local j = 2
     while j <= #ev do
       local kind = ev[j]
-      local a1, a2, a3, a4, a5, a6 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5], ev[j + 6]
+      local a1, a2, a3, a4, a5 = ev[j + 1], ev[j + 2], ev[j + 3], ev[j + 4], ev[j + 5]
       j = j + (SLOTS[kind] or #ev)
-      if kind == 'D' then
-        set('d', nbo_decisions_add(cur.d, a1 .. '|' .. a2 .. '|' .. a3 .. '|' .. a4 .. '|' .. a5 .. '|' .. a6, now, decision_ttl, decisions_max))
-      elseif kind == 'h' and refused ~= 0 then
+      if kind == 'h' and refused ~= 0 then
         -- a refused event changes nothing, not even the reported link
       elseif kind == 'h' then
         if not dup then
@@ -168,21 +161,15 @@ local function apply_customer(state, batch)
           if not cur_t or cur_t <= a2 then set(f, nbo_fmt(a2) .. '|' .. a3) end
         elseif kind == 'd' then
           set(f, nbo_fold_distinct(cur[f], a2, a3, a4, a5))
-        else -- 'r' or 'f': offer history, decoded once per batch
+        else -- 'r': offer history, decoded once per batch
           local h = hist[f]
           if not h then
             h = nbo_hist_load(cur[f])
             if not h then return -2 end
             hist[f] = h
           end
-          if kind == 'r' then
-            local imp, acc = nbo_hist_response(h, a2, a3, a4, a5)
-            res[#res + 1] = { 'r', a1, imp, acc, segment or '', policy or '', features or '' }
-          else
-            nbo_hist_count(h, 1, a4, a5[1])
-            h.di = a2
-            h.sg = a3
-          end
+          local imp, acc = nbo_hist_response(h, a2, a3, a4, a5)
+          res[#res + 1] = { 'r', a1, imp, acc, segment or '', policy or '', features or '' }
         end
       end
     end
