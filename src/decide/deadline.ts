@@ -11,6 +11,8 @@ export interface Deadlines {
   pending(): number;
 }
 
+const NOOP = (): void => {};
+
 interface Entry {
   at: number;
   settled: boolean;
@@ -59,15 +61,20 @@ export function createDeadlines(
         const e: Entry = { at: now() + ms, settled: false, reject };
         queue.push(e);
         if (timer === null) arm(ms);
+        // a settled entry waits in the queue until the timer passes it: it lets go of the
+        // promise (and what the promise holds) at once, or every decision's state would
+        // outlive a young-generation GC and be promoted
         p.then(
           (v) => {
             if (e.settled) return;
             e.settled = true;
+            e.reject = NOOP;
             resolve(v);
           },
           (err: unknown) => {
             if (e.settled) return;
             e.settled = true;
+            e.reject = NOOP;
             reject(err);
           },
         );

@@ -1,5 +1,10 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createDeadlines } from '../../src/decide/deadline.js';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
 
 const never = () => new Promise<never>(() => {});
 
@@ -35,6 +40,20 @@ describe('deadlines — one timer for every decision waiting on state', () => {
     await Promise.all(Array.from({ length: 5000 }, (_, i) => d.wrap(Promise.resolve(i))));
     for (let i = 0; i < 50 && d.pending() > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(d.pending()).toBe(0);
+  });
+
+  it("a settled promise is let go at once, not when the timer passes its entry (a decision's state is not held)", async () => {
+    const d = createDeadlines(60_000, () => new Error('late'));
+    let ref: WeakRef<object> | undefined;
+    await (async () => {
+      const state = { customer: new Array(10_000).fill('x') };
+      ref = new WeakRef(state);
+      expect(await d.wrap(Promise.resolve(state))).toBe(state);
+    })();
+    expect(d.pending()).toBe(1); // the entry waits for the timer, 60 s away
+    await new Promise((r) => setImmediate(r));
+    gc();
+    expect(ref!.deref()).toBeUndefined();
   });
 
   it('a late settle after the timeout changes nothing', async () => {
