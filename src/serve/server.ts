@@ -5,9 +5,9 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing, Scope } from './api-keys.js';
 import { MAX_JSON_NESTING, nestedDeeperThan } from '../events/json-nesting.js';
 import { CHANNEL_RE, CUSTOMER_ID_RE } from '../events/vocabulary.js';
-import { bearer, factsOf, problem, problemOf, readBody, send, type Reply } from './http.js';
+import { bearer, factsOf, problem, problemOf, readBody, send, type Reply, type RequestFacts } from './http.js';
 import type { Route, RouteContext } from './routes.js';
-import { requestTrace } from './request-trace.js';
+import { requestTrace, type RequestTrace } from './request-trace.js';
 import { CLOSE, type StreamHub, type Subscription } from './stream-hub.js';
 import { sameOrigin, sessionSecret } from './ui-session.js';
 import { loadUws } from './uws.js';
@@ -43,6 +43,27 @@ export interface HttpServer {
  * handler: `onAborted` first, headers read before any await, body chunks copied and
  * limited, auth and scope checked, the route run, the reply corked.
  */
+/**
+ * What a route handler gets. A class: its `log` getter lives on the prototype. As an object
+ * literal with a getter, each request's context had a hidden class of its own, kept by V8
+ * until a full GC — the request's whole state was promoted out of the young generation.
+ */
+class Context implements RouteContext {
+  constructor(
+    readonly facts: RequestFacts,
+    readonly key: RouteContext['key'],
+    readonly body: unknown,
+    readonly params: Record<string, string>,
+    readonly trace: RequestTrace,
+    private readonly makeLog: () => Logger,
+    readonly debug: boolean,
+  ) {}
+  /** Built when first read (the request's ids on every line). */
+  get log(): Logger {
+    return this.makeLog();
+  }
+}
+
 export function createHttpServer(o: ServerOptions): HttpServer {
   const uws = loadUws();
   const log = o.log ?? createLogger('silent');
@@ -143,19 +164,7 @@ export function createHttpServer(o: ServerOptions): HttpServer {
     state.counted = true;
     const run = async (body: unknown) => {
       try {
-        reply(
-          await route.handler({
-            facts,
-            key,
-            body,
-            params: found.params,
-            trace,
-            get log() {
-              return rlog();
-            },
-            debug,
-          }),
-        );
+        reply(await route.handler(new Context(facts, key, body, found.params, trace, rlog, debug)));
       } catch (err) {
         if (!(err instanceof NboError) || err.status >= 500) {
           // a bug: every time, with its stack and the request's ids; an expected failure (the
