@@ -39,14 +39,9 @@ export interface HttpServer {
 }
 
 /**
- * The HTTP API and the WebSocket stream on uWebSockets.js. Every request goes through one
- * handler: `onAborted` first, headers read before any await, body chunks copied and
- * limited, auth and scope checked, the route run, the reply corked.
- */
-/**
- * What a route handler gets. A class: its `log` getter lives on the prototype. As an object
- * literal with a getter, each request's context had a hidden class of its own, kept by V8
- * until a full GC — the request's whole state was promoted out of the young generation.
+ * What a route handler gets. A class: its `log` getter lives on the prototype. Built per
+ * request as an object literal with a getter, it left the request's state to outlive
+ * young-generation GCs (see Facts in http.ts).
  */
 class Context implements RouteContext {
   constructor(
@@ -64,6 +59,11 @@ class Context implements RouteContext {
   }
 }
 
+/**
+ * The HTTP API and the WebSocket stream on uWebSockets.js. Every request goes through one
+ * handler: `onAborted` first, headers read before any await, body chunks copied and
+ * limited, auth and scope checked, the route run, the reply corked.
+ */
 export function createHttpServer(o: ServerOptions): HttpServer {
   const uws = loadUws();
   const log = o.log ?? createLogger('silent');

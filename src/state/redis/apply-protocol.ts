@@ -31,7 +31,7 @@ export type Op = ReturnType<
   typeof profileOp | typeof householdOp | typeof bucketOp | typeof lastOp | typeof distinctOp | typeof responseOp
 >;
 
-/** One event on the wire: its dedupe key ('' = none, as for recorded offers) and its ops, flat. */
+/** One event on the wire: its dedupe key ('' = none) and its ops, flat. */
 export type WireEvent = unknown[];
 
 /** An event's entry in a batch: `[eventKey, ...op, ...op]` (flat: fewer tables for cjson to build). */

@@ -16,7 +16,8 @@ interface Waiter {
 
 /** A record's arguments for record-offered-n.lua: n, (offerId, depth)…, decisionId, segment, t, issued entry. */
 export function offeredArgs(rec: OfferedRecord, offeredDepth: (offerId: string) => number): Array<string | number> {
-  // the issued entry as apply-events' "D" op stores it (compact, state.md)
+  // the issued entry as field "d" keeps it (compact, state.md): seconds in base 36, the
+  // default policy as '', feature buckets in base 36
   const policy = rec.policy === undefined || rec.policy === DEFAULT_POLICY ? '' : rec.policy;
   const entry = [
     seenId(rec.decisionId),

@@ -49,9 +49,10 @@ async function scanDecisionFields(
     histories.length === 0 ? [] : call(client.hmget(key, ...historyFields(histories))),
   ]);
   if (cursor !== '0') return null;
+  const fields = values.length > 0 ? historyFields(histories) : [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v !== null && v !== undefined) flat.push(historyFields(histories)[i]!, v);
+    if (v !== null && v !== undefined) flat.push(fields[i]!, v);
   }
   return flat;
 }

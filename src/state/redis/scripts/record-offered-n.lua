@@ -2,10 +2,10 @@
   Records decisions as offered: for each offer a decision returned, the customer's offer
   history counts it (field "o:<offerId>", includes/offer-history.lua), and the decision is
   kept as issued (field "d", includes/issued-decisions.lua) so that responses to it can be
-  verified. What apply-events-n.lua does for these two ops, without its general machinery:
-  the arguments are flat (no JSON to decode), the answer is one number per customer, and a
-  customer costs one HMGET, one HSET and one PEXPIRE. Several customers share a call only
-  when their keys share a slot (always on a single node).
+  verified (apply-events-n.lua's "r" op reads "d"). The arguments are flat (no JSON to
+  decode), the answer is one number per customer, and a customer costs one HMGET, one HSET
+  and one PEXPIRE. Several customers share a call only when their keys share a slot (always
+  on a single node).
 
   KEYS[k]  customer k's state hash
   ARGV[1]  now (ms)   ARGV[2] state TTL (ms)   ARGV[3] how long an issued decision is kept (ms)
@@ -13,7 +13,7 @@
   ARGV[5…] per key, in KEYS order: the number of records, then each record:
              n, offerId, depth, … (n offers, depth: how many recent "offered" times the
              offer keeps), decisionId, segment, t (ms), issued entry
-             ("<key>|<at>|<offers>|<policy>|<segment>|<features>", as "D" in apply-events)
+             ("<key>|<at>|<offers>|<policy>|<segment>|<features>", includes/issued-decisions.lua)
   Returns  one entry per key: 1 written, -2 an offer history of that customer cannot be
            read (nothing of that customer is written); -1 when the arguments run short.
 ]]
