@@ -174,6 +174,20 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await store.applyEvents([e])).statuses).toEqual(['duplicate']);
       });
 
+      it('ids past the 7-day horizon are forgotten together; an id seen since is still refused', async () => {
+        const a = ev('c1', 'purchase', { amount: 1 }, T0, 'a');
+        const b = ev('c1', 'purchase', { amount: 2 }, T0, 'b');
+        await store.applyEvents([a]);
+        await store.applyEvents([b]);
+        clock.advance(2 * DAY);
+        const c = ev('c1', 'purchase', { amount: 4 }, clock.now(), 'c');
+        await store.applyEvents([c]);
+        clock.advance(5 * DAY + HOUR); // a and b past the horizon, c not
+        expect((await store.applyEvents([c])).statuses).toEqual(['duplicate']);
+        expect((await store.applyEvents([b, a, c])).statuses).toEqual(['applied', 'applied', 'duplicate']);
+        expect((await store.applyEvents([a, b])).statuses).toEqual(['duplicate', 'duplicate']);
+      });
+
       it('event ids are per customer: the same id for two customers is two events', async () => {
         const r = await store.applyEvents([
           ev('c1', 'purchase', { amount: 1 }, T0, 'same'),

@@ -101,12 +101,17 @@ local function apply_customer(state, batch)
     dirty[f] = true
   end
 
-  -- seen ids: drop the expired ones at the front (times in seconds: shorter than ms)
+  -- seen ids: drop the expired ones at the front (times in seconds: shorter than ms), cut
+  -- once after the last of them
   local seen = cur.s or ''
-  while index.s do
-    local exp = string.match(seen, '^,[^=,]+=(%d+)')
-    if not exp or tonumber(exp) > now_s then break end
-    seen = string.match(seen, '^,[^,]*(.*)$')
+  if index.s then
+    local cut = 1
+    while true do
+      local exp, next_at = string.match(seen, '^,[^=,]+=(%d+)()', cut)
+      if not exp or tonumber(exp) > now_s then break end
+      cut = next_at
+    end
+    if cut > 1 then seen = string.sub(seen, cut) end
   end
 
   -- a response counts only for a decision issued to this customer with that offer:

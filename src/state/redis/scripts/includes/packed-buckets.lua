@@ -110,16 +110,66 @@ local function nbo_drop_old(packed, semi, first_idx)
   end
 end
 
+-- An event for a bucket older than the newest (`last`) but in the window: only the text
+-- where idx belongs changes — its value folded, or a new entry put in before the first
+-- entry past idx, which keeps its place by a shorter distance — instead of the whole field
+-- being parsed and re-encoded. Entries are found from the nearer end: from the back (each
+-- entry's index is the next one's minus the next one's distance), which is where late
+-- events land, or from the front (`head`: the first entry's index).
+local function nbo_fold_inside(packed, semi, head, last, fn, idx, value, first_idx)
+  if last - idx <= idx - head then
+    local at, e = last, #packed -- the entry looked at: its index, the end of its value
+    while true do
+      local eq = e
+      while string.byte(packed, eq) ~= 61 do eq = eq - 1 end -- '=' before its value
+      local sep = eq - 1
+      local b = string.byte(packed, sep)
+      while b ~= 44 and b ~= 59 do -- ',' or ';' (the first entry) before its key
+        sep = sep - 1
+        b = string.byte(packed, sep)
+      end
+      if at == idx then
+        return string.sub(packed, 1, eq) .. nbo_fold_value(string.sub(packed, eq + 1, e), fn, value) .. string.sub(packed, e + 1)
+      end
+      local prev = b == 44 and at - tonumber(string.sub(packed, sep + 1, eq - 1)) or nil
+      if not prev or prev < idx then
+        return string.sub(packed, 1, sep) .. nbo_fmt(prev and idx - prev or idx) .. '=' .. nbo_fold_value(nil, fn, value)
+          .. ',' .. nbo_fmt(at - idx) .. string.sub(packed, eq)
+      end
+      at, e = prev, sep - 1
+    end
+  end
+  local pos, prev = semi + 1, nil -- the entry looked at: where its key starts, the index before it
+  while true do
+    local eq = string.find(packed, '=', pos, true)
+    local at = tonumber(string.sub(packed, pos, eq - 1))
+    if prev then at = prev + at end
+    local comma = string.find(packed, ',', eq, true)
+    if at == idx then
+      local e = comma and comma - 1 or #packed
+      return string.sub(packed, 1, eq) .. nbo_fold_value(string.sub(packed, eq + 1, e), fn, value) .. string.sub(packed, e + 1)
+    end
+    if at > idx then
+      return string.sub(packed, 1, pos - 1) .. nbo_fmt(prev and idx - prev or idx) .. '=' .. nbo_fold_value(nil, fn, value)
+        .. ',' .. nbo_fmt(at - idx) .. string.sub(packed, eq)
+    end
+    if not comma then return nbo_fold_bucket_slow(packed, fn, idx, value, first_idx) end -- past `last`: not written by this script
+    prev, pos = at, comma + 1
+  end
+end
+
 -- The common cases — the event falls in the newest bucket or a newer one — touch only the
 -- ends of the string: buckets that left the window are cut from the front, the value is
--- folded at the back. An event for an older bucket re-encodes the whole field.
+-- folded at the back. An event for an older bucket in the window changes the text around
+-- its place (nbo_fold_inside); one before the window goes through the full re-encoding.
 -- idx_text: the bucket index as text (the client formats it, saving a conversion here).
 local function nbo_fold_bucket(packed, fn, idx_text, value, first_idx)
   if packed and packed ~= '' then
     local semi = string.find(packed, ';', 1, true)
     local eq = semi and string.find(packed, '=', semi + 1, true)
     if eq then
-      if tonumber(string.sub(packed, semi + 1, eq - 1)) < first_idx then
+      local head = tonumber(string.sub(packed, semi + 1, eq - 1))
+      if head < first_idx then
         packed = nbo_drop_old(packed, semi, first_idx)
         return nbo_fold_bucket(packed, fn, idx_text, value, first_idx)
       end
@@ -132,6 +182,7 @@ local function nbo_fold_bucket(packed, fn, idx_text, value, first_idx)
         while string.byte(packed, p) ~= 61 do p = p - 1 end -- the newest value follows the last '='
         return string.sub(packed, 1, p) .. nbo_fold_value(string.sub(packed, p + 1), fn, value)
       end
+      if idx >= first_idx then return nbo_fold_inside(packed, semi, head, last, fn, idx, value, first_idx) end
       return nbo_fold_bucket_slow(packed, fn, idx, value, first_idx)
     end
   end
