@@ -14,12 +14,54 @@ export interface IssuedDecision {
 }
 
 /**
+ * A customer's issued decisions, oldest first, at most MAX_DECISIONS_KEPT: an array
+ * searched by id rather than a Map, because every decision adds one and drops the oldest —
+ * in a Map that is a hash of a fresh id, an insertion and a deletion per decision, and a
+ * table rebuilt as the deletions pile up (5 % of a decision's CPU in the in-process store's
+ * profile); eight entries are found faster by comparing ids.
+ */
+export class IssuedDecisions {
+  private ids: string[] = [];
+  private entries: IssuedDecision[] = [];
+
+  get(decisionId: string): IssuedDecision | undefined {
+    const i = this.ids.indexOf(decisionId);
+    return i < 0 ? undefined : this.entries[i];
+  }
+
+  /** Keeps `d` as the newest (an id issued again moves to the end); the oldest go past MAX_DECISIONS_KEPT. */
+  add(decisionId: string, d: IssuedDecision): void {
+    const i = this.ids.indexOf(decisionId);
+    if (i >= 0) {
+      this.ids.splice(i, 1);
+      this.entries.splice(i, 1);
+    }
+    if (this.ids.length >= MAX_DECISIONS_KEPT) {
+      this.ids.shift();
+      this.entries.shift();
+    }
+    this.ids.push(decisionId);
+    this.entries.push(d);
+  }
+
+  /** Drops the decisions issued at or before `cutoffMs` (they are oldest first). */
+  dropIssuedBy(cutoffMs: number): void {
+    let k = 0;
+    while (k < this.entries.length && this.entries[k]!.atMs <= cutoffMs) k++;
+    if (k > 0) {
+      this.ids.splice(0, k);
+      this.entries.splice(0, k);
+    }
+  }
+}
+
+/**
  * Whether a response may count: it must name a decision issued to this customer (kept for
  * DECISION_TTL_MS, the newest MAX_DECISIONS_KEPT) that returned this offer. Anything else
  * is refused with a code, and stores nothing.
  */
 export function checkResponse(
-  decisions: ReadonlyMap<string, IssuedDecision> | undefined,
+  decisions: { get(decisionId: string): IssuedDecision | undefined } | undefined,
   decisionId: string,
   offerId: string,
   nowMs: number,

@@ -19,7 +19,7 @@ import {
   recordResponse,
   trimHistory,
 } from './offer-history.js';
-import { checkResponse, type IssuedDecision } from './issued-decisions.js';
+import { checkResponse, IssuedDecisions, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
 import { unstorable } from './storable.js';
 import type {
@@ -36,7 +36,7 @@ import type {
   StateModel,
   StoreRejection,
 } from './types.js';
-import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from './types.js';
+import { DECISION_TTL_MS } from './types.js';
 
 /** How long an event id is remembered to refuse its duplicates (default 7 days). */
 export const DEFAULT_DEDUPE_HORIZON_MS = 7 * 86_400_000;
@@ -59,7 +59,7 @@ interface CustomerRecord {
   aggs: Map<string, AggState>;
   offers: Map<string, OfferHistory>;
   /** Decisions issued to the customer, oldest first (at most MAX_DECISIONS_KEPT, none older than DECISION_TTL_MS). */
-  decisions: Map<string, IssuedDecision>;
+  decisions: IssuedDecisions;
   touchedAt: number;
   /** The profile as snapshots return it (frozen, shared by every snapshot until it changes); null: rebuild. */
   profileView: Readonly<Record<string, unknown>> | null;
@@ -107,7 +107,7 @@ export function createMemoryStore(
         household: null,
         aggs: new Map(),
         offers: new Map(),
-        decisions: new Map(),
+        decisions: new IssuedDecisions(),
         touchedAt: 0,
         profileView: null,
         offersView: null,
@@ -284,10 +284,7 @@ export function createMemoryStore(
     for (const [offerId, h] of r.offers) {
       if (historyNeedsTrim(h, nowMs)) trimHistory(writable(r, offerId), nowMs);
     }
-    for (const [id, d] of r.decisions) {
-      if (d.atMs + DECISION_TTL_MS > nowMs) break; // oldest first
-      r.decisions.delete(id);
-    }
+    r.decisions.dropIssuedBy(nowMs - DECISION_TTL_MS);
     if (nowMs - r.touchedAt > CUSTOMER_IDLE_TTL_MS) {
       if (r.household?.id) setHousehold(id, r, null, Infinity);
       customers.delete(id);
@@ -453,15 +450,14 @@ export function createMemoryStore(
         const h = writable(r, offerId);
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
       }
-      r.decisions.delete(rec.decisionId);
-      r.decisions.set(rec.decisionId, {
+      const issued: IssuedDecision = {
         offerIds: [...rec.offerIds],
         policy: rec.policy ?? DEFAULT_POLICY,
         segment: rec.segment,
         atMs: rec.atMs,
-        ...(rec.features?.length ? { features: [...rec.features] } : {}),
-      });
-      while (r.decisions.size > MAX_DECISIONS_KEPT) r.decisions.delete(r.decisions.keys().next().value!);
+      };
+      if (rec.features?.length) issued.features = [...rec.features]; // not a spread: the literal stays one shape
+      r.decisions.add(rec.decisionId, issued);
     },
     policies: () => policies,
     countDecision(policy) {

@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type IssuedDecision, IssuedDecisions } from '../../src/state/issued-decisions.js';
+import { MAX_DECISIONS_KEPT } from '../../src/state/types.js';
+
+/** The specification: a Map in insertion order, an id issued again moved to the end, the oldest dropped past the limit. */
+class Spec {
+  m = new Map<string, IssuedDecision>();
+  add(id: string, d: IssuedDecision) {
+    this.m.delete(id);
+    this.m.set(id, d);
+    while (this.m.size > MAX_DECISIONS_KEPT) this.m.delete(this.m.keys().next().value!);
+  }
+  dropIssuedBy(cutoff: number) {
+    for (const [id, d] of this.m) {
+      if (d.atMs > cutoff) break;
+      this.m.delete(id);
+    }
+  }
+}
+
+const issued = (atMs: number): IssuedDecision => ({ offerIds: ['o1'], policy: 'default', segment: null, atMs });
+
+describe('a customer’s issued decisions', () => {
+  it('property — any sequence of decisions and expiries keeps what the insertion-ordered map keeps', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            {
+              arbitrary: fc.record({ add: fc.integer({ min: 0, max: 14 }), at: fc.integer({ min: 0, max: 100 }) }),
+              weight: 6,
+            },
+            { arbitrary: fc.record({ drop: fc.integer({ min: 0, max: 100 }) }), weight: 1 },
+          ),
+          { maxLength: 60, size: 'max' },
+        ),
+        (steps) => {
+          const list = new IssuedDecisions();
+          const spec = new Spec();
+          for (const st of steps) {
+            if ('add' in st) {
+              const d = issued(st.at);
+              list.add(`d${st.add}`, d);
+              spec.add(`d${st.add}`, d);
+            } else {
+              list.dropIssuedBy(st.drop);
+              spec.dropIssuedBy(st.drop);
+            }
+            for (let k = 0; k <= 14; k++) expect(list.get(`d${k}`)).toBe(spec.m.get(`d${k}`));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
