@@ -69,11 +69,49 @@ export function isWellFormed(s: string): boolean {
 
 /**
  * Checks a JSON value against the limits: nesting depth (`rootDepth` is the depth of
- * `value` itself), string and key length, lone surrogates in strings and keys. Walks
- * with an explicit stack, so no nesting can overflow the call stack, allocates only per
- * object and array, and stops after a few errors. Returns the errors, each with its path.
+ * `value` itself), string and key length, lone surrogates in strings and keys. Returns the
+ * errors, each with its path. A value within the limits — nearly every one — is told by
+ * {@link withinLimits}, which allocates nothing; only a value that breaks one is walked
+ * again by {@link limitErrors} to say where.
  */
 export function checkValue(
+  value: unknown,
+  rootPath: string,
+  limits: Readonly<InputLimits>,
+  rootDepth = 1,
+): LimitError[] {
+  return withinLimits(value, rootDepth, limits) ? [] : limitErrors(value, rootPath, limits, rootDepth);
+}
+
+/**
+ * Whether `value` (at nesting depth `depth`) is within the limits, with nothing built:
+ * the error-reporting walk allocates an entry, a key list and a child list per object and
+ * array — about 5 KB for a decide request's context, a sixth of all a decision allocated
+ * in the in-process store's loop. Recursive, but no deeper than the depth limit (at most
+ * MAX_DEPTH_CEILING): a container past it stops the descent.
+ */
+export function withinLimits(v: unknown, depth: number, limits: Readonly<InputLimits>): boolean {
+  if (typeof v === 'string') return v.length <= limits.maxStringLength && isWellFormed(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (depth > limits.maxDepth) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!withinLimits(v[i], depth + 1, limits)) return false;
+    return true;
+  }
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue; // Object.keys' set: own and enumerable
+    if (k.length > limits.maxKeyLength || !isWellFormed(k)) return false;
+    if (!withinLimits((v as Record<string, unknown>)[k], depth + 1, limits)) return false;
+  }
+  return true;
+}
+
+/**
+ * The limit errors of a value, each with its path. Walks with an explicit stack, so no
+ * nesting can overflow the call stack, allocates per object and array, and stops after a
+ * few errors.
+ */
+export function limitErrors(
   value: unknown,
   rootPath: string,
   limits: Readonly<InputLimits>,

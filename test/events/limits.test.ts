@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { NboError } from '../../src/errors/codes.js';
 import { nestedDeeperThan } from '../../src/events/json-nesting.js';
-import { checkPayload, DEFAULT_LIMITS, isWellFormed } from '../../src/events/limits.js';
+import { checkPayload, DEFAULT_LIMITS, isWellFormed, limitErrors, withinLimits } from '../../src/events/limits.js';
 import { createEventValidator } from '../../src/events/validate.js';
 import { T0 } from '../support/events.js';
 
@@ -88,6 +88,35 @@ describe('input limits — the one validator of HTTP and Kafka events', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('property — the allocation-free check passes exactly the values the reporting walk finds nothing in', () => {
+    // small limits, so that every one of them is often crossed
+    const limits = { ...DEFAULT_LIMITS, maxDepth: 3, maxStringLength: 5, maxKeyLength: 3 };
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '\ud800', '\udc00', '\u{1f600}'), maxLength: 7 });
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.integer(),
+        fc.constant(null),
+        fc.boolean(),
+        tie('list'),
+        tie('object'),
+      ),
+      list: fc.array(tie('value'), { maxLength: 4 }),
+      object: fc.dictionary(text, tie('value'), { maxKeys: 4 }),
+    }));
+    let refused = 0;
+    fc.assert(
+      fc.property(value, fc.integer({ min: 1, max: 4 }), (v, depth) => {
+        const clean = limitErrors(v, '$', limits, depth).length === 0;
+        if (!clean) refused++;
+        expect(withinLimits(v, depth, limits)).toBe(clean);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(refused).toBeGreaterThan(300); // both answers were exercised
   });
 
   it('a 200,000-level-deep value is checked without overflowing the stack', () => {
