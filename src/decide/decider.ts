@@ -149,7 +149,7 @@ export function createDecider(opts: DeciderOptions): Decider {
         rulesVersion: rules.version,
         offers,
         degraded,
-        time: new Date(nowMs).toISOString(),
+        time: res.ctx.now.iso, // the context's: built once per clock millisecond (toISOString was 0.8 % of the loop)
         segments: res.ctx.customer.segments,
         ruleErrors: res.ruleErrors,
         policy: arm.policy,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildContext, withBasketCategories } from '../../src/decide/context.js';
+import { createDecider } from '../../src/decide/decider.js';
+import { createMemoryStore } from '../../src/state/memory-store.js';
+import { stateModelFrom } from '../../src/state/model.js';
+import { offer, ruleSet } from '../support/rules.js';
 
 describe('withBasketCategories', () => {
   it.each([3, 32, 33, 5000])('lists the distinct categories in first-seen order for %i items', (n) => {
@@ -30,5 +34,20 @@ describe('buildContext — now', () => {
     expect(at('2026-03-02T08:00:00.000Z')).toEqual({ iso: '2026-03-02T08:00:00.000Z', hour: 8, dow: 1 });
     expect(at('2026-03-02T08:00:00.000Z')).toEqual({ iso: '2026-03-02T08:00:00.000Z', hour: 8, dow: 1 });
     expect(at('2026-03-01T23:59:59.999Z').hour).toBe(23);
+  });
+});
+
+describe('a decision’s time', () => {
+  it('is the clock’s reading of that decision, to the millisecond', async () => {
+    let now = Date.parse('2026-11-23T09:15:00.000Z');
+    const rules = ruleSet({ offers: [offer('o1')] });
+    const store = createMemoryStore({ clock: () => now });
+    store.setModel(stateModelFrom(rules));
+    const decider = createDecider({ store, rules: () => rules, clock: () => now, exploration: 'mean' });
+    const decide = () => decider.decide({ customerId: 'c1', channel: 'pos', trigger: null, context: {} });
+    for (const step of [0, 1, 0, 86_400_000, 1]) {
+      now += step;
+      expect((await decide()).time).toBe(new Date(now).toISOString());
+    }
   });
 });
