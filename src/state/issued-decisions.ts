@@ -18,7 +18,8 @@ export interface IssuedDecision {
  * slots searched by id, allocated at the customer's first decision and never grown. Every
  * decision adds one and drops the oldest: in a Map that was a hash of a fresh id, an
  * insertion and a deletion per decision, and a table rebuilt as the deletions piled up
- * (5 % of a decision's CPU in the in-process store's profile); with arrays shifted and
+ * (`recordOffered` 4.3 % of the decision loop's profile, 44 % of it those Map calls); with
+ * arrays shifted and
  * pushed, two new backing stores per decision, kept by the store (1.6 % of the server's
  * profile, and old-generation garbage).
  */
