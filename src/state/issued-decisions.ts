@@ -19,9 +19,8 @@ export interface IssuedDecision {
  * decision adds one and drops the oldest: in a Map that was a hash of a fresh id, an
  * insertion and a deletion per decision, and a table rebuilt as the deletions piled up
  * (`recordOffered` 4.3 % of the decision loop's profile, 44 % of it those Map calls); with
- * arrays shifted and
- * pushed, two new backing stores per decision, kept by the store (1.6 % of the server's
- * profile, and old-generation garbage).
+ * arrays shifted and pushed, two new backing stores per decision, kept by the store (1.6 %
+ * of the server's profile, and old-generation garbage).
  */
 export class IssuedDecisions {
   private ids: Array<string | null> | null = null;
