@@ -110,6 +110,19 @@ local function nbo_drop_old(packed, semi, first_idx)
   end
 end
 
+-- `packed` with the value of the entry at idx (its '=' at eq, its last character at e) folded.
+local function nbo_fold_at(packed, eq, e, fn, value)
+  return string.sub(packed, 1, eq) .. nbo_fold_value(string.sub(packed, eq + 1, e), fn, value) .. string.sub(packed, e + 1)
+end
+
+-- `packed` with a new entry for idx put in before the entry at index `at` (the separator
+-- before its key at sep, its '=' at eq), which keeps its place as `at - idx` past idx;
+-- prev: the index of the entry before (nil: idx becomes the first, its key absolute).
+local function nbo_insert_before(packed, sep, eq, prev, at, fn, idx, value)
+  return string.sub(packed, 1, sep) .. nbo_fmt(prev and idx - prev or idx) .. '=' .. nbo_fold_value(nil, fn, value)
+    .. ',' .. nbo_fmt(at - idx) .. string.sub(packed, eq)
+end
+
 -- An event for a bucket older than the newest (`last`) but in the window: only the text
 -- where idx belongs changes — its value folded, or a new entry put in before the first
 -- entry past idx, which keeps its place by a shorter distance — instead of the whole field
@@ -128,14 +141,9 @@ local function nbo_fold_inside(packed, semi, head, last, fn, idx, value, first_i
         sep = sep - 1
         b = string.byte(packed, sep)
       end
-      if at == idx then
-        return string.sub(packed, 1, eq) .. nbo_fold_value(string.sub(packed, eq + 1, e), fn, value) .. string.sub(packed, e + 1)
-      end
+      if at == idx then return nbo_fold_at(packed, eq, e, fn, value) end
       local prev = b == 44 and at - tonumber(string.sub(packed, sep + 1, eq - 1)) or nil
-      if not prev or prev < idx then
-        return string.sub(packed, 1, sep) .. nbo_fmt(prev and idx - prev or idx) .. '=' .. nbo_fold_value(nil, fn, value)
-          .. ',' .. nbo_fmt(at - idx) .. string.sub(packed, eq)
-      end
+      if not prev or prev < idx then return nbo_insert_before(packed, sep, eq, prev, at, fn, idx, value) end
       at, e = prev, sep - 1
     end
   end
@@ -145,14 +153,8 @@ local function nbo_fold_inside(packed, semi, head, last, fn, idx, value, first_i
     local at = tonumber(string.sub(packed, pos, eq - 1))
     if prev then at = prev + at end
     local comma = string.find(packed, ',', eq, true)
-    if at == idx then
-      local e = comma and comma - 1 or #packed
-      return string.sub(packed, 1, eq) .. nbo_fold_value(string.sub(packed, eq + 1, e), fn, value) .. string.sub(packed, e + 1)
-    end
-    if at > idx then
-      return string.sub(packed, 1, pos - 1) .. nbo_fmt(prev and idx - prev or idx) .. '=' .. nbo_fold_value(nil, fn, value)
-        .. ',' .. nbo_fmt(at - idx) .. string.sub(packed, eq)
-    end
+    if at == idx then return nbo_fold_at(packed, eq, comma and comma - 1 or #packed, fn, value) end
+    if at > idx then return nbo_insert_before(packed, pos - 1, eq, prev, at, fn, idx, value) end
     if not comma then return nbo_fold_bucket_slow(packed, fn, idx, value, first_idx) end -- past `last`: not written by this script
     prev, pos = at, comma + 1
   end
