@@ -4,33 +4,15 @@
 // each, measured with INFO commandstats. Starts its own redis-server.
 //   npx tsx bench/ingest-cost.ts [--customers=2000] [--late-ms=3600000]
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import type { ValidEvent } from '../src/events/types.js';
-import { buildRuleSet } from '../src/rules/load.js';
-import { stateModelFrom } from '../src/state/model.js';
-import { createRedisStore } from '../src/state/redis/redis-store.js';
-import { startRedis } from '../test/support/servers.js';
-import { rng } from './lib/synthetic.js';
-import { generateUnprunable, unprunableFiles, unprunableHistory } from './lib/unprunable-catalog.js';
+import { seededRedisStore } from './lib/redis-cost.js';
 
 const { values: args } = parseArgs({
   options: { customers: { type: 'string', default: '2000' }, 'late-ms': { type: 'string', default: '3600000' } },
 });
 const N = Number(args.customers);
 const lateMs = Number(args['late-ms']);
-const redis = await startRedis();
-const built = buildRuleSet(unprunableFiles(generateUnprunable(200)));
-if (!built.ok) throw new Error('un-prunable rules invalid');
-const now = Date.now();
-const store = await createRedisStore({ url: redis.url, prefix: 'x', clock: () => now });
-store.setModel(stateModelFrom(built.rules));
-const rand = rng(21);
-for (let c = 0; c < N; c += 100) {
-  const evs: ValidEvent[] = [];
-  for (let k = c; k < Math.min(N, c + 100); k++) evs.push(...unprunableHistory(`u-${k}`, now, rand));
-  await store.applyEvents(evs);
-}
-const cli = new Redis(redis.url);
+const { now, store, rand, cli, close } = await seededRedisStore(N);
 const PER_ROUND = 2000;
 let n = 0;
 /** 20 batches of 100 purchases, 4 in flight. */
@@ -72,6 +54,4 @@ console.log(
       .map(([, v]) => v.length),
   )} bytes`,
 );
-await store.close();
-cli.disconnect();
-await redis.stop();
+await close();

@@ -3,29 +3,11 @@
 // writes them (batched per turn, 30 customers a call), histories grown by 10 rounds first,
 // then 5 rounds measured with INFO commandstats. Starts its own redis-server.
 //   npx tsx bench/offered-cost.ts
-import { Redis } from 'ioredis';
-import { buildRuleSet } from '../src/rules/load.js';
-import { stateModelFrom } from '../src/state/model.js';
-import { createRedisStore } from '../src/state/redis/redis-store.js';
-import { rng } from './lib/synthetic.js';
-import { generateUnprunable, unprunableFiles, unprunableHistory } from './lib/unprunable-catalog.js';
-import { startRedis } from '../test/support/servers.js';
+import { seededRedisStore } from './lib/redis-cost.js';
 
-const redis = await startRedis();
-const built = buildRuleSet(unprunableFiles(generateUnprunable(200)));
-if (!built.ok) throw new Error('x');
-const now = Date.now();
-const store = await createRedisStore({ url: redis.url, prefix: 'x', clock: () => now });
-store.setModel(stateModelFrom(built.rules));
-const rand = rng(21);
 const N = 600;
-for (let c = 0; c < N; c += 100) {
-  const evs = [];
-  for (let k = c; k < c + 100; k++) evs.push(...unprunableHistory(`u-${k}`, now, rand));
-  await store.applyEvents(evs);
-}
-const cli = new Redis(redis.url);
-const offers = built.rules.offers.map((o) => o.id);
+const { rules, now, store, cli, close } = await seededRedisStore(N);
+const offers = rules.offers.map((o) => o.id);
 let d = 0;
 const round = async () => {
   const ps = [];
@@ -55,6 +37,4 @@ const h = await cli.hgetall('x:{u-1}');
 console.log(
   `a customer's hash after: ${Object.keys(h).length} fields, seen ids ${h.s?.length ?? 0} bytes, issued decisions ${h.d?.length ?? 0} bytes`,
 );
-await store.close();
-cli.disconnect();
-await redis.stop();
+await close();
