@@ -36,6 +36,9 @@ export interface Decider {
   decide(req: DecideRequest): Promise<Decision>;
 }
 
+/** The snapshot's series of the store-duration histogram. */
+const SNAPSHOT_OP = Object.freeze({ op: 'snapshot' });
+
 /**
  * Decides the best offers for a customer in a channel: reads the customer's state in
  * one store call, runs the pipeline, picks the offers (rank.ts) reserving total caps on
@@ -69,11 +72,11 @@ export function createDecider(opts: DeciderOptions): Decider {
       let snap: CustomerSnapshot;
       let degraded = false;
       const m = opts.metrics;
-      const endSnapshot = m?.storeDuration.startTimer({ op: 'snapshot' });
+      const snapAt = m ? process.hrtime.bigint() : 0n;
       try {
         // only the histories caps and cooldowns read (with explain too: fates need no more)
         snap = await deadlines.wrap(store.snapshot(req.customerId, nowMs, rules.historyOffers));
-        endSnapshot?.();
+        m?.storeDuration.observe(SNAPSHOT_OP, Number(process.hrtime.bigint() - snapAt) / 1e9);
       } catch (err) {
         m?.storeErrors.inc({ op: 'snapshot', code: (err as { code?: string }).code ?? 'NBO_ERR_STORE_UNAVAILABLE' });
         snap = degradedSnapshot(req.customerId);

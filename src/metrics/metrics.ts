@@ -1,9 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './series.js';
 
 /**
  * NBO's Prometheus metrics (`nbo_` prefix, base units). Label values are bounded: a
  * channel, event type or offer id not known to the rules is reported as "other", and
- * no customer id is ever a label.
+ * no customer id is ever a label. The metrics every decision or request touches are
+ * SeriesCounter / SeriesHistogram (series.ts): prom-client's, without hashing the labels
+ * object on every call.
  */
 export interface Metrics {
   registry: Registry;
@@ -51,26 +54,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   let readyProbe: (() => Promise<boolean>) | null = null;
   return {
     registry,
-    decisionDuration: new Histogram({
+    decisionDuration: new SeriesHistogram({
       name: 'nbo_decision_duration_seconds',
       help: 'Time to decide, from request to answer',
       labelNames: ['source'],
       buckets: LATENCY_BUCKETS,
       registers: r,
     }),
-    decisions: new Counter({
+    decisions: new SeriesCounter({
       name: 'nbo_decisions_total',
       help: 'Decisions made, by channel and result (offers, empty, degraded)',
       labelNames: ['channel', 'result'],
       registers: r,
     }),
-    offersSelected: new Counter({
+    offersSelected: new SeriesCounter({
       name: 'nbo_offers_selected_total',
       help: 'Offers returned by decisions',
       labelNames: ['offer'],
       registers: r,
     }),
-    events: new Counter({
+    events: new SeriesCounter({
       name: 'nbo_events_total',
       help: 'Events by type and result (applied, duplicate, rejected)',
       labelNames: ['type', 'result'],
@@ -100,7 +103,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['action', 'result'],
       registers: r,
     }),
-    storeDuration: new Histogram({
+    storeDuration: new SeriesHistogram({
       name: 'nbo_store_duration_seconds',
       help: 'State store calls',
       labelNames: ['op'],
@@ -113,7 +116,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['op', 'code'],
       registers: r,
     }),
-    httpRequests: new Counter({
+    httpRequests: new SeriesCounter({
       name: 'nbo_http_requests_total',
       help: 'HTTP requests by route and status',
       labelNames: ['route', 'status'],
@@ -181,7 +184,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     setReadyProbe(probe) {
       readyProbe = probe;
     },
-    policyDecisions: new Counter({
+    policyDecisions: new SeriesCounter({
       name: 'nbo_policy_decisions_total',
       help: 'Decisions by policy (default, holdout, experiment arm)',
       labelNames: ['policy'],
