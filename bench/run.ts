@@ -7,6 +7,7 @@
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureWrk } from './lib/http-load.js';
 import { readLatest, renderDocs, withReadmeTable, type Latest } from './lib/report.js';
 import { ensureInstalled, startKafkaMock, startRedis } from '../test/support/servers.js';
 import type { BenchResult, Scenario } from './lib/types.js';
@@ -28,8 +29,7 @@ const sh = (cmd: string) => {
 
 ensureInstalled();
 // wrk drives the closed-loop HTTP load; without it the Node generator does (slower, noted in the results)
-if (!sh('command -v wrk') && process.getuid?.() === 0)
-  sh('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk');
+ensureWrk();
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',

@@ -54,6 +54,31 @@ export function parseWrk(out: string): LoadResult {
   };
 }
 
+let wrkChecked: boolean | null = null;
+
+/**
+ * Whether wrk is there, installed first when missing and running as root. Without it the
+ * closed loop falls back to the Node generator, which spends core 1 on itself and gives other
+ * throughput and latency than wrk: said once on stderr, so a profile or an A/B run on a
+ * machine without wrk is not read as wrk's.
+ */
+export function ensureWrk(): boolean {
+  if (wrkChecked !== null) return wrkChecked;
+  if (!has('wrk') && process.getuid?.() === 0) {
+    try {
+      execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], {
+        stdio: 'ignore',
+      });
+    } catch {
+      // reported below
+    }
+  }
+  wrkChecked = has('wrk');
+  if (!wrkChecked)
+    process.stderr.write('wrk is not installed: closed-loop load comes from the Node generator (bench/lib/load.ts)\n');
+  return wrkChecked;
+}
+
 /** Closed loop: `conns` connections, each sending its next request when the last one answers. */
 export function closedLoop(
   base: string,
@@ -61,7 +86,7 @@ export function closedLoop(
   seconds: number,
   bodies: { json: string; lua: string; path: string },
 ): LoadResult {
-  if (has('wrk')) {
+  if (ensureWrk()) {
     const cmd = pinned(1, [
       'wrk',
       '-t1',
