@@ -1,0 +1,88 @@
+// NBO's garbage-collection pauses under closed-loop load on the un-prunable catalog: the
+// server (compiled, core 0) runs with --trace-gc-nvp, wrk (core 1) drives it after seeding
+// and a warm-up, and what the collector did during the load is summed from its trace —
+// scavenges and mark-compacts (count, median and largest pause), the scavenge's phases and
+// bytes promoted on average — beside the client's throughput and p50/p99. A client p99 a
+// little above the scavenge pause says the pauses set it.
+//   npx tsx bench/gc-pauses.ts [--mode=memory|redis] [--conns=4] [--seconds=10] [--customers=10000]
+//                              [--node-flags='--max-semi-space-size=32 …']
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startRedis } from '../test/support/servers.js';
+import { closedLoop, writeBodies } from './lib/http-load.js';
+import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
+import { unprunableBodies } from './lib/unprunable-catalog.js';
+import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
+
+const arg = (name: string, def: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
+const mode = arg('mode', 'memory');
+const conns = Number(arg('conns', '4'));
+const seconds = Number(arg('seconds', '10'));
+const customers = Number(arg('customers', '10000'));
+const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
+
+/** One collection from a --trace-gc-nvp line: its kind (s, mc, ms, …) and its name=value pairs. */
+function parse(line: string): { kind: string; fields: Map<string, number> } | null {
+  const kind = line.match(/\bgc=(\w+)/)?.[1];
+  if (kind === undefined) return null;
+  const fields = new Map<string, number>();
+  for (const m of line.matchAll(/([\w.]+)=([\d.]+)%?(?=\s|$)/g)) fields.set(m[1]!, Number(m[2]));
+  return { kind, fields };
+}
+
+const redis = await startRedis();
+try {
+  const setup = await unprunableSetup(redis.url, customers);
+  const work = mkdtempSync(join(tmpdir(), 'nbo-gc-'));
+  const bodies = writeBodies(work, 'decide', '/v1/decide', unprunableBodies(2000, customers));
+  const trace = join(work, 'gc.log');
+  buildNbo();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    NBO_PORT: String(port),
+    NBO_RULES_DIR: setup.rulesDir,
+    NBO_RULES_WATCH: 'false',
+    NBO_LOG_LEVEL: 'warn',
+  };
+  if (mode === 'redis') Object.assign(env, { NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: setup.prefix });
+  const [node = process.execPath, ...serveArgs] = nboServe();
+  const cmd = pinned(0, [node, '--trace-gc-nvp', ...nodeFlags, ...serveArgs]);
+  // V8 writes the trace to stdout: into a file, read after the load
+  const quoted = cmd.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+  const nbo = await startChild(['sh', '-c', `exec ${quoted} > '${trace}'`], env, `${base}/readyz`);
+  try {
+    if (mode === 'memory') await postEvents(base, setup.events());
+    closedLoop(base, conns, 3, bodies); // warm-up
+    const from = readFileSync(trace, 'utf8').length;
+    const r = closedLoop(base, conns, seconds, bodies);
+    const gcs = readFileSync(trace, 'utf8')
+      .slice(from)
+      .split('\n')
+      .map(parse)
+      .filter((g) => g !== null);
+    const pauses = (kinds: string[]) =>
+      gcs
+        .filter((g) => kinds.includes(g.kind))
+        .map((g) => g.fields.get('pause') ?? 0)
+        .sort((a, b) => a - b);
+    const show = (xs: number[]) =>
+      xs.length === 0 ? 'none' : `${xs.length}, median ${xs[xs.length >> 1]} ms, largest ${xs[xs.length - 1]} ms`;
+    const scavenges = gcs.filter((g) => g.kind === 's');
+    const mean = (key: string) => scavenges.reduce((n, g) => n + (g.fields.get(key) ?? 0), 0) / (scavenges.length || 1);
+    process.stdout.write(
+      `${[
+        `${mode}, ${conns} connections, ${seconds} s${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`,
+        `  scavenges: ${show(pauses(['s']))}`,
+        `  mark-compacts: ${show(pauses(['mc', 'ms', 'mmc']))}`,
+        `  a scavenge on average: ${mean('scavenge').toFixed(2)} ms, of which ${mean('scavenge.parallel').toFixed(2)} copying (parallel), ${mean('scavenge.roots').toFixed(2)} roots, ${mean('scavenge.sweep_array_buffers').toFixed(2)} array buffers; ${(mean('new_space_survived') / 1024).toFixed(0)} KB survived, ${(mean('promoted') / 1024).toFixed(0)} KB promoted`,
+      ].join('\n')}\n`,
+    );
+  } finally {
+    await stopChild(nbo);
+  }
+} finally {
+  await redis.stop();
+}
