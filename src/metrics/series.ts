@@ -1,41 +1,60 @@
-import { inspect } from 'node:util';
-import {
-  Counter,
-  type CounterConfiguration,
-  Histogram,
-  type HistogramConfiguration,
-  type LabelValues,
-  type MetricObjectWithValues,
-  type MetricValueWithName,
-} from 'prom-client';
+import { Counter, type CounterConfiguration, Histogram, type HistogramConfiguration } from 'prom-client';
 
 /**
  * prom-client's `inc` and `observe` turn the labels object into a string on every call
  * (validating the label names, concatenating `name:value,` pairs, looking the string up in a
  * dictionary; a histogram also turns its bucket bound into a property name). The decision
  * path counts seven series per decision that way: 4–5 % of the decision loop's CPU profile
- * (bench/README.md, "Sixth pass"). The classes below are drop-in subclasses for the
- * metrics on that path: a series is found by its label values through nested Maps (the
- * values are mostly the same few strings), and its numbers are plain fields. What the
- * registry exposes is unchanged, text for text (test/metrics/series.test.ts).
+ * (bench/README.md, "Sixth pass"). The classes below are prom-client's Counter and Histogram
+ * with a shortcut for `inc` and `observe`: prom-client's own entry for a series is found
+ * by the label values through nested Maps (the values are mostly the same few strings) and
+ * updated as prom-client updates it. prom-client still holds every value, makes every
+ * series, checks every first call, and writes the exposition
+ * (test/metrics/series.test.ts runs both side by side).
  *
  * One difference: a label name the metric does not have is refused when its series is
  * first made (as prom-client does), but not on later calls that also name a known series;
  * the label types (`LabelValues<T>`) refuse it at compile time.
  */
 
-type Labels = Record<string, string | number>;
+type Labels = Record<string, string | number | undefined>;
 
-/** Nested Maps by label value, in label-name order, down to one series each. */
-class SeriesIndex<S> {
+/** prom-client's entry for one counter series (counter.js `setValue`). */
+interface CounterEntry {
+  value: number;
+}
+
+/** prom-client's entry for one histogram series (histogram.js `createBaseValues`). */
+interface HistogramEntry {
+  bucketValues: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+/** The key prom-client files a series under (util.js `hashObject` with the sorted label names). */
+function hashOf(sortedNames: readonly string[], labels: Labels): string {
+  let hash = '';
+  for (const k of sortedNames) {
+    const v = labels[k];
+    if (v !== undefined) hash += `${k}:${v},`;
+  }
+  return hash;
+}
+
+/**
+ * prom-client's entries by label values, in label-name order, through nested Maps. A value
+ * given as a number and as a string finds the same entry either way (prom-client's key is
+ * text), so both may be filed here; both lead to that one entry.
+ */
+class SeriesIndex<E> {
   private readonly root = new Map<unknown, unknown>();
-  readonly all: S[] = [];
+  private only: E | undefined;
 
   constructor(private readonly names: readonly string[]) {}
 
-  find(labels: Labels | undefined): S | undefined {
+  find(labels: Labels | undefined): E | undefined {
     const names = this.names;
-    if (names.length === 0) return this.all[0];
+    if (names.length === 0) return this.only;
     let node = this.root;
     const last = names.length - 1;
     for (let i = 0; i < last; i++) {
@@ -43,13 +62,15 @@ class SeriesIndex<S> {
       if (next === undefined) return undefined;
       node = next;
     }
-    return node.get(labels?.[names[last]!]) as S | undefined;
+    return node.get(labels?.[names[last]!]) as E | undefined;
   }
 
-  add(labels: Labels | undefined, series: S): void {
-    this.all.push(series);
+  add(labels: Labels | undefined, entry: E): void {
     const names = this.names;
-    if (names.length === 0) return;
+    if (names.length === 0) {
+      this.only = entry;
+      return;
+    }
     let node = this.root;
     const last = names.length - 1;
     for (let i = 0; i < last; i++) {
@@ -58,197 +79,50 @@ class SeriesIndex<S> {
       if (next === undefined) node.set(key, (next = new Map()));
       node = next;
     }
-    node.set(labels?.[names[last]!], series);
+    node.set(labels?.[names[last]!], entry);
   }
 
+  /** Forgets every entry: prom-client replaced or dropped some (reset, zero, remove). */
   clear(): void {
     this.root.clear();
-    this.all.length = 0;
-  }
-
-  /** Drops the series with exactly these labels. */
-  remove(labels: Labels, labelsOfSeries: (s: S) => Labels): void {
-    const keep = this.all.filter((s) => !sameLabels(labelsOfSeries(s), labels));
-    this.clear();
-    for (const s of keep) this.add(labelsOfSeries(s), s);
+    this.only = undefined;
   }
 }
 
-/** The label values given for the label names (undefined ones left out), checked as prom-client checks them. */
-function labelsOf(names: readonly string[], labels: Labels | undefined): Labels {
-  const out: Labels = {};
-  if (labels === undefined) return out;
-  for (const k of Object.keys(labels)) {
-    if (!names.includes(k))
-      throw new Error(`Added label "${k}" is not included in initial labelset: ${inspect(names)}`);
-  }
-  for (const k of names) if (labels[k] !== undefined) out[k] = labels[k]!;
-  return out;
+/** What prom-client keeps on the instance, read by the shortcuts. */
+interface Internals<E> {
+  hashMap: Record<string, E>;
+  sortedLabelNames: string[];
 }
 
-/** `labels(...)`/`remove(...)` take an object or the values in label-name order. */
-const argsToLabels = (names: readonly string[], args: unknown[]): Labels =>
-  (typeof args[0] === 'object' ? args[0] : labelObject(names, args as string[])) as Labels;
-
-const labelObject = (names: readonly string[], values: Array<string | number>): Labels => {
-  const out: Labels = {};
-  names.forEach((k, i) => {
-    if (values[i] !== undefined) out[k] = values[i]!;
-  });
-  return out;
-};
-
-interface CounterSeries {
-  labels: Labels;
-  pending: number;
-}
-
-/**
- * A Counter whose increments add to a per-series number; prom-client is handed the sums when
- * it collects (each scrape, each `get()`), once per series. Everything else is prom-client's.
- */
+/** A Counter whose `inc` adds to prom-client's entry for the series directly once it exists. */
 export class SeriesCounter<T extends string> extends Counter<T> {
-  private readonly index: SeriesIndex<CounterSeries>;
-  private readonly names: readonly string[];
-  /** prom-client's own inc (it sets it on the instance) */
-  private readonly base: (labels: Labels, value: number) => void;
+  private readonly index: SeriesIndex<CounterEntry>;
 
   constructor(config: CounterConfiguration<T>) {
-    const own = config.collect;
-    super({
-      ...config,
-      collect(this: Counter<T>) {
-        (this as SeriesCounter<T>).flush();
-        return own?.call(this);
-      },
-    });
-    this.names = config.labelNames ?? [];
-    this.index = new SeriesIndex(this.names);
-    this.base = (this.inc as (labels: Labels, value: number) => void).bind(this);
-    this.inc = ((labels?: Labels | number, value?: number) => {
-      if (typeof labels === 'number' || labels === undefined) this.add(undefined, labels ?? 1);
-      else this.add(labels, value ?? 1);
-    }) as Counter<T>['inc'];
-  }
-
-  private add(labels: Labels | undefined, by: number): void {
-    const s = this.index.find(labels);
-    // prom-client's own inc for a new series or an odd amount: its checks, its errors
-    if (s === undefined || !(by >= 0) || by === Number.POSITIVE_INFINITY) {
-      this.base(labels ?? {}, by);
-      if (s === undefined) this.index.add(labels, { labels: labelsOf(this.names, labels), pending: 0 });
-      return;
-    }
-    s.pending += by;
-  }
-
-  /** Hands the pending sums to prom-client. */
-  flush(): void {
-    for (const s of this.index.all) {
-      if (s.pending === 0) continue;
-      const n = s.pending;
-      s.pending = 0;
-      this.base(s.labels, n);
-    }
-  }
-
-  override labels(...values: string[]): Counter.Internal;
-  override labels(labels: LabelValues<T>): Counter.Internal;
-  override labels(...args: unknown[]): Counter.Internal {
-    const labels = argsToLabels(this.names, args);
-    return { inc: (value?: number) => this.add(labels, value ?? 1) };
-  }
-
-  override reset(): void {
-    super.reset();
-    // prom-client's constructor resets before this class has its fields; a series comes
-    // back, in prom-client's order, through prom-client's inc
-    this.index?.clear();
-  }
-
-  override remove(...args: unknown[]): void {
-    this.flush();
-    (super.remove as (...a: unknown[]) => void)(...args);
-    this.index.remove(labelsOf(this.names, argsToLabels(this.names, args)), (s) => s.labels);
-  }
-}
-
-interface HistogramSeries {
-  labels: Labels;
-  /** observations per bucket; the last entry counts those above every bound */
-  counts: Float64Array;
-  sum: number;
-  count: number;
-}
-
-/**
- * A Histogram whose observations land in a per-series array of bucket counts; `get()`
- * exposes them in prom-client's shape (cumulative `_bucket` with `le`, `+Inf`, `_sum`,
- * `_count`), so the registry writes the same text. No exemplars.
- */
-export class SeriesHistogram<T extends string> extends Histogram<T> {
-  private readonly index: SeriesIndex<HistogramSeries>;
-  private readonly names: readonly string[];
-  private readonly bounds: readonly number[];
-  private readonly config: HistogramConfiguration<T> & { buckets: number[] };
-
-  constructor(config: HistogramConfiguration<T> & { buckets: number[] }) {
     super(config);
-    this.config = config;
-    if (config.enableExemplars) throw new Error('SeriesHistogram keeps no exemplars');
-    this.names = config.labelNames ?? [];
-    this.bounds = [...config.buckets];
-    this.index = new SeriesIndex(this.names);
-    if (this.names.length === 0) this.series(undefined);
-    // prom-client sets observe on the instance too
-    this.observe = ((labels: Labels | number, value?: number) => {
-      if (typeof labels === 'number') this.record(undefined, labels);
-      else this.record(labels, value as number);
-    }) as Histogram<T>['observe'];
-  }
-
-  private record(labels: Labels | undefined, v: number): void {
-    if (!Number.isFinite(v)) throw new TypeError(`Value is not a valid number: ${String(v)}`);
-    const s = this.index.find(labels) ?? this.series(labels);
-    const bounds = this.bounds;
-    let i = 0;
-    while (i < bounds.length && v > bounds[i]!) i++;
-    s.counts[i]!++;
-    s.sum += v;
-    s.count++;
-  }
-
-  private series(labels: Labels | undefined): HistogramSeries {
-    const s = {
-      labels: labelsOf(this.names, labels),
-      counts: new Float64Array(this.bounds.length + 1),
-      sum: 0,
-      count: 0,
-    };
-    this.index.add(labels, s);
-    return s;
-  }
-
-  /** As prom-client's: the series starts again from zero (made if it was not there). */
-  override zero(labels: LabelValues<T>): void {
-    const s = this.index.find(labels as Labels);
-    if (s === undefined) {
-      this.series(labels as Labels);
-      return;
-    }
-    s.counts.fill(0);
-    s.sum = 0;
-    s.count = 0;
-  }
-
-  override labels(...values: string[]): Histogram.Internal<T>;
-  override labels(labels: LabelValues<T>): Histogram.Internal<T>;
-  override labels(...args: unknown[]): Histogram.Internal<T> {
-    const labels = argsToLabels(this.names, args) as LabelValues<T>;
-    return {
-      observe: (value: number) => this.record(labels as Labels, value),
-      startTimer: (more?: LabelValues<T>) => this.startTimer({ ...labels, ...more }),
-    };
+    this.index = new SeriesIndex(config.labelNames ?? []);
+    if (config.enableExemplars) return; // prom-client's own inc, with its exemplar form
+    // prom-client sets inc on the instance; its own is kept for what the shortcut leaves to it
+    const base = this.inc as unknown as (labels: Labels | number | undefined, value?: number) => { labelHash: string };
+    const own = this as unknown as Internals<CounterEntry>;
+    this.inc = ((labels?: Labels | number, value?: number) => {
+      const byLabels = typeof labels === 'object' && labels !== null;
+      const by = byLabels ? value : labels;
+      const entry = this.index.find(byLabels ? labels : undefined);
+      // a plain amount on a known series: prom-client's `hashMap[hash].value += value`
+      if (
+        entry !== undefined &&
+        (by === undefined || (typeof by === 'number' && by >= 0 && by < Number.POSITIVE_INFINITY))
+      ) {
+        entry.value += by ?? 1;
+        return;
+      }
+      // anything else — a new series, an odd amount — is prom-client's: its checks, its errors
+      const res = byLabels ? base.call(this, labels, value) : base.call(this, labels);
+      const made = own.hashMap[res.labelHash];
+      if (made !== undefined) this.index.add(byLabels ? labels : undefined, made);
+    }) as Counter<T>['inc'];
   }
 
   override reset(): void {
@@ -258,40 +132,61 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
   }
 
   override remove(...args: unknown[]): void {
-    this.index.remove(labelsOf(this.names, argsToLabels(this.names, args)), (s) => s.labels);
-  }
-
-  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<T>>> {
-    const { name, help, collect, aggregator = 'sum' } = this.config;
-    if (collect) await collect.call(this);
-    const bucket = `${name}_bucket`;
-    const values: Array<MetricValueWithName<string> & { exemplar?: null }> = [];
-    for (const s of this.index.all) {
-      let acc = 0;
-      this.bounds.forEach((le, i) => {
-        acc += s.counts[i]!;
-        values.push({ labels: { le, ...s.labels }, value: acc, metricName: bucket, exemplar: null });
-      });
-      values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: bucket, exemplar: null });
-      values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum`, exemplar: undefined });
-      values.push({ labels: { ...s.labels }, value: s.count, metricName: `${name}_count`, exemplar: undefined });
-    }
-    return {
-      name,
-      help,
-      type: 'histogram' as unknown as MetricObjectWithValues<MetricValueWithName<T>>['type'],
-      values: values as MetricValueWithName<T>[],
-      aggregator,
-    } as MetricObjectWithValues<MetricValueWithName<T>>;
-  }
-
-  /** What the registry reads for the text exposition (prom-client's Histogram defines it): the same values. */
-  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<T>>> {
-    return this.get();
+    (super.remove as (...a: unknown[]) => void)(...args);
+    this.index.clear();
   }
 }
 
-function sameLabels(a: Labels, b: Labels): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => String(a[k]) === String(b[k]));
+/** A Histogram whose `observe` counts into prom-client's entry for the series directly once it exists. */
+export class SeriesHistogram<T extends string> extends Histogram<T> {
+  private readonly index: SeriesIndex<HistogramEntry>;
+
+  constructor(config: HistogramConfiguration<T>) {
+    super(config);
+    this.index = new SeriesIndex(config.labelNames ?? []);
+    if (config.enableExemplars) return; // prom-client's own observe, with its exemplar form
+    const own = this as unknown as Internals<HistogramEntry> & {
+      upperBounds: readonly number[];
+      bucketValues: Record<string, number>;
+    };
+    const bounds = Float64Array.from(own.upperBounds);
+    // the bucket names as prom-client's entries have them (the same strings, not new ones)
+    const names = Object.keys(own.bucketValues);
+    const keys = own.upperBounds.map((b) => names.find((k) => k === String(b))!);
+    const base = this.observe as (labels: Labels | number, value?: number) => void;
+    this.observe = ((labels: Labels | number, value?: number) => {
+      const byLabels = typeof labels === 'object' && labels !== null;
+      const v = byLabels ? value : labels;
+      const entry = this.index.find(byLabels ? labels : undefined);
+      if (entry !== undefined && typeof v === 'number' && Number.isFinite(v)) {
+        // prom-client's order: the first bound the value does not exceed; above all, none
+        let i = 0;
+        while (i < bounds.length && v > bounds[i]!) i++;
+        entry.sum += v;
+        entry.count += 1;
+        if (i < bounds.length) entry.bucketValues[keys[i]!]! += 1;
+        return;
+      }
+      base.call(this, labels, value);
+      const l = (byLabels ? labels : {}) as Labels;
+      const made = own.hashMap[hashOf(own.sortedLabelNames, l)];
+      if (made !== undefined) this.index.add(byLabels ? l : undefined, made);
+    }) as Histogram<T>['observe'];
+  }
+
+  override reset(): void {
+    super.reset();
+    this.index?.clear();
+  }
+
+  /** prom-client replaces the series' entry. */
+  override zero(labels: Parameters<Histogram<T>['zero']>[0]): void {
+    super.zero(labels);
+    this.index.clear();
+  }
+
+  override remove(...args: unknown[]): void {
+    (super.remove as (...a: unknown[]) => void)(...args);
+    this.index.clear();
+  }
 }
