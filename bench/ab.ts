@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedis } from '../test/support/servers.js';
-import { closedLoop, writeBodies } from './lib/http-load.js';
+import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
@@ -27,6 +27,7 @@ if (!existsSync(join(other, 'dist/cli/main.js')))
   throw new Error(`--other=${other}: no dist/cli/main.js (build it there)`);
 
 const otherFlags = (flagsArg ?? '').split(' ').filter(Boolean);
+ensureWrk();
 const redis = await startRedis();
 try {
   const setup = await unprunableSetup(redis.url, customers);

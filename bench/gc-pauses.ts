@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis } from '../test/support/servers.js';
-import { closedLoop, writeBodies } from './lib/http-load.js';
+import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
@@ -22,6 +22,10 @@ const conns = Number(arg('conns', '4'));
 const seconds = Number(arg('seconds', '10'));
 const customers = Number(arg('customers', '10000'));
 const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
+if (mode !== 'memory' && mode !== 'redis') throw new Error(`--mode is memory or redis, not ${mode}`);
+for (const [name, v] of Object.entries({ conns, seconds, customers }))
+  if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${name} is a positive whole number`);
+ensureWrk();
 
 /** One collection from a --trace-gc-nvp line: its kind (s, mc, ms, …) and its name=value pairs. */
 function parse(line: string): { kind: string; fields: Map<string, number> } | null {
@@ -51,8 +55,12 @@ try {
   const [node = process.execPath, ...serveArgs] = nboServe();
   const cmd = pinned(0, [node, '--trace-gc-nvp', ...nodeFlags, ...serveArgs]);
   // V8 writes the trace to stdout: into a file, read after the load
-  const quoted = cmd.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-  const nbo = await startChild(['sh', '-c', `exec ${quoted} > '${trace}'`], env, `${base}/readyz`);
+  const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+  const nbo = await startChild(
+    ['sh', '-c', `exec ${cmd.map(quote).join(' ')} > ${quote(trace)}`],
+    env,
+    `${base}/readyz`,
+  );
   try {
     if (mode === 'memory') await postEvents(base, setup.events());
     closedLoop(base, conns, 3, bodies); // warm-up
@@ -72,12 +80,18 @@ try {
       xs.length === 0 ? 'none' : `${xs.length}, median ${xs[xs.length >> 1]} ms, largest ${xs[xs.length - 1]} ms`;
     const scavenges = gcs.filter((g) => g.kind === 's');
     const mean = (key: string) => scavenges.reduce((n, g) => n + (g.fields.get(key) ?? 0), 0) / (scavenges.length || 1);
+    // the scavenge's time that none of its named phases (every `scavenge.*` field) accounts for
+    const phases = new Set(scavenges.flatMap((g) => [...g.fields.keys()].filter((k) => k.startsWith('scavenge.'))));
+    const unnamed = mean('scavenge') - [...phases].reduce((n, k) => n + mean(k), 0);
     process.stdout.write(
       `${[
         `${mode}, ${conns} connections, ${seconds} s${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`,
         `  scavenges: ${show(pauses(['s']))}`,
-        `  mark-compacts: ${show(pauses(['mc', 'ms', 'mmc']))}`,
-        `  a scavenge on average: ${mean('scavenge').toFixed(2)} ms, of which ${mean('scavenge.parallel').toFixed(2)} copying (parallel), ${mean('scavenge.roots').toFixed(2)} roots, ${mean('scavenge.sweep_array_buffers').toFixed(2)} array buffers; ${(mean('new_space_survived') / 1024).toFixed(0)} KB survived, ${(mean('promoted') / 1024).toFixed(0)} KB promoted`,
+        `  mark-compacts: ${show(pauses(['mc', 'ms']))}`,
+        ...(gcs.some((g) => g.kind === 'mmc' || g.kind === 'mms')
+          ? [`  minor mark-compacts (instead of scavenges): ${show(pauses(['mmc', 'mms']))}`]
+          : []),
+        `  a scavenge on average: ${mean('scavenge').toFixed(2)} ms, of which ${mean('scavenge.parallel').toFixed(2)} copying (parallel), ${mean('scavenge.roots').toFixed(2)} roots, ${mean('scavenge.sweep_array_buffers').toFixed(2)} array buffers, ${unnamed.toFixed(2)} in no named phase; ${(mean('new_space_survived') / 1024).toFixed(0)} KB survived, ${(mean('promoted') / 1024).toFixed(0)} KB promoted`,
       ].join('\n')}\n`,
     );
   } finally {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { freePort, startRedis } from '../test/support/servers.js';
-import { closedLoop, writeBodies } from './lib/http-load.js';
+import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
@@ -22,6 +22,7 @@ const seconds = Number(arg('seconds', '10'));
 const customers = Number(arg('customers', '2000'));
 const conns = Number(arg('conns', '50'));
 
+ensureWrk();
 const redis = await startRedis();
 try {
   const setup = await unprunableSetup(redis.url, customers);

@@ -68,6 +68,7 @@ export function ensureWrk(): boolean {
     try {
       execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], {
         stdio: 'ignore',
+        timeout: 300_000,
       });
     } catch {
       // reported below
