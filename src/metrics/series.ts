@@ -1,4 +1,10 @@
-import { Counter, type CounterConfiguration, Histogram, type HistogramConfiguration } from 'prom-client';
+import {
+  Counter,
+  type CounterConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  type LabelValues,
+} from 'prom-client';
 
 /**
  * prom-client's `inc` and `observe` turn the labels object into a string on every call
@@ -12,9 +18,10 @@ import { Counter, type CounterConfiguration, Histogram, type HistogramConfigurat
  * series, checks every first call, and writes the exposition
  * (test/metrics/series.test.ts runs both side by side).
  *
- * One difference: a label name the metric does not have is refused when its series is
- * first made (as prom-client does), but not on later calls that also name a known series;
- * the label types (`LabelValues<T>`) refuse it at compile time.
+ * One difference: prom-client checks the label names on every call; here only a series'
+ * first call is checked, so a later call that names a known series and also a label the
+ * metric does not have (or one set to undefined) counts into that series instead of
+ * throwing. The label types (`LabelValues<T>`) refuse such a literal at compile time.
  */
 
 type Labels = Record<string, string | number | undefined>;
@@ -101,13 +108,20 @@ export class SeriesCounter<T extends string> extends Counter<T> {
 
   constructor(config: CounterConfiguration<T>) {
     super(config);
-    this.index = new SeriesIndex(config.labelNames ?? []);
+    const own = this as unknown as Internals<CounterEntry>;
+    this.index = new SeriesIndex(own.sortedLabelNames);
     if (config.enableExemplars) return; // prom-client's own inc, with its exemplar form
     // prom-client sets inc on the instance; its own is kept for what the shortcut leaves to it
     const base = this.inc as unknown as (labels: Labels | number | undefined, value?: number) => { labelHash: string };
-    const own = this as unknown as Internals<CounterEntry>;
+    const labelled = own.sortedLabelNames.length > 0;
     this.inc = ((labels?: Labels | number, value?: number) => {
       const byLabels = typeof labels === 'object' && labels !== null;
+      // an unlabelled counter given an object (prom-client refuses names it does not have):
+      // prom-client's own inc, every time
+      if (byLabels && !labelled) {
+        base.call(this, labels, value);
+        return;
+      }
       const by = byLabels ? value : labels;
       const entry = this.index.find(byLabels ? labels : undefined);
       // a plain amount on a known series: prom-client's `hashMap[hash].value += value`
@@ -120,6 +134,9 @@ export class SeriesCounter<T extends string> extends Counter<T> {
       }
       // anything else — a new series, an odd amount — is prom-client's: its checks, its errors
       const res = byLabels ? base.call(this, labels, value) : base.call(this, labels);
+      // a labelled metric's series with no label values is left to prom-client: any object
+      // naming none of the labels (a typo, the exemplar form `{ labels, value }`) would find it
+      if (labelled && res.labelHash === '') return;
       const made = own.hashMap[res.labelHash];
       if (made !== undefined) this.index.add(byLabels ? labels : undefined, made);
     }) as Counter<T>['inc'];
@@ -131,6 +148,8 @@ export class SeriesCounter<T extends string> extends Counter<T> {
     this.index?.clear();
   }
 
+  override remove(labels: LabelValues<T>): void;
+  override remove(...values: string[]): void;
   override remove(...args: unknown[]): void {
     (super.remove as (...a: unknown[]) => void)(...args);
     this.index.clear();
@@ -143,33 +162,41 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
 
   constructor(config: HistogramConfiguration<T>) {
     super(config);
-    this.index = new SeriesIndex(config.labelNames ?? []);
-    if (config.enableExemplars) return; // prom-client's own observe, with its exemplar form
     const own = this as unknown as Internals<HistogramEntry> & {
       upperBounds: readonly number[];
       bucketValues: Record<string, number>;
     };
+    this.index = new SeriesIndex(own.sortedLabelNames);
+    if (config.enableExemplars) return; // prom-client's own observe, with its exemplar form
     const bounds = Float64Array.from(own.upperBounds);
-    // the bucket names as prom-client's entries have them (the same strings, not new ones)
-    const names = Object.keys(own.bucketValues);
-    const keys = own.upperBounds.map((b) => names.find((k) => k === String(b))!);
+    // the bucket names as prom-client's entries have them (a number's property name is its String)
+    const keys = own.upperBounds.map(String);
+    for (const k of keys) if (!Object.hasOwn(own.bucketValues, k)) throw new Error(`no bucket named ${k}`);
+    // prom-client files a value above every bound under the name "-1" (its findBound's
+    // "none"), which counts it when -1 is itself a bound
+    const overflow = Object.hasOwn(own.bucketValues, '-1') ? '-1' : null;
+    const labelled = own.sortedLabelNames.length > 0;
     const base = this.observe as (labels: Labels | number, value?: number) => void;
     this.observe = ((labels: Labels | number, value?: number) => {
       const byLabels = typeof labels === 'object' && labels !== null;
       const v = byLabels ? value : labels;
-      const entry = this.index.find(byLabels ? labels : undefined);
+      const entry = byLabels && !labelled ? undefined : this.index.find(byLabels ? labels : undefined);
       if (entry !== undefined && typeof v === 'number' && Number.isFinite(v)) {
-        // prom-client's order: the first bound the value does not exceed; above all, none
+        // prom-client's order: the first bound the value does not exceed (`v <= bound`)
         let i = 0;
-        while (i < bounds.length && v > bounds[i]!) i++;
+        while (i < bounds.length && !(v <= bounds[i]!)) i++;
         entry.sum += v;
         entry.count += 1;
-        if (i < bounds.length) entry.bucketValues[keys[i]!]! += 1;
+        const key = i < bounds.length ? keys[i]! : overflow;
+        if (key !== null) entry.bucketValues[key]! += 1;
         return;
       }
       base.call(this, labels, value);
+      if (byLabels && !labelled) return;
       const l = (byLabels ? labels : {}) as Labels;
-      const made = own.hashMap[hashOf(own.sortedLabelNames, l)];
+      const hash = hashOf(own.sortedLabelNames, l);
+      if (labelled && hash === '') return; // as for counters: left to prom-client
+      const made = own.hashMap[hash];
       if (made !== undefined) this.index.add(byLabels ? l : undefined, made);
     }) as Histogram<T>['observe'];
   }
@@ -185,6 +212,8 @@ export class SeriesHistogram<T extends string> extends Histogram<T> {
     this.index.clear();
   }
 
+  override remove(labels: LabelValues<T>): void;
+  override remove(...values: string[]): void;
   override remove(...args: unknown[]): void {
     (super.remove as (...a: unknown[]) => void)(...args);
     this.index.clear();

@@ -25,6 +25,7 @@ type Op =
       flip: boolean;
     }
   | { k: 'plain'; value: number }
+  | { k: 'odd'; value: number }
   | { k: 'labels'; channel: string; result: string }
   | { k: 'zero'; route: string; status: string | number }
   | { k: 'remove'; channel: string; result: string }
@@ -45,7 +46,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant('inc' as const),
       channel: fc.constantFrom('web', 'pos'),
-      result: value(['offers', 'empty', 200, '200']),
+      result: fc.oneof(value(['offers', 'empty', 200, '200']), fc.constant(null as unknown as string)),
       by: fc.option(fc.oneof(amount, fc.constant(null)), { nil: undefined }),
       flip: fc.boolean(),
     }),
@@ -71,6 +72,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record({ k: fc.constant('plain' as const), value: fc.constantFrom(0.001, 0.003, 1, 0.1) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('odd' as const),
+      value: fc.constantFrom(-2, -1, -0, 0, 0.05, 0.1, 0.3, 0.5, 0.7, 5),
+    }),
   },
   {
     weight: 1,
@@ -146,7 +154,15 @@ function both() {
       buckets: BUCKETS,
       registers: [registry],
     });
-    return { registry, collected, counter, unlabelled, histogram, plain };
+    // unsorted bounds, one of them -1: prom-client's own way of filing what is above them all
+    const odd = new (fast ? SeriesHistogram : Histogram)({
+      name: 'x_odd',
+      help: 'odd buckets',
+      labelNames: ['k'] as const,
+      buckets: [-1, 0.5, 0.1],
+      registers: [registry],
+    });
+    return { registry, collected, counter, unlabelled, histogram, plain, odd };
   };
   return { ref: make(false), fast: make(true) };
 }
@@ -174,6 +190,9 @@ async function apply(s: Side, o: Op): Promise<string | null> {
       return null;
     case 'plain':
       s.plain.observe(o.value);
+      return null;
+    case 'odd':
+      s.odd.observe({ k: 'a' }, o.value);
       return null;
     case 'labels':
       s.counter.labels(o.channel, o.result).inc(2);
@@ -222,6 +241,7 @@ describe('SeriesCounter and SeriesHistogram', () => {
         expect(await fast.counter.get()).toEqual(await ref.counter.get());
         expect(await fast.unlabelled.get()).toEqual(await ref.unlabelled.get());
         expect(await fast.plain.get()).toEqual(await ref.plain.get());
+        expect(await fast.odd.get()).toEqual(await ref.odd.get());
         if (!ops.some((o) => o.k === 'timer')) {
           expect(await fast.histogram.get()).toEqual(await ref.histogram.get());
           expect(await fast.registry.getMetricsAsJSON()).toEqual(await ref.registry.getMetricsAsJSON());
@@ -243,7 +263,12 @@ describe('SeriesCounter and SeriesHistogram', () => {
 
   it('refuse what prom-client refuses, with its errors', () => {
     const { ref, fast } = both();
-    for (const s of [ref, fast]) s.counter.inc({ channel: 'web', result: 'offers' });
+    for (const s of [ref, fast]) {
+      s.counter.inc({ channel: 'web', result: 'offers' });
+      s.counter.inc(); // the series with no label values
+      s.unlabelled.inc();
+      s.plain.observe(0.1);
+    }
     const errors = (s: Side) =>
       [
         () => s.counter.inc({ channel: 'web', result: 'offers' }, -1),
@@ -257,6 +282,11 @@ describe('SeriesCounter and SeriesHistogram', () => {
         () => s.histogram.labels('decide', '200', 'extra'),
         () => s.histogram.remove({ nope: 'x' } as never),
         () => s.plain.observe(Number.NaN),
+        // the exemplar form on metrics without exemplars, and objects naming none of the labels
+        () => s.counter.inc({ labels: { channel: 'web' }, value: 3 } as never),
+        () => s.unlabelled.inc({ labels: {}, value: 3 } as never),
+        () => s.counter.inc({ chanel: 'web' } as never),
+        () => s.plain.observe({ route: 'decide' } as never, 0.1),
       ].map((f) => {
         try {
           f();
