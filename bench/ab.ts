@@ -12,7 +12,7 @@ import { freePort, startRedis } from '../test/support/servers.js';
 import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
-import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
+import { postEvents, unprunableEnv, unprunableSetup } from './lib/unprunable-setup.js';
 
 const arg = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
@@ -47,13 +47,7 @@ try {
   for (const [name, cmd] of builds) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env: Record<string, string> = {
-      NBO_PORT: String(port),
-      NBO_RULES_DIR: setup.rulesDir,
-      NBO_RULES_WATCH: 'false',
-      NBO_LOG_LEVEL: 'warn',
-      ...(mode === 'redis' ? { NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: setup.prefix } : {}),
-    };
+    const env = unprunableEnv(setup, port, mode === 'redis' ? redis.url : undefined);
     children.push(await startChild(pinned(0, cmd), env, `${base}/readyz`));
     if (mode === 'memory') await postEvents(base, setup.events());
     servers.push({ name, base });

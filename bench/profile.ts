@@ -13,7 +13,7 @@ import { freePort, startRedis } from '../test/support/servers.js';
 import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
-import { postEvents, unprunableSetup } from './lib/unprunable-setup.js';
+import { postEvents, unprunableEnv, unprunableSetup } from './lib/unprunable-setup.js';
 
 const arg = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
@@ -32,13 +32,7 @@ try {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const profDir = new URL('./results/', import.meta.url).pathname;
-  const env: Record<string, string> = {
-    NBO_PORT: String(port),
-    NBO_RULES_DIR: setup.rulesDir,
-    NBO_RULES_WATCH: 'false',
-    NBO_LOG_LEVEL: 'warn',
-  };
-  if (mode === 'redis') Object.assign(env, { NBO_REDIS_URL: redis.url, NBO_REDIS_PREFIX: setup.prefix });
+  const env = unprunableEnv(setup, port, mode === 'redis' ? redis.url : undefined);
   const inspectPort = await freePort();
   const [node = process.execPath, ...serveArgs] = nboServe();
   const nbo = await startChild(

@@ -29,7 +29,7 @@ const sh = (cmd: string) => {
 
 ensureInstalled();
 // wrk drives the closed-loop HTTP load; without it the Node generator does (slower, noted in the results)
-ensureWrk();
+const wrk = ensureWrk();
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -37,7 +37,7 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
   redis: sh('redis-server --version')?.match(/v=(\S+)/)?.[1] ?? 'unknown',
-  loadGenerator: sh('command -v wrk') ? 'wrk (closed loop), bench/lib/load.ts (open loop)' : 'bench/lib/load.ts',
+  loadGenerator: wrk ? 'wrk (closed loop), bench/lib/load.ts (open loop)' : 'bench/lib/load.ts',
   pinning: sh('command -v taskset')
     ? 'servers on core 0; load generator and Redis on core 1 (taskset)'
     : 'none (taskset missing)',

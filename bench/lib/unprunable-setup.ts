@@ -21,6 +21,20 @@ export interface UnprunableSetup {
   events: () => object[];
 }
 
+/**
+ * The environment of an NBO serving the seeded catalog on `port`: the customers in Redis
+ * (`redisUrl` given) or, without it, an in-process store to seed with {@link postEvents}.
+ */
+export function unprunableEnv(setup: UnprunableSetup, port: number, redisUrl?: string): Record<string, string> {
+  return {
+    NBO_PORT: String(port),
+    NBO_RULES_DIR: setup.rulesDir,
+    NBO_RULES_WATCH: 'false',
+    NBO_LOG_LEVEL: 'warn',
+    ...(redisUrl === undefined ? {} : { NBO_REDIS_URL: redisUrl, NBO_REDIS_PREFIX: setup.prefix }),
+  };
+}
+
 let cached: Promise<UnprunableSetup> | null = null;
 
 export function unprunableSetup(redisUrl: string, customers: number): Promise<UnprunableSetup> {

@@ -6,7 +6,7 @@ import { closedLoop, median, spread, writeBodies, type LoadResult } from '../lib
 import { buildNbo, nboServe, pinned, startChild, stopChild } from '../lib/processes.js';
 import type { BenchResult, Scenario } from '../lib/types.js';
 import { unprunableBodies } from '../lib/unprunable-catalog.js';
-import { postEvents, unprunableSetup } from '../lib/unprunable-setup.js';
+import { postEvents, unprunableEnv, unprunableSetup } from '../lib/unprunable-setup.js';
 
 /**
  * POST /v1/decide on a catalog that indexing cannot prune (lib/unprunable-catalog.ts: 200
@@ -38,22 +38,16 @@ export const scenario: Scenario = {
       freePort(),
     ]);
     const base = (p: number) => `http://127.0.0.1:${p}`;
-    const nboEnv = (port: number) => ({
-      NBO_PORT: String(port),
-      NBO_RULES_DIR: setup.rulesDir,
-      NBO_RULES_WATCH: 'false',
-      NBO_LOG_LEVEL: 'warn',
-    });
     const children = [
-      await startChild(
-        pinned(0, nboServe()),
-        { ...nboEnv(pRedis), NBO_REDIS_URL: ctx.redisUrl, NBO_REDIS_PREFIX: setup.prefix },
-        `${base(pRedis)}/readyz`,
-      ),
-      await startChild(pinned(0, nboServe()), nboEnv(pMem), `${base(pMem)}/readyz`),
+      await startChild(pinned(0, nboServe()), unprunableEnv(setup, pRedis, ctx.redisUrl), `${base(pRedis)}/readyz`),
+      await startChild(pinned(0, nboServe()), unprunableEnv(setup, pMem), `${base(pMem)}/readyz`),
       // the same in-process store, ranking by the posterior mean instead of Thompson sampling:
       // what exploring costs on a catalog where nothing has been learned yet
-      await startChild(pinned(0, nboServe()), { ...nboEnv(pMean), NBO_EXPLORATION: 'mean' }, `${base(pMean)}/readyz`),
+      await startChild(
+        pinned(0, nboServe()),
+        { ...unprunableEnv(setup, pMean), NBO_EXPLORATION: 'mean' },
+        `${base(pMean)}/readyz`,
+      ),
       await startChild(
         pinned(0, [process.execPath, '--import', 'tsx', 'bench/baselines/uws-echo.ts']),
         { PORT: String(pEcho) },
