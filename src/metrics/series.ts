@@ -133,7 +133,7 @@ export class SeriesCounter<T extends string> extends Counter<T> {
         return;
       }
       // anything else — a new series, an odd amount — is prom-client's: its checks, its errors
-      const res = byLabels ? base.call(this, labels, value) : base.call(this, labels);
+      const res = base.call(this, labels, value);
       // a labelled metric's series with no label values is left to prom-client: any object
       // naming none of the labels (a typo, the exemplar form `{ labels, value }`) would find it
       if (labelled && res.labelHash === '') return;
