@@ -2,7 +2,15 @@ import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { OUTCOMES, type Outcome, type ValidEvent } from '../../events/types.js';
 import type { AggregateDef } from '../../rules/types.js';
-import { bucketIndex, distinctKey, firstBucket, eventValue, windowStartMs, type AggState } from '../aggregate-state.js';
+import {
+  bucketIndex,
+  distinctKey,
+  firstBucket,
+  eventValue,
+  NumBuckets,
+  windowStartMs,
+  type AggState,
+} from '../aggregate-state.js';
 import { emptyHistory } from '../offer-history.js';
 import type { AggValue, OfferHistory, StateModel } from '../types.js';
 import { FIELD } from './keys.js';
@@ -141,9 +149,9 @@ export function decodeAggState(def: AggregateDef, raw: string): AggState {
       return { kind: 'avg', buckets: out };
     }
     default: {
-      const out = new Map<number, number>();
-      for (const [idx, v] of buckets(raw)) out.set(idx, Number(v));
-      return { kind: 'num', buckets: out };
+      const out: Array<[number, number]> = [];
+      for (const [idx, v] of buckets(raw)) out.push([idx, Number(v)]);
+      return { kind: 'num', buckets: NumBuckets.from(out) };
     }
   }
 }
