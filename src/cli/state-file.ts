@@ -6,7 +6,7 @@ import { createEventValidator } from '../events/validate.js';
 import type { RuleSet } from '../rules/types.js';
 import { createMemoryStore } from '../state/memory-store.js';
 import { stateModelFrom } from '../state/model.js';
-import { emptyHistory } from '../state/offer-history.js';
+import { emptyHistory, setRecent } from '../state/offer-history.js';
 import type { CustomerSnapshot, CustomerStateStore, OfferHistory } from '../state/types.js';
 
 /**
@@ -87,10 +87,14 @@ function historyFrom(raw: unknown): OfferHistory {
   if (isObject(raw.recent)) {
     for (const [o, list] of Object.entries(raw.recent)) {
       if ((OUTCOMES as readonly string[]).includes(o) && Array.isArray(list))
-        h.recent[o as Outcome] = list
-          .map(ms)
-          .filter(Number.isFinite)
-          .sort((a, b) => a - b);
+        setRecent(
+          h,
+          o as Outcome,
+          list
+            .map(ms)
+            .filter(Number.isFinite)
+            .sort((a, b) => a - b),
+        );
     }
   }
   return h;

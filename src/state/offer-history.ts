@@ -5,13 +5,32 @@ import type { OfferHistory } from './types.js';
 /** How deep the recent times of an outcome are kept for this offer. */
 export type DepthOf = (outcome: Outcome) => number;
 
+/**
+ * The `recent` of a history that keeps no recent times — most of them: an offer keeps them
+ * only for a windowed customer cap — shared and frozen, and replaced by the history's own
+ * object at its first recent time ({@link setRecent}). An empty object of its own took
+ * about 50 of an empty history's 260 bytes, and the in-process store keeps a history per
+ * customer and offer ever offered.
+ */
+const NO_RECENT: OfferHistory['recent'] = Object.freeze({});
+
+/** Keeps `times` (ascending) as the recent times of `outcome`; an empty list drops them. */
+export function setRecent(h: OfferHistory, outcome: Outcome, times: number[]): void {
+  if (times.length === 0) {
+    if (h.recent[outcome] !== undefined) delete h.recent[outcome];
+    return;
+  }
+  if (h.recent === NO_RECENT) h.recent = {};
+  h.recent[outcome] = times;
+}
+
 /** A history with nothing in it. */
 export function emptyHistory(): OfferHistory {
   return {
     // a literal, not built from OUTCOMES: one object shape, and the decision path builds many (typed: no outcome is missed)
     counts: { offered: 0, impression: 0, accepted: 0, declined: 0, redeemed: 0 } satisfies Record<Outcome, number>,
     lastAt: {},
-    recent: {},
+    recent: NO_RECENT,
     lastOutcome: null,
     lastOutcomeAt: null,
     lastDecisionId: null,
@@ -23,8 +42,11 @@ export function emptyHistory(): OfferHistory {
 /** A copy sharing nothing with `h` (a snapshot's own; written out by hand: a decision copies several). */
 export function cloneHistory(h: OfferHistory): OfferHistory {
   const c = h.counts;
-  const recent: OfferHistory['recent'] = {};
-  for (const o in h.recent) recent[o as Outcome] = h.recent[o as Outcome]!.slice();
+  let recent = NO_RECENT;
+  for (const o in h.recent) {
+    if (recent === NO_RECENT) recent = {};
+    recent[o as Outcome] = h.recent[o as Outcome]!.slice();
+  }
   return {
     counts: {
       offered: c.offered,
@@ -47,14 +69,18 @@ export function cloneHistory(h: OfferHistory): OfferHistory {
 export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, depth: number): void {
   h.counts[outcome] += 1;
   h.lastAt[outcome] = Math.max(h.lastAt[outcome] ?? -Infinity, tMs);
-  const recent = h.recent[outcome] ?? [];
-  // keep ascending even when events arrive out of order
-  let i = recent.length;
-  while (i > 0 && recent[i - 1]! > tMs) i--;
-  recent.splice(i, 0, tMs);
-  if (recent.length > depth) recent.splice(0, recent.length - depth);
-  if (recent.length > 0) h.recent[outcome] = recent;
-  else delete h.recent[outcome];
+  if (depth <= 0) {
+    // none kept (no windowed cap counts it): nothing to insert and cut again
+    setRecent(h, outcome, []);
+  } else {
+    const recent = h.recent[outcome] ?? [];
+    // keep ascending even when events arrive out of order
+    let i = recent.length;
+    while (i > 0 && recent[i - 1]! > tMs) i--;
+    recent.splice(i, 0, tMs);
+    if (recent.length > depth) recent.splice(0, recent.length - depth);
+    setRecent(h, outcome, recent);
+  }
   if (h.lastOutcomeAt === null || tMs >= h.lastOutcomeAt) {
     h.lastOutcome = outcome;
     h.lastOutcomeAt = tMs;
@@ -80,7 +106,7 @@ export function trimHistory(h: OfferHistory, nowMs: number): void {
     let k = 0;
     while (k < r.length && r[k]! < oldest) k++;
     if (k > 0) r.splice(0, k);
-    if (r.length === 0) delete h.recent[o];
+    if (r.length === 0) setRecent(h, o, r);
   }
 }
 

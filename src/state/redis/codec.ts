@@ -11,7 +11,7 @@ import {
   windowStartMs,
   type AggState,
 } from '../aggregate-state.js';
-import { emptyHistory } from '../offer-history.js';
+import { emptyHistory, setRecent } from '../offer-history.js';
 import type { AggValue, OfferHistory, StateModel } from '../types.js';
 import { FIELD } from './keys.js';
 import { bucketOp, distinctOp, householdOp, lastOp, profileOp, responseOp, type Op } from './apply-protocol.js';
@@ -179,7 +179,7 @@ export function decodeHistory(raw: string): OfferHistory {
     h.counts[o] = s.c[i] ?? 0;
     if ((s.l[i] ?? 0) > 0) h.lastAt[o] = s.l[i]!;
     const r = recent(i);
-    if (r.length > 0) h.recent[o] = r;
+    setRecent(h, o, r);
   });
   h.lastOutcome = s.lo > 0 ? OUTCOMES[s.lo - 1]! : null;
   h.lastOutcomeAt = s.lo > 0 ? s.la : null;
