@@ -10,7 +10,7 @@ import type { AggValue } from './types.js';
  */
 export type AggState =
   | { kind: 'num'; buckets: NumBuckets }
-  | { kind: 'avg'; buckets: Map<number, [sum: number, count: number]> }
+  | { kind: 'avg'; buckets: AvgBuckets }
   | { kind: 'last'; t: number; v: AggValue }
   | { kind: 'distinct'; seen: Map<string, number> };
 
@@ -41,21 +41,13 @@ export class NumBuckets {
     return this.idx.length;
   }
 
-  /** Where `i` is, or where it would go (as `-(position) - 1`); searched from the newest end, where events land. */
-  private position(i: number): number {
-    const idx = this.idx;
-    let k = idx.length - 1;
-    while (k >= 0 && idx[k]! > i) k--;
-    return k >= 0 && idx[k] === i ? k : -(k + 1) - 1;
-  }
-
   get(i: number): number | undefined {
-    const k = this.position(i);
+    const k = position(this.idx, i);
     return k >= 0 ? this.val[k] : undefined;
   }
 
   set(i: number, v: number): void {
-    const k = this.position(i);
+    const k = position(this.idx, i);
     if (k >= 0) {
       this.val[k] = v;
     } else if (k === -this.idx.length - 1) {
@@ -69,8 +61,7 @@ export class NumBuckets {
 
   /** Drops the buckets before `first`. */
   dropBefore(first: number): void {
-    let k = 0;
-    while (k < this.idx.length && this.idx[k]! < first) k++;
+    const k = countBefore(this.idx, first);
     if (k === 0) return;
     this.idx.splice(0, k);
     this.val.splice(0, k);
@@ -80,9 +71,7 @@ export class NumBuckets {
   combineFrom(first: number, fn: 'count' | 'sum' | 'min' | 'max', acc: number | null): number | null {
     const idx = this.idx;
     const val = this.val;
-    let k = 0;
-    while (k < idx.length && idx[k]! < first) k++;
-    for (; k < idx.length; k++) {
+    for (let k = countBefore(idx, first); k < idx.length; k++) {
       const v = val[k]!;
       acc = acc === null ? v : fn === 'min' ? Math.min(acc, v) : fn === 'max' ? Math.max(acc, v) : acc + v;
     }
@@ -92,6 +81,84 @@ export class NumBuckets {
   /** (index, value) pairs, ascending. */
   *entries(): IterableIterator<[number, number]> {
     for (let k = 0; k < this.idx.length; k++) yield [this.idx[k]!, this.val[k]!];
+  }
+}
+
+/** Where bucket `i` is in the ascending `idx`, or where it would go (as `-(position) - 1`); searched from the newest end, where events land. */
+function position(idx: readonly number[], i: number): number {
+  let k = idx.length - 1;
+  while (k >= 0 && idx[k]! > i) k--;
+  return k >= 0 && idx[k] === i ? k : -(k + 1) - 1;
+}
+
+/** How many of the ascending `idx` are before `first`. */
+function countBefore(idx: readonly number[], first: number): number {
+  let k = 0;
+  while (k < idx.length && idx[k]! < first) k++;
+  return k;
+}
+
+/** An avg aggregate's buckets, ascending by index: each bucket's sum and count beside its index, as {@link NumBuckets} keeps one value. */
+export class AvgBuckets {
+  private readonly idx: number[] = [];
+  private readonly sums: number[] = [];
+  private readonly counts: number[] = [];
+
+  /** From (index, sum, count) in any order, one per index. */
+  static from(rows: Iterable<readonly [number, number, number]>): AvgBuckets {
+    const b = new AvgBuckets();
+    for (const [i, sum, count] of [...rows].sort((x, y) => x[0] - y[0])) {
+      b.idx.push(i);
+      b.sums.push(sum);
+      b.counts.push(count);
+    }
+    return b;
+  }
+
+  get size(): number {
+    return this.idx.length;
+  }
+
+  /** Counts `v` into bucket `i`. */
+  add(i: number, v: number): void {
+    const k = position(this.idx, i);
+    if (k >= 0) {
+      this.sums[k] = this.sums[k]! + v;
+      this.counts[k] = this.counts[k]! + 1;
+      return;
+    }
+    const at = -k - 1;
+    if (at === this.idx.length) {
+      this.idx.push(i);
+      this.sums.push(0 + v);
+      this.counts.push(1);
+    } else {
+      this.idx.splice(at, 0, i);
+      this.sums.splice(at, 0, 0 + v);
+      this.counts.splice(at, 0, 1);
+    }
+  }
+
+  /** Drops the buckets before `first`. */
+  dropBefore(first: number): void {
+    const k = countBefore(this.idx, first);
+    if (k === 0) return;
+    this.idx.splice(0, k);
+    this.sums.splice(0, k);
+    this.counts.splice(0, k);
+  }
+
+  /** Adds the sums and counts of the buckets at or after `first`, in ascending order, to `acc`. */
+  totalsFrom(first: number, acc: { sum: number; n: number }): void {
+    for (let k = countBefore(this.idx, first); k < this.idx.length; k++) {
+      acc.sum += this.sums[k]!;
+      acc.n += this.counts[k]!;
+    }
+  }
+
+  /** (index, sum, count), ascending. */
+  *entries(): IterableIterator<[number, number, number]> {
+    for (let k = 0; k < this.idx.length; k++) yield [this.idx[k]!, this.sums[k]!, this.counts[k]!];
   }
 }
 
@@ -169,9 +236,8 @@ export function fold(
       return s;
     }
     case 'avg': {
-      const s = st?.kind === 'avg' ? st : { kind: 'avg' as const, buckets: new Map<number, [number, number]>() };
-      const prev = s.buckets.get(idx) ?? [0, 0];
-      s.buckets.set(idx, [prev[0] + (value as number), prev[1] + 1]);
+      const s = st?.kind === 'avg' ? st : { kind: 'avg' as const, buckets: new AvgBuckets() };
+      s.buckets.add(idx, value as number);
       return s;
     }
     case 'last':
@@ -205,10 +271,8 @@ export function trim(def: AggregateDef, st: AggState, nowMs: number): boolean {
   const start = windowStartMs(def, nowMs);
   switch (st.kind) {
     case 'num':
-      st.buckets.dropBefore(first);
-      return st.buckets.size === 0;
     case 'avg':
-      for (const idx of st.buckets.keys()) if (idx < first) st.buckets.delete(idx);
+      st.buckets.dropBefore(first);
       return st.buckets.size === 0;
     case 'last':
       return st.t < start;
@@ -242,18 +306,10 @@ export function combine(def: AggregateDef, states: readonly AggState[], nowMs: n
       return acc ?? (def.fn === 'count' || def.fn === 'sum' ? 0 : null);
     }
     case 'avg': {
-      let sum = 0;
-      let n = 0;
-      for (const st of states) {
-        if (st.kind !== 'avg') continue;
-        for (const idx of [...st.buckets.keys()].sort((a, b) => a - b)) {
-          if (idx < first) continue;
-          const [s, c] = st.buckets.get(idx)!;
-          sum += s;
-          n += c;
-        }
-      }
-      return n === 0 ? null : sum / n;
+      // each member's buckets in ascending order, as the Redis store adds them
+      const acc = { sum: 0, n: 0 };
+      for (const st of states) if (st.kind === 'avg') st.buckets.totalsFrom(first, acc);
+      return acc.n === 0 ? null : acc.sum / acc.n;
     }
     case 'last': {
       let best: { t: number; v: AggValue } | null = null;

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { combine, fold, NumBuckets, read, trim, type AggState } from '../../src/state/aggregate-state.js';
+import { AvgBuckets, combine, fold, NumBuckets, read, trim, type AggState } from '../../src/state/aggregate-state.js';
 import type { AggregateDef } from '../../src/rules/types.js';
 
 const HOUR = 3_600_000;
 
-const def = (fn: 'count' | 'sum' | 'min' | 'max'): AggregateDef => ({
+type Fn = 'count' | 'sum' | 'min' | 'max' | 'avg';
+
+const def = (fn: Fn): AggregateDef => ({
   name: `x_${fn}`,
   events: ['purchase'],
   fn,
@@ -18,16 +20,23 @@ const def = (fn: 'count' | 'sum' | 'min' | 'max'): AggregateDef => ({
 });
 
 /**
- * The specification the buckets replaced: one number per bucket in a Map, read by summing
- * (or taking the extreme of) the buckets in the window in ascending bucket order.
+ * The specification the buckets replaced: one number per bucket in a Map (avg: a sum and a
+ * count), read by summing (or taking the extreme of) the buckets in the window in
+ * ascending bucket order.
  */
 class Spec {
   readonly m = new Map<number, number>();
+  readonly avg = new Map<number, [number, number]>();
   constructor(private readonly d: AggregateDef) {}
   fold(v: number, tMs: number, nowMs: number): void {
     const first = Math.floor((nowMs - this.d.windowMs!) / HOUR);
     const idx = Math.floor(tMs / HOUR);
     if (idx < first) return;
+    if (this.d.fn === 'avg') {
+      const [sum, n] = this.avg.get(idx) ?? [0, 0];
+      this.avg.set(idx, [sum + v, n + 1]);
+      return;
+    }
     const prev = this.m.get(idx);
     const fn = this.d.fn;
     this.m.set(
@@ -44,9 +53,26 @@ class Spec {
   trim(nowMs: number): void {
     const first = Math.floor((nowMs - this.d.windowMs!) / HOUR);
     for (const idx of this.m.keys()) if (idx < first) this.m.delete(idx);
+    for (const idx of this.avg.keys()) if (idx < first) this.avg.delete(idx);
+  }
+  /** The buckets, ascending: [index, value] (avg: [index, sum, count]). */
+  rows(): number[][] {
+    const rows = this.d.fn === 'avg' ? [...this.avg].map(([i, [s, n]]) => [i, s, n]) : [...this.m];
+    return rows.sort((a, b) => a[0]! - b[0]!);
   }
   static read(d: AggregateDef, specs: readonly Spec[], nowMs: number): number | null {
     const first = Math.floor((nowMs - d.windowMs!) / HOUR);
+    if (d.fn === 'avg') {
+      let sum = 0;
+      let n = 0;
+      for (const s of specs)
+        for (const idx of [...s.avg.keys()].sort((a, b) => a - b)) {
+          if (idx < first) continue;
+          sum += s.avg.get(idx)![0];
+          n += s.avg.get(idx)![1];
+        }
+      return n === 0 ? null : sum / n;
+    }
     let acc: number | null = null;
     for (const s of specs)
       for (const idx of [...s.m.keys()].sort((a, b) => a - b)) {
@@ -58,12 +84,12 @@ class Spec {
   }
 }
 
-describe('count/sum/min/max buckets', () => {
+describe('count/sum/min/max/avg buckets', () => {
   it('property — events in any order, trims and reads (one customer and a household) agree with the Map specification to the last bit', () => {
     const T0 = 1_800_000 * HOUR;
     fc.assert(
       fc.property(
-        fc.constantFrom('count', 'sum', 'min', 'max' as const),
+        fc.constantFrom<Fn>('count', 'sum', 'min', 'max', 'avg'),
         fc.array(
           fc.oneof(
             {
@@ -99,9 +125,7 @@ describe('count/sum/min/max buckets', () => {
             for (let k = 0; k < 3; k++) {
               expect(read(d, states[k], now)).toBe(Spec.read(d, [specs[k]!], now));
               const s = states[k];
-              expect(s?.kind === 'num' ? [...s.buckets.entries()] : []).toEqual(
-                [...specs[k]!.m].sort((a, b) => a[0] - b[0]),
-              );
+              expect(s?.kind === 'num' || s?.kind === 'avg' ? [...s.buckets.entries()] : []).toEqual(specs[k]!.rows());
             }
             const present = states.filter((s): s is AggState => s !== undefined);
             expect(combine(d, present, now)).toBe(
@@ -150,5 +174,26 @@ describe('count/sum/min/max buckets', () => {
     ]);
     expect(b.combineFrom(9, 'sum', null)).toBe(2.9);
     expect(b.combineFrom(11, 'sum', null)).toBeNull();
+  });
+
+  it('avg buckets: from() in any order, added to in place, totals from a bucket on', () => {
+    const b = AvgBuckets.from([
+      [7, 1.5, 2],
+      [3, 0.5, 1],
+    ]);
+    b.add(5, 2);
+    b.add(7, 0.25);
+    b.add(1, 4);
+    expect([...b.entries()]).toEqual([
+      [1, 4, 1],
+      [3, 0.5, 1],
+      [5, 2, 1],
+      [7, 1.75, 3],
+    ]);
+    const acc = { sum: 0, n: 0 };
+    b.totalsFrom(4, acc);
+    expect(acc).toEqual({ sum: 3.75, n: 4 });
+    b.dropBefore(5);
+    expect(b.size).toBe(2);
   });
 });

@@ -8,6 +8,7 @@ import {
   firstBucket,
   eventValue,
   NumBuckets,
+  AvgBuckets,
   windowStartMs,
   type AggState,
 } from '../aggregate-state.js';
@@ -141,12 +142,12 @@ export function decodeAggState(def: AggregateDef, raw: string): AggState {
       return { kind: 'distinct', seen };
     }
     case 'avg': {
-      const out = new Map<number, [number, number]>();
+      const out: Array<[number, number, number]> = [];
       for (const [idx, v] of buckets(raw)) {
         const [s, c] = v.split('/');
-        out.set(idx, [Number(s), Number(c)]);
+        out.push([idx, Number(s), Number(c)]);
       }
-      return { kind: 'avg', buckets: out };
+      return { kind: 'avg', buckets: AvgBuckets.from(out) };
     }
     default: {
       const out: Array<[number, number]> = [];
