@@ -88,7 +88,7 @@ export function renderDocs(latest: Latest): string {
 
 Generated from full runs (\`npm run bench\`, or \`npx tsx bench/run.ts --only=…\` for some
 scenarios; \`npm run bench:docs\` re-renders this page from \`bench/results/latest.json\`),
-${dates.join(' to ')}. Every number is measured against a baseline **in the same run**: this
+${dates.length > 1 ? `${dates[0]} to ${dates[dates.length - 1]}` : dates[0]}. Every number is measured against a baseline **in the same run**: this
 is a shared 2-core machine whose absolute numbers drift ±30 % between runs (more while other
 work runs on it), so ratios are what to trust. The scenarios are one file each in
 \`bench/scenarios/\`; how they measure, and the profiles behind the numbers, are in
