@@ -2,11 +2,12 @@
 // server (compiled, core 0) runs with --trace-gc-nvp, wrk (core 1) drives it after seeding
 // and a warm-up, and what the collector did during the load is summed from its trace —
 // scavenges and mark-compacts (count, median and largest pause), the scavenge's phases and
-// bytes promoted on average — beside the client's throughput and p50/p99. A client p99 a
-// little above the scavenge pause says the pauses set it.
+// bytes promoted on average, the old generation's size — beside the client's throughput and
+// p50/p99. A client p99 a little above the scavenge pause says the pauses set it.
 //   npx tsx bench/gc-pauses.ts [--mode=memory|redis] [--conns=4] [--seconds=10] [--customers=10000]
 //                              [--node-flags='--max-semi-space-size=32 …']
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis } from '../test/support/servers.js';
@@ -26,6 +27,18 @@ if (mode !== 'memory' && mode !== 'redis') throw new Error(`--mode is memory or 
 for (const [name, v] of Object.entries({ conns, seconds, customers }))
   if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${name} is a positive whole number`);
 ensureWrk();
+
+/** GET on a connection of its own (the seeding's keep-alive sockets have idled past the server's timeout). */
+function scrape(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
 
 /** One collection from a --trace-gc-nvp line: its kind (s, mc, ms, …) and its name=value pairs. */
 function parse(line: string): { kind: string; fields: Map<string, number> } | null {
@@ -60,6 +73,9 @@ try {
     closedLoop(base, conns, 3, bodies); // warm-up
     const from = readFileSync(trace, 'utf8').length;
     const r = closedLoop(base, conns, seconds, bodies);
+    // the old generation's size: a scavenge visits every one of its pages (the time in no named phase)
+    const exposition = await scrape(`${base}/metrics`);
+    const oldSpace = Number(/_heap_space_size_total_bytes\{space="old"\} (\d+)/.exec(exposition)?.[1] ?? NaN);
     const gcs = readFileSync(trace, 'utf8')
       .slice(from)
       .split('\n')
@@ -82,6 +98,7 @@ try {
         `${mode}, ${conns} connections, ${seconds} s${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`,
         `  scavenges: ${show(pauses(['s']))}`,
         `  mark-compacts: ${show(pauses(['mc', 'ms']))}`,
+        `  old generation after the load: ${(oldSpace / 2 ** 20).toFixed(0)} MiB (${(oldSpace / 2 ** 18).toFixed(0)} pages of 256 KiB)`,
         ...(gcs.some((g) => g.kind === 'mmc' || g.kind === 'mms')
           ? [`  minor mark-compacts (instead of scavenges): ${show(pauses(['mmc', 'mms']))}`]
           : []),
