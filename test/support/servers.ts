@@ -175,6 +175,8 @@ export interface KafkaMock {
   brokers: string[];
   /** The kcat process that holds the mock cluster (for SIGSTOP/SIGCONT stall tests). */
   pid: number;
+  /** How the kcat process ended (its exit code or signal), or null while it runs. */
+  exited(): string | null;
   stop(): Promise<void>;
 }
 
@@ -204,6 +206,12 @@ export function startKafkaMock(): Promise<KafkaMock> {
         resolve({
           brokers: m[1]!.split(','),
           pid: child.pid!,
+          exited: () =>
+            child.exitCode !== null
+              ? `exit code ${child.exitCode}`
+              : child.signalCode !== null
+                ? `signal ${child.signalCode}`
+                : null,
           stop: () =>
             new Promise<void>((r) => {
               if (child.exitCode !== null) return r();
