@@ -16,24 +16,26 @@ export type AggState =
 
 /**
  * A count/sum/min/max aggregate's buckets, ascending by index: the indexes and the values
- * side by side in two arrays (small integers and unboxed doubles). A Map of the same 39
- * buckets took about 1.5 KB — its hash table sized for 64 entries and every fractional sum
- * a heap number of its own — where these take about 0.5 KB; the in-process store keeps
- * several per customer, and a young-generation collection's time grows with the old
- * generation the store fills (bench/README.md, seventh pass). Reads sum in ascending
- * order, as the Redis store's packed fields do, so both stores give the same doubles.
+ * side by side in two arrays of exactly their length (small integers and unboxed doubles):
+ * about 160 bytes for one bucket and 770 for 39, where a Map took 200 bytes and 2.5 KB —
+ * its hash table sized for 64 entries and every fractional sum a heap number of its own.
+ * The in-process store keeps several per customer, and a
+ * young-generation collection's time grows with the old generation the store fills
+ * (bench/README.md, seventh pass). A new bucket copies the arrays (push would reserve room
+ * for 16 more): buckets are added once per bucket period, not per event. Reads sum in
+ * ascending order, as the Redis store's packed fields do, so both stores give the same
+ * doubles.
  */
 export class NumBuckets {
-  private readonly idx: number[] = [];
-  private readonly val: number[] = [];
+  private idx: number[] = NONE;
+  private val: number[] = NONE;
 
   /** From (index, value) pairs in any order, one per index. */
   static from(pairs: Iterable<readonly [number, number]>): NumBuckets {
     const b = new NumBuckets();
-    for (const [i, v] of [...pairs].sort((x, y) => x[0] - y[0])) {
-      b.idx.push(i);
-      b.val.push(v);
-    }
+    const sorted = [...pairs].sort((x, y) => x[0] - y[0]);
+    b.idx = sorted.map((p) => p[0]);
+    b.val = sorted.map((p) => p[1]);
     return b;
   }
 
@@ -50,12 +52,9 @@ export class NumBuckets {
     const k = position(this.idx, i);
     if (k >= 0) {
       this.val[k] = v;
-    } else if (k === -this.idx.length - 1) {
-      this.idx.push(i);
-      this.val.push(v);
     } else {
-      this.idx.splice(-k - 1, 0, i);
-      this.val.splice(-k - 1, 0, v);
+      this.idx = inserted(this.idx, -k - 1, i);
+      this.val = inserted(this.val, -k - 1, v);
     }
   }
 
@@ -91,6 +90,18 @@ function position(idx: readonly number[], i: number): number {
   return k >= 0 && idx[k] === i ? k : -(k + 1) - 1;
 }
 
+/**
+ * The arrays of a state with no buckets, shared (an empty array of its own is about 30
+ * bytes). Never written: a bucket is added by {@link inserted}'s copy, and only an
+ * existing bucket's value is written in place.
+ */
+const NONE: number[] = [];
+
+/** A copy of `arr`, exactly one longer, with `v` at `at`. */
+function inserted(arr: readonly number[], at: number, v: number): number[] {
+  return at === arr.length ? arr.concat(v) : arr.slice(0, at).concat(v, arr.slice(at));
+}
+
 /** How many of the ascending `idx` are before `first`. */
 function countBefore(idx: readonly number[], first: number): number {
   let k = 0;
@@ -100,18 +111,17 @@ function countBefore(idx: readonly number[], first: number): number {
 
 /** An avg aggregate's buckets, ascending by index: each bucket's sum and count beside its index, as {@link NumBuckets} keeps one value. */
 export class AvgBuckets {
-  private readonly idx: number[] = [];
-  private readonly sums: number[] = [];
-  private readonly counts: number[] = [];
+  private idx: number[] = NONE;
+  private sums: number[] = NONE;
+  private counts: number[] = NONE;
 
   /** From (index, sum, count) in any order, one per index. */
   static from(rows: Iterable<readonly [number, number, number]>): AvgBuckets {
     const b = new AvgBuckets();
-    for (const [i, sum, count] of [...rows].sort((x, y) => x[0] - y[0])) {
-      b.idx.push(i);
-      b.sums.push(sum);
-      b.counts.push(count);
-    }
+    const sorted = [...rows].sort((x, y) => x[0] - y[0]);
+    b.idx = sorted.map((r) => r[0]);
+    b.sums = sorted.map((r) => r[1]);
+    b.counts = sorted.map((r) => r[2]);
     return b;
   }
 
@@ -127,16 +137,9 @@ export class AvgBuckets {
       this.counts[k] = this.counts[k]! + 1;
       return;
     }
-    const at = -k - 1;
-    if (at === this.idx.length) {
-      this.idx.push(i);
-      this.sums.push(0 + v);
-      this.counts.push(1);
-    } else {
-      this.idx.splice(at, 0, i);
-      this.sums.splice(at, 0, 0 + v);
-      this.counts.splice(at, 0, 1);
-    }
+    this.idx = inserted(this.idx, -k - 1, i);
+    this.sums = inserted(this.sums, -k - 1, 0 + v);
+    this.counts = inserted(this.counts, -k - 1, 1);
   }
 
   /** Drops the buckets before `first`. */

@@ -7,13 +7,14 @@ const HOUR = 3_600_000;
 
 type Fn = 'count' | 'sum' | 'min' | 'max' | 'avg';
 
-const def = (fn: Fn): AggregateDef => ({
+/** A 24-hour window of hourly buckets, or all time (one bucket). */
+const def = (fn: Fn, allTime = false): AggregateDef => ({
   name: `x_${fn}`,
   events: ['purchase'],
   fn,
   field: fn === 'count' ? null : ['data', 'amount'],
-  windowMs: 24 * HOUR,
-  bucketMs: HOUR,
+  windowMs: allTime ? null : 24 * HOUR,
+  bucketMs: allTime ? null : HOUR,
   where: null,
   maxDistinct: 0,
   storageKey: `k_${fn}`,
@@ -28,9 +29,12 @@ class Spec {
   readonly m = new Map<number, number>();
   readonly avg = new Map<number, [number, number]>();
   constructor(private readonly d: AggregateDef) {}
+  static first(d: AggregateDef, nowMs: number): number {
+    return d.windowMs === null ? -Infinity : Math.floor((nowMs - d.windowMs) / HOUR);
+  }
   fold(v: number, tMs: number, nowMs: number): void {
-    const first = Math.floor((nowMs - this.d.windowMs!) / HOUR);
-    const idx = Math.floor(tMs / HOUR);
+    const first = Spec.first(this.d, nowMs);
+    const idx = this.d.bucketMs === null ? 0 : Math.floor(tMs / HOUR);
     if (idx < first) return;
     if (this.d.fn === 'avg') {
       const [sum, n] = this.avg.get(idx) ?? [0, 0];
@@ -51,7 +55,7 @@ class Spec {
     );
   }
   trim(nowMs: number): void {
-    const first = Math.floor((nowMs - this.d.windowMs!) / HOUR);
+    const first = Spec.first(this.d, nowMs);
     for (const idx of this.m.keys()) if (idx < first) this.m.delete(idx);
     for (const idx of this.avg.keys()) if (idx < first) this.avg.delete(idx);
   }
@@ -61,7 +65,7 @@ class Spec {
     return rows.sort((a, b) => a[0]! - b[0]!);
   }
   static read(d: AggregateDef, specs: readonly Spec[], nowMs: number): number | null {
-    const first = Math.floor((nowMs - d.windowMs!) / HOUR);
+    const first = Spec.first(d, nowMs);
     if (d.fn === 'avg') {
       let sum = 0;
       let n = 0;
@@ -85,11 +89,12 @@ class Spec {
 }
 
 describe('count/sum/min/max/avg buckets', () => {
-  it('property — events in any order, trims and reads (one customer and a household) agree with the Map specification to the last bit', () => {
+  it('property — events in any order, trims and reads (one customer and a household), windowed or all-time, agree with the Map specification to the last bit', () => {
     const T0 = 1_800_000 * HOUR;
     fc.assert(
       fc.property(
         fc.constantFrom<Fn>('count', 'sum', 'min', 'max', 'avg'),
+        fc.boolean(),
         fc.array(
           fc.oneof(
             {
@@ -106,8 +111,8 @@ describe('count/sum/min/max/avg buckets', () => {
           ),
           { maxLength: 80 },
         ),
-        (fn, steps) => {
-          const d = def(fn);
+        (fn, allTime, steps) => {
+          const d = def(fn, allTime);
           let now = T0;
           const states: Array<AggState | undefined> = [undefined, undefined, undefined];
           const specs = [new Spec(d), new Spec(d), new Spec(d)];
