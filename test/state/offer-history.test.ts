@@ -55,4 +55,17 @@ describe('an offer history’s recent times', () => {
     expect(c.recent).toEqual({});
     expect(h.recent).toEqual({ accepted: [T] });
   });
+
+  it('a history that keeps none holds no record of its own: one shared, frozen one, given back when the last times go', () => {
+    const a = emptyHistory();
+    const b = emptyHistory();
+    recordOffered(a, 'd1', null, T, () => 0);
+    expect(a.recent).toBe(b.recent);
+    expect(Object.isFrozen(a.recent)).toBe(true);
+    expect(cloneHistory(a).recent).toBe(b.recent);
+    countOutcome(a, 'declined', T, 1);
+    expect(a.recent).not.toBe(b.recent);
+    trimHistory(a, T + 1 + MAX_WINDOW_MS);
+    expect(a.recent).toBe(b.recent);
+  });
 });
