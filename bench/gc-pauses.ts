@@ -73,9 +73,15 @@ try {
     closedLoop(base, conns, 3, bodies); // warm-up
     const from = readFileSync(trace, 'utf8').length;
     const r = closedLoop(base, conns, seconds, bodies);
-    // the old generation's size: a scavenge visits every one of its pages (the time in no named phase)
+    // the old generation's size (its spaces: old, code, large objects): a scavenge visits
+    // every one of its pages (the time in no named phase)
     const exposition = await scrape(`${base}/metrics`);
-    const oldSpace = Number(/_heap_space_size_total_bytes\{space="old"\} (\d+)/.exec(exposition)?.[1] ?? NaN);
+    let oldSpace = 0;
+    for (const space of ['old', 'code', 'large_object', 'code_large_object']) {
+      const m = new RegExp(`_heap_space_size_total_bytes\\{space="${space}"\\} (\\d+)`).exec(exposition);
+      if (!m) throw new Error(`/metrics has no heap space size for "${space}"`);
+      oldSpace += Number(m[1]);
+    }
     const gcs = readFileSync(trace, 'utf8')
       .slice(from)
       .split('\n')
@@ -98,7 +104,7 @@ try {
         `${mode}, ${conns} connections, ${seconds} s${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`,
         `  scavenges: ${show(pauses(['s']))}`,
         `  mark-compacts: ${show(pauses(['mc', 'ms']))}`,
-        `  old generation after the load: ${(oldSpace / 2 ** 20).toFixed(0)} MiB (${(oldSpace / 2 ** 18).toFixed(0)} pages of 256 KiB)`,
+        `  old generation after the load: ${(oldSpace / 2 ** 20).toFixed(0)} MiB (about ${(oldSpace / 2 ** 18).toFixed(0)} pages of 256 KiB)`,
         ...(gcs.some((g) => g.kind === 'mmc' || g.kind === 'mms')
           ? [`  minor mark-compacts (instead of scavenges): ${show(pauses(['mmc', 'mms']))}`]
           : []),
