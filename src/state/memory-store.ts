@@ -51,7 +51,11 @@ export interface MemoryStoreOptions {
 }
 
 interface CustomerRecord {
-  /** event id → when the id may be forgotten */
+  /**
+   * event id → when the id may be forgotten, in epoch seconds rounded up, as the Redis store
+   * keeps it: a small integer in the Map's slot, where milliseconds took a heap number of
+   * 16 bytes per id
+   */
   seen: Map<string, number>;
   /** key → value (undefined once removed) and the event time that set it */
   profile: Map<string, { v: unknown; t: number }>;
@@ -212,7 +216,7 @@ export function createMemoryStore(
   const applyOne = (ev: ValidEvent, nowMs: number, reject: (r: Omit<StoreRejection, 'index'>) => void): ApplyStatus => {
     const known = customers.get(ev.customerId);
     const seenUntil = known?.seen.get(ev.id);
-    if (seenUntil !== undefined && seenUntil > nowMs) return 'duplicate';
+    if (seenUntil !== undefined && seenUntil > Math.floor(nowMs / 1000)) return 'duplicate';
     let issued: IssuedDecision | null = null;
     if (ev.type === 'offer_response') {
       // only a decision issued to this customer with this offer counts: checked before anything is stored
@@ -224,7 +228,7 @@ export function createMemoryStore(
       issued = check.decision;
     }
     const r = known ?? record(ev.customerId);
-    r.seen.set(ev.id, nowMs + horizon);
+    r.seen.set(ev.id, Math.ceil((nowMs + horizon) / 1000));
     r.touchedAt = nowMs;
     const data = ev.data ?? {};
     if (ev.type === 'profile') {
@@ -275,7 +279,8 @@ export function createMemoryStore(
   };
 
   const trimCustomer = (id: string, r: CustomerRecord, nowMs: number): boolean => {
-    for (const [eid, until] of r.seen) if (until <= nowMs) r.seen.delete(eid);
+    const nowS = Math.floor(nowMs / 1000);
+    for (const [eid, until] of r.seen) if (until <= nowS) r.seen.delete(eid);
     for (const [key, st] of r.aggs) {
       const def = model.storageByKey.get(key);
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty

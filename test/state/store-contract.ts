@@ -174,6 +174,18 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await store.applyEvents([e])).statuses).toEqual(['duplicate']);
       });
 
+      it('the horizon ends on the second after 7 days, rounded up, in both stores', async () => {
+        clock.advance(400); // applied 400 ms into a second
+        const e = ev('c1', 'purchase', { amount: 10 }, clock.now(), 'edge');
+        await store.applyEvents([e]);
+        clock.advance(7 * DAY); // 7 days exactly: still within the second the horizon ends in
+        expect((await store.applyEvents([e])).statuses).toEqual(['duplicate']);
+        clock.advance(599); // the last millisecond of it
+        expect((await store.applyEvents([e])).statuses).toEqual(['duplicate']);
+        clock.advance(1); // the next second
+        expect((await store.applyEvents([e])).statuses).toEqual(['applied']);
+      });
+
       it('ids past the 7-day horizon are forgotten together; an id seen since is still refused', async () => {
         const a = ev('c1', 'purchase', { amount: 1 }, T0, 'a');
         const b = ev('c1', 'purchase', { amount: 2 }, T0, 'b');
