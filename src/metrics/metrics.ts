@@ -35,6 +35,9 @@ export interface Metrics {
   /** What /readyz answers (1 ready, 0 not), computed at each scrape from `setReadyProbe`'s function. */
   ready: Gauge;
   setReadyProbe(probe: () => Promise<boolean>): void;
+  /** The customers the in-process store holds, read at each scrape from `setStoreCustomersProbe`'s function (0 in Redis mode). */
+  storeCustomers: Gauge;
+  setStoreCustomersProbe(probe: () => number): void;
   /** Decisions, response outcomes and accepted value per policy (default, holdout, experiment arms). */
   policyDecisions: Counter<'policy'>;
   policyOutcomes: Counter<'policy' | 'outcome'>;
@@ -52,6 +55,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     collectDefaultMetrics({ register: registry, prefix: 'nbo_', eventLoopMonitoringPrecision: 10 });
   const r = [registry];
   let readyProbe: (() => Promise<boolean>) | null = null;
+  let storeCustomersProbe: (() => number) | null = null;
   return {
     registry,
     decisionDuration: new SeriesHistogram({
@@ -183,6 +187,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     setReadyProbe(probe) {
       readyProbe = probe;
+    },
+    storeCustomers: new Gauge({
+      name: 'nbo_memory_store_customers',
+      help: 'Customers the in-process store holds in the heap (0 in Redis mode, where they are in Redis)',
+      registers: r,
+      collect() {
+        if (storeCustomersProbe) this.set(storeCustomersProbe());
+      },
+    }),
+    setStoreCustomersProbe(probe) {
+      storeCustomersProbe = probe;
     },
     policyDecisions: new SeriesCounter({
       name: 'nbo_policy_decisions_total',

@@ -94,6 +94,8 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
   };
 
   const redisSecurity = config.redis ? readRedisSecurity(config.redis) : {};
+  const memory = config.redis ? null : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
+  if (memory) metrics.setStoreCustomersProbe(memory.customerCount);
   const store: CustomerStateStore = config.redis
     ? await createRedisStore({
         security: redisSecurity,
@@ -105,7 +107,7 @@ export async function startService(config: Readonly<Config>, opts: ServiceOption
         clock,
         onBackgroundError: (err) => errorLogs.redisBackground.report(err),
       })
-    : createMemoryStore({ clock, sweepIntervalMs: 60_000 });
+    : memory!;
 
   const onReload = (r: ReloadResult, live: RuleSet) => {
     metrics.rulesReloads.inc({ result: !r.ok ? 'invalid' : r.changed ? 'loaded' : 'unchanged' });

@@ -92,7 +92,7 @@ interface TotalCounter {
  */
 export function createMemoryStore(
   opts: MemoryStoreOptions = {},
-): CustomerStateStore & { sweep(): void; size(): MemoryStoreSize } {
+): CustomerStateStore & { sweep(): void; size(): MemoryStoreSize; customerCount(): number } {
   const clock = opts.clock ?? Date.now;
   const horizon = opts.dedupeHorizonMs ?? DEFAULT_DEDUPE_HORIZON_MS;
   let model: StateModel = emptyModel();
@@ -488,6 +488,8 @@ export function createMemoryStore(
       if (timer) clearInterval(timer);
     },
     sweep,
+    /** How many customers it holds, at no cost (size() walks every customer). */
+    customerCount: () => customers.size,
     size() {
       let buckets = 0;
       let seenIds = 0;

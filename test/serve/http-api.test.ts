@@ -202,6 +202,22 @@ describe.each(modes)('HTTP API — %s', (_mode, env) => {
     expect(m.body).not.toContain(c);
   });
 
+  it('/metrics counts the customers the in-process store holds (0 in Redis mode)', async () => {
+    const held = async () =>
+      Number(/^nbo_memory_store_customers (\d+)$/m.exec((await get(`${svc.url}/metrics`)).body)?.[1]);
+    const before = await held();
+    const ids = [cid(), cid(), cid()];
+    const r = await post(
+      `${svc.url}/v1/events`,
+      ids.map((c) => checkout(c)),
+    );
+    expect(r.body).toMatchObject({ accepted: 3 });
+    // applied once the customers can be read back
+    for (const c of ids)
+      await expect.poll(async () => (await get(`${svc.url}/v1/customers/${c}`)).body.agg?.visits_7d).toBe(1);
+    expect(await held()).toBe(_mode === 'embedded' ? before + 3 : 0);
+  });
+
   it('a channel no offer names is counted as "other", keeping label values bounded', async () => {
     await post(`${svc.url}/v1/decide`, { customerId: cid(), channel: 'kiosk-x1' });
     const m = await get(`${svc.url}/metrics`);
