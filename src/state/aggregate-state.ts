@@ -19,12 +19,11 @@ export type AggState =
  * side by side in two arrays of exactly their length (small integers and unboxed doubles):
  * about 160 bytes for one bucket and 770 for 39, where a Map took 200 bytes and 2.5 KB —
  * its hash table sized for 64 entries and every fractional sum a heap number of its own.
- * The in-process store keeps several per customer, and a
- * young-generation collection's time grows with the old generation the store fills
- * (bench/README.md, seventh pass). A new bucket copies the arrays (push would reserve room
- * for 16 more): buckets are added once per bucket period, not per event. Reads sum in
- * ascending order, as the Redis store's packed fields do, so both stores give the same
- * doubles.
+ * The in-process store keeps several per customer, and a young-generation collection's
+ * time grows with the old generation the store fills (bench/README.md, seventh pass). A
+ * new bucket copies the arrays (push would reserve room for 16 more): buckets are added
+ * once per bucket period, not per event. Reads sum in ascending order, as the Redis
+ * store's packed fields do, so both stores give the same doubles.
  */
 export class NumBuckets {
   private idx: number[] = NONE;

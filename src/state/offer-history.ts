@@ -17,14 +17,19 @@ const NO_RECENT: OfferHistory['recent'] = Object.freeze({});
 /** Keeps `times` (ascending) as the recent times of `outcome`; an empty list drops them. */
 export function setRecent(h: OfferHistory, outcome: Outcome, times: number[]): void {
   if (times.length === 0) {
-    if (h.recent[outcome] === undefined) return;
-    delete h.recent[outcome];
-    for (const _ in h.recent) return;
-    h.recent = NO_RECENT; // the last one gone: the shared record again
+    dropRecent(h, outcome);
     return;
   }
   if (h.recent === NO_RECENT) h.recent = {};
   h.recent[outcome] = times;
+}
+
+/** Drops the recent times of `outcome`; the last one gone, the history shares the empty record again. */
+function dropRecent(h: OfferHistory, outcome: Outcome): void {
+  if (h.recent[outcome] === undefined) return;
+  delete h.recent[outcome];
+  for (const _ in h.recent) return;
+  h.recent = NO_RECENT;
 }
 
 /** A history with nothing in it. */
@@ -74,7 +79,7 @@ export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, dep
   h.lastAt[outcome] = Math.max(h.lastAt[outcome] ?? -Infinity, tMs);
   if (depth <= 0) {
     // none kept (no windowed cap counts it): nothing to insert and cut again
-    setRecent(h, outcome, []);
+    dropRecent(h, outcome);
   } else {
     const recent = h.recent[outcome] ?? [];
     // keep ascending even when events arrive out of order
@@ -109,7 +114,7 @@ export function trimHistory(h: OfferHistory, nowMs: number): void {
     let k = 0;
     while (k < r.length && r[k]! < oldest) k++;
     if (k > 0) r.splice(0, k);
-    if (r.length === 0) setRecent(h, o, r);
+    if (r.length === 0) dropRecent(h, o);
   }
 }
 
