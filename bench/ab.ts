@@ -13,9 +13,8 @@ import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableEnv, unprunableSetup } from './lib/unprunable-setup.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, def: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const other = resolve(arg('other', ''));
 const mode = arg('mode', 'redis');
 const conns = Number(arg('conns', '50'));

@@ -20,9 +20,8 @@ import { createRedisStore } from '../src/state/redis/redis-store.js';
 import type { CustomerStateStore } from '../src/state/types.js';
 import { rng } from './lib/synthetic.js';
 import { generateUnprunable, unprunableBodies, unprunableFiles, unprunableHistory } from './lib/unprunable-catalog.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, def: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const mode = arg('mode', 'memory');
 const n = Number(arg('n', '3000'));
 const customers = Number(arg('customers', '300'));

@@ -9,9 +9,8 @@ import type { Offer } from '../src/rules/types.js';
 import type { CustomerSnapshot, GlobalStats } from '../src/state/types.js';
 import { rng } from './lib/synthetic.js';
 import { generateUnprunable, unprunableBodies, unprunableFiles, unprunableHistory } from './lib/unprunable-catalog.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, def: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const n = Number(arg('n', '20000'));
 const share = arg('share', '1') === '1';
 const reorder = arg('reorder', '1') === '1';

@@ -15,9 +15,8 @@ import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableEnv, unprunableSetup } from './lib/unprunable-setup.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, def: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const mode = arg('mode', 'memory');
 const conns = Number(arg('conns', '4'));
 const seconds = Number(arg('seconds', '10'));

@@ -14,9 +14,8 @@ import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableEnv, unprunableSetup } from './lib/unprunable-setup.js';
+import { arg } from './lib/args.js';
 
-const arg = (name: string, def: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const mode = arg('mode', 'memory');
 const seconds = Number(arg('seconds', '10'));
 const customers = Number(arg('customers', '2000'));
