@@ -78,7 +78,7 @@ export function readBody(
       done(null, true);
       return;
     }
-    chunks.push(Buffer.from(chunk.slice(0)));
+    chunks.push(Buffer.from(new Uint8Array(chunk)));
     // one chunk (the usual case): no second copy
     if (isLast) done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), false);
   });
