@@ -155,16 +155,28 @@ export function nodeLoadAsync(
   );
 }
 
-/** The decision-duration histogram's buckets (source="http") now. */
-export async function buckets(base: string): Promise<Map<string, number>> {
-  // a fresh connection each time: the load runs leave the server busy closing theirs
-  const text = await new Promise<string>((resolve, reject) => {
+/** NBO's /metrics exposition, on a fresh connection (the load runs leave the server busy closing theirs). */
+function scrapeMetrics(base: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     httpGet(`${base}/metrics`, { agent: false }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve(body));
     }).on('error', reject);
   });
+}
+
+/** Full (major) garbage collections so far and their pauses in all, from NBO's gc-duration histogram. */
+export async function majorGcs(base: string): Promise<{ count: number; seconds: number }> {
+  const text = await scrapeMetrics(base);
+  const read = (series: string) =>
+    Number(new RegExp(`^nbo_nodejs_gc_duration_seconds_${series}\\{kind="major"\\} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return { count: read('count'), seconds: read('sum') };
+}
+
+/** The decision-duration histogram's buckets (source="http") now. */
+export async function buckets(base: string): Promise<Map<string, number>> {
+  const text = await scrapeMetrics(base);
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
     const b = /^nbo_decision_duration_seconds_bucket\{le="([^"]+)",source="http"\} (\d+)/.exec(line);
