@@ -4,9 +4,15 @@
 // scavenges and mark-compacts (count, median and largest pause), the scavenge's phases and
 // bytes promoted on average, the old generation's size — beside the client's throughput and
 // p50/p99. A client p99 a little above the scavenge pause says the pauses set it.
+// --windows=N measures N windows of --seconds one after another and prints each with the
+// full collections that fell in it; --preload=S runs 50 connections for S seconds first (the
+// old generation a heavier load leaves); --helpers-core=1 moves every thread of NBO but the
+// event loop's (V8's garbage-collection helpers among them) to that core.
 //   npx tsx bench/gc-pauses.ts [--mode=memory|redis] [--conns=4] [--seconds=10] [--customers=10000]
-//                              [--node-flags='--max-semi-space-size=32 …']
-import { mkdtempSync, readFileSync } from 'node:fs';
+//                              [--node-flags='--max-semi-space-size=32 …'] [--windows=1]
+//                              [--preload=0] [--helpers-core=1]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,9 +28,14 @@ const conns = Number(arg('conns', '4'));
 const seconds = Number(arg('seconds', '10'));
 const customers = Number(arg('customers', '10000'));
 const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
+const windows = Number(arg('windows', '1'));
+const preload = Number(arg('preload', '0'));
+const helpersCore = arg('helpers-core', '');
 if (mode !== 'memory' && mode !== 'redis') throw new Error(`--mode is memory or redis, not ${mode}`);
-for (const [name, v] of Object.entries({ conns, seconds, customers }))
+for (const [name, v] of Object.entries({ conns, seconds, customers, windows }))
   if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${name} is a positive whole number`);
+if (!(Number.isInteger(preload) && preload >= 0)) throw new Error('--preload is a whole number of seconds');
+if (helpersCore !== '' && !/^\d+$/.test(helpersCore)) throw new Error('--helpers-core is a core number');
 ensureWrk();
 
 /** GET on a connection of its own (the seeding's keep-alive sockets have idled past the server's timeout). */
@@ -68,10 +79,35 @@ try {
     `${base}/readyz`,
   );
   try {
+    if (helpersCore !== '') {
+      // the event loop's thread is the process's own id; V8's helpers, libuv's pool and the
+      // inspector's thread are the others
+      for (const tid of readdirSync(`/proc/${nbo.pid}/task`))
+        if (tid !== String(nbo.pid)) execFileSync('taskset', ['-pc', helpersCore, tid], { stdio: 'ignore' });
+    }
     if (mode === 'memory') await postEvents(base, setup.events());
     closedLoop(base, conns, 3, bodies); // warm-up
+    if (preload > 0) closedLoop(base, 50, preload, bodies);
     const from = readFileSync(trace, 'utf8').length;
-    const r = closedLoop(base, conns, seconds, bodies);
+    let r = closedLoop(base, conns, seconds, bodies);
+    if (windows > 1) {
+      let at = from;
+      for (let w = 0; ; ) {
+        const text = readFileSync(trace, 'utf8');
+        const full = text
+          .slice(at)
+          .split('\n')
+          .map(parse)
+          .filter((g) => g !== null && (g.kind === 'mc' || g.kind === 'ms'))
+          .map((g) => g!.fields.get('pause') ?? 0);
+        at = text.length;
+        process.stdout.write(
+          `window ${w + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; full collections: ${full.length === 0 ? 'none' : `${full.length} (pauses ${full.join(', ')} ms)`}\n`,
+        );
+        if (++w === windows) break;
+        r = closedLoop(base, conns, seconds, bodies);
+      }
+    }
     // the old generation's size (its spaces: old, code, large objects): a scavenge visits
     // every one of its pages (the time in no named phase)
     const exposition = await scrape(`${base}/metrics`);
@@ -100,7 +136,7 @@ try {
     const unnamed = mean('scavenge') - [...phases].reduce((n, k) => n + mean(k), 0);
     process.stdout.write(
       `${[
-        `${mode}, ${conns} connections, ${seconds} s${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`,
+        `${mode}, ${conns} connections, ${windows > 1 ? `${windows} windows of ` : ''}${seconds} s${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}${preload > 0 ? `, after ${preload} s at 50 connections` : ''}${helpersCore !== '' ? `, helper threads on core ${helpersCore}` : ''}: ${windows > 1 ? 'the collections of all the windows' : `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors`}`,
         `  scavenges: ${show(pauses(['s']))}`,
         `  mark-compacts: ${show(pauses(['mc', 'ms']))}`,
         `  old generation after the load: ${(oldSpace / 2 ** 20).toFixed(0)} MiB (about ${(oldSpace / 2 ** 18).toFixed(0)} pages of 256 KiB)`,
