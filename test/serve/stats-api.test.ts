@@ -31,7 +31,10 @@ describe('GET /v1/stats/offers', () => {
         offer('dd-gone', { active: { from: iso(now - 2 * DAY), to: iso(now - DAY) } }),
       ],
     });
-    svc = await startTestService({ NBO_RULES_DIR: dir });
+    // ranked by the posterior mean: the test counts what was offered, so each decision must
+    // pick as written below; a Thompson draw ranks aa-always (weight 0.5) above bb-once
+    // (value 10) in a few decisions out of a hundred
+    svc = await startTestService({ NBO_RULES_DIR: dir, NBO_EXPLORATION: 'mean' });
   });
   afterAll(async () => {
     await svc.stop();
