@@ -13,11 +13,10 @@
 //                              [--preload=0] [--helpers-core=1]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis } from '../test/support/servers.js';
-import { closedLoop, ensureWrk, writeBodies } from './lib/http-load.js';
+import { closedLoop, ensureWrk, scrapeMetrics, writeBodies } from './lib/http-load.js';
 import { buildNbo, nboServe, pinned, startChild, stopChild } from './lib/processes.js';
 import { unprunableBodies } from './lib/unprunable-catalog.js';
 import { postEvents, unprunableEnv, unprunableSetup } from './lib/unprunable-setup.js';
@@ -37,18 +36,6 @@ for (const [name, v] of Object.entries({ conns, seconds, customers, windows }))
 if (!(Number.isInteger(preload) && preload >= 0)) throw new Error('--preload is a whole number of seconds');
 if (helpersCore !== '' && !/^\d+$/.test(helpersCore)) throw new Error('--helpers-core is a core number');
 ensureWrk();
-
-/** GET on a connection of its own (the seeding's keep-alive sockets have idled past the server's timeout). */
-function scrape(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve(text));
-    }).on('error', reject);
-  });
-}
 
 /** One collection from a --trace-gc-nvp line: its kind (s, mc, ms, …) and its name=value pairs. */
 function parse(line: string): { kind: string; fields: Map<string, number> } | null {
@@ -90,27 +77,25 @@ try {
     if (preload > 0) closedLoop(base, 50, preload, bodies);
     const from = readFileSync(trace, 'utf8').length;
     let r = closedLoop(base, conns, seconds, bodies);
-    if (windows > 1) {
-      let at = from;
-      for (let w = 0; ; ) {
-        const text = readFileSync(trace, 'utf8');
-        const full = text
-          .slice(at)
-          .split('\n')
-          .map(parse)
-          .filter((g) => g !== null && (g.kind === 'mc' || g.kind === 'ms'))
-          .map((g) => g!.fields.get('pause') ?? 0);
-        at = text.length;
-        process.stdout.write(
-          `window ${w + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; full collections: ${full.length === 0 ? 'none' : `${full.length} (pauses ${full.join(', ')} ms)`}\n`,
-        );
-        if (++w === windows) break;
-        r = closedLoop(base, conns, seconds, bodies);
-      }
+    // more than one window: each printed with the full collections the trace gained during it
+    for (let w = 1, at = from; windows > 1; w++) {
+      const text = readFileSync(trace, 'utf8');
+      const full = text
+        .slice(at)
+        .split('\n')
+        .map(parse)
+        .filter((g) => g !== null && (g.kind === 'mc' || g.kind === 'ms'))
+        .map((g) => g!.fields.get('pause') ?? 0);
+      at = text.length;
+      process.stdout.write(
+        `window ${w}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; full collections: ${full.length === 0 ? 'none' : `${full.length} (pauses ${full.join(', ')} ms)`}\n`,
+      );
+      if (w === windows) break;
+      r = closedLoop(base, conns, seconds, bodies);
     }
     // the old generation's size (its spaces: old, code, large objects): a scavenge visits
     // every one of its pages (the time in no named phase)
-    const exposition = await scrape(`${base}/metrics`);
+    const exposition = await scrapeMetrics(base);
     let oldSpace = 0;
     for (const space of ['old', 'code', 'large_object', 'code_large_object']) {
       const m = new RegExp(`_heap_space_size_total_bytes\\{space="${space}"\\} (\\d+)`).exec(exposition);

@@ -156,7 +156,7 @@ export function nodeLoadAsync(
 }
 
 /** NBO's /metrics exposition, on a fresh connection (the load runs leave the server busy closing theirs). */
-function scrapeMetrics(base: string): Promise<string> {
+export function scrapeMetrics(base: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     httpGet(`${base}/metrics`, { agent: false }, (res) => {
       let body = '';
