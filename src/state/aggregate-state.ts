@@ -96,9 +96,20 @@ function position(idx: readonly number[], i: number): number {
  */
 const NONE: number[] = [];
 
-/** A copy of `arr`, exactly one longer, with `v` at `at`. */
+/**
+ * A copy of `arr`, exactly one longer, with `v` at `at`. Written element by element into
+ * an array of that length: it holds small integers, and unboxed doubles from the first
+ * fractional value on. `concat` with a number argument returns a generic array instead, in
+ * which every fractional value written later is a heap number of its own (16 bytes, and
+ * one more object for every full collection to mark: 33 per customer on the un-prunable
+ * catalog's history).
+ */
 function inserted(arr: readonly number[], at: number, v: number): number[] {
-  return at === arr.length ? arr.concat(v) : arr.slice(0, at).concat(v, arr.slice(at));
+  const out = new Array<number>(arr.length + 1);
+  for (let k = 0; k < at; k++) out[k] = arr[k]!;
+  out[at] = v;
+  for (let k = at; k < arr.length; k++) out[k + 1] = arr[k]!;
+  return out;
 }
 
 /** How many of the ascending `idx` are before `first`. */

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { AvgBuckets, combine, fold, NumBuckets, read, trim, type AggState } from '../../src/state/aggregate-state.js';
 import type { AggregateDef } from '../../src/rules/types.js';
@@ -179,6 +180,37 @@ describe('count/sum/min/max/avg buckets', () => {
     ]);
     expect(b.combineFrom(9, 'sum', null)).toBe(2.9);
     expect(b.combineFrom(11, 'sum', null)).toBeNull();
+  });
+
+  it('keeps bucket values unboxed: the arrays never become generic, whatever the first value was', () => {
+    // V8's own check of an array's elements kind; a generic array keeps each fractional value as a heap number
+    setFlagsFromString('--allow-natives-syntax');
+    const generic = new Function('a', 'return %HasObjectElements(a)') as (a: unknown) => boolean;
+    const arrays = (b: NumBuckets | AvgBuckets) => Object.values(b as unknown as Record<string, number[]>);
+    const sums = new NumBuckets();
+    const avgs = new AvgBuckets();
+    // an integral first amount (12.00), then fractional ones, in new buckets before, after and between
+    for (const [i, v] of [
+      [10, 12],
+      [12, 0.25],
+      [11, 3.5],
+      [9, 7],
+      [12, 1.125],
+    ] as const) {
+      sums.set(i, (sums.get(i) ?? 0) + v);
+      avgs.add(i, v);
+    }
+    expect([...sums.entries()]).toEqual([
+      [9, 7],
+      [10, 12],
+      [11, 3.5],
+      [12, 1.375],
+    ]);
+    for (const arr of [...arrays(sums), ...arrays(avgs)]) expect(generic(arr)).toBe(false);
+    const counts = NumBuckets.from([[4, 1]]);
+    counts.set(6, 1);
+    counts.set(5, 2);
+    for (const arr of arrays(counts)) expect(generic(arr)).toBe(false);
   });
 
   it('avg buckets: from() in any order, added to in place, totals from a bucket on', () => {
