@@ -21,6 +21,7 @@ import {
 } from './offer-history.js';
 import { checkResponse, IssuedDecisions, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
+import { SeenIds } from './seen-ids.js';
 import { unstorable } from './storable.js';
 import type {
   AggValue,
@@ -53,10 +54,9 @@ export interface MemoryStoreOptions {
 interface CustomerRecord {
   /**
    * event id → when the id may be forgotten, in epoch seconds rounded up, as the Redis store
-   * keeps it: a small integer in the Map's slot, where milliseconds took a heap number of
-   * 16 bytes per id
+   * keeps it (a small integer, where milliseconds took a heap number of 16 bytes per id)
    */
-  seen: Map<string, number>;
+  seen: SeenIds;
   /** key → value (undefined once removed) and the event time that set it */
   profile: Map<string, { v: unknown; t: number }>;
   household: { id: string | null; t: number } | null;
@@ -106,7 +106,7 @@ export function createMemoryStore(
     let r = customers.get(id);
     if (!r) {
       r = {
-        seen: new Map(),
+        seen: new SeenIds(),
         profile: new Map(),
         household: null,
         aggs: new Map(),
@@ -280,7 +280,7 @@ export function createMemoryStore(
 
   const trimCustomer = (id: string, r: CustomerRecord, nowMs: number): boolean => {
     const nowS = Math.floor(nowMs / 1000);
-    for (const [eid, until] of r.seen) if (until <= nowS) r.seen.delete(eid);
+    r.seen.dropExpired(nowS);
     for (const [key, st] of r.aggs) {
       const def = model.storageByKey.get(key);
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
