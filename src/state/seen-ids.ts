@@ -1,91 +1,103 @@
 /**
- * A customer's seen event ids, each with the epoch second from which it may be forgotten:
- * the ids end to end in one string, and beside it where each ends and its second, in two
- * arrays of small integers. A `Map` of the ids kept each id as a string of its own: about
- * 40 heap objects per customer on the un-prunable catalog's 90-day history, every one of
- * them marked again by each full collection of an in-process instance's heap (bench/README.md,
- * ninth pass). An id is found with `indexOf` over the text and kept only when the match is
- * a whole entry; ids are never escaped, so an id may contain another or span two.
+ * A customer's seen event ids, each with the epoch second from which it may be forgotten,
+ * kept as a 53-bit hash of the id beside its second in two arrays of unboxed numbers. A
+ * `Map` of the ids kept each id as a string of its own: about 40 heap objects per customer
+ * on the un-prunable catalog's 90-day history, every one of them marked again by each full
+ * collection of an in-process instance's heap (bench/README.md, ninth pass); these arrays
+ * are four objects, whatever their length. The Redis store keeps a 60-bit hash of each id
+ * for the same reason; two ids of one customer within the dedupe horizon sharing a hash
+ * (about 4 in 10^12 for 256 ids) would make the later one a duplicate.
+ *
+ * Past `compactLimit` ids (a customer with hundreds of events within the horizon) the
+ * hashes move to a `Map`, whose lookup does not grow with them as a scan does; they move
+ * back once expiries leave half the limit.
  */
 export class SeenIds {
-  /** The ids, end to end, in the order they were first kept. */
-  private text = '';
-  /** Where entry k ends in `text` (ascending); entry k starts where k − 1 ends. */
-  private ends: number[] = [];
-  /** The epoch second from which entry k may be forgotten. */
+  /** The ids' hashes, in the order they were first kept. */
+  private hashes: number[] = [];
+  /** The epoch second from which id k may be forgotten. */
   private untils: number[] = [];
+  /** Every id's hash → second, once there are more than `compactLimit`; the arrays are empty meanwhile. */
+  private many: Map<number, number> | null = null;
+
+  constructor(private readonly compactLimit = 256) {}
 
   get size(): number {
-    return this.ends.length;
+    return this.many === null ? this.hashes.length : this.many.size;
   }
 
   /** The second from which `id` may be forgotten, or undefined when it is not kept. */
   get(id: string): number | undefined {
-    const k = this.entryOf(id);
+    const h = idHash(id);
+    if (this.many !== null) return this.many.get(h);
+    const k = this.hashes.indexOf(h);
     return k < 0 ? undefined : this.untils[k];
   }
 
   /** Keeps `id` until `untilS` (an id already kept keeps its place and takes the new second). */
   set(id: string, untilS: number): void {
-    const k = this.entryOf(id);
-    if (k >= 0) {
-      this.untils[k] = untilS;
-      return;
-    }
-    this.text += id;
-    this.ends.push(this.text.length);
-    this.untils.push(untilS);
+    this.setHash(idHash(id), untilS);
   }
 
   /** Forgets every id whose second is at or before `nowS`. */
   dropExpired(nowS: number): void {
-    const { text, ends, untils } = this;
-    const n = ends.length;
+    if (this.many !== null) {
+      for (const [h, until] of this.many) if (until <= nowS) this.many.delete(h);
+      if (this.many.size <= this.compactLimit >> 1) {
+        const many = this.many;
+        this.many = null;
+        for (const [h, until] of many) this.setHash(h, until);
+      }
+      return;
+    }
+    const { hashes, untils } = this;
     let kept = 0;
-    while (kept < n && untils[kept]! > nowS) kept++;
-    if (kept === n) return;
-    // the survivors moved down in place (entry k is read before any slot at or after it is written)
-    const parts = [text.slice(0, kept === 0 ? 0 : ends[kept - 1])];
-    let length = parts[0]!.length;
-    for (let k = kept; k < n; k++) {
+    for (let k = 0; k < hashes.length; k++) {
       if (untils[k]! <= nowS) continue;
-      const part = text.slice(k === 0 ? 0 : ends[k - 1], ends[k]);
-      parts.push(part);
-      length += part.length;
-      ends[kept] = length;
+      hashes[kept] = hashes[k]!;
       untils[kept] = untils[k]!;
       kept++;
     }
-    ends.length = kept;
+    hashes.length = kept;
     untils.length = kept;
-    this.text = parts.join('');
   }
 
-  /** The entry that is exactly `id`, or -1. */
-  private entryOf(id: string): number {
-    const { text, ends } = this;
-    if (id.length === 0) {
-      for (let k = 0; k < ends.length; k++) if (ends[k] === (k === 0 ? 0 : ends[k - 1])) return k;
-      return -1;
+  private setHash(h: number, untilS: number): void {
+    if (this.many !== null) {
+      this.many.set(h, untilS);
+      return;
     }
-    for (let p = text.indexOf(id); p >= 0; p = text.indexOf(id, p + 1)) {
-      // the entry ending where this match ends, if it also starts where the match starts
-      const end = p + id.length;
-      const k = atOrAfter(ends, end);
-      if (k < ends.length && ends[k] === end && (k === 0 ? 0 : ends[k - 1]) === p) return k;
+    const k = this.hashes.indexOf(h);
+    if (k >= 0) {
+      this.untils[k] = untilS;
+    } else if (this.hashes.length < this.compactLimit) {
+      this.hashes.push(h);
+      this.untils.push(untilS);
+    } else {
+      this.many = new Map();
+      for (let j = 0; j < this.hashes.length; j++) this.many.set(this.hashes[j]!, this.untils[j]!);
+      this.many.set(h, untilS);
+      this.hashes = [];
+      this.untils = [];
     }
-    return -1;
   }
 }
 
-/** The first k with `ends[k] >= at` (ends ascending), or ends.length. */
-function atOrAfter(ends: readonly number[], at: number): number {
-  let lo = 0;
-  let hi = ends.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ends[mid]! < at) lo = mid + 1;
-    else hi = mid;
+/**
+ * A 53-bit hash of `s` (an integer a double holds exactly): cyrb53, two 32-bit
+ * multiply-xorshift lanes (public domain). About 40 ns for a 20-character id.
+ */
+export function idHash(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
   }
-  return lo;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
