@@ -11,14 +11,8 @@ import {
   noPolicyCounts,
   DEFAULT_POLICY,
 } from './learning-counts.js';
-import {
-  cloneHistory,
-  emptyHistory,
-  historyNeedsTrim,
-  recordOffered,
-  recordResponse,
-  trimHistory,
-} from './offer-history.js';
+import { emptyHistory, recordOffered, recordResponse, trimHistory } from './offer-history.js';
+import { HistoryTable } from './history-table.js';
 import { checkResponse, IssuedDecisions, type IssuedDecision } from './issued-decisions.js';
 import { emptyModel } from './model.js';
 import { SeenIds } from './seen-ids.js';
@@ -61,19 +55,13 @@ interface CustomerRecord {
   profile: Map<string, { v: unknown; t: number }>;
   household: { id: string | null; t: number } | null;
   aggs: Map<string, AggState>;
-  offers: Map<string, OfferHistory>;
+  /** Offer histories, flat; snapshots get copies (the table's `read`). */
+  offers: HistoryTable;
   /** Decisions issued to the customer, oldest first (at most MAX_DECISIONS_KEPT, none older than DECISION_TTL_MS). */
   decisions: IssuedDecisions;
   touchedAt: number;
   /** The profile as snapshots return it (frozen, shared by every snapshot until it changes); null: rebuild. */
   profileView: Readonly<Record<string, unknown>> | null;
-  /**
-   * The offer histories as full snapshots return them; null: rebuild. A history a
-   * snapshot has been given is never changed in place afterwards (a change replaces it
-   * with a changed copy: see `writable`), so snapshots share histories instead of copying
-   * each one on every read.
-   */
-  offersView: Record<string, OfferHistory> | null;
   /** Aggregate values last read, valid while `aggVersion` and every window's first bucket are unchanged. */
   aggCache: { version: number; firsts: number[]; values: Record<string, AggValue>; model: StateModel } | null;
   aggVersion: number;
@@ -110,30 +98,16 @@ export function createMemoryStore(
         profile: new Map(),
         household: null,
         aggs: new Map(),
-        offers: new Map(),
+        offers: new HistoryTable(),
         decisions: new IssuedDecisions(),
         touchedAt: 0,
         profileView: null,
-        offersView: null,
         aggCache: null,
         aggVersion: 0,
       };
       customers.set(id, r);
     }
     return r;
-  };
-
-  /** Histories some snapshot has been given: written only as copies from then on. */
-  const shared = new WeakSet<OfferHistory>();
-  /** The customer's history of an offer, ready to change: a copy when a snapshot holds it. */
-  const writable = (r: CustomerRecord, offerId: string): OfferHistory => {
-    let h = r.offers.get(offerId);
-    if (h === undefined || shared.has(h)) {
-      h = h === undefined ? emptyHistory() : cloneHistory(h);
-      r.offers.set(offerId, h);
-      r.offersView = null;
-    }
-    return h;
   };
 
   const totalKey = (offerId: string, outcome: Outcome) => `${offerId}\u0000${outcome}`;
@@ -243,10 +217,11 @@ export function createMemoryStore(
       setHousehold(ev.customerId, r, (data.householdId as string | null) ?? null, ev.timeMs);
     } else if (ev.type === 'offer_response') {
       const offerId = data.offerId as string;
-      const h = writable(r, offerId);
+      const h = r.offers.read(offerId) ?? emptyHistory();
       const delta = recordResponse(h, data.outcome as ResponseOutcome, data.decisionId as string, ev.timeMs, (o) =>
         model.recentDepth(offerId, o),
       );
+      r.offers.write(offerId, h);
       const namespace = namespaceOf(issued!.policy);
       if ((delta.impressions || delta.accepted) && namespace !== null)
         learn(offerId, namespace, issued!.segment, delta.impressions, delta.accepted, nowMs, issued!.features);
@@ -286,8 +261,10 @@ export function createMemoryStore(
       if (!def || trim(def, st, nowMs)) r.aggs.delete(key); // gone from the model, or empty
       r.aggVersion++;
     }
-    for (const [offerId, h] of r.offers) {
-      if (historyNeedsTrim(h, nowMs)) trimHistory(writable(r, offerId), nowMs);
+    for (const offerId of r.offers.needingTrim(nowMs)) {
+      const h = r.offers.read(offerId)!;
+      trimHistory(h, nowMs);
+      r.offers.write(offerId, h);
     }
     r.decisions.dropIssuedBy(nowMs - DECISION_TTL_MS);
     if (nowMs - r.touchedAt > CUSTOMER_IDLE_TTL_MS) {
@@ -357,31 +334,18 @@ export function createMemoryStore(
     if (r) r.aggCache = { version: r.aggVersion, firsts, values: out, model };
     return { ...out };
   };
+  /** The offer histories a snapshot asked for (`only`), or all of them: copies, the snapshot's own. */
   const offersOf = (
     r: CustomerRecord | undefined,
     only: readonly string[] | undefined,
   ): Record<string, OfferHistory> => {
-    if (!r) return {};
-    if (only !== undefined) {
-      // a decision: just the histories its caps and cooldowns read; the others stay writable in place
-      const some: Record<string, OfferHistory> = {};
-      for (const id of only) {
-        const h = r.offers.get(id);
-        if (h === undefined) continue;
-        shared.add(h);
-        some[id] = h;
-      }
-      return some;
+    const out: Record<string, OfferHistory> = {};
+    if (!r) return out;
+    for (const id of only ?? r.offers.offerIds()) {
+      const h = r.offers.read(id);
+      if (h !== undefined) out[id] = h;
     }
-    if (r.offersView === null) {
-      const view: Record<string, OfferHistory> = {};
-      for (const [id, h] of r.offers) {
-        shared.add(h);
-        view[id] = h;
-      }
-      r.offersView = view;
-    }
-    return r.offersView;
+    return out;
   };
   const profileOf = (r: CustomerRecord | undefined): Readonly<Record<string, unknown>> => {
     if (!r) return Object.freeze({});
@@ -452,8 +416,9 @@ export function createMemoryStore(
       const r = record(rec.customerId);
       r.touchedAt = Math.max(r.touchedAt, clock());
       for (const offerId of rec.offerIds) {
-        const h = writable(r, offerId);
+        const h = r.offers.read(offerId) ?? emptyHistory();
         recordOffered(h, rec.decisionId, rec.segment, rec.atMs, (o) => model.recentDepth(offerId, o));
+        r.offers.write(offerId, h);
       }
       const issued: IssuedDecision = {
         offerIds: [...rec.offerIds],

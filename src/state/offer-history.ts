@@ -47,14 +47,20 @@ export function emptyHistory(): OfferHistory {
   };
 }
 
-/** A copy sharing nothing with `h` (a snapshot's own; written out by hand: a decision copies several). */
+/** A copy of recent times sharing no list with `recent` (the shared empty record when there are none). */
+export function copyRecent(recent: OfferHistory['recent']): OfferHistory['recent'] {
+  let copy = NO_RECENT;
+  for (const o in recent) {
+    if (copy === NO_RECENT) copy = {};
+    copy[o as Outcome] = recent[o as Outcome]!.slice();
+  }
+  return copy;
+}
+
+/** A copy sharing nothing with `h` (written out by hand: one object shape for every history). */
 export function cloneHistory(h: OfferHistory): OfferHistory {
   const c = h.counts;
-  let recent = NO_RECENT;
-  for (const o in h.recent) {
-    if (recent === NO_RECENT) recent = {};
-    recent[o as Outcome] = h.recent[o as Outcome]!.slice();
-  }
+  const recent = copyRecent(h.recent);
   return {
     counts: {
       offered: c.offered,
@@ -96,7 +102,7 @@ export function countOutcome(h: OfferHistory, outcome: Outcome, tMs: number, dep
 }
 
 /** Whether {@link trimHistory} would drop anything. */
-export function historyNeedsTrim(h: OfferHistory, nowMs: number): boolean {
+export function historyNeedsTrim(h: Pick<OfferHistory, 'recent'>, nowMs: number): boolean {
   const oldest = nowMs - MAX_WINDOW_MS;
   for (const o in h.recent) {
     const r = h.recent[o as Outcome]!;
