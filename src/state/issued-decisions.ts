@@ -21,59 +21,106 @@ export interface IssuedDecision {
  * (`recordOffered` 4.3 % of the decision loop's profile, 44 % of it those Map calls); with
  * arrays shifted and pushed, two new backing stores per decision, kept by the store (1.6 %
  * of the server's profile, and old-generation garbage).
+ *
+ * A slot's fields sit in arrays of their own (the times unboxed), and its offers in one
+ * string — their ids joined by spaces, which catalog offer ids never contain — rather than
+ * as an object, a list and a boxed time per decision: 11 heap objects for the ring and a
+ * string or two per decision, where the objects took 37 for eight decisions, each marked by
+ * every full collection of the in-process store's heap (bench/README.md, ninth pass).
+ * {@link get} builds an {@link IssuedDecision} from them.
  */
 export class IssuedDecisions {
   private ids: Array<string | null> | null = null;
-  private entries: Array<IssuedDecision | null> | null = null;
+  /** The offers' ids joined by spaces; a list when one of them is empty or holds a space. */
+  private offers: Array<string | readonly string[] | null> = [];
+  private policies: Array<string | null> = [];
+  private segments: Array<string | null> = [];
+  private atMs: number[] = [];
+  /** Feature buckets by slot; null until a decision carries some. */
+  private features: Array<readonly number[] | null> | null = null;
   /** The oldest one's slot. */
   private head = 0;
   private n = 0;
 
   get(decisionId: string): IssuedDecision | undefined {
-    const ids = this.ids;
-    if (ids === null) return undefined;
-    for (let k = 0; k < this.n; k++) {
-      const i = (this.head + k) % MAX_DECISIONS_KEPT;
-      if (ids[i] === decisionId) return this.entries![i]!;
-    }
-    return undefined;
+    const i = this.slotOf(decisionId);
+    if (i < 0) return undefined;
+    const o = this.offers[i]!;
+    const d: IssuedDecision = {
+      offerIds: typeof o !== 'string' ? o : o === '' ? [] : o.split(' '),
+      policy: this.policies[i]!,
+      segment: this.segments[i]!,
+      atMs: this.atMs[i]!,
+    };
+    const features = this.features?.[i];
+    if (features) d.features = features;
+    return d;
   }
 
   /** Keeps `d` as the newest (an id issued again moves to the end); the oldest goes past MAX_DECISIONS_KEPT. */
   add(decisionId: string, d: IssuedDecision): void {
     if (this.ids === null) {
       this.ids = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
-      this.entries = new Array<IssuedDecision | null>(MAX_DECISIONS_KEPT).fill(null);
+      this.offers = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
+      this.policies = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
+      this.segments = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
+      this.atMs = new Array<number>(MAX_DECISIONS_KEPT).fill(Number.NaN);
     }
-    const ids = this.ids;
-    const entries = this.entries!;
-    for (let k = 0; k < this.n; k++) {
-      if (ids[(this.head + k) % MAX_DECISIONS_KEPT] !== decisionId) continue;
+    const k = this.slotOf(decisionId);
+    if (k >= 0) {
       // issued again: the newer ones move back a slot over it
-      for (let j = k; j < this.n - 1; j++) {
+      for (let j = (k - this.head + MAX_DECISIONS_KEPT) % MAX_DECISIONS_KEPT; j < this.n - 1; j++) {
         const to = (this.head + j) % MAX_DECISIONS_KEPT;
-        const from = (to + 1) % MAX_DECISIONS_KEPT;
-        ids[to] = ids[from]!;
-        entries[to] = entries[from]!;
+        this.move((to + 1) % MAX_DECISIONS_KEPT, to);
       }
       this.n--;
-      break;
     }
     if (this.n === MAX_DECISIONS_KEPT) this.dropOldest();
     const i = (this.head + this.n) % MAX_DECISIONS_KEPT;
-    ids[i] = decisionId;
-    entries[i] = d;
+    this.ids![i] = decisionId;
+    this.offers[i] = d.offerIds.some((id) => id === '' || id.includes(' ')) ? [...d.offerIds] : d.offerIds.join(' ');
+    this.policies[i] = d.policy;
+    this.segments[i] = d.segment;
+    this.atMs[i] = d.atMs;
+    if (d.features !== undefined || this.features !== null) {
+      this.features ??= new Array<readonly number[] | null>(MAX_DECISIONS_KEPT).fill(null);
+      this.features[i] = d.features ?? null;
+    }
     this.n++;
   }
 
   /** Drops the decisions issued at or before `cutoffMs` (they are oldest first). */
   dropIssuedBy(cutoffMs: number): void {
-    while (this.n > 0 && this.entries![this.head]!.atMs <= cutoffMs) this.dropOldest();
+    while (this.n > 0 && this.atMs[this.head]! <= cutoffMs) this.dropOldest();
+  }
+
+  /** The slot holding `decisionId`, or -1. */
+  private slotOf(decisionId: string): number {
+    const ids = this.ids;
+    if (ids === null) return -1;
+    for (let k = 0; k < this.n; k++) {
+      const i = (this.head + k) % MAX_DECISIONS_KEPT;
+      if (ids[i] === decisionId) return i;
+    }
+    return -1;
+  }
+
+  private move(from: number, to: number): void {
+    this.ids![to] = this.ids![from]!;
+    this.offers[to] = this.offers[from]!;
+    this.policies[to] = this.policies[from]!;
+    this.segments[to] = this.segments[from]!;
+    this.atMs[to] = this.atMs[from]!;
+    if (this.features !== null) this.features[to] = this.features[from]!;
   }
 
   private dropOldest(): void {
-    this.ids![this.head] = null;
-    this.entries![this.head] = null;
+    const i = this.head;
+    this.ids![i] = null;
+    this.offers[i] = null;
+    this.policies[i] = null;
+    this.segments[i] = null;
+    if (this.features !== null) this.features[i] = null;
     this.head = (this.head + 1) % MAX_DECISIONS_KEPT;
     this.n--;
   }

@@ -421,7 +421,7 @@ export function createMemoryStore(
         r.offers.write(offerId, h);
       }
       const issued: IssuedDecision = {
-        offerIds: [...rec.offerIds],
+        offerIds: rec.offerIds, // kept as one string of the ids by the ring
         policy: rec.policy ?? DEFAULT_POLICY,
         segment: rec.segment,
         atMs: rec.atMs,

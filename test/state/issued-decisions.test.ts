@@ -19,8 +19,6 @@ class Spec {
   }
 }
 
-const issued = (atMs: number): IssuedDecision => ({ offerIds: ['o1'], policy: 'default', segment: null, atMs });
-
 describe('a customer’s issued decisions', () => {
   it('property — any sequence of decisions and expiries keeps what the insertion-ordered map keeps', () => {
     fc.assert(
@@ -28,7 +26,17 @@ describe('a customer’s issued decisions', () => {
         fc.array(
           fc.oneof(
             {
-              arbitrary: fc.record({ add: fc.integer({ min: 0, max: 14 }), at: fc.integer({ min: 0, max: 100 }) }),
+              arbitrary: fc.record({
+                add: fc.integer({ min: 0, max: 14 }),
+                at: fc.integer({ min: 0, max: 100 }),
+                // one offer or several; ids with a space or empty ones, which a joined list could not keep
+                offers: fc.array(fc.constantFrom('o1', 'o-2', 'o3', 'has space', ''), { maxLength: 3 }),
+                policy: fc.constantFrom('default', 'holdout', 'arm-b'),
+                segment: fc.constantFrom(null, 'vip'),
+                features: fc.option(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 3 }), {
+                  nil: undefined,
+                }),
+              }),
               weight: 6,
             },
             { arbitrary: fc.record({ drop: fc.integer({ min: 0, max: 100 }) }), weight: 1 },
@@ -40,14 +48,15 @@ describe('a customer’s issued decisions', () => {
           const spec = new Spec();
           for (const st of steps) {
             if ('add' in st) {
-              const d = issued(st.at);
+              const d: IssuedDecision = { offerIds: st.offers, policy: st.policy, segment: st.segment, atMs: st.at };
+              if (st.features !== undefined) d.features = st.features;
               list.add(`d${st.add}`, d);
-              spec.add(`d${st.add}`, d);
+              spec.add(`d${st.add}`, structuredClone(d));
             } else {
               list.dropIssuedBy(st.drop);
               spec.dropIssuedBy(st.drop);
             }
-            for (let k = 0; k <= 14; k++) expect(list.get(`d${k}`)).toBe(spec.m.get(`d${k}`));
+            for (let k = 0; k <= 14; k++) expect(list.get(`d${k}`)).toStrictEqual(spec.m.get(`d${k}`));
           }
         },
       ),
