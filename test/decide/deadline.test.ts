@@ -56,6 +56,22 @@ describe('deadlines — one timer for every decision waiting on state', () => {
     expect(ref!.deref()).toBeUndefined();
   });
 
+  it('a settled deadline waiting for the timer keeps no object of its own: under 32 bytes each', async () => {
+    // what stays queued until the timer passes (up to the duration) outlives young-generation
+    // collections under load; an object per deadline there was old-generation garbage
+    const d = createDeadlines(60_000, () => new Error('late'));
+    await d.wrap(Promise.resolve(0));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const n = 50_000;
+    for (let i = 0; i < n; i += 1000)
+      await Promise.all(Array.from({ length: 1000 }, (_, k) => d.wrap(Promise.resolve(i + k))));
+    expect(d.pending()).toBe(n + 1);
+    gc();
+    const perDeadline = (process.memoryUsage().heapUsed - before) / n;
+    expect(perDeadline).toBeLessThan(32);
+  });
+
   it('a late settle after the timeout changes nothing', async () => {
     let resolve!: (v: string) => void;
     const d = createDeadlines(5, () => new Error('late'));
