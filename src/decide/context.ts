@@ -1,6 +1,7 @@
 import type { RuleRuntime } from '../jsonlogic/index.js';
 import type { Segmentation } from '../rules/types.js';
 import type { CustomerSnapshot } from '../state/types.js';
+import { ownCopy } from '../events/json-copy.js';
 
 /** What every offer and segment rule sees (docs/rules.md, "The decision context"). */
 export interface DecisionContext {
@@ -46,30 +47,13 @@ export function withBasketCategories(data: Record<string, unknown>): Record<stri
     }
     categories = [...seen];
   }
+  // copies, then the new property: `{ ...data, basket: { ...basket, categories } }` left a hidden class
+  // per decision in the old generation (json-copy.ts)
   const copy = ownCopy(data);
   const basketCopy = ownCopy(basket);
   basketCopy.categories = categories;
   copy.basket = basketCopy;
   return copy;
-}
-
-/**
- * The own properties of `o` in a new plain object, as `{ ...o }` copies them (a
- * `"__proto__"` key from JSON stays an own property; the copy's prototype is not changed).
- * Not the spread itself: at about 11,000 decisions/s the spread literal's copies of the
- * request's context were promoted to the old generation by the thousand — 170 bytes per
- * decision, more than half of what the decision path promoted once the customer's own
- * records are set aside (bench/README.md, ninth pass) — and such garbage is what makes
- * full collections come often. Copied property by property, they die young.
- */
-function ownCopy(o: Record<string, unknown>): Record<string, unknown> {
-  const c: Record<string, unknown> = {};
-  for (const k of Object.keys(o)) {
-    if (k === '__proto__')
-      Object.defineProperty(c, k, { value: o[k], enumerable: true, writable: true, configurable: true });
-    else c[k] = o[k];
-  }
-  return c;
 }
 
 /** Builds the decision context from a snapshot, the request and the clock. */

@@ -10,6 +10,7 @@ import {
   type InputLimits,
 } from './limits.js';
 import { DEFAULT_TRIGGERS, type ValidEvent } from './types.js';
+import { ownCopy } from './json-copy.js';
 
 /** One reason an event was refused, with the JSON path of the offending field. */
 export interface EventError {
@@ -96,7 +97,9 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
       });
     }
     if (errors.length > 0) return { ok: false, errors };
-    const event: ValidEvent = { ...ev, timeMs };
+    // not `{ ...ev, timeMs }`: a hidden class of its own per event, in the old generation (json-copy.ts)
+    const event = ownCopy(ev as unknown as Record<string, unknown>) as unknown as ValidEvent;
+    event.timeMs = timeMs;
     if (marks) Object.defineProperty(event, LIMITS_CHECKED, { value: true });
     return { ok: true, event };
   };
