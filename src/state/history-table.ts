@@ -1,13 +1,21 @@
 import { OUTCOMES, type Outcome } from '../events/types.js';
 import { copyRecent, emptyHistory, historyNeedsTrim, setRecent } from './offer-history.js';
 import type { OfferHistory } from './types.js';
+import { uuidOf, uuidWords } from './uuid-words.js';
 
-/** Numbers kept per offer: the count of each outcome, the latest time of each (NaN: none), the last outcome (its index; -1: none) and its time (NaN: none). */
-const NUMS = 2 * OUTCOMES.length + 2;
+/**
+ * Numbers kept per offer: the count of each outcome, the latest time of each (NaN: none), the
+ * last outcome (its index; -1: none) and its time (NaN: none), then the last decision that
+ * offered it and the decision whose impression was counted, each as four words
+ * (uuid-words.ts; NaN: none, or an id that is not a UUID, kept in `strs`).
+ */
 const LAST_AT = OUTCOMES.length;
 const LAST_OUTCOME = 2 * OUTCOMES.length;
 const LAST_OUTCOME_AT = LAST_OUTCOME + 1;
-/** Strings kept per offer: the last decision that offered it, its learning segment, the decision whose impression was counted. */
+const LAST_DECISION = LAST_OUTCOME + 2;
+const IMPRESSED = LAST_DECISION + 4;
+const NUMS = IMPRESSED + 4;
+/** Strings kept per offer: the last decision's id when it is not a UUID, the learning segment, the impressed decision's id when not a UUID. */
 const STRS = 3;
 
 /**
@@ -16,7 +24,8 @@ const STRS = 3;
  * objects, each history was a record, its counts and latest times, and a heap number for
  * every time — about six objects per offer ever shown, 141 for a customer with 24 of them
  * (bench/README.md, ninth pass), each marked by every full collection. The table is a few
- * objects whatever the number of offers; the decision ids are the only per-offer strings.
+ * objects whatever the number of offers, decision ids included (as words: an id string per
+ * offer, kept until a newer decision replaced it, was old-generation garbage per decision).
  *
  * Histories go in and out as {@link OfferHistory} objects, so the rules over them stay in
  * offer-history.ts: `read` builds a history the caller owns (a snapshot's, or one to
@@ -62,9 +71,9 @@ export class HistoryTable {
     h.lastOutcome = last < 0 ? null : OUTCOMES[last]!;
     h.lastOutcomeAt = Number.isNaN(lastAt) ? null : lastAt;
     const s = row * STRS;
-    h.lastDecisionId = this.strs[s]!;
+    h.lastDecisionId = Number.isNaN(n[b + LAST_DECISION]!) ? this.strs[s]! : uuidOf(n, b + LAST_DECISION);
     h.segment = this.strs[s + 1]!;
-    h.impressedDecisionId = this.strs[s + 2]!;
+    h.impressedDecisionId = Number.isNaN(n[b + IMPRESSED]!) ? this.strs[s + 2]! : uuidOf(n, b + IMPRESSED);
     const recent = this.recent?.get(offerId);
     if (recent !== undefined) for (const o in recent) setRecent(h, o as Outcome, recent[o as Outcome]!.slice());
     return h;
@@ -91,9 +100,9 @@ export class HistoryTable {
     n[b + LAST_OUTCOME] = h.lastOutcome === null ? -1 : OUTCOMES.indexOf(h.lastOutcome);
     n[b + LAST_OUTCOME_AT] = h.lastOutcomeAt ?? Number.NaN;
     const s = row * STRS;
-    this.strs[s] = h.lastDecisionId;
+    this.strs[s] = keepId(h.lastDecisionId, n, b + LAST_DECISION);
     this.strs[s + 1] = h.segment;
-    this.strs[s + 2] = h.impressedDecisionId;
+    this.strs[s + 2] = keepId(h.impressedDecisionId, n, b + IMPRESSED);
     let keeps = false;
     for (const _ in h.recent) keeps = true;
     if (keeps) (this.recent ??= new Map()).set(offerId, copyRecent(h.recent));
@@ -107,4 +116,11 @@ export class HistoryTable {
     for (const [offerId, recent] of this.recent) if (historyNeedsTrim({ recent }, nowMs)) out.push(offerId);
     return out;
   }
+}
+
+/** Writes decision id `id` at `n[at…at+3]` as words; returns it when it must be kept as a string instead (not a UUID), else null. */
+function keepId(id: string | null, n: number[], at: number): string | null {
+  if (id !== null && uuidWords(id, n, at)) return null;
+  n.fill(Number.NaN, at, at + 4);
+  return id;
 }

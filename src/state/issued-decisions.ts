@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { DECISION_TTL_MS, MAX_DECISIONS_KEPT } from './types.js';
+import { sameWords, uuidWords } from './uuid-words.js';
 
 /** A decision NBO issued to a customer, kept so that responses to it can be verified and attributed. */
 export interface IssuedDecision {
@@ -14,6 +15,29 @@ export interface IssuedDecision {
 }
 
 /**
+ * The offer lists of issued decisions, shared: one frozen list per combination of offers,
+ * so that a decision stores a reference rather than a list (or a string) of its own — which
+ * the store would keep until newer decisions displace it, old-generation garbage at
+ * thousands of decisions a second. Bounded: past {@link MAX_SHARED_LISTS} combinations a
+ * decision keeps a list of its own.
+ */
+const SHARED_LISTS = new Map<string, readonly string[]>();
+const MAX_SHARED_LISTS = 65_536;
+
+function sharedList(offerIds: readonly string[]): readonly string[] {
+  const key = JSON.stringify(offerIds); // unambiguous whatever the ids hold
+  let list = SHARED_LISTS.get(key);
+  if (list === undefined) {
+    list = Object.freeze([...offerIds]);
+    if (SHARED_LISTS.size < MAX_SHARED_LISTS) SHARED_LISTS.set(key, list);
+  }
+  return list;
+}
+
+/** The words of the id looked up (uuid-words.ts), reused by every lookup. */
+const QUERY: number[] = [0, 0, 0, 0];
+
+/**
  * A customer's issued decisions, oldest first, at most MAX_DECISIONS_KEPT: a ring of eight
  * slots searched by id, allocated at the customer's first decision and never grown. Every
  * decision adds one and drops the oldest: in a Map that was a hash of a fresh id, an
@@ -22,17 +46,19 @@ export interface IssuedDecision {
  * arrays shifted and pushed, two new backing stores per decision, kept by the store (1.6 %
  * of the server's profile, and old-generation garbage).
  *
- * A slot's fields sit in arrays of their own (the times unboxed), and its offers in one
- * string — their ids joined by spaces, which catalog offer ids never contain — rather than
- * as an object, a list and a boxed time per decision: 11 heap objects for the ring and a
- * string or two per decision, where the objects took 37 for eight decisions, each marked by
- * every full collection of the in-process store's heap (bench/README.md, ninth pass).
- * {@link get} builds an {@link IssuedDecision} from them.
+ * A slot's fields sit in arrays of their own — the id as four 32-bit words and the time,
+ * unboxed; the offers as a shared list — not as an object, a list, an id string and a
+ * boxed time per decision, which the store kept until newer decisions displaced them: 37
+ * heap objects for eight decisions, each marked by every full collection, and a decision's
+ * worth of old-generation garbage for each one made (bench/README.md, ninth pass). {@link get}
+ * builds an {@link IssuedDecision} from them.
  */
 export class IssuedDecisions {
-  private ids: Array<string | null> | null = null;
-  /** The offers' ids joined by spaces; a list when one of them is empty or holds a space. */
-  private offers: Array<string | readonly string[] | null> = [];
+  /** Each slot's id as four words (uuid-words.ts); NaN when the id is not a UUID (then in `idStrs`). */
+  private words: number[] | null = null;
+  /** Ids that are not UUIDs, by slot; null until there is one. */
+  private idStrs: Array<string | null> | null = null;
+  private offers: Array<readonly string[] | null> = [];
   private policies: Array<string | null> = [];
   private segments: Array<string | null> = [];
   private atMs: number[] = [];
@@ -45,9 +71,8 @@ export class IssuedDecisions {
   get(decisionId: string): IssuedDecision | undefined {
     const i = this.slotOf(decisionId);
     if (i < 0) return undefined;
-    const o = this.offers[i]!;
     const d: IssuedDecision = {
-      offerIds: typeof o !== 'string' ? o : o === '' ? [] : o.split(' '),
+      offerIds: this.offers[i]!,
       policy: this.policies[i]!,
       segment: this.segments[i]!,
       atMs: this.atMs[i]!,
@@ -59,9 +84,9 @@ export class IssuedDecisions {
 
   /** Keeps `d` as the newest (an id issued again moves to the end); the oldest goes past MAX_DECISIONS_KEPT. */
   add(decisionId: string, d: IssuedDecision): void {
-    if (this.ids === null) {
-      this.ids = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
-      this.offers = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
+    if (this.words === null) {
+      this.words = new Array<number>(4 * MAX_DECISIONS_KEPT).fill(Number.NaN);
+      this.offers = new Array<readonly string[] | null>(MAX_DECISIONS_KEPT).fill(null);
       this.policies = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
       this.segments = new Array<string | null>(MAX_DECISIONS_KEPT).fill(null);
       this.atMs = new Array<number>(MAX_DECISIONS_KEPT).fill(Number.NaN);
@@ -77,8 +102,14 @@ export class IssuedDecisions {
     }
     if (this.n === MAX_DECISIONS_KEPT) this.dropOldest();
     const i = (this.head + this.n) % MAX_DECISIONS_KEPT;
-    this.ids![i] = decisionId;
-    this.offers[i] = d.offerIds.some((id) => id === '' || id.includes(' ')) ? [...d.offerIds] : d.offerIds.join(' ');
+    const words = this.words;
+    if (uuidWords(decisionId, words, 4 * i)) {
+      if (this.idStrs !== null) this.idStrs[i] = null;
+    } else {
+      words.fill(Number.NaN, 4 * i, 4 * i + 4);
+      (this.idStrs ??= new Array<string | null>(MAX_DECISIONS_KEPT).fill(null))[i] = decisionId;
+    }
+    this.offers[i] = sharedList(d.offerIds);
     this.policies[i] = d.policy;
     this.segments[i] = d.segment;
     this.atMs[i] = d.atMs;
@@ -96,17 +127,19 @@ export class IssuedDecisions {
 
   /** The slot holding `decisionId`, or -1. */
   private slotOf(decisionId: string): number {
-    const ids = this.ids;
-    if (ids === null) return -1;
+    const words = this.words;
+    if (words === null) return -1;
+    const uuid = uuidWords(decisionId, QUERY, 0);
     for (let k = 0; k < this.n; k++) {
       const i = (this.head + k) % MAX_DECISIONS_KEPT;
-      if (ids[i] === decisionId) return i;
+      if (uuid ? sameWords(words, 4 * i, QUERY, 0) : this.idStrs?.[i] === decisionId) return i;
     }
     return -1;
   }
 
   private move(from: number, to: number): void {
-    this.ids![to] = this.ids![from]!;
+    this.words!.copyWithin(4 * to, 4 * from, 4 * from + 4);
+    if (this.idStrs !== null) this.idStrs[to] = this.idStrs[from]!;
     this.offers[to] = this.offers[from]!;
     this.policies[to] = this.policies[from]!;
     this.segments[to] = this.segments[from]!;
@@ -116,7 +149,8 @@ export class IssuedDecisions {
 
   private dropOldest(): void {
     const i = this.head;
-    this.ids![i] = null;
+    this.words!.fill(Number.NaN, 4 * i, 4 * i + 4);
+    if (this.idStrs !== null) this.idStrs[i] = null;
     this.offers[i] = null;
     this.policies[i] = null;
     this.segments[i] = null;

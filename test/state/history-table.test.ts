@@ -14,7 +14,13 @@ import type { OfferHistory } from '../../src/state/types.js';
 
 const T = 1_800_000_000_000;
 const offer = fc.constantFrom('o1', 'o2', 'o3', 'o-with-a-longer-id');
-const decision = fc.constantFrom('d1', 'd2', 'd3');
+// ids NBO issues (UUIDs, kept as words) and any other (kept as strings)
+const decision = fc.constantFrom(
+  'd1',
+  'd2',
+  '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0',
+  'ffffffff-0000-4000-8000-000000000001',
+);
 
 const step = fc.oneof(
   {

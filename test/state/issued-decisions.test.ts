@@ -19,6 +19,12 @@ class Spec {
   }
 }
 
+/** Decision ids: the store keeps a UUID (what NBO issues) as four words, any other id as it is — both kinds in one ring. */
+const ID = (k: number): string =>
+  k % 2 === 0
+    ? `d${k}`
+    : `${k.toString(16).padStart(8, '0')}-0000-4000-8000-${(k * 7919).toString(16).padStart(12, 'f')}`;
+
 describe('a customer’s issued decisions', () => {
   it('property — any sequence of decisions and expiries keeps what the insertion-ordered map keeps', () => {
     fc.assert(
@@ -50,13 +56,13 @@ describe('a customer’s issued decisions', () => {
             if ('add' in st) {
               const d: IssuedDecision = { offerIds: st.offers, policy: st.policy, segment: st.segment, atMs: st.at };
               if (st.features !== undefined) d.features = st.features;
-              list.add(`d${st.add}`, d);
-              spec.add(`d${st.add}`, structuredClone(d));
+              list.add(ID(st.add), d);
+              spec.add(ID(st.add), structuredClone(d));
             } else {
               list.dropIssuedBy(st.drop);
               spec.dropIssuedBy(st.drop);
             }
-            for (let k = 0; k <= 14; k++) expect(list.get(`d${k}`)).toStrictEqual(spec.m.get(`d${k}`));
+            for (let k = 0; k <= 14; k++) expect(list.get(ID(k))).toStrictEqual(spec.m.get(ID(k)));
           }
         },
       ),
