@@ -101,7 +101,7 @@ const NONE: number[] = [];
  * an array of that length: it holds small integers, and unboxed doubles from the first
  * fractional value on. `concat` with a number argument returns a generic array instead, in
  * which every fractional value written later is a heap number of its own (16 bytes, and
- * one more object for every full collection to mark: 33 per customer on the un-prunable
+ * one more object for every full collection to mark: 36 per customer on the un-prunable
  * catalog's history).
  */
 function inserted(arr: readonly number[], at: number, v: number): number[] {

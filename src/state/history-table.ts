@@ -1,5 +1,5 @@
 import { OUTCOMES, type Outcome } from '../events/types.js';
-import { copyRecent, emptyHistory, historyNeedsTrim, setRecent } from './offer-history.js';
+import { emptyHistory, historyNeedsTrim, setRecent } from './offer-history.js';
 import type { OfferHistory } from './types.js';
 import { uuidOf, uuidWords } from './uuid-words.js';
 
@@ -79,7 +79,11 @@ export class HistoryTable {
     return h;
   }
 
-  /** Stores `h` as the offer's history (a copy of it: `h` stays the caller's). */
+  /**
+   * Stores `h` as the offer's history. Its recent lists are kept as they are, not copied: `h`
+   * is the table's from then on (the store writes back what it read, and drops it), so a
+   * write of an offer with a windowed cap allocates nothing the table keeps.
+   */
   write(offerId: string, h: OfferHistory): void {
     let row = this.rows.get(offerId);
     if (row === undefined) {
@@ -105,7 +109,7 @@ export class HistoryTable {
     this.strs[s + 2] = keepId(h.impressedDecisionId, n, b + IMPRESSED);
     let keeps = false;
     for (const _ in h.recent) keeps = true;
-    if (keeps) (this.recent ??= new Map()).set(offerId, copyRecent(h.recent));
+    if (keeps) (this.recent ??= new Map()).set(offerId, h.recent);
     else if (this.recent?.delete(offerId) && this.recent.size === 0) this.recent = null;
   }
 

@@ -85,7 +85,6 @@ describe('the in-process store’s offer histories, flat', () => {
     const h = emptyHistory();
     recordOffered(h, 'd1', 'vip', T, () => 2);
     table.write('o1', h);
-    recordOffered(h, 'd2', null, T + 1, () => 2); // the caller's object stays the caller's
     const read = table.read('o1')!;
     expect(read).toMatchObject({
       counts: { offered: 1 },
@@ -95,7 +94,8 @@ describe('the in-process store’s offer histories, flat', () => {
     });
     read.counts.offered = 9;
     read.recent.offered!.push(T + 5);
-    expect(table.read('o1')).toMatchObject({ counts: { offered: 1 }, recent: { offered: [T] } });
+    recordOffered(read, 'd2', null, T + 1, () => 2);
+    expect(table.read('o1')).toMatchObject({ counts: { offered: 1 }, lastDecisionId: 'd1', recent: { offered: [T] } });
     expect(table.read('o2')).toBeUndefined();
   });
 });
