@@ -4,6 +4,7 @@ import { sameWords, uuidWords } from './uuid-words.js';
 
 /** A decision NBO issued to a customer, kept so that responses to it can be verified and attributed. */
 export interface IssuedDecision {
+  /** Read-only: the ring hands out one frozen list per combination of offers. */
   offerIds: readonly string[];
   /** The policy (holdout, experiment arm, `default`) that made it. */
   policy: string;
@@ -128,7 +129,8 @@ export class IssuedDecisions {
   /** The slot holding `decisionId`, or -1. */
   private slotOf(decisionId: string): number {
     const words = this.words;
-    if (words === null) return -1;
+    // a response missing its decision id names none (and a UUID's slot holds null in idStrs)
+    if (words === null || typeof decisionId !== 'string') return -1;
     const uuid = uuidWords(decisionId, QUERY, 0);
     for (let k = 0; k < this.n; k++) {
       const i = (this.head + k) % MAX_DECISIONS_KEPT;

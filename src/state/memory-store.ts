@@ -421,7 +421,7 @@ export function createMemoryStore(
         r.offers.write(offerId, h);
       }
       const issued: IssuedDecision = {
-        offerIds: rec.offerIds, // kept as one string of the ids by the ring
+        offerIds: rec.offerIds, // the ring keeps a shared list of the same ids
         policy: rec.policy ?? DEFAULT_POLICY,
         segment: rec.segment,
         atMs: rec.atMs,

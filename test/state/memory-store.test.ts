@@ -58,3 +58,36 @@ describe('in-process store — bounded memory', () => {
     }
   });
 });
+
+describe('in-process store — a response without a decision id', () => {
+  it('is refused as naming no issued decision, and the rest of its batch applies', async () => {
+    // whoever calls the store: the validator requires the id, the store does not count on it
+    const store = createMemoryStore({ clock: () => T0 });
+    try {
+      store.setModel(stateModelFrom(ruleSet({ offers: [offer('o1')] })));
+      // a decision issued with a UUID: its slot holds no id string
+      await store.recordOffered({
+        customerId: 'c1',
+        decisionId: '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0',
+        offerIds: ['o1'],
+        atMs: T0,
+        segment: null,
+      });
+      const res = await store.applyEvents([
+        ev('c1', 'offer_response', { decisionId: null, offerId: 'o1', outcome: 'accepted' }),
+        ev('c1', 'offer_response', { offerId: 'o1', outcome: 'accepted' }),
+        ev('c1', 'profile', { tier: 'gold' }),
+      ]);
+      expect(res.statuses).toEqual(['rejected', 'rejected', 'applied']);
+      expect(res.rejected.map((r) => r.code)).toEqual([
+        'NBO_ERR_RESPONSE_UNKNOWN_DECISION',
+        'NBO_ERR_RESPONSE_UNKNOWN_DECISION',
+      ]);
+      const snap = await store.snapshot('c1', T0);
+      expect(snap.profile).toEqual({ tier: 'gold' });
+      expect(snap.offers.o1?.counts.accepted).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
