@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stateModelFrom } from '../../src/state/model.js';
@@ -85,6 +86,28 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect(some.offers['never-offered']).toBeUndefined();
       expect({ ...some, offers: {} }).toEqual({ ...full, offers: {} });
       expect((await store.snapshot('c1', clock.now(), [])).agg).toEqual(full.agg);
+    });
+
+    it('decision ids as NBO issues them (UUIDs) are read back exactly, and a caller changing a snapshot changes nothing stored', async () => {
+      const d1 = randomUUID();
+      const d2 = randomUUID();
+      await store.recordOffered({ customerId: 'c1', decisionId: d1, offerIds: ['o1', 'o2'], atMs: T0, segment: null });
+      await store.recordOffered({ customerId: 'c1', decisionId: d2, offerIds: ['o1'], atMs: T0 + MIN, segment: null });
+      const res = await store.applyEvents([
+        ev('c1', 'offer_response', { decisionId: d1, offerId: 'o2', outcome: 'accepted' }, T0 + 2 * MIN),
+        // ids are compared as given: the same UUID in capitals names no decision
+        ev('c1', 'offer_response', { decisionId: d2.toUpperCase(), offerId: 'o1', outcome: 'accepted' }, T0 + 2 * MIN),
+      ]);
+      expect(res.statuses).toEqual(['applied', 'rejected']);
+      const read = await snap('c1');
+      expect(read.offers.o1).toMatchObject({ lastDecisionId: d2, counts: { offered: 2, accepted: 0 } });
+      expect(read.offers.o2).toMatchObject({ lastDecisionId: d1, counts: { offered: 1, impression: 1, accepted: 1 } });
+      read.offers.o1!.counts.offered = 99;
+      read.offers.o1!.lastDecisionId = 'changed';
+      read.offers.o2!.lastAt.accepted = 0;
+      const again = await snap('c1');
+      expect(again.offers.o1).toMatchObject({ lastDecisionId: d2, counts: { offered: 2 } });
+      expect(again.offers.o2!.lastAt.accepted).toBe(T0 + 2 * MIN);
     });
 
     it('a snapshot of some histories (as a decision reads them) keeps them as they were', async () => {
