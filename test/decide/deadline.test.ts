@@ -72,6 +72,30 @@ describe('deadlines — one timer for every decision waiting on state', () => {
     expect(perDeadline).toBeLessThan(32);
   });
 
+  it('moves what is left to the front once most of the queue has passed: each deadline still finds its own slot', async () => {
+    let now = 0;
+    const d = createDeadlines(
+      10,
+      () => new Error(`late at ${now}`),
+      () => now,
+    );
+    const early = Array.from({ length: 2000 }, () => d.wrap(never()).catch((e: Error) => e.message));
+    now = 5;
+    let resolveLate!: (v: string) => void;
+    const late = d.wrap(new Promise<string>((r) => (resolveLate = r))); // due at 15
+    const rest = Array.from({ length: 9 }, () => d.wrap(never()).catch((e: Error) => e.message));
+    now = 12; // the first 2,000 are due when the timer fires: 2,000 passed, 10 left, moved to the front
+    expect(await Promise.all(early)).toEqual(Array(2000).fill('late at 12'));
+    expect(d.pending()).toBe(10);
+    resolveLate('in time');
+    await expect(late).resolves.toBe('in time');
+    await expect(d.wrap(Promise.resolve('new'))).resolves.toBe('new'); // written after the move
+    now = 20;
+    expect(await Promise.all(rest)).toEqual(Array(9).fill('late at 20'));
+    for (let i = 0; i < 50 && d.pending() > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(d.pending()).toBe(0);
+  });
+
   it('a late settle after the timeout changes nothing', async () => {
     let resolve!: (v: string) => void;
     const d = createDeadlines(5, () => new Error('late'));
