@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+
 /**
  * A customer's seen event ids, each with the epoch second from which it may be forgotten,
  * kept as a 53-bit hash of the id beside its second in two arrays of unboxed numbers. A
@@ -84,12 +86,19 @@ export class SeenIds {
 }
 
 /**
- * A 53-bit hash of `s` (an integer a double holds exactly): cyrb53, two 32-bit
- * multiply-xorshift lanes (public domain). About 40 ns for a 20-character id.
+ * The process's seed for {@link idHash}, drawn at random: the hashes live only in this
+ * process's memory, and a sender cannot work out beforehand which two ids would share one
+ * (cyrb53 is fast, not cryptographic).
  */
-export function idHash(s: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+const SEED = randomInt(0, 2 ** 31);
+
+/**
+ * A 53-bit hash of `s` (an integer a double holds exactly): cyrb53, two 32-bit
+ * multiply-xorshift lanes (public domain), seeded. About 40 ns for a 20-character id.
+ */
+export function idHash(s: string, seed: number = SEED): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
     h1 = Math.imul(h1 ^ ch, 2654435761);

@@ -72,6 +72,12 @@ describe('a customer’s seen event ids', () => {
     expect([hashes.size, outOfRange]).toEqual([200_000, 0]);
   });
 
+  it('hashes with the process’s seed: another seed gives other hashes', () => {
+    const ids = Array.from({ length: 1000 }, (_, k) => `evt-${k}`);
+    expect(ids.filter((id) => idHash(id, 1) === idHash(id, 2)).length).toBe(0);
+    expect(ids.filter((id) => idHash(id) === idHash(id, 1)).length).toBeLessThan(1000);
+  });
+
   it('moves past its limit to a Map and back once expiries leave half of it, every id and second kept', () => {
     const seen = new SeenIds(2);
     seen.set('a', 2);
