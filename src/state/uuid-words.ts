@@ -28,10 +28,10 @@ export function uuidWords(id: string, out: number[], at: number): boolean {
 
 /** The id whose words are at `words[at…at+3]`, as {@link uuidWords} read it. */
 export function uuidOf(words: readonly number[], at: number): string {
-  const a = hex8(words[at]!);
-  const b = hex8(words[at + 1]!);
-  const c = hex8(words[at + 2]!);
-  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex8(words[at + 3]!)}`;
+  const b = words[at + 1]!;
+  const c = words[at + 2]!;
+  // byte by byte from a table: toString(16), padStart and slices took about 0.7 µs an id
+  return `${hex8(words[at]!)}-${hex4(b / 65536)}-${hex4(b)}-${hex4(c / 65536)}-${hex4(c)}${hex8(words[at + 3]!)}`;
 }
 
 /** Whether `words[at…at+3]` and `other[from…from+3]` hold the same id. */
@@ -44,4 +44,8 @@ export function sameWords(words: readonly number[], at: number, other: readonly 
   );
 }
 
-const hex8 = (w: number): string => w.toString(16).padStart(8, '0');
+/** Two lowercase hex digits for each byte. */
+const HEX2 = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** The low 16 bits of `w` as four hex digits. */
+const hex4 = (w: number): string => HEX2[(w >>> 8) & 255]! + HEX2[w & 255]!;
+const hex8 = (w: number): string => hex4(w / 65536) + hex4(w);
