@@ -10,12 +10,13 @@
  * full collections at thousands of copies a second (bench/README.md, ninth pass;
  * test/events/json-copy.test.ts measures both).
  */
-export function ownCopy(o: Record<string, unknown>): Record<string, unknown> {
+export function ownCopy<T extends object>(o: T): T {
+  const from = o as Record<string, unknown>;
   const c: Record<string, unknown> = {};
-  for (const k of Object.keys(o)) {
+  for (const k of Object.keys(from)) {
     if (k === '__proto__')
-      Object.defineProperty(c, k, { value: o[k], enumerable: true, writable: true, configurable: true });
-    else c[k] = o[k];
+      Object.defineProperty(c, k, { value: from[k], enumerable: true, writable: true, configurable: true });
+    else c[k] = from[k];
   }
-  return c;
+  return c as T;
 }

@@ -98,7 +98,7 @@ export function createEventValidator(opts: EventValidatorOptions = {}): (input: 
     }
     if (errors.length > 0) return { ok: false, errors };
     // not `{ ...ev, timeMs }`: a hidden class of its own per event, in the old generation (json-copy.ts)
-    const event = ownCopy(ev as unknown as Record<string, unknown>) as unknown as ValidEvent;
+    const event = ownCopy(ev);
     event.timeMs = timeMs;
     if (marks) Object.defineProperty(event, LIMITS_CHECKED, { value: true });
     return { ok: true, event };

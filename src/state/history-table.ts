@@ -108,7 +108,10 @@ export class HistoryTable {
     this.strs[s + 1] = h.segment;
     this.strs[s + 2] = keepId(h.impressedDecisionId, n, b + IMPRESSED);
     let keeps = false;
-    for (const _ in h.recent) keeps = true;
+    for (const _ in h.recent) {
+      keeps = true;
+      break;
+    }
     if (keeps) (this.recent ??= new Map()).set(offerId, h.recent);
     else if (this.recent?.delete(offerId) && this.recent.size === 0) this.recent = null;
   }
